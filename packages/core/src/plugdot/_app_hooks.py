@@ -1,0 +1,84 @@
+"""The per-app plugin behind ``@app.before_request``, ``@app.after_request``,
+``@app.errorhandler``, ``@app.on_startup`` / ``@app.on_shutdown`` and
+middleware objects.
+
+It is registered in the app's plugin manager the first time one of them is
+used, so an app without them pays nothing on the request path. Functions
+run in the order they were added; ``after_request`` functions and middleware
+``after_request`` methods run in reverse (the onion model).
+"""
+from ._compat import isawaitable
+from .errors import HTTPError
+
+
+async def _maybe_await(value):
+    if isawaitable(value):
+        value = await value
+    return value
+
+
+class AppHooks:
+    """Ordered lists of the app's own hook functions, as one plugin."""
+
+    def __init__(self):
+        self.before = []
+        self.after = []
+        self.startup = []
+        self.shutdown = []
+        self.error_handlers = []  # [(status or exception class, function)]
+
+    async def plugdot_before_request(self, request):
+        """Run the before-request functions; the first non-None result answers."""
+        for fn in self.before:
+            result = await _maybe_await(fn(request))
+            if result is not None:
+                return result
+        return None
+
+    async def plugdot_after_request(self, request, response):
+        """Run the after-request functions in reverse; each may replace the response."""
+        replaced = None
+        for fn in reversed(self.after):
+            result = await _maybe_await(fn(request, replaced or response))
+            if result is not None:
+                replaced = await request.app.make_response(request, result)
+        return replaced
+
+    async def plugdot_handle_error(self, request, error):
+        """Answer *error* with the most specific registered handler."""
+        fn = self.find_error_handler(error)
+        if fn is None:
+            return None
+        return await _maybe_await(fn(request, error))
+
+    def find_error_handler(self, error):
+        """The handler for *error*: by status for HTTPError, else by the
+        closest class in the exception's ancestry."""
+        if isinstance(error, HTTPError):
+            for key, fn in self.error_handlers:
+                if key == error.status:
+                    return fn
+        classes = [type(error)]
+        while classes:
+            for cls in classes:
+                for key, fn in self.error_handlers:
+                    if key is cls:
+                        return fn
+            classes = [b for c in classes for b in getattr(c, '__bases__', ())]
+        return None
+
+    async def plugdot_startup(self, app):
+        """Run the startup functions in order."""
+        for fn in self.startup:
+            await _maybe_await(fn())
+
+    async def plugdot_shutdown(self, app):
+        """Run the shutdown functions in order."""
+        for fn in self.shutdown:
+            await _maybe_await(fn())
+
+
+def middleware_functions(middleware):
+    """The ``before_request`` / ``after_request`` callables of a middleware
+    object (either may be missing)."""
+    return getattr(middleware, 'before_request', None), getattr(middleware, 'after_request', None)

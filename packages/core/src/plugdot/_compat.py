@@ -1,0 +1,162 @@
+"""Every difference between CPython and MicroPython, handled in one place.
+
+Portable modules import what they need from here instead of scattering
+``try/except ImportError``. On CPython the standard library does the work;
+on MicroPython small stand-ins take over.
+"""
+import sys
+
+MICROPYTHON = sys.implementation.name == 'micropython'
+
+try:
+    import pluggy  # noqa: F401  CPython: the real plugin manager
+except ImportError:  # MicroPython: the stand-in for the subset plugdot uses
+    from . import _hooks as pluggy  # noqa: F401
+
+# Argument names recorded ahead of time (by `plugdot bundle`, or by hand with
+# register_signature) for interpreters that cannot inspect functions.
+_SIGNATURES = {}
+
+
+def register_signature(fn, params):
+    """Record the parameters of *fn* for interpreters without ``inspect``.
+
+    *params* is a sequence of ``(name, default)`` pairs in order, where
+    *default* is :data:`REQUIRED` for a required parameter; a name starting
+    with ``*`` stands for ``*args``.
+    """
+    _SIGNATURES[fn] = tuple(params)
+
+
+class _Required:
+    def __repr__(self):
+        return 'REQUIRED'
+
+
+REQUIRED = _Required()
+
+if MICROPYTHON:
+    import asyncio
+
+    _GENERATOR = type((lambda: (yield))())
+
+    def isawaitable(value):
+        """True if *value* must be awaited (MicroPython coroutines are generators)."""
+        return type(value) is _GENERATOR
+
+    def handler_kind(fn):
+        """How to call a handler: always call, then await if needed."""
+        return 'check'
+
+    def signature(fn):
+        """The recorded parameters of *fn* (see register_signature), or None."""
+        fn = getattr(fn, '__func__', fn)
+        return _SIGNATURES.get(fn)
+
+    def annotations(fn):
+        """Parameter annotations are not kept by MicroPython."""
+        return {}
+
+    def log_exception(message, exc):
+        """Print *exc* with its traceback on the console."""
+        print(message)
+        sys.print_exception(exc)
+
+    def format_exception(exc):
+        """Return the traceback of *exc* as text."""
+        import io
+        buf = io.StringIO()
+        sys.print_exception(exc, buf)
+        return buf.getvalue()
+
+    async def run_sync(fn, *args, **kwargs):
+        """MicroPython has no threads to spare: run *fn* inline."""
+        return fn(*args, **kwargs)
+
+    class _TaskLocal:
+        """A per-task slot, standing in for a context variable."""
+
+        def __init__(self):
+            self._values = {}
+
+        def set(self, value):
+            task = asyncio.current_task()
+            old = self._values.get(task)
+            self._values[task] = value
+            return (task, old)
+
+        def reset(self, token):
+            task, old = token
+            if old is None:
+                self._values.pop(task, None)
+            else:
+                self._values[task] = old
+
+        def get(self, default=None):
+            return self._values.get(asyncio.current_task(), default)
+
+    def context_slot(name):
+        """A value local to the running task."""
+        return _TaskLocal()
+
+else:
+    import asyncio
+    import contextvars
+    import inspect
+    import logging
+    import traceback
+
+    _logger = logging.getLogger('plugdot')
+
+    def isawaitable(value):
+        """True if *value* must be awaited."""
+        return hasattr(value, '__await__')
+
+    def handler_kind(fn):
+        """How to call a handler: ``'async'`` (await it), ``'inline'`` (call
+        it on the loop: it returns an iterator) or ``'thread'`` (run it off
+        the event loop)."""
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+                getattr(fn, '__call__', None)):
+            return 'async'
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            return 'inline'
+        return 'thread'
+
+    def signature(fn):
+        """The parameters of *fn* as ``(name, default)`` pairs, without ``self``."""
+        recorded = _SIGNATURES.get(getattr(fn, '__func__', fn))
+        if recorded is not None:
+            return recorded
+        params = []
+        for p in inspect.signature(fn).parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                params.append(('*' + p.name, REQUIRED))
+            elif p.kind is p.VAR_KEYWORD:
+                continue
+            else:
+                params.append((p.name, REQUIRED if p.default is p.empty else p.default))
+        return tuple(params)
+
+    def annotations(fn):
+        """The evaluated parameter annotations of *fn*."""
+        try:
+            return inspect.get_annotations(fn, eval_str=True)
+        except Exception:  # an unresolvable string annotation: ignore them all
+            return {}
+
+    def log_exception(message, exc):
+        """Log *exc* with its traceback on the ``plugdot`` logger."""
+        _logger.error(message, exc_info=(type(exc), exc, exc.__traceback__))
+
+    def format_exception(exc):
+        """Return the traceback of *exc* as text."""
+        return ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+    async def run_sync(fn, *args, **kwargs):
+        """Run the blocking *fn* in a worker thread, keeping the context."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def context_slot(name):
+        """A value local to the running task (a context variable)."""
+        return contextvars.ContextVar(name, default=None)

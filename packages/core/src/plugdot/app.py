@@ -1,0 +1,369 @@
+"""The :class:`App`: ASGI entry point, lifespan, the request pipeline,
+decorators, mounting and configuration.
+
+The pipeline is a short sequence of stages, each a small method:
+resolve -> before -> (read body) -> handle -> make response -> after -> send,
+with errors turned into responses by ``plugdot_handle_error``. Each stage
+calls the plain functions of the compiled :class:`plugdot.plugins.Plan`;
+a stage nobody implements costs a tuple check.
+"""
+from ._app_hooks import AppHooks, middleware_functions
+from ._compat import context_slot, isawaitable, log_exception, run_sync
+from .config import Config, environ
+from .errors import HTTPError
+from .errors import plugdot_handle_error as _default_error_handler
+from .plugins import Plan, make_plugin_manager, register_plugin
+from .request import Request
+from .routing import Router
+
+_current_request = context_slot('plugdot_request')
+
+
+class App:
+    """A plugdot application, and an ASGI 3 callable.
+
+    Decorator style: ``app = App()`` then ``@app.get('/users/<int:id>')``.
+    Class style: subclass ``App``; each public method the subclass defines
+    is a route (``index`` is ``/``), and ``self.request`` is the current
+    request. Both styles can be mixed.
+
+    *config* overrides setting defaults (``PLUGDOT_*`` environment variables
+    override both); *plugins* and *block_plugins* choose the plugins (see
+    :func:`plugdot.plugins.make_plugin_manager`).
+    """
+
+    def __init__(self, config=None, plugins=None, block_plugins=None):
+        self.plugins = make_plugin_manager(plugins, block_plugins)
+        declared = list(reversed(self.plugins.hook.plugdot_settings()))
+        self.config = Config(declared, config, environ())
+        self.router = Router()
+        self._app_hooks = None
+        self._plan = None
+        self.plugins.listeners.append(self._invalidate)
+        self.config.listeners.append(self._invalidate)
+        if type(self) is not App:
+            self.router.add_class_routes(self, App)
+        self.plugins.hook.plugdot_app_created.call_historic(kwargs={'app': self})
+
+    # -- configuration and plugins --------------------------------------
+    def _invalidate(self):
+        self._plan = None
+
+    def _compile(self):
+        plan = Plan(self.plugins)
+        hooks = self._app_hooks
+        plan.local_before = (hooks.plugdot_before_request,) if hooks and hooks.before else ()
+        plan.local_after = (hooks.plugdot_after_request,) if hooks and hooks.after else ()
+        plan.local_errors = (hooks.plugdot_handle_error,) if hooks and hooks.error_handlers else ()
+        plan.header_limits = (self.config['max_header_count'], self.config['max_header_size'])
+        self._plan = plan
+        return plan
+
+    def register_plugin(self, plugin, name=None):
+        """Register a plugin (module or object) with this app only."""
+        name = register_plugin(self.plugins, plugin, name)
+        settings = getattr(plugin, 'plugdot_settings', None)
+        if settings is not None:
+            for key, (default, text) in settings().items():
+                self.config.declare(key, default, text)
+        return name
+
+    @property
+    def hooks(self):
+        """This app's own hook functions (registered as a plugin on first use)."""
+        if self._app_hooks is None:
+            self._app_hooks = AppHooks()
+            self.plugins.register(self._app_hooks, name='app-hooks-%x' % id(self))
+        self._invalidate()
+        return self._app_hooks
+
+    # -- decorators -------------------------------------------------------
+    def route(self, pattern, methods=('GET',), stream=False):
+        """Register the decorated function for *pattern* and *methods*.
+
+        The handler is called as ``handler(request, **path_args)``; sync
+        handlers run in a worker thread on CPython. With ``stream=True`` the
+        body is not read beforehand: use ``request.stream()``.
+        """
+        def decorator(fn):
+            self.router.add(pattern, fn, methods, stream)
+            return fn
+        return decorator
+
+    def get(self, pattern, **options):
+        """``route(pattern, methods=('GET',))``."""
+        return self.route(pattern, ('GET',), **options)
+
+    def post(self, pattern, **options):
+        """``route(pattern, methods=('POST',))``."""
+        return self.route(pattern, ('POST',), **options)
+
+    def put(self, pattern, **options):
+        """``route(pattern, methods=('PUT',))``."""
+        return self.route(pattern, ('PUT',), **options)
+
+    def patch(self, pattern, **options):
+        """``route(pattern, methods=('PATCH',))``."""
+        return self.route(pattern, ('PATCH',), **options)
+
+    def delete(self, pattern, **options):
+        """``route(pattern, methods=('DELETE',))``."""
+        return self.route(pattern, ('DELETE',), **options)
+
+    def add_converter(self, name, regex, convert=str):
+        """Add a path converter usable as ``<name:arg>`` in later routes."""
+        self.router.add_converter(name, regex, convert)
+
+    def mount(self, subapp, prefix):
+        """Serve *subapp* under *prefix*; its own hooks apply to its routes,
+        this app's hooks apply around them."""
+        self.router.mount(prefix, subapp)
+
+    def before_request(self, fn):
+        """Run ``fn(request)`` before each handler; a non-None return value
+        answers the request instead of the handler."""
+        self.hooks.before.append(fn)
+        return fn
+
+    def after_request(self, fn):
+        """Run ``fn(request, response)`` after each handler (in reverse order
+        of registration); it may return a replacement response."""
+        self.hooks.after.append(fn)
+        return fn
+
+    def errorhandler(self, status_or_exception):
+        """Handle an HTTP status (``404``) or an exception class (and its
+        subclasses) with ``fn(request, error)``, which returns a response."""
+        def decorator(fn):
+            self.hooks.error_handlers.append((status_or_exception, fn))
+            return fn
+        return decorator
+
+    def add_middleware(self, middleware):
+        """Add a middleware object with ``before_request(request)`` and/or
+        ``after_request(request, response)`` methods (sync or async)."""
+        before, after = middleware_functions(middleware)
+        if before is None and after is None:
+            raise TypeError('middleware needs a before_request or after_request method')
+        if before is not None:
+            self.hooks.before.append(before)
+        if after is not None:
+            self.hooks.after.append(after)
+        return middleware
+
+    def on_startup(self, fn):
+        """Run ``fn()`` (sync or async) when the server starts the app."""
+        self.hooks.startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn):
+        """Run ``fn()`` (sync or async) when the server stops the app."""
+        self.hooks.shutdown.append(fn)
+        return fn
+
+    @property
+    def request(self):
+        """The request being handled (class-style handlers)."""
+        request = _current_request.get()
+        if request is None:
+            raise RuntimeError('self.request is only available while handling a request')
+        return request
+
+    def routes(self):
+        """Every route as ``(methods, pattern, handler name)``."""
+        return self.router.describe()
+
+    # -- ASGI -------------------------------------------------------------
+    async def __call__(self, scope, receive, send):
+        kind = scope['type']
+        if kind == 'http':
+            request = Request(self, scope, receive)
+            response = await self.dispatch(request)
+            try:
+                await response.send(send, request)
+            except Exception as exc:
+                log_exception('Error while sending the response to %s %s'
+                              % (request.method, request.path), exc)
+                if not getattr(response, 'started', False):
+                    await send({'type': 'http.response.start', 'status': 500,
+                                'headers': [(b'content-type', b'text/plain; charset=utf-8')]})
+                    await send({'type': 'http.response.body', 'body': b'Internal Server Error'})
+        elif kind == 'lifespan':
+            await self._lifespan(receive, send)
+        else:
+            await self._other_scope(scope, receive, send)
+
+    async def _other_scope(self, scope, receive, send):
+        plan = self._plan or self._compile()
+        for fn in plan.asgi_scope:
+            taken = fn(self, scope, receive, send)
+            if isawaitable(taken):
+                taken = await taken
+            if taken is not None:
+                return
+        if scope['type'] == 'websocket':
+            await receive()
+            await send({'type': 'websocket.close', 'code': 1008})
+
+    async def _lifespan(self, receive, send):
+        while True:
+            message = await receive()
+            phase = message['type'].rpartition('.')[2]  # startup / shutdown
+            try:
+                await (self.startup() if phase == 'startup' else self.shutdown())
+            except Exception as exc:
+                log_exception('Lifespan %s failed' % phase, exc)
+                await send({'type': 'lifespan.%s.failed' % phase, 'message': repr(exc)})
+                return
+            await send({'type': 'lifespan.%s.complete' % phase})
+            if phase == 'shutdown':
+                return
+
+    async def startup(self):
+        """Run the startup hooks of this app and of its mounted apps."""
+        self._compile()
+        for result in self.plugins.hook.plugdot_startup(app=self):
+            if isawaitable(result):
+                await result
+        for _, sub in self.router.mounts:
+            await sub.startup()
+
+    async def shutdown(self):
+        """Run the shutdown hooks of this app and of its mounted apps."""
+        for _, sub in self.router.mounts:
+            await sub.shutdown()
+        for result in self.plugins.hook.plugdot_shutdown(app=self):
+            if isawaitable(result):
+                await result
+
+    # -- the pipeline ------------------------------------------------------
+    async def dispatch(self, request, mounted=False):
+        """Turn *request* into a Response: every stage but sending.
+
+        *mounted* is true inside a parent app: then only this app's own
+        hooks run (the parent's plugins already ran around it) and an error
+        none of them handles goes up to the parent.
+        """
+        plan = self._plan or self._compile()
+        try:
+            if not mounted:
+                request.check_header_limits(*plan.header_limits)
+            response = await self._respond(plan, request, mounted)
+        except Exception as exc:
+            response = await self._error_response(plan, request, exc, mounted)
+        after = plan.local_after if mounted else plan.after_request
+        if after:
+            try:
+                for fn in after:
+                    replaced = fn(request, response)
+                    if isawaitable(replaced):
+                        replaced = await replaced
+                    if replaced is not None:
+                        response = replaced
+            except Exception as exc:
+                response = await self._error_response(plan, request, exc, mounted)
+        return response
+
+    async def _respond(self, plan, request, mounted):
+        route = error = None
+        try:
+            route, args = await self._resolve(plan, request)
+            request.route, request.path_args = route, args
+        except HTTPError as exc:
+            error = exc
+        before = plan.local_before if mounted else plan.before_request
+        for fn in before:
+            value = fn(request)
+            if isawaitable(value):
+                value = await value
+            if value is not None:
+                return await self.make_response(request, value)
+        if error is not None:
+            raise error
+        value = await self._handle(plan, request, route, args)
+        return await self.make_response(request, value)
+
+    async def _resolve(self, plan, request):
+        for fn in plan.resolve:
+            found = fn(request)
+            if isawaitable(found):
+                found = await found
+            if found is not None:
+                return found
+        raise HTTPError(404)
+
+    async def _read_body(self, plan, request):
+        content_type = request.content_type
+        for fn in plan.parse_body:
+            parsed = fn(request, content_type)
+            if isawaitable(parsed):
+                parsed = await parsed
+            if parsed is not None:
+                request.set_parsed(parsed)
+                return
+
+    async def _handle(self, plan, request, route, args):
+        if not route.stream and request.has_body():
+            await self._read_body(plan, request)
+        kind, fn = route.kind, route.fn
+        if kind == 'async':
+            return await fn(request, **args)
+        if kind == 'class':
+            return await self._call_method(request, route)
+        if kind == 'thread':
+            return await run_sync(fn, request, **args)
+        value = fn(request, **args)
+        if isawaitable(value):
+            value = await value
+        return value
+
+    async def _call_method(self, request, route):
+        token = _current_request.set(request)
+        try:
+            args, kwargs = route.bind(request)
+            kind, fn = route.call_kind, route.fn
+            if kind == 'async':
+                return await fn(*args, **kwargs)
+            if kind == 'thread':
+                return await run_sync(fn, *args, **kwargs)
+            value = fn(*args, **kwargs)
+            if isawaitable(value):
+                value = await value
+            return value
+        finally:
+            _current_request.reset(token)
+
+    async def make_response(self, request, value):
+        """Convert a handler's return value through ``plugdot_make_response``."""
+        plan = self._plan or self._compile()
+        for fn in plan.make_response:
+            response = fn(request, value)
+            if isawaitable(response):
+                response = await response
+            if response is not None:
+                return response
+        raise TypeError('no plugin could convert %r to a response' % type(value).__name__)
+
+    async def _error_response(self, plan, request, error, mounted):
+        handlers = plan.local_errors if mounted else plan.handle_error
+        try:
+            for fn in handlers:
+                value = fn(request, error)
+                if isawaitable(value):
+                    value = await value
+                if value is not None:
+                    return await self.make_response(request, value)
+        except Exception as exc:
+            if mounted:
+                raise
+            log_exception('An error handler failed', exc)
+            return _default_error_handler(request, exc)
+        if mounted:
+            raise error
+        return _default_error_handler(request, error)
+
+    # -- serving ----------------------------------------------------------
+    def run(self, host='127.0.0.1', port=8000, server=None):
+        """Serve the app (hypercorn on CPython, the mpy-server otherwise)."""
+        from .serve import serve
+        serve(self, host, port, server)

@@ -1,0 +1,103 @@
+"""The ``plugdot`` command: ``run``, ``routes``, ``plugins``; plugins add more
+through the ``plugdot_add_commands`` hook. CPython only."""
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+
+from .plugins import PluginError, make_plugin_manager, plugin_info
+
+
+def load_app(target):
+    """Import ``module:attr`` or ``path/to/file.py:attr`` and return the app."""
+    module_name, _, attr = target.partition(':')
+    attr = attr or 'app'
+    if module_name.endswith('.py') or os.sep in module_name:
+        path = os.path.abspath(module_name)
+        if not os.path.exists(path):
+            raise SystemExit('plugdot: no such file: %s' % module_name)
+        sys.path.insert(0, os.path.dirname(path))
+        name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    else:
+        sys.path.insert(0, os.getcwd())
+        module = importlib.import_module(module_name)
+    try:
+        app = getattr(module, attr)
+    except AttributeError:
+        raise SystemExit('plugdot: %s has no attribute %r' % (module_name, attr))
+    if isinstance(app, type):
+        app = app()
+    return app
+
+
+def _cmd_run(args):
+    from .serve import ServerMissing, serve
+    app = load_app(args.app)
+    try:
+        serve(app, args.host, args.port, args.server)
+    except ServerMissing as exc:
+        print('plugdot: %s' % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_routes(args):
+    app = load_app(args.app)
+    rows = sorted(app.routes(), key=lambda r: (r[1], r[0]))
+    width = max([len(', '.join(r[0])) for r in rows] + [7])
+    for methods, pattern, name in rows:
+        print('%-*s  %-40s %s' % (width, ', '.join(methods), pattern, name))
+    return 0
+
+
+def _cmd_plugins(args):
+    pm = load_app(args.app).plugins if args.app else make_plugin_manager()
+    for name, version, hooks in plugin_info(pm):
+        print('%s %s' % (name, version or '-'))
+        for hook in hooks:
+            print('    %s' % hook)
+    return 0
+
+
+def build_parser(pm=None):
+    """The argument parser, with the subcommands plugins add."""
+    parser = argparse.ArgumentParser(prog='plugdot', description='plugdot web framework')
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    run = sub.add_parser('run', help='serve an app (module:app or file.py:app)')
+    run.add_argument('app')
+    run.add_argument('--host', default='127.0.0.1')
+    run.add_argument('--port', type=int, default=8000)
+    run.add_argument('--server', choices=('hypercorn', 'mpy'), default=None,
+                     help='hypercorn (default when installed) or plugdot-mpy-server')
+    run.set_defaults(func=_cmd_run)
+    routes = sub.add_parser('routes', help="list an app's routes")
+    routes.add_argument('app')
+    routes.set_defaults(func=_cmd_routes)
+    plugins = sub.add_parser('plugins', help='list loaded plugins, versions and hooks')
+    plugins.add_argument('app', nargs='?')
+    plugins.set_defaults(func=_cmd_plugins)
+    (pm or make_plugin_manager()).hook.plugdot_add_commands(subparsers=sub)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``plugdot`` command."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, 'func', None):
+            parser.print_help()
+            return 2
+        return args.func(args) or 0
+    except PluginError as exc:
+        print('plugdot: %s' % exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

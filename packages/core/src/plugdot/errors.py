@@ -1,0 +1,80 @@
+"""HTTP errors: :class:`HTTPError`, :func:`abort` and the reason phrases."""
+
+STATUS_PHRASES = {
+    200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
+    206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found',
+    303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect',
+    308: 'Permanent Redirect', 400: 'Bad Request', 401: 'Unauthorized',
+    403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+    406: 'Not Acceptable', 408: 'Request Timeout', 409: 'Conflict',
+    410: 'Gone', 411: 'Length Required', 413: 'Content Too Large',
+    415: 'Unsupported Media Type', 416: 'Range Not Satisfiable',
+    422: 'Unprocessable Content', 426: 'Upgrade Required',
+    429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+    500: 'Internal Server Error', 501: 'Not Implemented',
+    502: 'Bad Gateway', 503: 'Service Unavailable',
+}
+
+
+def status_phrase(status):
+    """Return the reason phrase of *status*, or ``''`` for an unknown code."""
+    return STATUS_PHRASES.get(status, '')
+
+
+class HTTPError(Exception):
+    """An exception that stands for an HTTP error response.
+
+    Raise it (or call :func:`abort`) anywhere in a handler, a hook or a
+    middleware; the ``plugdot_handle_error`` hook turns it into a response.
+    *message* is shown to the client, so it must not hold secrets;
+    *headers* (a dict) are added to the error response (``Allow`` on a 405).
+    """
+
+    def __init__(self, status, message=None, headers=None):
+        self.status = status
+        self.message = message or status_phrase(status) or 'Error'
+        self.headers = headers
+        super().__init__(status, self.message)
+
+    def __str__(self):
+        return '%d %s' % (self.status, self.message)
+
+
+def abort(status, message=None, headers=None):
+    """Stop handling the request now and answer with *status*.
+
+    ``abort(404)`` raises :class:`HTTPError`; it never returns.
+    """
+    raise HTTPError(status, message, headers)
+
+
+def _wants_json(request):
+    accept = request.headers.get('accept', '')
+    return 'application/json' in accept and 'text/html' not in accept
+
+
+def plugdot_handle_error(request, error):
+    """The built-in error response: an HTTPError's status and message, or a
+    logged 500 (with the traceback only when ``debug`` is on). JSON when the
+    client asks for JSON, else plain text."""
+    from ._compat import format_exception, log_exception
+    from .response import JSON, TEXT, Response
+    if isinstance(error, HTTPError):
+        status, message, headers = error.status, error.message, error.headers
+    else:
+        log_exception('Error while handling %s %s' % (request.method, request.path), error)
+        status, message, headers = 500, status_phrase(500), None
+        if request.app.config.get('debug'):
+            message = format_exception(error)
+    if _wants_json(request):
+        import json
+        return Response(json.dumps({'error': message, 'status': status}), status, headers, JSON)
+    return Response(message, status, headers, TEXT)
+
+
+def _mark_trylast():
+    from .plugins import hookimpl
+    hookimpl(trylast=True)(plugdot_handle_error)
+
+
+_mark_trylast()

@@ -1,0 +1,167 @@
+"""Every hook of plugdot, declared and documented in one place.
+
+A plugin is a module (or an object) with functions named after these hooks;
+plugdot finds them by their ``plugdot_`` names, so the ``@hookimpl`` marker
+is only needed for options (``tryfirst=True``, ``trylast=True``).
+
+A hook implementation may take any subset of the hook's arguments on
+CPython. On MicroPython, where functions cannot be inspected, it takes all
+of them in the order documented here (``plugdot bundle`` records the names,
+which lifts that rule in a bundle).
+
+Hooks marked *firstresult* stop at the first implementation that returns
+something other than ``None``. Hooks on the request path (``resolve``,
+``parse_body``, ``before_request``, ``after_request``, ``handle_error``,
+``make_response``, ``asgi_scope``) may be ``async def``; plugdot awaits them.
+See ``docs/hooks.md`` for an example of each.
+"""
+from ._compat import pluggy
+
+hookspec = pluggy.HookspecMarker('plugdot')
+
+
+@hookspec(historic=True)
+def plugdot_app_created(app):
+    """Called once for every new :class:`plugdot.App`, after its
+    configuration is loaded; also for plugins registered afterwards.
+
+    Add routes, helpers or configuration defaults here. ``app`` is the new
+    application. The return value is ignored.
+    """
+
+
+@hookspec
+def plugdot_settings():
+    """Declare the settings a plugin reads from ``app.config``.
+
+    Called when an app is created. Return a dict mapping each setting name
+    to ``(default, help text)``. The default fixes the type used to read a
+    ``PLUGDOT_<NAME>`` environment variable. Results from all plugins are
+    merged; later plugins cannot silently replace a setting of another.
+    """
+
+
+@hookspec
+def plugdot_startup(app):
+    """Called once when the server starts the app (ASGI lifespan startup),
+    before the first request. May be async. An exception fails the startup
+    and is reported to the server. The return value is ignored.
+    """
+
+
+@hookspec
+def plugdot_shutdown(app):
+    """Called once when the server stops the app (ASGI lifespan shutdown),
+    after the last request. May be async. The return value is ignored.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_resolve(request):
+    """Decide which handler answers ``request``.
+
+    Return ``(route, path_args)`` where ``route`` is a
+    :class:`plugdot.routing.Route` and ``path_args`` a dict of converted path
+    arguments, or ``None`` to let the next implementation decide. The
+    built-in router (``trylast``) raises ``HTTPError(404)`` or
+    ``HTTPError(405)`` when nothing matches. firstresult: stops at the first
+    non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_parse_body(request, content_type):
+    """Read and parse the body of ``request``, whose media type (lower case,
+    without parameters) is ``content_type``.
+
+    Called before the handler when the request has a body and the route
+    does not stream it. Return a dict with any of the keys ``form`` (a
+    :class:`plugdot.MultiDict`), ``files`` (a MultiDict) and ``json``, or
+    ``None`` to let the next implementation decide. The built-in
+    implementation (``trylast``) reads the body into memory up to
+    ``max_body_size`` (413 past it) and leaves form and JSON decoding to the
+    first access of ``request.form`` / ``request.json``. May be async.
+    firstresult: stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_before_request(request):
+    """Called after the route is resolved, before the body is read and the
+    handler runs (also when no route matched, so that CORS preflight or
+    authentication can answer).
+
+    Return ``None`` to continue, or any value a handler may return to answer
+    the request without running the handler (authentication, rate limits).
+    firstresult: stops at the first non-None result. May be async.
+    """
+
+
+@hookspec
+def plugdot_after_request(request, response):
+    """Called with every response before it is sent, including error
+    responses.
+
+    Adjust ``response`` in place (headers, cookies) and return ``None``, or
+    return a new :class:`plugdot.Response` to replace it for the
+    implementations that follow. May be async.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_handle_error(request, error):
+    """Turn an exception raised while handling ``request`` into a response.
+
+    ``error`` is the exception; HTTP errors are :class:`plugdot.HTTPError`.
+    Return a :class:`plugdot.Response` (or any handler return value), or
+    ``None`` to let the next implementation decide. The built-in
+    implementation (``trylast``) answers HTTP errors with their status and
+    anything else with a logged 500 (with a traceback only when ``debug``
+    is on). firstresult: stops at the first non-None result. May be async.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_make_response(request, value):
+    """Turn a handler's return value into a :class:`plugdot.Response`.
+
+    The built-in implementation (``trylast``) handles ``str``, ``bytes``,
+    ``dict``/``list`` (JSON), ``None`` (204), ``Response``, iterators and
+    async iterators (streamed) and the tuple forms ``(body, status)``,
+    ``(body, status, headers)`` and ``(status, body[, headers])``. Return
+    ``None`` to let the next implementation decide. firstresult: stops at
+    the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def plugdot_asgi_scope(app, scope, receive, send):
+    """Take over an ASGI scope type the core does not handle
+    (``websocket``).
+
+    Handle the connection and return ``True``, or return ``None`` to leave
+    it to the next implementation. With no taker a ``websocket`` connection
+    is closed (the server answers 403). May be async. firstresult: stops at
+    the first non-None result.
+    """
+
+
+@hookspec
+def plugdot_add_commands(subparsers):
+    """Add subcommands to the ``plugdot`` command line.
+
+    ``subparsers`` is the ``argparse`` sub-parser collection; add a parser
+    with ``subparsers.add_parser(name, help=...)`` and set its handler with
+    ``parser.set_defaults(func=callable)``; the callable receives the parsed
+    ``argparse.Namespace`` and returns an exit status. CPython only.
+    """
+
+
+@hookspec
+def plugdot_bundle_modules():
+    """Name the modules a plugin contributes to a MicroPython bundle.
+
+    Return a list of importable module or package names whose source is
+    portable (no CPython-only imports at module level). ``plugdot bundle``
+    copies exactly these for each chosen plugin.
+    """

@@ -1,0 +1,218 @@
+"""The plugin manager factory and the compiled hot-path plan.
+
+Each :class:`plugdot.App` owns a plugin manager made by
+:func:`make_plugin_manager`: the built-in plugins first, then the plugins
+found through the ``plugdot`` entry point group (or an explicit list), minus
+a block list. pluggy (or :mod:`plugdot._hooks` on MicroPython) stays the
+authority for registration, validation and ordering; :class:`Plan` turns the
+hooks called on every request into plain tuples of functions.
+"""
+from ._compat import MICROPYTHON, pluggy
+from . import hookspecs
+
+hookimpl = pluggy.HookimplMarker('plugdot')
+
+#: Modules registered first in every plugin manager: plugdot's own behaviour.
+BUILTIN_PLUGINS = ('plugdot.config', 'plugdot.routing', 'plugdot.request',
+                   'plugdot.response', 'plugdot.errors')
+#: The entry point group third-party plugins declare themselves in.
+ENTRY_POINT_GROUP = 'plugdot'
+#: Hooks called on every request, compiled into a :class:`Plan`.
+HOT_HOOKS = ('plugdot_resolve', 'plugdot_parse_body', 'plugdot_before_request',
+             'plugdot_after_request', 'plugdot_handle_error',
+             'plugdot_make_response', 'plugdot_asgi_scope')
+
+_IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
+                  'optionalhook': False, 'specname': None, 'wrapper': False}
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or is invalid; the message names it."""
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager that finds implementations by their ``plugdot_``
+    names (no marker needed) and tells its listeners when plugins change."""
+
+    def __init__(self):
+        super().__init__('plugdot')
+        self.add_hookspecs(hookspecs)
+        self.listeners = []
+
+    def parse_hookimpl_opts(self, plugin, name):
+        """Options of a ``plugdot_*`` attribute, marked or not."""
+        if not name.startswith('plugdot_'):
+            return None
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and callable(getattr(plugin, name, None)):
+            opts = dict(_IMPL_DEFAULTS)
+        return opts
+
+    def register(self, plugin, name=None):
+        """Register *plugin* and tell the listeners (apps recompile their plan)."""
+        registered = super().register(plugin, name)
+        self._changed()
+        return registered
+
+    def unregister(self, plugin=None, name=None):
+        """Unregister *plugin* and tell the listeners."""
+        removed = super().unregister(plugin=plugin, name=name)
+        self._changed()
+        return removed
+
+    def _changed(self):
+        for listener in getattr(self, 'listeners', ()):
+            listener()
+
+
+def _import(name):
+    module = __import__(name)
+    for part in name.split('.')[1:]:
+        module = getattr(module, part)
+    return module
+
+
+_entry_points = None
+
+
+def entry_points():
+    """The ``plugdot`` entry points of the installed distributions, sorted by
+    name (scanned once per process). Empty on MicroPython."""
+    global _entry_points
+    if _entry_points is None:
+        if MICROPYTHON:
+            _entry_points = []
+        else:
+            from importlib.metadata import entry_points as scan
+            seen = {}
+            for ep in scan(group=ENTRY_POINT_GROUP):
+                seen.setdefault(ep.name, ep)
+            _entry_points = [seen[name] for name in sorted(seen)]
+    return _entry_points
+
+
+def _env_list(name):
+    from os import getenv
+    value = getenv(name)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(',') if item.strip()]
+
+
+def _load_entry_point(ep):
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise PluginError('plugdot plugin %r (%s) failed to import: %s: %s'
+                          % (ep.name, ep.value, type(exc).__name__, exc)) from exc
+
+
+def make_plugin_manager(plugins=None, block_plugins=None):
+    """Build a plugin manager with the built-in plugins and the chosen ones.
+
+    *plugins* is None to load every plugin of the ``plugdot`` entry point
+    group (or those named in ``PLUGDOT_PLUGINS``, a comma-separated list), or
+    an explicit list of entry point names, module names and plugin objects.
+    *block_plugins* (plus ``PLUGDOT_BLOCK_PLUGINS``) names plugins never to
+    load. A plugin that fails to import or implements an unknown hook raises
+    :class:`PluginError` naming it.
+    """
+    pm = PluginManager()
+    for name in BUILTIN_PLUGINS:
+        pm.register(_import(name), name=name)
+    blocked = set(block_plugins or ()) | set(_env_list('PLUGDOT_BLOCK_PLUGINS') or ())
+    if plugins is None:
+        plugins = _env_list('PLUGDOT_PLUGINS')
+    by_name = dict((ep.name, ep) for ep in entry_points())
+    if plugins is None:
+        chosen = [ep.name for ep in entry_points()]
+    else:
+        chosen = list(plugins)
+    for item in chosen:
+        if isinstance(item, str):
+            if item in blocked:
+                continue
+            if item in by_name:
+                plugin = _load_entry_point(by_name[item])
+            else:
+                try:
+                    plugin = _import(item)
+                except ImportError as exc:
+                    raise PluginError('plugdot plugin %r is neither an installed plugin nor '
+                                      'an importable module: %s' % (item, exc))
+            register_plugin(pm, plugin, item)
+        else:
+            register_plugin(pm, item)
+    return pm
+
+
+def register_plugin(pm, plugin, name=None):
+    """Register *plugin* and validate it, raising :class:`PluginError` with
+    its name if it implements a hook plugdot does not define."""
+    try:
+        name = pm.register(plugin, name)
+        pm.check_pending()
+    except Exception as exc:
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
+        raise PluginError('plugdot plugin %r is invalid: %s'
+                          % (name or getattr(plugin, '__name__', plugin), exc)) from exc
+    return name
+
+
+def plugin_info(pm):
+    """Describe every registered plugin: ``(name, version, hooks)`` tuples,
+    in registration order. The version comes from the distribution that
+    declared the entry point, or is ``None``."""
+    versions = {}
+    for ep in entry_points():
+        dist = getattr(ep, 'dist', None)
+        versions[ep.name] = dist.version if dist is not None else None
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        hooks = sorted(c.name for c in pm.get_hookcallers(plugin) or ())
+        version = versions.get(name)
+        if version is None and name.startswith('plugdot.'):
+            from . import __version__
+            version = __version__
+        rows.append((name, version, hooks))
+    return rows
+
+
+def _spec_argnames(caller):
+    spec = getattr(caller, 'spec', None)
+    if spec is not None:
+        return tuple(spec.argnames)
+    return tuple(caller.argnames or ())
+
+
+def _adapt(function, argnames, spec_args):
+    """Let an implementation that takes a subset of the hook's arguments be
+    called positionally with all of them."""
+    index = tuple(spec_args.index(n) for n in argnames)
+    return lambda *args: function(*[args[i] for i in index])
+
+
+def compile_hook(pm, name):
+    """The implementations of hook *name* as plain callables, in call order,
+    each taking the hook's arguments positionally."""
+    caller = getattr(pm.hook, name)
+    spec_args = _spec_argnames(caller)
+    functions = []
+    for impl in reversed(caller.get_hookimpls()):
+        argnames = impl.argnames
+        if argnames is not None and tuple(argnames) != spec_args:
+            functions.append(_adapt(impl.function, tuple(argnames), spec_args))
+        else:
+            functions.append(impl.function)
+    return tuple(functions)
+
+
+class Plan:
+    """The hot hooks compiled to tuples of callables (attributes named after
+    the hook without its prefix: ``plan.before_request``). Hooks that nobody
+    implements are empty tuples, which the request pipeline skips."""
+
+    def __init__(self, pm):
+        for name in HOT_HOOKS:
+            setattr(self, name[len('plugdot_'):], compile_hook(pm, name))

@@ -1,0 +1,266 @@
+"""The :class:`Request` and the built-in body reader (``plugdot_parse_body``).
+
+Everything is parsed on first access: query, headers, cookies, form, JSON.
+The body is read before the handler runs only when the request has one and
+the route does not stream it (see ``docs/architecture.md``).
+"""
+import json
+
+from .datastructures import Headers, MultiDict, parse_cookies, parse_query
+from .errors import HTTPError
+from .plugins import hookimpl
+
+
+class _Namespace:
+    """A plain attribute bag for per-request data (``request.g``)."""
+
+
+class Request:
+    """One HTTP request, built from an ASGI ``http`` scope.
+
+    Plain attributes: ``app``, ``scope``, ``method``, ``path`` (decoded),
+    ``route_path`` (the path inside the app that handles it: without the
+    mount prefix), ``path_args`` (converted path arguments), ``route``
+    (the matched :class:`plugdot.routing.Route`), ``g`` (per-request data).
+    """
+
+    def __init__(self, app, scope, receive):
+        self.app = app
+        self.scope = scope
+        self.receive = receive
+        self.method = scope['method']
+        self.path = self.route_path = scope['path']
+        self.path_args = {}
+        self.route = None
+        self._headers = self._query = self._cookies = self._g = None
+        self._body = self._form = self._json = self._files = None
+        self._body_loaded = False
+
+    # -- the request line and headers ----------------------------------
+    @property
+    def headers(self):
+        """The request headers (:class:`plugdot.Headers`, case-insensitive)."""
+        if self._headers is None:
+            self._headers = Headers.from_asgi(self.scope['headers'])
+        return self._headers
+
+    @property
+    def query_string(self):
+        """The raw query string, decoded as Latin-1."""
+        return self.scope.get('query_string', b'').decode('latin-1')
+
+    @property
+    def query(self):
+        """Query parameters (:class:`plugdot.MultiDict`); 400 if malformed."""
+        if self._query is None:
+            try:
+                self._query = parse_query(self.query_string)
+            except ValueError as exc:
+                raise HTTPError(400, 'Malformed query string: %s' % exc)
+        return self._query
+
+    args = query
+
+    @property
+    def cookies(self):
+        """Cookies sent by the client (a dict)."""
+        if self._cookies is None:
+            self._cookies = parse_cookies(self.headers.get('cookie'))
+        return self._cookies
+
+    @property
+    def client(self):
+        """``(host, port)`` of the client, or None when the server does not say."""
+        client = self.scope.get('client')
+        return tuple(client) if client else None
+
+    @property
+    def scheme(self):
+        """``http`` or ``https``."""
+        return self.scope.get('scheme', 'http')
+
+    @property
+    def host(self):
+        """The ``Host`` header, or the server address."""
+        host = self.headers.get('host')
+        if host is None:
+            server = self.scope.get('server')
+            host = '%s:%s' % tuple(server) if server else ''
+        return host
+
+    @property
+    def url(self):
+        """The full URL of the request."""
+        qs = self.query_string
+        return '%s://%s%s%s' % (self.scheme, self.host, self.scope.get('root_path', '') + self.path,
+                                '?' + qs if qs else '')
+
+    @property
+    def content_type(self):
+        """The media type of the body, lower case, without parameters."""
+        return self.headers.get('content-type', '').partition(';')[0].strip().lower()
+
+    @property
+    def content_length(self):
+        """The declared body length, or None."""
+        value = self.headers.get('content-length')
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise HTTPError(400, 'Invalid Content-Length')
+        return int(value)
+
+    @property
+    def g(self):
+        """A namespace for data that lives as long as the request."""
+        if self._g is None:
+            self._g = _Namespace()
+        return self._g
+
+    def has_body(self):
+        """True if the request declares a body (Content-Length > 0 or chunked)."""
+        for name, value in self.scope['headers']:
+            if name == b'content-length':
+                return value != b'0'
+            if name == b'transfer-encoding':
+                return True
+        return False
+
+    def check_header_limits(self, max_count, max_size):
+        """Raise a 431 HTTPError if the headers exceed the limits."""
+        raw = self.scope['headers']
+        if len(raw) > max_count:
+            raise HTTPError(431, 'Too many header fields (limit %d)' % max_count)
+        size = 0
+        for name, value in raw:
+            size += len(name) + len(value) + 4
+        if size > max_size:
+            raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
+
+    # -- the body --------------------------------------------------------
+    def stream(self, max_size=None):
+        """Iterate over the body in chunks as they arrive (``async for``).
+
+        For routes declared with ``stream=True``, whose body is not read
+        before the handler. Past *max_size* bytes (default: the app's
+        ``max_body_size``) it raises a 413 HTTPError.
+        """
+        if max_size is None:
+            max_size = self.app.config['max_body_size']
+        return _BodyStream(self, max_size)
+
+    async def load_body(self, max_size=None):
+        """Read the whole body into memory (once) and return it."""
+        if not self._body_loaded:
+            chunks = []
+            async for chunk in self.stream(max_size):
+                chunks.append(chunk)
+            self._body = b''.join(chunks)
+            self._body_loaded = True
+        return self._body
+
+    def _require_body(self):
+        if not self._body_loaded:
+            raise RuntimeError('the request body has not been read: this route streams '
+                               'it, so use "await request.load_body()" or request.stream()')
+        return self._body
+
+    @property
+    def body(self):
+        """The request body as bytes (``b''`` when there is none)."""
+        if not self._body_loaded and not self.has_body():
+            return b''
+        return self._require_body()
+
+    @property
+    def json(self):
+        """The body parsed as JSON, or None without a body; 400 if invalid."""
+        if self._json is None:
+            body = self.body
+            if not body:
+                return None
+            try:
+                self._json = json.loads(body)
+            except (ValueError, UnicodeError):
+                raise HTTPError(400, 'Invalid JSON body')
+        return self._json
+
+    @property
+    def form(self):
+        """Form fields (:class:`plugdot.MultiDict`) of an urlencoded or
+        multipart body (the latter needs a plugin); 400 if malformed."""
+        if self._form is None:
+            if self.content_type == 'application/x-www-form-urlencoded':
+                try:
+                    self._form = parse_query(self.body.decode('latin-1'))
+                except ValueError as exc:
+                    raise HTTPError(400, 'Malformed form body: %s' % exc)
+            else:
+                self._form = MultiDict()
+        return self._form
+
+    @property
+    def files(self):
+        """Uploaded files (a MultiDict), filled by an uploads plugin."""
+        if self._files is None:
+            self._files = MultiDict()
+        return self._files
+
+    def set_parsed(self, parsed):
+        """Store what a ``plugdot_parse_body`` implementation returned."""
+        self._body_loaded = True
+        if self._body is None:
+            self._body = b''
+        if 'form' in parsed:
+            self._form = parsed['form']
+        if 'files' in parsed:
+            self._files = parsed['files']
+        if 'json' in parsed:
+            self._json = parsed['json']
+
+    def __repr__(self):
+        return '<Request %s %s>' % (self.method, self.path)
+
+
+class _BodyStream:
+    """Async iterator over the ASGI ``http.request`` messages of a request."""
+
+    def __init__(self, request, max_size):
+        self.request = request
+        self.max_size = max_size
+        self.size = 0
+        self.done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        request = self.request
+        if request._body_loaded:
+            if self.done or not request._body:
+                raise StopAsyncIteration
+            self.done = True
+            return request._body
+        while not self.done:
+            message = await request.receive()
+            if message['type'] == 'http.disconnect':
+                raise HTTPError(400, 'Client disconnected')
+            body = message.get('body', b'')
+            self.done = not message.get('more_body', False)
+            self.size += len(body)
+            if self.size > self.max_size:
+                raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
+            if body:
+                return body
+        raise StopAsyncIteration
+
+
+@hookimpl(trylast=True)
+async def plugdot_parse_body(request, content_type):
+    """Read the body into memory; form and JSON decode on first access."""
+    declared = request.content_length
+    limit = request.app.config['max_body_size']
+    if declared is not None and declared > limit:
+        raise HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
+    await request.load_body(limit)
+    return {}

@@ -1,0 +1,42 @@
+"""Serve an app: hypercorn on CPython (the ``plugdot[server]`` extra) or
+plugdot's own mpy-server (``plugdot-mpy-server``, also on MicroPython)."""
+
+
+class ServerMissing(Exception):
+    """The chosen server is not installed; the message says what to install."""
+
+
+def serve(app, host='127.0.0.1', port=8000, server=None):
+    """Serve *app* on *host*:*port* until interrupted.
+
+    *server* is ``'hypercorn'``, ``'mpy'`` or None for the first available.
+    """
+    if server in (None, 'hypercorn'):
+        try:
+            import hypercorn  # noqa: F401
+        except ImportError:
+            if server == 'hypercorn':
+                raise ServerMissing("the hypercorn server is not installed: "
+                                    "pip install 'plugdot[server]'")
+        else:
+            return _serve_hypercorn(app, host, port)
+    try:
+        from plugdot_mpy_server import serve as mpy_serve
+    except ImportError:
+        raise ServerMissing("no server is installed: pip install 'plugdot[server]' "
+                            "(hypercorn) or plugdot-mpy-server")
+    return mpy_serve(app, host, port)
+
+
+def _serve_hypercorn(app, host, port):
+    import asyncio
+    from hypercorn.asyncio import serve as hyper_serve
+    from hypercorn.config import Config
+    config = Config()
+    config.bind = ['%s:%d' % (host, port)]
+    config.accesslog = '-'
+    print('plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port), flush=True)
+    try:
+        asyncio.run(hyper_serve(app, config))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,219 @@
+"""An in-process test client: no sockets, a cookie jar, JSON helpers.
+
+Portable: it runs the same under MicroPython. It drives the app through its
+ASGI interface exactly as a server would, lifespan included when used as a
+context manager (``with TestClient(app) as client``).
+"""
+import asyncio
+import json as _json
+
+from .datastructures import Headers, unquote
+
+
+class TestResponse:
+    """What the app answered: ``status_code``, ``headers``, ``body``,
+    ``text`` and ``json()``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, status_code, headers, body):
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self):
+        """The body decoded as UTF-8."""
+        return self.body.decode('utf-8')
+
+    def json(self):
+        """The body parsed as JSON."""
+        return _json.loads(self.body)
+
+    def __repr__(self):
+        return '<TestResponse %d>' % self.status_code
+
+
+class _Inbox:
+    """A tiny async queue (MicroPython's asyncio has no Queue)."""
+
+    def __init__(self):
+        self.items = []
+        self.event = asyncio.Event()
+
+    def put(self, item):
+        self.items.append(item)
+        self.event.set()
+
+    async def get(self):
+        while not self.items:
+            self.event.clear()
+            await self.event.wait()
+        return self.items.pop(0)
+
+
+class TestClient:
+    """Call an ASGI app in-process.
+
+    ``client.get('/path?x=1', headers={...})`` and friends return a
+    :class:`TestResponse`; ``json=`` sends a JSON body, ``form=`` an
+    urlencoded one, ``body=`` raw bytes. Cookies set by the app are kept and
+    sent back. Inside a running event loop use ``await client.request_async(...)``.
+    """
+
+    __test__ = False
+
+    def __init__(self, app, headers=None, client=('127.0.0.1', 50000), scheme='http'):
+        self.app = app
+        self.headers = dict(headers or {})
+        self.cookies = {}
+        self.client = client
+        self.scheme = scheme
+        self._loop = None
+        self._lifespan = None
+
+    # -- lifespan -----------------------------------------------------------
+    def _run(self, coro):
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coro)
+
+    def __enter__(self):
+        self._run(self._lifespan_event('startup'))
+        return self
+
+    def __exit__(self, *exc_info):
+        self._run(self._lifespan_event('shutdown'))
+        if hasattr(self._loop, 'close'):
+            self._loop.close()
+        self._loop = None
+
+    async def _lifespan_event(self, phase):
+        if self._lifespan is None:
+            inbox, outbox = _Inbox(), _Inbox()
+
+            async def send(message):
+                outbox.put(message)
+            task = asyncio.create_task(self.app({'type': 'lifespan', 'asgi': {'version': '3.0'}},
+                                                inbox.get, send))
+            self._lifespan = (inbox, outbox, task)
+        inbox, outbox, task = self._lifespan
+        inbox.put({'type': 'lifespan.' + phase})
+        reply = await outbox.get()
+        if reply['type'] != 'lifespan.%s.complete' % phase:
+            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message')))
+
+    # -- requests -------------------------------------------------------------
+    def request(self, method, path, **options):
+        """Send a request and return the :class:`TestResponse`."""
+        return self._run(self.request_async(method, path, **options))
+
+    def get(self, path, **options):
+        """Send a GET request."""
+        return self.request('GET', path, **options)
+
+    def head(self, path, **options):
+        """Send a HEAD request."""
+        return self.request('HEAD', path, **options)
+
+    def options(self, path, **options):
+        """Send an OPTIONS request."""
+        return self.request('OPTIONS', path, **options)
+
+    def post(self, path, **options):
+        """Send a POST request."""
+        return self.request('POST', path, **options)
+
+    def put(self, path, **options):
+        """Send a PUT request."""
+        return self.request('PUT', path, **options)
+
+    def patch(self, path, **options):
+        """Send a PATCH request."""
+        return self.request('PATCH', path, **options)
+
+    def delete(self, path, **options):
+        """Send a DELETE request."""
+        return self.request('DELETE', path, **options)
+
+    def build_scope(self, method, path, headers=None, query=None):
+        """The ASGI scope for a request (also used by plugin test clients)."""
+        path, _, query_string = path.partition('?')
+        if query:
+            extra = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v))) for k, v in query.items())
+            query_string = query_string + '&' + extra if query_string else extra
+        all_headers = dict((k.lower(), str(v)) for k, v in self.headers.items())
+        for k, v in (headers or {}).items():
+            all_headers[k.lower()] = str(v)
+        if self.cookies and 'cookie' not in all_headers:
+            all_headers['cookie'] = '; '.join('%s=%s' % kv for kv in self.cookies.items())
+        all_headers.setdefault('host', 'testserver')
+        return {
+            'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1',
+            'method': method.upper(), 'scheme': self.scheme, 'path': unquote(path),
+            'raw_path': path.encode(), 'query_string': query_string.encode(),
+            'root_path': '', 'client': self.client, 'server': ('testserver', 80),
+            'headers': [(k.encode(), v.encode()) for k, v in all_headers.items()],
+        }
+
+    async def request_async(self, method, path, headers=None, query=None, body=None,
+                            json=None, form=None):
+        """Send a request from inside a running event loop."""
+        headers = dict(headers or {})
+        if json is not None:
+            body = _json.dumps(json).encode()
+            headers.setdefault('Content-Type', 'application/json')
+        elif form is not None:
+            body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v))) for k, v in form.items()).encode()
+            headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            headers.setdefault('Content-Length', str(len(body)))
+        scope = self.build_scope(method, path, headers, query)
+        messages = [{'type': 'http.request', 'body': body or b'', 'more_body': False}]
+        sent = []
+
+        async def receive():
+            if messages:
+                return messages.pop(0)
+            return {'type': 'http.disconnect'}
+
+        async def send(message):
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        return self._response(sent)
+
+    def _response(self, sent):
+        start = sent[0]
+        if start['type'] != 'http.response.start':
+            raise RuntimeError('the app sent %r before http.response.start' % start['type'])
+        headers = Headers.from_asgi(start['headers'])
+        body = b''.join(m.get('body', b'') for m in sent[1:])
+        for value in headers.getlist('set-cookie'):
+            self._store_cookie(value)
+        return TestResponse(start['status'], headers, body)
+
+    def _store_cookie(self, header):
+        pair, _, attrs = header.partition(';')
+        name, _, value = pair.partition('=')
+        name = name.strip()
+        attrs = attrs.lower()
+        if 'max-age=0' in attrs.replace(' ', '') or 'expires=thu, 01 jan 1970' in attrs:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value.strip()
+
+
+def _quote(text):
+    out = []
+    for ch in text:
+        if ch.isalpha() and ord(ch) < 128 or ch.isdigit() or ch in '-_.~':
+            out.append(ch)
+        else:
+            out.extend('%%%02X' % b for b in ch.encode())
+    return ''.join(out)
+
+
+__all__ = ['TestClient', 'TestResponse']
