@@ -83,7 +83,7 @@ class Response:
         if http_only:
             parts.append('HttpOnly')
         if same_site is not None:
-            same_site = same_site.capitalize()
+            same_site = same_site[:1].upper() + same_site[1:].lower()
             if same_site not in _SAME_SITE:
                 raise ValueError('same_site must be Strict, Lax or None')
             if same_site == 'None' and not secure:

