@@ -1,0 +1,140 @@
+"""Core behaviour that only CPython shows: threads, annotations, env config,
+async generators, send_file on the file system."""
+import os
+import threading
+import time
+
+import pytest
+
+from plugdot import App, send_file
+from plugdot.config import parse_env_value
+from plugdot.testing import TestClient
+
+
+def make_app(**config):
+    return App(config=config or None, plugins=[])
+
+
+def test_sync_handlers_run_off_the_event_loop():
+    app = make_app()
+    main_thread = threading.get_ident()
+
+    @app.get('/sync')
+    def sync(request):
+        time.sleep(0.01)
+        return {'off_loop': threading.get_ident() != main_thread}
+
+    @app.get('/async')
+    async def async_(request):
+        return {'off_loop': threading.get_ident() != main_thread}
+
+    c = TestClient(app)
+    assert c.get('/sync').json() == {'off_loop': True}
+    assert c.get('/async').json() == {'off_loop': False}
+
+
+def test_class_annotations_convert_and_reject():
+    class Calc(App):
+        def add(self, a: int, b: float = 0.5, loud: bool = False):
+            return {'r': a + b, 'loud': loud, 'who': self.request.path}
+
+    c = TestClient(Calc(plugins=[]))
+    assert c.get('/add/2?b=1.5&loud=yes').json() == {'r': 3.5, 'loud': True, 'who': '/add/2'}
+    r = c.get('/add/two')
+    assert r.status_code == 400 and "'a' must be int" in r.text
+
+
+def test_async_generator_streaming_and_head():
+    app = make_app()
+    closed = []
+
+    @app.get('/gen')
+    async def gen(request):
+        async def chunks():
+            try:
+                for i in range(3):
+                    yield 'chunk%d ' % i
+            finally:
+                closed.append(True)
+        return chunks()
+
+    @app.get('/syncgen')
+    def syncgen(request):
+        yield 'a'
+        yield 'b'
+
+    c = TestClient(app)
+    assert c.get('/gen').text == 'chunk0 chunk1 chunk2 '
+    assert c.get('/syncgen').text == 'ab'
+    r = c.head('/gen')
+    assert r.body == b'' and closed == [True]  # HEAD never starts the generator
+
+
+def test_env_overrides_constructor_config(monkeypatch):
+    monkeypatch.setenv('PLUGDOT_DEBUG', 'true')
+    monkeypatch.setenv('PLUGDOT_MAX_BODY_SIZE', '123')
+    app = App(config={'debug': False, 'max_body_size': 5}, plugins=[])
+    assert app.config['debug'] is True and app.config['max_body_size'] == 123
+    assert parse_env_value('x', 'a, b,', []) == ['a', 'b']
+    with pytest.raises(ValueError, match='boolean'):
+        parse_env_value('debug', 'maybe', False)
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = tmp_path / 'static'
+    root.mkdir()
+    (root / 'index.html').write_text('<h1>hi</h1>')
+    (root / 'sub').mkdir()
+    (root / 'sub' / 'app.js').write_text('console.log(1)')
+    (tmp_path / 'secret.txt').write_text('top secret')
+    os.symlink(tmp_path / 'secret.txt', root / 'link.txt')
+    return root
+
+
+def test_send_file_headers_and_conditional_requests(site):
+    app = make_app()
+
+    @app.get('/static/<path:p>')
+    async def static(request, p):
+        return send_file(p, root=str(site), max_age=60)
+
+    c = TestClient(app)
+    r = c.get('/static/index.html')
+    assert r.text == '<h1>hi</h1>' and r.headers['content-type'] == 'text/html; charset=utf-8'
+    assert r.headers['content-length'] == '11' and r.headers['cache-control'] == 'max-age=60'
+    etag, modified = r.headers['etag'], r.headers['last-modified']
+    assert modified.endswith('GMT')
+    r = c.get('/static/index.html', headers={'If-None-Match': etag})
+    assert r.status_code == 304 and r.body == b''
+    assert c.get('/static/index.html', headers={'If-Modified-Since': modified}).status_code == 304
+    assert c.get('/static/index.html', headers={'If-None-Match': '"other"'}).status_code == 200
+    r = c.head('/static/sub/app.js')
+    assert r.body == b'' and r.headers['content-length'] == '14'
+    assert r.headers['content-type'].startswith('text/javascript')
+
+
+@pytest.mark.parametrize('path', ['../secret.txt', 'sub/../../secret.txt', '/etc/passwd',
+                                  'link.txt', 'sub', 'missing.html', 'a\\..\\b', '%00'])
+def test_send_file_never_escapes_its_root(site, path):
+    app = make_app()
+
+    @app.get('/f')
+    async def f(request):
+        return send_file(request.query['p'], root=str(site))
+
+    r = TestClient(app).get('/f', query={'p': path})
+    assert r.status_code == 404 and 'secret' not in r.text
+
+
+def test_exception_is_logged(caplog):
+    app = make_app()
+
+    @app.get('/boom')
+    async def boom(request):
+        raise RuntimeError('logged-detail')
+
+    r = TestClient(app).get('/boom')
+    assert r.status_code == 500 and 'logged-detail' not in r.text
+    assert any('logged-detail' in (rec.exc_text or '') or rec.exc_info and
+               'logged-detail' in str(rec.exc_info[1]) for rec in caplog.records)
