@@ -14,7 +14,10 @@ from .errors import HTTPError
 from .errors import plugdot_handle_error as _default_error_handler
 from .plugins import Plan, make_plugin_manager, register_plugin
 from .request import Request
+from .response import plugdot_make_response as _builtin_make_response
+from .response import to_response
 from .routing import Router
+from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
 
@@ -56,6 +59,9 @@ class App:
         plan.local_after = (hooks.plugdot_after_request,) if hooks and hooks.after else ()
         plan.local_errors = (hooks.plugdot_handle_error,) if hooks and hooks.error_handlers else ()
         plan.header_limits = (self.config['max_header_count'], self.config['max_header_size'])
+        # Hooks only the built-in plugin implements are called directly.
+        plan.builtin_resolve = plan.resolve == (_builtin_resolve,)
+        plan.builtin_make_response = plan.make_response == (_builtin_make_response,)
         self._plan = plan
         return plan
 
@@ -247,40 +253,44 @@ class App:
         plan = self._plan or self._compile()
         try:
             if not mounted:
-                request.check_header_limits(*plan.header_limits)
+                request.scan_headers(*plan.header_limits)
             response = await self._respond(plan, request, mounted)
         except Exception as exc:
             response = await self._error_response(plan, request, exc, mounted)
         after = plan.local_after if mounted else plan.after_request
         if after:
             try:
-                for fn in after:
-                    replaced = fn(request, response)
-                    if isawaitable(replaced):
-                        replaced = await replaced
-                    if replaced is not None:
-                        response = replaced
+                response = await self._after(after, request, response)
             except Exception as exc:
                 response = await self._error_response(plan, request, exc, mounted)
         return response
 
     async def _respond(self, plan, request, mounted):
-        route = error = None
+        """resolve -> before -> handle -> make response."""
+        error = None
         try:
-            route, args = await self._resolve(plan, request)
-            request.route, request.path_args = route, args
+            if plan.builtin_resolve:  # the compiled plan: only the router resolves
+                request.route, request.path_args = self.router.resolve(
+                    request.method, request.route_path)
+            else:
+                request.route, request.path_args = await self._resolve(plan, request)
         except HTTPError as exc:
             error = exc
+            request.path_args = {}
         before = plan.local_before if mounted else plan.before_request
-        for fn in before:
-            value = fn(request)
-            if isawaitable(value):
-                value = await value
+        if before:
+            value = await self._before(before, request)
             if value is not None:
                 return await self.make_response(request, value)
         if error is not None:
             raise error
-        value = await self._handle(plan, request, route, args)
+        route = request.route
+        if route.kind == 'async' and not request.has_body:
+            value = await route.fn(request, **request.path_args)
+        else:
+            value = await self._handle(plan, request, route)
+        if plan.builtin_make_response:
+            return to_response(value)
         return await self.make_response(request, value)
 
     async def _resolve(self, plan, request):
@@ -292,6 +302,24 @@ class App:
                 return found
         raise HTTPError(404)
 
+    async def _before(self, before, request):
+        for fn in before:
+            value = fn(request)
+            if isawaitable(value):
+                value = await value
+            if value is not None:
+                return value
+        return None
+
+    async def _after(self, after, request, response):
+        for fn in after:
+            replaced = fn(request, response)
+            if isawaitable(replaced):
+                replaced = await replaced
+            if replaced is not None:
+                response = replaced
+        return response
+
     async def _read_body(self, plan, request):
         content_type = request.content_type
         for fn in plan.parse_body:
@@ -302,10 +330,10 @@ class App:
                 request.set_parsed(parsed)
                 return
 
-    async def _handle(self, plan, request, route, args):
-        if not route.stream and request.has_body():
+    async def _handle(self, plan, request, route):
+        if request.has_body and not route.stream:
             await self._read_body(plan, request)
-        kind, fn = route.kind, route.fn
+        kind, fn, args = route.kind, route.fn, request.path_args
         if kind == 'async':
             return await fn(request, **args)
         if kind == 'class':

@@ -24,17 +24,20 @@ class Request:
     (the matched :class:`plugdot.routing.Route`), ``g`` (per-request data).
     """
 
+    # Defaults live on the class so that creating a request stays cheap.
+    route = None
+    path_args = None
+    has_body = False
+    _headers = _query = _cookies = _g = None
+    _body = _form = _json = _files = None
+    _body_loaded = False
+
     def __init__(self, app, scope, receive):
         self.app = app
         self.scope = scope
         self.receive = receive
         self.method = scope['method']
         self.path = self.route_path = scope['path']
-        self.path_args = {}
-        self.route = None
-        self._headers = self._query = self._cookies = self._g = None
-        self._body = self._form = self._json = self._files = None
-        self._body_loaded = False
 
     # -- the request line and headers ----------------------------------
     @property
@@ -117,24 +120,20 @@ class Request:
             self._g = _Namespace()
         return self._g
 
-    def has_body(self):
-        """True if the request declares a body (Content-Length > 0 or chunked)."""
-        for name, value in self.scope['headers']:
-            if name == b'content-length':
-                return value != b'0'
-            if name == b'transfer-encoding':
-                return True
-        return False
-
-    def check_header_limits(self, max_count, max_size):
-        """Raise a 431 HTTPError if the headers exceed the limits."""
+    def scan_headers(self, max_count, max_size):
+        """Check the header limits (431 past them) and note in ``has_body``
+        whether the request declares a body (Content-Length > 0 or chunked)."""
         raw = self.scope['headers']
         if len(raw) > max_count:
             raise HTTPError(431, 'Too many header fields (limit %d)' % max_count)
         size = 0
         for name, value in raw:
-            size += len(name) + len(value) + 4
-        if size > max_size:
+            size += len(name) + len(value)
+            if name == b'content-length':
+                self.has_body = value != b'0'
+            elif name == b'transfer-encoding':
+                self.has_body = True
+        if size + 4 * len(raw) > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
     # -- the body --------------------------------------------------------
@@ -168,7 +167,7 @@ class Request:
     @property
     def body(self):
         """The request body as bytes (``b''`` when there is none)."""
-        if not self._body_loaded and not self.has_body():
+        if not self._body_loaded and not self.has_body:
             return b''
         return self._require_body()
 

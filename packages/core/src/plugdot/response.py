@@ -1,9 +1,8 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
-import json
 import os
 
-from ._compat import MICROPYTHON
+from ._compat import MICROPYTHON, json_dumps
 from .datastructures import Headers
 from .errors import HTTPError
 from .plugins import hookimpl
@@ -191,7 +190,7 @@ def to_response(value):
     if isinstance(value, Response):
         return value
     if isinstance(value, (dict, list)):
-        return Response(json.dumps(value, separators=(',', ':')), content_type=JSON)
+        return Response(json_dumps(value), content_type=JSON)
     if value is None:
         return Response(b'', 204)
     if isinstance(value, tuple):
