@@ -1,0 +1,89 @@
+"""Import time and resident memory of each framework plus app creation, over
+`import asyncio` alone, each in a fresh interpreter; and the core's size.
+
+Usage: python bench/startup.py [--runs 7]"""
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PROBE = r'''
+import time, sys
+t0 = time.perf_counter()
+import asyncio
+t1 = time.perf_counter()
+sys.path.insert(0, %(here)r)
+import apps
+FACTORY = %(factory)r
+if FACTORY:
+    app = apps.FRAMEWORKS[FACTORY]()
+t2 = time.perf_counter()
+rss = 0
+for line in open('/proc/self/status'):
+    if line.startswith('VmRSS:'):
+        rss = int(line.split()[1])
+print('%%f %%f %%d' %% (t1 - t0, t2 - t1, rss))
+'''
+
+
+def probe(framework, runs):
+    times, rss = [], []
+    for _ in range(runs):
+        code = PROBE % {'here': HERE, 'factory': framework}
+        out = subprocess.run([sys.executable, '-X', 'frozen_modules=on', '-c', code],
+                             capture_output=True, text=True, check=True).stdout.split()
+        times.append(float(out[1]))
+        rss.append(int(out[2]))
+    return min(times) * 1000, min(rss) / 1024
+
+
+def core_lines():
+    """Lines of code (not blank, not comment-only) in the core package."""
+    src = os.path.join(ROOT, 'packages', 'core', 'src', 'plugdot')
+    total, rows = 0, []
+    for name in sorted(os.listdir(src)):
+        if not name.endswith('.py'):
+            continue
+        n = 0
+        for line in open(os.path.join(src, name)):
+            s = line.strip()
+            if s and not s.startswith('#'):
+                n += 1
+        rows.append((name, n))
+        total += n
+    return total, rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--runs', type=int, default=7)
+    args = parser.parse_args()
+    sys.path.insert(0, HERE)
+    import apps
+    # Installed peers come with bytecode compiled by pip; compile plugdot's
+    # workspace sources too (PYTHONDONTWRITEBYTECODE may be set) so that all
+    # are measured alike.
+    subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(ROOT, 'packages')],
+                   check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''))
+    base_ms, base_mib = probe('', args.runs)
+    print('baseline `import asyncio`: %.1f MiB resident' % base_mib)
+    print('%-12s %12s %12s' % ('framework', '+import ms', '+RSS MiB'))
+    rows = []
+    for name in apps.FRAMEWORKS:
+        if name == 'raw ASGI':
+            continue
+        ms, mib = probe(name, args.runs)
+        rows.append((name, ms - base_ms, mib - base_mib))
+    for name, ms, mib in sorted(rows, key=lambda r: r[1]):
+        print('%-12s %12.1f %12.2f' % (name, ms, mib))
+    total, files = core_lines()
+    print('\nplugdot core: %d lines of code in %d modules' % (total, len(files)))
+    for name, n in files:
+        print('  %-16s %4d' % (name, n))
+
+
+if __name__ == '__main__':
+    main()
