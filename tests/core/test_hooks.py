@@ -1,0 +1,109 @@
+"""Each hook exercised through a plugin object, as a third party writes it."""
+import importlib
+
+from plugdot import App, HTTPError, Response, hookimpl
+from plugdot.testing import TestClient
+
+
+class Lifespan:
+    def __init__(self):
+        self.events = []
+
+    async def plugdot_startup(self, app):
+        self.events.append(('startup', app))
+
+    def plugdot_shutdown(self, app):
+        self.events.append(('shutdown', app))
+
+
+def test_plugdot_startup_and_plugdot_shutdown():
+    plugin = Lifespan()
+    app = App(plugins=[plugin])
+    with TestClient(app):
+        assert plugin.events == [('startup', app)]
+    assert plugin.events == [('startup', app), ('shutdown', app)]
+
+
+class CSVBody:
+    @hookimpl(tryfirst=True)
+    async def plugdot_parse_body(self, request, content_type):
+        if content_type != 'text/csv':
+            return None
+        body = await request.load_body()
+        rows = [line.split(',') for line in body.decode().splitlines()]
+        return {'json': rows}
+
+
+def test_plugdot_parse_body_plugin_parses_its_type():
+    app = App(plugins=[CSVBody()])
+
+    @app.post('/rows')
+    async def rows(request):
+        return {'rows': request.json, 'raw': len(request.body)}
+
+    c = TestClient(app)
+    r = c.post('/rows', body='a,b\n1,2', headers={'Content-Type': 'text/csv'})
+    assert r.json() == {'rows': [['a', 'b'], ['1', '2']], 'raw': 7}
+    assert c.post('/rows', json=[1]).json() == {'rows': [1], 'raw': 3}
+
+
+class Auth:
+    async def plugdot_before_request(self, request):
+        if request.headers.get('x-key') != 'k':
+            return {'error': 'no key'}, 401
+
+
+def test_plugdot_before_request_plugin_answers():
+    app = App(plugins=[Auth()])
+
+    @app.get('/')
+    async def index(request):
+        return 'in'
+
+    c = TestClient(app)
+    assert c.get('/').status_code == 401
+    assert c.get('/', headers={'X-Key': 'k'}).text == 'in'
+    assert c.get('/nowhere').status_code == 401  # runs before the 404
+
+
+class Teapot:
+    def plugdot_handle_error(self, request, error):
+        if isinstance(error, HTTPError) and error.status == 404:
+            return Response('short and stout', 418)
+
+
+def test_plugdot_handle_error_plugin():
+    app = App(plugins=[Teapot()])
+    r = TestClient(app).get('/missing')
+    assert (r.status_code, r.text) == (418, 'short and stout')
+
+
+class Security:
+    def plugdot_after_request(self, request, response):
+        response.headers['X-Frame-Options'] = 'DENY'
+
+
+class Doubler:
+    @hookimpl(tryfirst=True)
+    def plugdot_make_response(self, request, value):
+        if isinstance(value, float):
+            return Response(repr(value * 2), content_type='text/plain')
+
+
+def test_plugdot_after_request_and_plugdot_make_response_plugins():
+    app = App(plugins=[Security(), Doubler()])
+
+    @app.get('/f')
+    async def f(request):
+        return 1.5
+
+    r = TestClient(app).get('/f')
+    assert (r.text, r.headers['x-frame-options']) == ('3.0', 'DENY')
+
+
+def test_plugdot_bundle_modules_names_importable_modules():
+    app = App(plugins=['request_id'])
+    declared = [m for mods in app.plugins.hook.plugdot_bundle_modules() for m in mods]
+    assert declared == ['plugdot_request_id']
+    for name in declared:
+        importlib.import_module(name)
