@@ -1,0 +1,19 @@
+"""plugdot-mpy-server: a small, hard-to-kill asyncio HTTP/1.1 server for any
+ASGI app, on MicroPython and CPython.
+
+``serve(app, host, port)`` blocks; ``await start(app, host, port)`` returns
+the running :class:`Server` so that other tasks run beside it. Limits are a
+:class:`Limits`. It is also a plugdot plugin (entry point ``mpy_server``):
+``plugdot run --server mpy`` uses it.
+"""
+from .limits import Limits
+from .server import Server, serve, start
+
+__version__ = '0.1.0'
+__all__ = ['Limits', 'Server', 'serve', 'start', '__version__']
+
+
+def plugdot_bundle_modules():
+    """The server's modules in a MicroPython bundle."""
+    return ['plugdot_mpy_server.limits', 'plugdot_mpy_server.protocol',
+            'plugdot_mpy_server.server', 'plugdot_mpy_server']

@@ -1,0 +1,51 @@
+"""The server's limits, named and documented in one place.
+
+Defaults are sized for a small board (tens of KB of heap); pass a
+``Limits(...)`` with other values per server. Nothing here is global state.
+"""
+
+
+class Limits:
+    """Hard limits of one server; every field has a default and a keyword.
+
+    * ``max_request_line`` — bytes in the request line (414 past it)
+    * ``max_header_line`` — bytes in one header line (431)
+    * ``max_headers`` — number of header fields (431)
+    * ``max_header_size`` — bytes of the whole head (431)
+    * ``max_body_size`` — bytes of a request body (413)
+    * ``max_chunk_line`` — bytes of a chunk-size line (400)
+    * ``header_timeout`` — seconds to receive a complete head (408, then close)
+    * ``body_timeout`` — seconds between body reads (connection closed)
+    * ``keepalive_timeout`` — seconds an idle keep-alive connection is kept
+    * ``max_connections`` — connections served at once; more get a quick 503
+    * ``backlog`` — listen backlog for connections not yet accepted
+    * ``read_size`` — bytes asked of the socket per read
+    * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
+    """
+
+    def __init__(self, max_request_line=1024, max_header_line=1024, max_headers=32,
+                 max_header_size=4096, max_body_size=16 * 1024, max_chunk_line=64,
+                 header_timeout=10.0, body_timeout=10.0, keepalive_timeout=5.0,
+                 max_connections=8, backlog=16, read_size=512, shutdown_timeout=5.0):
+        self.max_request_line = max_request_line
+        self.max_header_line = max_header_line
+        self.max_headers = max_headers
+        self.max_header_size = max_header_size
+        self.max_body_size = max_body_size
+        self.max_chunk_line = max_chunk_line
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.max_connections = max_connections
+        self.backlog = backlog
+        self.read_size = read_size
+        self.shutdown_timeout = shutdown_timeout
+
+    @classmethod
+    def for_cpython(cls, **overrides):
+        """Roomier defaults for the development server on CPython."""
+        values = dict(max_request_line=8192, max_header_line=8192, max_headers=100,
+                      max_header_size=16 * 1024, max_body_size=1024 * 1024,
+                      max_connections=256, backlog=128, read_size=16 * 1024)
+        values.update(overrides)
+        return cls(**values)

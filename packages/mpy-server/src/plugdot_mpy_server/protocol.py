@@ -1,0 +1,373 @@
+"""A sans-IO HTTP/1.1 request parser and response serializer.
+
+No sockets and no asyncio here: bytes go in through ``feed()``, events come
+out of ``next_event()``. The same code runs under CPython and MicroPython.
+
+Parser states (one request at a time; pipelined bytes wait in the buffer)::
+
+    HEAD --(head complete)--> BODY_LENGTH --(n bytes)--> END --> DONE
+                          \\-> BODY_CHUNKED: SIZE -> DATA -> DATA_CRLF -> SIZE ...
+                                             SIZE(0) -> TRAILERS --> DONE
+                          \\-> END (no body) --> DONE
+
+    Every request yields Request, then zero or more Data, then END.
+    DONE --(start_next())--> HEAD
+
+Rules enforced (each malformed input raises ProtocolError with the status
+to answer; the connection is then closed):
+
+* lines end in CRLF; the request line is ``METHOD SP TARGET SP HTTP/1.x``;
+  the method is a token; the target is origin-form, ``*`` or absolute-form;
+  other versions get 505;
+* header names are tokens with no whitespace before the colon; values have
+  no control characters but tab; obsolete line folding is refused;
+* line lengths are checked while the line is still arriving, not after;
+* Content-Length is digits only; several must agree; it cannot come with
+  Transfer-Encoding (request smuggling); Transfer-Encoding must be exactly
+  ``chunked`` (501 for other codings) and is refused from HTTP/1.0;
+* chunk sizes are hex digits (optional extensions), each chunk is followed
+  by CRLF; trailers are read and dropped within the head limits;
+* HTTP/1.1 requires exactly one Host header.
+"""
+
+HEAD, BODY_LENGTH, BODY_CHUNKED, DONE = 'head', 'length', 'chunked', 'done'
+NEED_DATA = 'need-data'
+
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                   b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_HEX = frozenset(b'0123456789abcdefABCDEF')
+_DIGITS = frozenset(b'0123456789')
+
+
+class ProtocolError(Exception):
+    """Malformed or over-limit input: answer ``status`` and close."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class Request:
+    """A parsed request head."""
+
+    def __init__(self, method, target, version, headers):
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers          # [(lower-case name bytes, value bytes)]
+        self.content_length = None
+        self.chunked = False
+        self.keep_alive = version == '1.1'
+        self.expect_continue = False
+
+    def path_and_query(self):
+        """The decoded-later raw path and the query string, as bytes."""
+        target = self.target
+        if target[:1] != b'/':
+            if target == b'*':
+                return b'*', b''
+            # absolute-form: http://host/path?query
+            rest = target.split(b'://', 1)[1]
+            slash = rest.find(b'/')
+            target = rest[slash:] if slash >= 0 else b'/'
+        path, _, query = target.partition(b'?')
+        return path, query
+
+
+class Data:
+    """A piece of the request body."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+class EndOfMessage:
+    """The request body is complete."""
+
+
+END = EndOfMessage()
+
+
+def _is_token(data):
+    if not data:
+        return False
+    for b in data:
+        if b not in _TOKEN:
+            return False
+    return True
+
+
+def _check_value(value):
+    for b in value:
+        if (b < 32 and b != 9) or b == 127:
+            raise ProtocolError(400, 'invalid character in header value')
+
+
+class RequestParser:
+    """Turns the bytes of one connection into request events."""
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.buffer = b''
+        self.state = HEAD
+        self.request = None
+        self.remaining = 0       # body bytes left (length) or in this chunk
+        self.body_size = 0
+        self.chunk_state = 'size'
+        self.trailer_bytes = 0
+
+    def feed(self, data):
+        """Add bytes received from the client."""
+        if data:
+            self.buffer = self.buffer + data if self.buffer else bytes(data)
+
+    def start_next(self):
+        """After a complete request, get ready to parse the next one."""
+        self.state = HEAD
+        self.request = None
+        self.body_size = 0
+        self.chunk_state = 'size'
+        self.trailer_bytes = 0
+
+    def next_event(self):
+        """Return a Request, Data, END, or NEED_DATA; raise ProtocolError."""
+        if self.state == HEAD:
+            return self._parse_head()
+        if self.state == BODY_LENGTH:
+            return self._read_length()
+        if self.state == BODY_CHUNKED:
+            return self._read_chunked()
+        if self.state == 'end':
+            self.state = DONE
+            return END
+        return NEED_DATA
+
+    # -- the head --------------------------------------------------------------
+    def _parse_head(self):
+        buf = self.buffer
+        limits = self.limits
+        while buf[:2] == b'\r\n':  # tolerate empty lines between requests (RFC 9112 2.2)
+            buf = buf[2:]
+        self.buffer = buf
+        end = buf.find(b'\r\n\r\n')
+        if end < 0:
+            first = buf.find(b'\r\n')
+            if first < 0:
+                if len(buf) > limits.max_request_line:
+                    raise ProtocolError(414, 'request line too long')
+            else:
+                last_line = len(buf) - buf.rfind(b'\r\n') - 2
+                if last_line > limits.max_header_line:
+                    raise ProtocolError(431, 'header line too long')
+            if len(buf) > limits.max_header_size:
+                raise ProtocolError(431, 'request head too large')
+            return NEED_DATA
+        if end + 4 > limits.max_header_size:
+            raise ProtocolError(431, 'request head too large')
+        head = buf[:end]
+        self.buffer = buf[end + 4:]
+        lines = head.split(b'\r\n')
+        request = self._request_line(lines[0])
+        self._headers(request, lines[1:])
+        self.request = request
+        if request.chunked:
+            self.state = BODY_CHUNKED
+        elif request.content_length:
+            if request.content_length > limits.max_body_size:
+                raise ProtocolError(413, 'request body too large')
+            self.state = BODY_LENGTH
+            self.remaining = request.content_length
+        else:
+            self.state = 'end'
+        return request
+
+    def _request_line(self, line):
+        if len(line) > self.limits.max_request_line:
+            raise ProtocolError(414, 'request line too long')
+        parts = line.split(b' ')
+        if len(parts) != 3:
+            raise ProtocolError(400, 'malformed request line')
+        method, target, version = parts
+        if not _is_token(method):
+            raise ProtocolError(400, 'malformed method')
+        if version[:5] != b'HTTP/' or len(version) != 8 or version[6:7] != b'.':
+            raise ProtocolError(400, 'malformed HTTP version')
+        if version not in (b'HTTP/1.1', b'HTTP/1.0'):
+            raise ProtocolError(505, 'HTTP version not supported')
+        if not target or not (target[:1] == b'/' or target == b'*'
+                              or target[:7] == b'http://' or target[:8] == b'https://'):
+            raise ProtocolError(400, 'malformed request target')
+        for b in target:
+            if b <= 32 or b >= 127:
+                raise ProtocolError(400, 'invalid character in request target')
+        return Request(method.decode(), target, version[5:].decode(), [])
+
+    def _headers(self, request, lines):
+        limits = self.limits
+        if len(lines) > limits.max_headers:
+            raise ProtocolError(431, 'too many header fields')
+        headers = request.headers
+        lengths = []
+        host = 0
+        for line in lines:
+            if len(line) > limits.max_header_line:
+                raise ProtocolError(431, 'header line too long')
+            if line[:1] in (b' ', b'\t'):
+                raise ProtocolError(400, 'obsolete header line folding')
+            colon = line.find(b':')
+            if colon <= 0:
+                raise ProtocolError(400, 'malformed header line')
+            name = line[:colon]
+            if not _is_token(name):
+                raise ProtocolError(400, 'malformed header name')
+            value = line[colon + 1:].strip(b' \t')
+            _check_value(value)
+            name = name.lower()
+            headers.append((name, value))
+            if name == b'content-length':
+                lengths.append(value)
+            elif name == b'transfer-encoding':
+                if request.version == '1.0':
+                    raise ProtocolError(400, 'Transfer-Encoding in an HTTP/1.0 request')
+                if request.chunked:
+                    raise ProtocolError(400, 'repeated Transfer-Encoding')
+                coding = value.lower()
+                if coding != b'chunked':
+                    if coding.endswith(b'chunked'):
+                        raise ProtocolError(501, 'unsupported transfer coding')
+                    raise ProtocolError(400 if b'chunked' in coding else 501,
+                                        'unsupported transfer coding')
+                request.chunked = True
+            elif name == b'connection':
+                tokens = [t.strip() for t in value.lower().split(b',')]
+                if b'close' in tokens:
+                    request.keep_alive = False
+                elif b'keep-alive' in tokens and request.version == '1.0':
+                    request.keep_alive = True
+            elif name == b'host':
+                host += 1
+            elif name == b'expect':
+                if value.lower() == b'100-continue':
+                    request.expect_continue = True
+        if request.version == '1.1' and host != 1:
+            raise ProtocolError(400, 'HTTP/1.1 needs exactly one Host header')
+        if lengths:
+            if request.chunked:
+                raise ProtocolError(400, 'both Content-Length and Transfer-Encoding')
+            for value in lengths:
+                if value != lengths[0]:
+                    raise ProtocolError(400, 'conflicting Content-Length')
+                if not value or len(value) > 15 or any(b not in _DIGITS for b in value):
+                    raise ProtocolError(400, 'invalid Content-Length')
+            request.content_length = int(lengths[0])
+
+    # -- the body --------------------------------------------------------------
+    def _read_length(self):
+        if not self.buffer:
+            return NEED_DATA
+        take = self.buffer[:self.remaining]
+        self.buffer = self.buffer[len(take):]
+        self.remaining -= len(take)
+        if self.remaining == 0:
+            self.state = 'end'
+        return Data(take)
+
+    def _read_chunked(self):
+        limits = self.limits
+        while True:
+            buf = self.buffer
+            if self.chunk_state == 'size':
+                eol = buf.find(b'\r\n')
+                if eol < 0:
+                    if len(buf) > limits.max_chunk_line:
+                        raise ProtocolError(400, 'chunk size line too long')
+                    return NEED_DATA
+                line = buf[:eol]
+                if len(line) > limits.max_chunk_line:
+                    raise ProtocolError(400, 'chunk size line too long')
+                self.buffer = buf[eol + 2:]
+                size_text = line.split(b';', 1)[0].strip(b' \t')
+                if not size_text or len(size_text) > 8 or any(b not in _HEX for b in size_text):
+                    raise ProtocolError(400, 'invalid chunk size')
+                size = int(size_text, 16)
+                if size == 0:
+                    self.chunk_state = 'trailers'
+                    continue
+                self.body_size += size
+                if self.body_size > limits.max_body_size:
+                    raise ProtocolError(413, 'request body too large')
+                self.remaining = size
+                self.chunk_state = 'data'
+            elif self.chunk_state == 'data':
+                if not buf:
+                    return NEED_DATA
+                take = buf[:self.remaining]
+                self.buffer = buf[len(take):]
+                self.remaining -= len(take)
+                if self.remaining == 0:
+                    self.chunk_state = 'crlf'
+                return Data(take)
+            elif self.chunk_state == 'crlf':
+                if len(buf) < 2:
+                    return NEED_DATA
+                if buf[:2] != b'\r\n':
+                    raise ProtocolError(400, 'chunk data not followed by CRLF')
+                self.buffer = buf[2:]
+                self.chunk_state = 'size'
+            else:  # trailers: header lines until an empty line, dropped
+                eol = buf.find(b'\r\n')
+                if eol < 0:
+                    if len(buf) > limits.max_header_line:
+                        raise ProtocolError(431, 'trailer line too long')
+                    return NEED_DATA
+                self.buffer = buf[eol + 2:]
+                self.trailer_bytes += eol + 2
+                if self.trailer_bytes > limits.max_header_size:
+                    raise ProtocolError(431, 'trailers too large')
+                if eol == 0:
+                    self.state = DONE
+                    return END
+
+
+# -- responses -------------------------------------------------------------------
+_PHRASES = {100: b'Continue', 200: b'OK', 201: b'Created', 204: b'No Content',
+            301: b'Moved Permanently', 302: b'Found', 303: b'See Other',
+            304: b'Not Modified', 400: b'Bad Request', 404: b'Not Found',
+            405: b'Method Not Allowed', 408: b'Request Timeout', 413: b'Content Too Large',
+            414: b'URI Too Long', 431: b'Request Header Fields Too Large',
+            500: b'Internal Server Error', 501: b'Not Implemented',
+            503: b'Service Unavailable', 505: b'HTTP Version Not Supported'}
+
+
+def response_head(status, headers, keep_alive, chunked):
+    """Serialize a response head. *headers* are ``(bytes, bytes)`` pairs from
+    the app, which must not contain CR or LF (checked)."""
+    parts = [b'HTTP/1.1 %d %s\r\n' % (status, _PHRASES.get(status, b''))]
+    for name, value in headers:
+        if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
+            raise ValueError('CR/LF in a response header')
+        if name in (b'connection', b'transfer-encoding'):
+            continue
+        parts.append(name + b': ' + value + b'\r\n')
+    if chunked:
+        parts.append(b'transfer-encoding: chunked\r\n')
+    if not keep_alive:
+        parts.append(b'connection: close\r\n')
+    parts.append(b'\r\n')
+    return b''.join(parts)
+
+
+def chunk(data):
+    """One chunk of a chunked response body."""
+    return b'%x\r\n' % len(data) + data + b'\r\n'
+
+
+LAST_CHUNK = b'0\r\n\r\n'
+
+
+def error_response(status, reason=''):
+    """A complete small error response that closes the connection."""
+    body = (b'%d %s' % (status, _PHRASES.get(status, b'Error')))
+    return response_head(status, [(b'content-type', b'text/plain'),
+                                  (b'content-length', b'%d' % len(body))], False, False) + body

@@ -1,0 +1,433 @@
+"""The asyncio side: sockets, timeouts, the connection cap, ASGI glue.
+
+Written once for MicroPython and CPython. All HTTP parsing and serializing
+is in :mod:`plugdot_mpy_server.protocol`; this module only moves bytes and
+ASGI messages, so it stays small.
+"""
+import asyncio
+import gc
+import sys
+import time
+
+from .limits import Limits
+from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
+                       chunk, error_response, response_head)
+
+MICROPYTHON = sys.implementation.name == 'micropython'
+_CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
+
+if MICROPYTHON:
+    def _now():
+        return time.ticks_ms() / 1000
+
+    def _left(deadline):
+        return time.ticks_diff(int(deadline * 1000), time.ticks_ms()) / 1000
+else:
+    _now = time.monotonic
+
+    def _left(deadline):
+        return deadline - time.monotonic()
+
+
+class _Closed(Exception):
+    """The client went away or timed out: close without answering."""
+
+
+def _unquote_path(raw):
+    # Percent-decode the path as UTF-8; a malformed escape is the client's error.
+    if b'%' not in raw:
+        return raw.decode('utf-8')
+    parts = raw.split(b'%')
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        try:
+            out.append(int(part[:2], 16))
+        except ValueError:
+            raise ProtocolError(400, 'malformed percent-escape in path')
+        if len(part) < 2:
+            raise ProtocolError(400, 'malformed percent-escape in path')
+        out.extend(part[2:])
+    try:
+        return bytes(out).decode('utf-8')
+    except UnicodeError:
+        raise ProtocolError(400, 'path is not UTF-8')
+
+
+class Server:
+    """An HTTP/1.1 server driving one ASGI app.
+
+    ``await server.start(host, port, ssl=None)`` starts listening and
+    returns; other asyncio tasks keep running beside it. ``await
+    server.stop()`` shuts down gracefully. *limits* is a
+    :class:`~plugdot_mpy_server.Limits` (small-board defaults on MicroPython,
+    roomier ones on CPython); *access_log* prints one line per request.
+    """
+
+    def __init__(self, app, limits=None, access_log=False):
+        self.app = app
+        self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
+        self.access_log = access_log
+        self.connections = set()
+        self.rejected = 0
+        self.closing = False
+        self.listener = None
+        self.tls = False
+        self._lifespan = None
+
+    async def start(self, host='0.0.0.0', port=80, ssl=None):
+        """Run the app's lifespan startup, then listen on *host*:*port*."""
+        await self._lifespan_event('startup')
+        self.tls = ssl is not None
+        kwargs = {'backlog': self.limits.backlog}
+        if ssl is not None:
+            kwargs['ssl'] = ssl
+        self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
+        return self
+
+    async def stop(self):
+        """Stop accepting, let in-flight requests finish (up to
+        ``limits.shutdown_timeout``), close idle connections, then run the
+        lifespan shutdown."""
+        self.closing = True
+        if self.listener is not None:
+            self.listener.close()
+        for conn in list(self.connections):
+            if conn.idle:
+                conn.abort()
+        deadline = _now() + self.limits.shutdown_timeout
+        while self.connections and _left(deadline) > 0:
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections):
+            conn.abort()
+        await self._lifespan_event('shutdown')
+
+    async def serve_forever(self):
+        """Wait until :meth:`stop` is called."""
+        while not self.closing:
+            await asyncio.sleep(0.2)
+
+    # -- lifespan ------------------------------------------------------------------
+    async def _lifespan_event(self, phase):
+        if self._lifespan is None:
+            inbox = []
+            wake = asyncio.Event()
+            replies = []
+            got = asyncio.Event()
+
+            async def receive():
+                while not inbox:
+                    wake.clear()
+                    await wake.wait()
+                return inbox.pop(0)
+
+            async def send(message):
+                replies.append(message)
+                got.set()
+
+            async def run():
+                try:
+                    await self.app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
+                except Exception:
+                    pass  # an app without lifespan support
+                replies.append(None)
+                got.set()
+            self._lifespan = (inbox, wake, replies, got, asyncio.create_task(run()))
+        inbox, wake, replies, got, task = self._lifespan
+        if replies and replies[-1] is None:
+            return  # the app does not do lifespan
+        inbox.append({'type': 'lifespan.' + phase})
+        wake.set()
+        while not replies:
+            got.clear()
+            await got.wait()
+        reply = replies.pop(0)
+        if reply is None:
+            replies.append(None)
+            return
+        if reply['type'].endswith('.failed'):
+            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
+
+    # -- connections ----------------------------------------------------------------
+    async def _accept(self, reader, writer):
+        if self.closing or len(self.connections) >= self.limits.max_connections:
+            self.rejected += 1
+            try:  # past the cap: a quick 503, never a hung client
+                writer.write(error_response(503))
+                await asyncio.wait_for(writer.drain(), 1)
+            except Exception:
+                pass
+            await _close(writer)
+            return
+        conn = Connection(self, reader, writer)
+        self.connections.add(conn)
+        try:
+            await conn.run()
+        except MemoryError:
+            conn.abort()
+            gc.collect()
+        except Exception:
+            pass  # a broken connection must never take the server down
+        finally:
+            self.connections.discard(conn)
+            await _close(writer)
+
+
+async def _close(writer):
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), 1)
+    except Exception:
+        pass
+
+
+class Connection:
+    """One client connection: requests in sequence (keep-alive, pipelining)."""
+
+    def __init__(self, server, reader, writer):
+        self.server = server
+        self.limits = server.limits
+        self.reader = reader
+        self.writer = writer
+        self.parser = RequestParser(self.limits)
+        self.idle = True
+        self.peer = _address(writer, 'peername')
+        self.local = _address(writer, 'sockname')
+
+    def abort(self):
+        """Close the socket now (shutdown, memory exhaustion)."""
+        try:
+            self.writer.close()
+        except Exception:
+            pass
+
+    async def _read(self, timeout):
+        try:
+            data = await asyncio.wait_for(self.reader.read(self.limits.read_size), timeout)
+        except (asyncio.TimeoutError, OSError):
+            raise _Closed()
+        if not data:
+            raise _Closed()
+        return data
+
+    async def _write(self, data):
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def _next_head(self, first):
+        parser = self.parser
+        limits = self.limits
+        deadline = None
+        while True:
+            event = parser.next_event()
+            if event is not NEED_DATA:
+                return event
+            if deadline is None and parser.buffer:
+                deadline = _now() + limits.header_timeout
+            if deadline is None:  # waiting for the first byte of a request
+                timeout = limits.header_timeout if first else limits.keepalive_timeout
+                if self.server.closing and not first:
+                    raise _Closed()
+            else:
+                timeout = _left(deadline)
+                if timeout <= 0:
+                    raise ProtocolError(408, 'request head too slow')
+            try:
+                parser.feed(await self._read(timeout))
+            except _Closed:
+                if deadline is not None and _left(deadline) <= 0:
+                    raise ProtocolError(408, 'request head too slow')
+                raise
+
+    async def run(self):
+        """Serve requests until the client or the server closes."""
+        first = True
+        while True:
+            self.idle = True
+            try:
+                request = await self._next_head(first)
+            except ProtocolError as exc:
+                await self._refuse(exc)
+                return
+            except _Closed:
+                return
+            self.idle = False
+            first = False
+            exchange = Exchange(self, request)
+            keep_alive = await exchange.run()
+            if not keep_alive or self.server.closing:
+                return
+            self.parser.start_next()
+
+    async def _refuse(self, exc):
+        try:
+            await asyncio.wait_for(self._write(error_response(exc.status)), 2)
+        except Exception:
+            pass
+
+
+def _address(writer, name):
+    try:
+        value = writer.get_extra_info(name)
+    except Exception:
+        return None
+    if isinstance(value, tuple) and len(value) >= 2:
+        return (value[0], value[1])
+    return None
+
+
+class Exchange:
+    """One request and its response, as an ASGI ``http`` scope."""
+
+    def __init__(self, conn, request):
+        self.conn = conn
+        self.request = request
+        self.body_done = False
+        self.continue_sent = False
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.chunked = False
+        self.complete = False
+        self.keep_alive = request.keep_alive
+        self.sent_bytes = 0
+        self.finished = asyncio.Event()
+        self.disconnected = False
+        self.error = None
+
+    async def run(self):
+        """Run the app; return True if the connection may serve another request."""
+        conn, request = self.conn, self.request
+        try:
+            raw_path, query = request.path_and_query()
+            path = _unquote_path(raw_path)
+        except ProtocolError as exc:
+            await conn._refuse(exc)
+            return False
+        scope = {
+            'type': 'http', 'asgi': {'version': '3.0', 'spec_version': '2.3'},
+            'http_version': request.version, 'method': request.method,
+            'scheme': 'https' if conn.server.tls else 'http', 'path': path,
+            'raw_path': raw_path, 'query_string': query, 'root_path': '',
+            'headers': request.headers, 'client': conn.peer, 'server': conn.local,
+        }
+        try:
+            await self.conn.server.app(scope, self.receive, self.send)
+        except _Closed:
+            return False
+        except Exception:
+            if self.head_sent:
+                return False
+            self.error = ProtocolError(500, 'application error')
+        finally:
+            self.finished.set()
+        if self.error is not None and not self.head_sent:
+            await conn._refuse(self.error)
+            return False
+        if not self.complete:
+            if not self.head_sent:
+                await conn._refuse(ProtocolError(500, 'no response'))
+            return False
+        if self.conn.server.access_log:
+            print('%s - "%s %s HTTP/%s" %d %d' % (conn.peer[0] if conn.peer else '-',
+                  request.method, path, request.version, self.status, self.sent_bytes))
+        # The next request starts where this body ends: unread body bytes mean closing.
+        return self.keep_alive and self.body_done
+
+    async def receive(self):
+        """ASGI receive: the body in pieces, then ``http.disconnect``."""
+        if self.body_done or self.disconnected:
+            await self.finished.wait()
+            return {'type': 'http.disconnect'}
+        conn = self.conn
+        if self.request.expect_continue and not self.continue_sent and not self.head_sent:
+            self.continue_sent = True
+            await conn._write(_CONTINUE)
+        while True:
+            try:
+                event = conn.parser.next_event()
+            except ProtocolError as exc:
+                self.error = exc
+                self.disconnected = True
+                return {'type': 'http.disconnect'}
+            if event is END:
+                self.body_done = True
+                return {'type': 'http.request', 'body': b'', 'more_body': False}
+            if isinstance(event, Data):
+                return {'type': 'http.request', 'body': event.data, 'more_body': True}
+            try:
+                conn.parser.feed(await conn._read(conn.limits.body_timeout))
+            except _Closed:
+                self.disconnected = True
+                return {'type': 'http.disconnect'}
+
+    async def send(self, message):
+        """ASGI send: write the response head and body."""
+        kind = message['type']
+        if kind == 'http.response.start':
+            if self.status is not None:
+                raise RuntimeError('http.response.start sent twice')
+            self.status = message['status']
+            self.headers = list(message.get('headers', ()))
+            return
+        if kind != 'http.response.body' or self.status is None or self.complete:
+            raise RuntimeError('unexpected ASGI message %r' % kind)
+        if self.disconnected and self.error is None:
+            raise _Closed()
+        body = message.get('body', b'')
+        more = message.get('more_body', False)
+        out = []
+        if not self.head_sent:
+            out.append(self._head(body, more))
+            self.head_sent = True
+        if body and self.request.method != 'HEAD' and self.status not in (204, 304):
+            out.append(chunk(body) if self.chunked else body)
+            self.sent_bytes += len(body)
+        if not more:
+            if self.chunked:
+                out.append(LAST_CHUNK)
+            self.complete = True
+        try:
+            await self.conn._write(b''.join(out))
+        except OSError:
+            self.disconnected = True
+            raise _Closed()
+
+    def _head(self, body, more):
+        headers = self.headers
+        has_length = False
+        for name, _ in headers:
+            if name.lower() == b'content-length':
+                has_length = True
+        if not has_length and self.status not in (204, 304):
+            if not more:
+                headers.append((b'content-length', b'%d' % len(body)))
+            elif self.request.version == '1.1':
+                self.chunked = True
+            else:
+                self.keep_alive = False  # HTTP/1.0: the end of the body is the end of the connection
+        if self.error is not None:
+            self.keep_alive = False
+        return response_head(self.status, headers, self.keep_alive, self.chunked)
+
+
+async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):
+    """Start serving *app* and return the :class:`Server` (awaitable), so
+    that other tasks (sensors, MQTT) run beside it."""
+    server = Server(app, limits, access_log)
+    await server.start(host, port, ssl)
+    return server
+
+
+def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
+    """Serve *app* until interrupted (Ctrl+C), then shut down gracefully."""
+    async def main():
+        server = await start(app, host, port, limits, ssl, access_log)
+        print('plugdot-mpy-server: serving on http%s://%s:%d' % ('s' if ssl else '', host, port))
+        try:
+            await server.serve_forever()
+        finally:
+            await server.stop()
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
