@@ -8,14 +8,18 @@ import sys
 
 root = sys.argv[1]
 sys.path.insert(0, root + '/packages/core/src')
+sys.path.insert(0, root + '/packages/mpy-server/src')
 sys.path.insert(0, root + '/tests/core')
+sys.path.insert(0, root + '/tests/mpy_server')
 
-MODULES = sys.argv[2:] or ['test_routing', 'test_class_routes', 'test_request_response',
-                           'test_app_hooks', 'test_hooks_conformance', 'test_testclient']
+MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
+                           'portable.test_request_response', 'portable.test_app_hooks',
+                           'portable.test_hooks_conformance', 'portable.test_testclient',
+                           'portable_server.test_protocol']
 
 passed = failed = 0
 for name in MODULES:
-    module = __import__('portable.' + name, None, None, ['x'])
+    module = __import__(name, None, None, ['x'])
     for attr in sorted(dir(module)):
         if not attr.startswith('test_'):
             continue

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PORTABLE = ROOT / 'tests' / 'core' / 'portable'
+PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server']
 
 
 def micropython():
@@ -21,7 +21,7 @@ def micropython():
 
 def expected_count():
     count = 0
-    for path in PORTABLE.glob('test_*.py'):
+    for path in [p for folder in PORTABLE for p in folder.glob('test_*.py')]:
         count += len(re.findall(r'^def test_', path.read_text(), re.M))
     return count
 

@@ -262,6 +262,20 @@ class Connection:
         try:
             await asyncio.wait_for(self._write(error_response(exc.status)), 2)
         except Exception:
+            return
+        # Lingering close: closing with unread request bytes makes the kernel
+        # send a reset that can destroy the error response before the client
+        # reads it. Read and drop a little for a moment first.
+        dropped = 0
+        deadline = _now() + 0.5  # bounded in total, or a slow client could keep it
+        try:
+            while dropped < 65536 and _left(deadline) > 0:
+                data = await asyncio.wait_for(self.reader.read(self.limits.read_size),
+                                              _left(deadline))
+                if not data:
+                    break
+                dropped += len(data)
+        except Exception:
             pass
 
 
@@ -330,8 +344,24 @@ class Exchange:
         if self.conn.server.access_log:
             print('%s - "%s %s HTTP/%s" %d %d' % (conn.peer[0] if conn.peer else '-',
                   request.method, path, request.version, self.status, self.sent_bytes))
-        # The next request starts where this body ends: unread body bytes mean closing.
+        if self.keep_alive and not self.body_done:
+            await self._drain()
         return self.keep_alive and self.body_done
+
+    async def _drain(self):
+        # The next request starts where this body ends: skip what the app did
+        # not read (within the body limits), or give up on keep-alive.
+        parser = self.conn.parser
+        try:
+            while True:
+                event = parser.next_event()
+                if event is END:
+                    self.body_done = True
+                    return
+                if event is NEED_DATA:
+                    parser.feed(await self.conn._read(self.conn.limits.body_timeout))
+        except (ProtocolError, _Closed):
+            self.keep_alive = False
 
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""

@@ -1,0 +1,46 @@
+"""A demo app on plugdot-mpy-server, for tests and benchmarks under MicroPython.
+
+Usage: micropython -X heapsize=N serve_demo.py LIBDIR PORT [max_connections]
+LIBDIR holds plugdot and plugdot_mpy_server (sources or .mpy files), or is
+the repository root (then the packages' src folders are used).
+"""
+import gc
+import sys
+
+lib = sys.argv[1]
+sys.path.insert(0, lib + '/packages/core/src')
+sys.path.insert(0, lib + '/packages/mpy-server/src')
+sys.path.insert(0, lib)
+
+from plugdot import App  # noqa: E402
+from plugdot_mpy_server import Limits, serve  # noqa: E402
+
+app = App(plugins=[])
+
+
+@app.get('/')
+async def index(request):
+    return 'Hello, World!'
+
+
+@app.post('/echo')
+async def echo(request):
+    return request.body
+
+
+@app.get('/users/<int:id>')
+async def user(request, id):
+    return {'id': id}
+
+
+@app.get('/mem')
+async def mem(request):
+    gc.collect()
+    return {'alloc': gc.mem_alloc(), 'free': gc.mem_free()}
+
+
+cap = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+serve(app, '127.0.0.1', int(sys.argv[2]),
+      limits=Limits(max_connections=cap, header_timeout=1.0, body_timeout=2.0,
+                    keepalive_timeout=2.0),
+      access_log=False)

@@ -1,0 +1,139 @@
+"""plugdot-mpy-server under the real MicroPython unix port, talked to from
+CPython over 127.0.0.1. The process must survive everything thrown at it."""
+import concurrent.futures
+import pathlib
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from test_micropython_lane import micropython
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def start(heap, cap=4, lib=ROOT):
+    port = free_port()
+    proc = subprocess.Popen([micropython(), '-X', 'heapsize=%s' % heap, str(SERVE), str(lib),
+                             str(port), str(cap)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read().decode())
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+            return proc, 'http://127.0.0.1:%d' % port, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError('micropython server did not start')
+
+
+@pytest.fixture(scope='module')
+def mpy_server():
+    proc, url, port = start('256k')
+    yield url, port, proc
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def raw(port, data, timeout=3):
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b''
+        try:
+            while True:
+                got = s.recv(4096)
+                if not got:
+                    break
+                out += got
+        except socket.timeout:
+            pass
+        return out
+
+
+def test_requests_keep_alive_and_chunked(mpy_server):
+    url, port, proc = mpy_server
+    with httpx.Client(base_url=url, timeout=5) as c:
+        for i in range(20):
+            assert c.get('/users/%d' % i).json() == {'id': i}
+        assert c.get('/').text == 'Hello, World!'
+        assert c.post('/echo', content=b'z' * 3000).content == b'z' * 3000
+
+        def gen():
+            yield b'abc'
+            yield b'def'
+        assert c.post('/echo', content=gen()).content == b'abcdef'  # chunked request body
+    out = raw(port, b'GET /users/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /users/2 HTTP/1.1\r\nHost: a\r\n'
+                    b'Connection: close\r\n\r\n')
+    assert out.count(b'200 OK') == 2 and out.endswith(b'{"id":2}')
+
+
+@pytest.mark.parametrize('data,status', [
+    (b'BAD\r\n\r\n', 400),
+    (b'GET / HTTP/1.1\r\n\r\n', 400),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 999999\r\n\r\n', 413),
+    (b'GET /' + b'a' * 2000 + b' HTTP/1.1\r\n', 414),
+    (b'\xff\xfe\x00garbage\r\n\r\n', 400),
+])
+def test_malformed_input(mpy_server, data, status):
+    url, port, proc = mpy_server
+    assert raw(port, data).startswith(b'HTTP/1.1 %d' % status)
+    assert httpx.get(url + '/', timeout=5).status_code == 200
+    assert proc.poll() is None
+
+
+def test_concurrent_connections_past_the_cap(mpy_server):
+    url, port, proc = mpy_server
+
+    def one(_):
+        try:
+            return httpx.get(url + '/users/7', timeout=10).status_code
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        codes = list(pool.map(one, range(100)))
+    assert set(codes) <= {200, 503}, codes
+    assert codes.count(200) >= 4
+    assert proc.poll() is None
+    assert httpx.get(url + '/', timeout=5).status_code == 200
+
+
+def test_slowloris_and_half_open_connections(mpy_server):
+    url, port, proc = mpy_server
+    socks = [socket.create_connection(('127.0.0.1', port), timeout=5) for _ in range(4)]
+    for s in socks:
+        s.sendall(b'GET / HTTP/1.1\r\n')
+    time.sleep(1.5)  # header_timeout is 1 s: all four are answered 408 and closed
+    answers = []
+    for s in socks:
+        try:
+            answers.append(s.recv(100))
+        except OSError:
+            answers.append(b'')
+        s.close()
+    assert all(a.startswith(b'HTTP/1.1 408') or a == b'' for a in answers), answers
+    assert httpx.get(url + '/', timeout=5).status_code == 200
+
+
+def test_heap_stays_flat_over_many_requests(mpy_server):
+    url, port, proc = mpy_server
+    with httpx.Client(base_url=url, timeout=5) as c:
+        before = c.get('/mem').json()['alloc']
+        for i in range(300):
+            c.get('/users/%d' % i)
+        after = c.get('/mem').json()['alloc']
+    assert after - before < 4096, (before, after)

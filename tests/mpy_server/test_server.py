@@ -1,0 +1,263 @@
+"""The mpy-server under CPython: real sockets on 127.0.0.1, httpx, raw
+sockets and h11 as a strict client."""
+import socket
+import subprocess
+import threading
+import time
+
+import h11
+import httpx
+import pytest
+
+from plugdot_mpy_server import Limits
+
+
+def h11_exchange(srv, method, target, headers=(), body=b''):
+    """Send one request and validate the response with h11 as a strict client."""
+    conn = h11.Connection(h11.CLIENT)
+    headers = [('Host', '127.0.0.1')] + list(headers)
+    if body:
+        headers.append(('Content-Length', str(len(body))))
+    data = conn.send(h11.Request(method=method, target=target, headers=headers))
+    if body:
+        data += conn.send(h11.Data(data=body))
+    data += conn.send(h11.EndOfMessage())
+    with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
+        s.sendall(data)
+        response, chunks = None, []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(s.recv(65536))
+                continue
+            if isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                chunks.append(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return response, b''.join(chunks)
+
+
+def test_basic_requests_with_httpx(running):
+    srv = running()
+    with httpx.Client(base_url=srv.url, timeout=5) as c:
+        assert c.get('/').text == 'Hello, World!'
+        assert c.get('/users/5').json() == {'id': 5}
+        assert c.post('/echo', content=b'x' * 5000).content == b'x' * 5000
+        assert c.get('/stream').text == 'a' * 10 + 'b' * 10 + 'c' * 10
+        assert c.get('/empty').status_code == 204
+        assert c.get('/abort').status_code == 418
+        assert c.get('/nope').status_code == 404
+        # one connection served all of these (keep-alive)
+    assert srv.server.rejected == 0
+
+
+def test_responses_are_valid_http_for_a_strict_client(running):
+    srv = running()
+    for method, target, body, expect in [('GET', '/', b'', b'Hello, World!'),
+                                         ('GET', '/stream', b'', b'a' * 10 + b'b' * 10 + b'c' * 10),
+                                         ('HEAD', '/', b'', b''), ('GET', '/empty', b'', b''),
+                                         ('POST', '/echo', b'abc', b'abc'),
+                                         ('GET', '/boom', b'', b'Internal Server Error')]:
+        response, got = h11_exchange(srv, method, target, body=body)
+        assert got == expect, (method, target)
+    response, _ = h11_exchange(srv, 'GET', '/stream')
+    assert (b'transfer-encoding', b'chunked') in response.headers
+
+
+def test_chunked_request_body_and_pipelining(running):
+    srv = running()
+    raw = (b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'
+           b'3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n'
+           b'GET /users/1 HTTP/1.1\r\nHost: a\r\n\r\n'
+           b'GET /users/2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+    out = srv.raw(raw)
+    assert out.count(b'HTTP/1.1 200 OK') == 3
+    assert out.index(b'abcde') < out.index(b'{"id":1}') < out.index(b'{"id":2}')
+
+
+def test_expect_100_continue(running):
+    srv = running()
+    with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
+        s.sendall(b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n'
+                  b'Expect: 100-continue\r\n\r\n')
+        assert s.recv(100) == b'HTTP/1.1 100 Continue\r\n\r\n'
+        s.sendall(b'data')
+        assert s.recv(1000).endswith(b'\r\n\r\ndata')
+
+
+def test_http10_client_gets_a_closed_connection(running):
+    srv = running()
+    out = srv.raw(b'GET /stream HTTP/1.0\r\n\r\n')
+    assert out.startswith(b'HTTP/1.1 200 OK') and b'connection: close' in out
+    assert b'transfer-encoding' not in out and out.endswith(b'c' * 10)
+
+
+@pytest.mark.parametrize('raw,status', [
+    (b'GET / HTTP/1.1\r\n\r\n', 400),
+    (b'GARBAGE\r\n\r\n', 400),
+    (b'\x00\x01\x02\xff\xfe\r\n\r\n', 400),
+    (b'GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', 400),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n', 400),
+    (b'GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n', 400),
+    (b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\nHost: a\r\n\r\n', 414),
+])
+def test_malformed_input_gets_status_and_close(running, raw, status):
+    srv = running()
+    out = srv.raw(raw)
+    assert out.startswith(b'HTTP/1.1 %d ' % status), out[:80]
+    assert b'connection: close' in out
+    with httpx.Client(base_url=srv.url, timeout=5) as c:  # still serving
+        assert c.get('/').status_code == 200
+
+
+def test_limits_body_and_headers(running):
+    srv = running(Limits(max_body_size=100, max_headers=10, max_header_size=1024))
+    out = srv.raw(b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n' + b'x' * 101)
+    assert out.startswith(b'HTTP/1.1 413')
+    many = b''.join(b'X-%d: v\r\n' % i for i in range(11))
+    assert srv.raw(b'GET / HTTP/1.1\r\nHost: a\r\n' + many + b'\r\n').startswith(b'HTTP/1.1 431')
+
+
+def test_app_exception_is_500_and_server_keeps_serving(running):
+    srv = running()
+    with httpx.Client(base_url=srv.url, timeout=5) as c:
+        for _ in range(3):
+            r = c.get('/boom')
+            assert r.status_code == 500 and 'app bug' not in r.text
+        assert c.get('/').status_code == 200
+
+
+def test_raw_asgi_app_errors(running):
+    async def broken(scope, receive, send):
+        if scope['type'] != 'http':
+            raise RuntimeError('no lifespan')
+        if scope['path'] == '/nothing':
+            return
+        await send({'type': 'http.response.start', 'status': 200, 'headers': [(b'x-bad', b'a\r\nb')]})
+        await send({'type': 'http.response.body', 'body': b'x'})
+    srv = running(app=broken)
+    assert srv.raw(b'GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n').startswith(b'HTTP/1.1 500')
+    assert srv.raw(b'GET /bad HTTP/1.1\r\nHost: a\r\n\r\n').startswith(b'HTTP/1.1 500')
+
+
+def test_slowloris_is_cut_off_and_others_are_served(running):
+    srv = running(Limits.for_cpython(header_timeout=1.0, max_connections=20))
+    socks = []
+    for _ in range(10):
+        s = socket.create_connection(('127.0.0.1', srv.port), timeout=5)
+        s.sendall(b'GET / HTTP/1.1\r\n')
+        socks.append(s)
+    start = time.monotonic()
+    with httpx.Client(base_url=srv.url, timeout=5) as c:
+        assert c.get('/').status_code == 200
+    for _ in range(8):  # drip one byte at a time, well inside any per-read timeout
+        for s in socks:
+            try:
+                s.sendall(b'X')
+            except OSError:
+                pass
+        time.sleep(0.2)
+    answers = []
+    for s in socks:
+        try:
+            answers.append(s.recv(100))
+        except OSError:
+            answers.append(b'')
+        s.close()
+    assert all(a.startswith(b'HTTP/1.1 408') or a == b'' for a in answers), answers
+    assert time.monotonic() - start < 5
+    deadline = time.monotonic() + 2
+    while srv.server.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not srv.server.connections
+
+
+def test_connection_cap_half_open_flood_then_normal_service(running):
+    srv = running(Limits.for_cpython(max_connections=5, header_timeout=1.0, backlog=64))
+    idle = [socket.create_connection(('127.0.0.1', srv.port), timeout=5) for _ in range(5)]
+    time.sleep(0.2)
+    extra = socket.create_connection(('127.0.0.1', srv.port), timeout=5)
+    t0 = time.monotonic()
+    assert extra.recv(100).startswith(b'HTTP/1.1 503')  # refused quickly, never hung
+    assert time.monotonic() - t0 < 2
+    extra.close()
+    flood = []
+    for _ in range(150):
+        try:
+            flood.append(socket.create_connection(('127.0.0.1', srv.port), timeout=5))
+        except OSError:
+            pass
+    for s in flood:
+        s.close()
+    for s in idle:
+        s.close()
+    deadline = time.monotonic() + 5
+    ok = False
+    while time.monotonic() < deadline and not ok:
+        try:
+            ok = httpx.get(srv.url + '/', timeout=2).status_code == 200
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    assert ok and srv.server.rejected >= 1
+
+
+def test_graceful_shutdown_finishes_in_flight_requests(running):
+    srv = running()
+    result = {}
+
+    def slow():
+        result['r'] = httpx.get(srv.url + '/slow?s=0.5', timeout=5)
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.2)
+    srv.stop()
+    t.join(5)
+    assert result['r'].status_code == 200 and result['r'].text == 'slow done'
+    with pytest.raises(OSError):
+        socket.create_connection(('127.0.0.1', srv.port), timeout=1)
+
+
+def test_lifespan_and_access_log(running, capfd):
+    from plugdot import App
+    app = App(plugins=[])
+    events = []
+
+    @app.on_startup
+    def up():
+        events.append('up')
+
+    @app.on_shutdown
+    def down():
+        events.append('down')
+
+    @app.get('/')
+    async def index(request):
+        return 'x'
+
+    srv = running(app=app, access_log=True)
+    assert events == ['up']
+    httpx.get(srv.url + '/?a=1', timeout=5)
+    srv.stop()
+    assert events == ['up', 'down']
+    assert '"GET / HTTP/1.1" 200 1' in capfd.readouterr().out
+
+
+def test_tls(running, tmp_path):
+    import ssl
+    key, cert = tmp_path / 'key.pem', tmp_path / 'cert.pem'
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key),
+                    '-out', str(cert), '-days', '1', '-subj', '/CN=127.0.0.1'],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    srv = running(ssl=context)
+    r = httpx.get(srv.url + '/users/3', verify=False, timeout=5)
+    assert r.json() == {'id': 3} and srv.url.startswith('https://')
+
+
+def test_plugdot_run_server_mpy(serve_mpy):
+    with httpx.Client(base_url=serve_mpy, timeout=5) as c:
+        assert c.get('/add/2/3').json() == {'a': 2, 'b': 3, 'sum': 5}
