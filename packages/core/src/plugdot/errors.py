@@ -71,10 +71,3 @@ def plugdot_handle_error(request, error):
         return Response(json.dumps({'error': message, 'status': status}), status, headers, JSON)
     return Response(message, status, headers, TEXT)
 
-
-def _mark_trylast():
-    from .plugins import hookimpl
-    hookimpl(trylast=True)(plugdot_handle_error)
-
-
-_mark_trylast()

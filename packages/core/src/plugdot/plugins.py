@@ -40,12 +40,17 @@ class PluginManager(pluggy.PluginManager):
         self.listeners = []
 
     def parse_hookimpl_opts(self, plugin, name):
-        """Options of a ``plugdot_*`` attribute, marked or not."""
+        """Options of a ``plugdot_*`` attribute, marked or not. Every
+        implementation of a built-in plugin is ``trylast``: a default that
+        gives way to any other plugin."""
         if not name.startswith('plugdot_'):
             return None
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and callable(getattr(plugin, name, None)):
             opts = dict(_IMPL_DEFAULTS)
+        if opts is not None and getattr(plugin, '__name__', None) in BUILTIN_PLUGINS:
+            opts = dict(opts)
+            opts['trylast'] = True
         return opts
 
     def register(self, plugin, name=None):

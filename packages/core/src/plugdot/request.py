@@ -8,7 +8,6 @@ import json
 
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
-from .plugins import hookimpl
 
 
 class _Namespace:
@@ -254,7 +253,6 @@ class _BodyStream:
         raise StopAsyncIteration
 
 
-@hookimpl(trylast=True)
 async def plugdot_parse_body(request, content_type):
     """Read the body into memory; form and JSON decode on first access."""
     declared = request.content_length

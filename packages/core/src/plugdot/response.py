@@ -5,7 +5,6 @@ import os
 from ._compat import MICROPYTHON, json_dumps
 from .datastructures import Headers
 from .errors import HTTPError
-from .plugins import hookimpl
 
 HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
@@ -224,7 +223,6 @@ def _tuple_to_response(value):
     return response
 
 
-@hookimpl(trylast=True)
 def plugdot_make_response(request, value):
     """The built-in conversion of return values (see :func:`to_response`)."""
     return to_response(value)

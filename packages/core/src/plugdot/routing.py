@@ -10,7 +10,6 @@ import re
 
 from ._compat import REQUIRED, annotations, handler_kind, signature
 from .errors import HTTPError
-from .plugins import hookimpl
 
 #: Converter name -> (regular expression without groups, conversion).
 DEFAULT_CONVERTERS = {
@@ -349,7 +348,6 @@ class ClassRoute(Route):
         return 'valid'
 
 
-@hookimpl(trylast=True)
 def plugdot_resolve(request):
     """The built-in router: the app's routes for the request's path."""
     return request.app.router.resolve(request.method, request.route_path)
