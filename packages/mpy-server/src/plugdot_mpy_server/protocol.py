@@ -33,10 +33,11 @@ to answer; the connection is then closed):
 HEAD, BODY_LENGTH, BODY_CHUNKED, DONE = 'head', 'length', 'chunked', 'done'
 NEED_DATA = 'need-data'
 
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
-                   b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_HEX = frozenset(b'0123456789abcdefABCDEF')
-_DIGITS = frozenset(b'0123456789')
+# Byte strings, not sets: `int in bytes` works on both interpreters and costs
+# no heap for a hash table on a board.
+_TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_HEX = b'0123456789abcdefABCDEF'
+_DIGITS = b'0123456789'
 
 
 class ProtocolError(Exception):
