@@ -49,7 +49,7 @@ def starlette():
 
 
 def blacksheep():
-    from blacksheep import Application, get, json as bs_json, text
+    from blacksheep import Application, json as bs_json, text
     app = Application()
 
     @app.router.get('/')
@@ -89,8 +89,7 @@ def micropie():
 
 
 def microdot():
-    from microdot import Microdot
-    from microdot.asgi import Microdot as AsgiMicrodot  # noqa: F401
+    from microdot.asgi import Microdot as AsgiMicrodot
     app = AsgiMicrodot()
 
     @app.get('/')

@@ -1,11 +1,10 @@
 """Fixtures for the CPython-only core tests."""
 import pathlib
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
+from support import free_port, wait_for_port
 
 from plugdot import plugins
 
@@ -34,12 +33,6 @@ def fake_plugins(tmp_path, monkeypatch):
     plugins._entry_points = None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def serve_cli():
     """Start ``plugdot run TARGET`` on a free 127.0.0.1 port; yield its base URL.
@@ -52,16 +45,8 @@ def serve_cli():
                                  '--host', '127.0.0.1', '--port', str(port), *extra],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         procs.append(proc)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read().decode())
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-                return 'http://127.0.0.1:%d' % port
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError('server did not start in 20 s')
+        wait_for_port(port, proc)
+        return 'http://127.0.0.1:%d' % port
     yield start
     for proc in procs:
         proc.terminate()

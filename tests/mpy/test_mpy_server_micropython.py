@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from support import free_port, wait_for_port
 
 from test_micropython_lane import micropython
 
@@ -15,27 +16,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def start(heap, cap=4, lib=ROOT):
     port = free_port()
     proc = subprocess.Popen([micropython(), '-X', 'heapsize=%s' % heap, str(SERVE), str(lib),
                              str(port), str(cap)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stdout.read().decode())
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-            return proc, 'http://127.0.0.1:%d' % port, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError('micropython server did not start')
+    try:
+        wait_for_port(port, proc)
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, 'http://127.0.0.1:%d' % port, port
 
 
 @pytest.fixture(scope='module')

@@ -122,20 +122,13 @@ def serve_mpy():
     import pathlib
     import subprocess
     import sys
+    from support import free_port, wait_for_port
     root = pathlib.Path(__file__).resolve().parents[2]
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', 'examples/decorator_app.py:app',
                              '--server', 'mpy', '--port', str(port)], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port(port, proc)
     yield 'http://127.0.0.1:%d' % port
     proc.terminate()
     proc.wait(10)

@@ -238,7 +238,7 @@ def test_redirect_and_abort():
     app = make_app()
 
     @app.get('/r')
-    async def r(request):
+    async def to_target(request):
         return redirect('/target', 303)
 
     @app.get('/a')

@@ -142,8 +142,8 @@ else:
         """How to call a handler: ``'async'`` (await it), ``'inline'`` (call
         it on the loop: it returns an iterator) or ``'thread'`` (run it off
         the event loop)."""
-        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-                getattr(fn, '__call__', None)):
+        call = type(fn).__call__ if not inspect.isroutine(fn) else None  # callable objects
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call):
             return 'async'
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
             return 'inline'

@@ -187,7 +187,8 @@ class PluginManager:
             caller.spec_opts = opts
             caller.argnames = _argnames(func)
         if not found:
-            raise ValueError('did not find any %r hooks in %r' % (self.project_name, module_or_class))
+            raise ValueError('did not find any %r hooks in %r'
+                             % (self.project_name, module_or_class))
 
     def parse_hookimpl_opts(self, plugin, name):
         """The options of *plugin*'s attribute *name* if it is a hook

@@ -240,7 +240,8 @@ CONTENT_TYPES = {
     'json': JSON, 'xml': 'application/xml', 'svg': 'image/svg+xml',
     'png': 'image/png', 'jpg': 'image/jpeg', 'jpeg': 'image/jpeg', 'gif': 'image/gif',
     'webp': 'image/webp', 'ico': 'image/x-icon', 'wasm': 'application/wasm',
-    'pdf': 'application/pdf', 'csv': 'text/csv; charset=utf-8', 'md': 'text/markdown; charset=utf-8',
+    'pdf': 'application/pdf', 'csv': 'text/csv; charset=utf-8',
+    'md': 'text/markdown; charset=utf-8',
     'woff': 'font/woff', 'woff2': 'font/woff2', 'mp3': 'audio/mpeg', 'mp4': 'video/mp4',
 }
 _DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')

@@ -255,7 +255,8 @@ class MountRoute(Route):
             request.route_path, request.app = outer_path, outer_app
 
 
-_CONVERT = {int: int, float: float, str: str, bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
+_CONVERT = {int: int, float: float, str: str,
+            bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
 
 
 class ClassRoute(Route):

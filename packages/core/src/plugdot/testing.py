@@ -171,7 +171,8 @@ class TestClient:
             body = _json.dumps(json).encode()
             headers.setdefault('Content-Type', 'application/json')
         elif form is not None:
-            body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v))) for k, v in form.items()).encode()
+            body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v)))
+                            for k, v in form.items()).encode()
             headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
         if isinstance(body, str):
             body = body.encode()

@@ -434,7 +434,8 @@ class Exchange:
             elif self.request.version == '1.1':
                 self.chunked = True
             else:
-                self.keep_alive = False  # HTTP/1.0: the end of the body is the end of the connection
+                # HTTP/1.0: the end of the body is the end of the connection
+                self.keep_alive = False
         if self.error is not None:
             self.keep_alive = False
         return response_head(self.status, headers, self.keep_alive, self.chunked)
