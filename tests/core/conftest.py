@@ -1,10 +1,8 @@
 """Fixtures for the CPython-only core tests."""
 import pathlib
-import subprocess
 import sys
 
 import pytest
-from support import free_port, wait_for_port
 
 from plugdot import plugins
 
@@ -31,27 +29,3 @@ def fake_plugins(tmp_path, monkeypatch):
         return module
     yield install
     plugins._entry_points = None
-
-
-@pytest.fixture
-def serve_cli():
-    """Start ``plugdot run TARGET`` on a free 127.0.0.1 port; yield its base URL.
-    The server is stopped when the test ends."""
-    procs = []
-
-    def start(target, *extra):
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', target,
-                                 '--host', '127.0.0.1', '--port', str(port), *extra],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        wait_for_port(port, proc)
-        return 'http://127.0.0.1:%d' % port
-    yield start
-    for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)

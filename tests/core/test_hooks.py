@@ -107,3 +107,43 @@ def test_plugdot_bundle_modules_names_importable_modules():
     assert declared == ['plugdot_request_id']
     for name in declared:
         importlib.import_module(name)
+
+
+class LazyUser:
+    def __init__(self):
+        self.calls = 0
+
+    def plugdot_request_attribute(self, request, name):
+        if name != 'user':
+            return None
+        self.calls += 1
+        request.after_this_request(self.write_back)
+        return {'name': request.headers.get('x-user', 'anonymous')}
+
+    def write_back(self, request, response):
+        response.headers['X-User-Seen'] = request.user['name']
+
+
+def test_plugdot_request_attribute_is_lazy_and_cached():
+    plugin = LazyUser()
+    app = App(plugins=[plugin])
+
+    @app.get('/who')
+    async def who(request):
+        assert request.user is request.user  # computed once, then stored
+        return request.user['name']
+
+    @app.get('/other')
+    async def other(request):
+        return 'no user needed'
+
+    @app.get('/missing')
+    async def missing(request):
+        return str(hasattr(request, 'nonexistent'))
+
+    c = TestClient(app)
+    r = c.get('/who', headers={'X-User': 'ann'})
+    assert (r.text, r.headers['x-user-seen'], plugin.calls) == ('ann', 'ann', 1)
+    r = c.get('/other')
+    assert 'x-user-seen' not in r.headers and plugin.calls == 1
+    assert c.get('/missing').text == 'False'

@@ -11,11 +11,13 @@ sys.path.insert(0, root + '/packages/core/src')
 sys.path.insert(0, root + '/packages/mpy-server/src')
 sys.path.insert(0, root + '/tests/core')
 sys.path.insert(0, root + '/tests/mpy_server')
+sys.path.insert(0, root + '/packages/sessions/src')
+sys.path.insert(0, root + '/tests/sessions')
 
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
                            'portable.test_hooks_conformance', 'portable.test_testclient',
-                           'portable_server.test_protocol']
+                           'portable_server.test_protocol', 'portable_sessions.test_hs256']
 
 passed = failed = 0
 for name in MODULES:

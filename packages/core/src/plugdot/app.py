@@ -263,6 +263,11 @@ class App:
                 response = await self._after(after, request, response)
             except Exception as exc:
                 response = await self._error_response(plan, request, exc, mounted)
+        if request._after_this is not None and not mounted:
+            try:
+                response = await self._after(request._after_this, request, response)
+            except Exception as exc:
+                response = await self._error_response(plan, request, exc, mounted)
         return response
 
     async def _respond(self, plan, request, mounted):

@@ -70,6 +70,19 @@ def plugdot_resolve(request):
 
 
 @hookspec(firstresult=True)
+def plugdot_request_attribute(request, name):
+    """Provide ``request.<name>``, computed the first time it is read.
+
+    Called only when ``name`` is not an attribute of the request (so it
+    costs nothing on requests that do not read it). Return the value, which
+    is then stored on the request, or ``None`` to let the next
+    implementation decide; if none provides it, reading it raises
+    AttributeError. Must not be async (attribute access cannot await).
+    firstresult: stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
 def plugdot_parse_body(request, content_type):
     """Read and parse the body of ``request``, whose media type (lower case,
     without parameters) is ``content_type``.

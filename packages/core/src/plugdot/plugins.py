@@ -18,7 +18,8 @@ BUILTIN_PLUGINS = ('plugdot.config', 'plugdot.routing', 'plugdot.request',
 #: The entry point group third-party plugins declare themselves in.
 ENTRY_POINT_GROUP = 'plugdot'
 #: Hooks called on every request, compiled into a :class:`Plan`.
-HOT_HOOKS = ('plugdot_resolve', 'plugdot_parse_body', 'plugdot_before_request',
+HOT_HOOKS = ('plugdot_resolve', 'plugdot_request_attribute', 'plugdot_parse_body',
+             'plugdot_before_request',
              'plugdot_after_request', 'plugdot_handle_error',
              'plugdot_make_response', 'plugdot_asgi_scope')
 

@@ -30,6 +30,7 @@ class Request:
     _headers = _query = _cookies = _g = None
     _body = _form = _json = _files = None
     _body_loaded = False
+    _after_this = None
 
     def __init__(self, app, scope, receive):
         self.app = app
@@ -37,6 +38,29 @@ class Request:
         self.receive = receive
         self.method = scope['method']
         self.path = self.route_path = scope['path']
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: plugins provide lazy
+        # attributes (request.session) through plugdot_request_attribute.
+        if name[:1] == '_':
+            raise AttributeError(name)
+        app = self.app
+        plan = app._plan or app._compile()
+        for fn in plan.request_attribute:
+            value = fn(self, name)
+            if value is not None:
+                setattr(self, name, value)
+                return value
+        raise AttributeError("'Request' object has no attribute %r" % name)
+
+    def after_this_request(self, fn):
+        """Run ``fn(request, response)`` after this request's after-request
+        hooks; it may return a replacement response. Plugins use it to write
+        back state they loaded lazily (a session) only when it was used."""
+        if self._after_this is None:
+            self._after_this = []
+        self._after_this.append(fn)
+        return fn
 
     # -- the request line and headers ----------------------------------
     @property

@@ -1,0 +1,99 @@
+"""plugdot-sessions: ``request.session`` for plugdot apps.
+
+A plugin found through the ``plugdot`` entry point group. The session loads
+on first use of ``request.session`` (nothing happens on requests that never
+read it) and is written back only when it changed. Default store: a signed
+JWT cookie; server-side stores keep a signed random id in the cookie.
+"""
+from .backends import MemoryBackend, SessionBackend
+from .manager import SessionManager, SessionTooLarge
+from .session import Session
+
+__version__ = '0.1.0'
+__all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
+           '__version__']
+
+
+def plugdot_settings():
+    """The session settings (see docs/sessions.md)."""
+    return {
+        'secret_key_fallbacks': ([], 'Older secret keys still accepted, for key rotation.'),
+        'session_cookie_name': ('session', 'Name of the session cookie.'),
+        'session_max_age': (14 * 24 * 3600, 'Session lifetime in seconds (cookie Max-Age, '
+                                            'token exp, store expiry).'),
+        'session_cookie_path': ('/', 'Path attribute of the session cookie.'),
+        'session_cookie_domain': ('', 'Domain attribute of the session cookie (empty: host only).'),
+        'session_cookie_secure': ('auto', "Secure attribute: 'auto' (when the request is "
+                                          "https), 'true' or 'false'."),
+        'session_cookie_samesite': ('Lax', 'SameSite attribute: Lax, Strict or None.'),
+        'session_backend': ('cookie', "'cookie', 'memory', a redis:// URL, or a "
+                                      "SessionBackend object."),
+        'session_backend_timeout': (2.0, 'Seconds a store operation may take (503 past it).'),
+        'session_memory_max_entries': (10000, 'Most sessions kept by the memory store.'),
+    }
+
+
+def manager(app):
+    """The :class:`SessionManager` of *app* (made on first use)."""
+    found = getattr(app, '_plugdot_sessions', None)
+    if found is None:
+        found = app._plugdot_sessions = SessionManager(app.config)
+    return found
+
+
+class _StoreLoader:
+    """Per-app plugin, only for server-side stores: loads the session before
+    the handler when the client sent a session cookie (stores are async;
+    attribute access cannot await)."""
+
+    def __init__(self, cookie_name):
+        self.cookie_name = cookie_name
+
+    async def plugdot_before_request(self, request):
+        if self.cookie_name not in request.cookies:
+            return None
+        m = manager(request.app)
+        request.session = await m.from_store(request)
+        request.after_this_request(m.save)
+        return None
+
+
+def _uses_store(app):
+    return app.config.get('session_backend') not in (None, '', 'cookie')
+
+
+def plugdot_app_created(app):
+    """Add the store loader to apps configured with a server-side store."""
+    if _uses_store(app):
+        app.register_plugin(_StoreLoader(app.config['session_cookie_name']))
+
+
+def plugdot_startup(app):
+    """Fail at startup on a bad session configuration: a server-side store
+    without a secret key, an unknown store. (Without a store and without a
+    secret, the first use of ``request.session`` fails with a clear error:
+    having the plugin installed does not mean the app uses sessions.)"""
+    if _uses_store(app) or app.config.get('secret_key'):
+        manager(app)
+        if _uses_store(app) and not any(isinstance(p, _StoreLoader)
+                                        for p in app.plugins.get_plugins()):
+            app.register_plugin(_StoreLoader(app.config['session_cookie_name']))
+
+
+def plugdot_request_attribute(request, name):
+    """``request.session``: loaded on first use, saved after the response if changed."""
+    if name != 'session':
+        return None
+    m = manager(request.app)
+    if m.backend is not None:
+        session = Session()  # no cookie (else the loader ran): a new session
+    else:
+        session = m.from_cookie(request)
+    request.after_this_request(m.save)
+    return session
+
+
+def plugdot_bundle_modules():
+    """The portable modules of this plugin."""
+    return ['plugdot_sessions', 'plugdot_sessions.session', 'plugdot_sessions.manager',
+            'plugdot_sessions.signer', 'plugdot_sessions._hs256', 'plugdot_sessions.backends']

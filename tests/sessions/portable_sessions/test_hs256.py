@@ -1,0 +1,77 @@
+"""The portable HS256 JWT, session object and cookie path (CPython and MicroPython)."""
+import time
+
+from plugdot import App
+from plugdot.testing import TestClient
+from plugdot_sessions import Session, _hs256
+
+KEY = 'k' * 32
+
+
+def test_round_trip_and_rotation():
+    token = _hs256.encode({'data': {'a': 1}, 'exp': int(time.time()) + 60}, KEY)
+    assert _hs256.decode(token, [KEY])['data'] == {'a': 1}
+    assert _hs256.decode(token, ['new-key' * 5, KEY])['data'] == {'a': 1}
+    for bad in (['other' * 8], []):
+        try:
+            _hs256.decode(token, bad)
+        except _hs256.InvalidToken:
+            pass
+        else:
+            raise AssertionError('a token signed by another key must be rejected')
+
+
+def test_hmac_matches_rfc4231_case_2():
+    mac = _hs256.hmac_sha256(b'Jefe', b'what do ya want for nothing?')
+    expected = '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'
+    import binascii
+    assert binascii.hexlify(mac).decode() == expected
+
+
+def test_constant_time_equal():
+    assert _hs256.equal(b'abc', b'abc')
+    assert not _hs256.equal(b'abc', b'abd') and not _hs256.equal(b'abc', b'ab')
+
+
+def test_expired_and_alg_none_rejected():
+    expired = _hs256.encode({'exp': int(time.time()) - 1}, KEY)
+    none_alg = 'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJleHAiOjk5OTk5OTk5OTl9.'
+    for token in (expired, none_alg, 'a.b', 'a.b.c', '', '...', 'x' * 100):
+        try:
+            _hs256.decode(token, [KEY])
+        except _hs256.InvalidToken:
+            continue
+        raise AssertionError('accepted %r' % token)
+
+
+def test_session_tracks_changes_and_flashes():
+    s = Session({'a': 1}, new=False)
+    assert not s.modified and s['a'] == 1
+    s.get('a')
+    assert not s.modified
+    s['b'] = 2
+    assert s.modified
+    s = Session()
+    s.flash('hi')
+    s.flash('oops', 'error')
+    assert s.get_flashed_messages(with_categories=True) == [('message', 'hi'), ('error', 'oops')]
+    assert s.get_flashed_messages() == [] and '_flashes' not in s
+
+
+def test_cookie_session_in_a_portable_app():
+    app = App(config={'secret_key': KEY}, plugins=['plugdot_sessions'])
+
+    @app.get('/count')
+    async def count(request):
+        request.session['n'] = request.session.get('n', 0) + 1
+        return str(request.session['n'])
+
+    @app.get('/peek')
+    async def peek(request):
+        return str(request.session.get('n'))
+
+    client = TestClient(app)
+    assert [client.get('/count').text for _ in range(3)] == ['1', '2', '3']
+    assert client.get('/peek').text == '3'
+    client.cookies['session'] = client.cookies['session'][:-2] + 'xx'  # tampered
+    assert client.get('/peek').text == 'None'
