@@ -6,6 +6,7 @@ import os
 import time
 
 from plugdot import HTTPError
+from plugdot._compat import log_exception
 
 from .session import Session
 from .signer import InvalidToken, sign, verify
@@ -90,9 +91,12 @@ class SessionManager:
         return Session()
 
     async def _store(self, operation):
+        # A store that is down or slow is the server's trouble, not a bug in
+        # the app: answer 503 and log why (the client never sees the cause).
         try:
             return await asyncio.wait_for(operation, self.timeout)
-        except (asyncio.TimeoutError, OSError) as exc:
+        except Exception as exc:
+            log_exception('plugdot-sessions: the session store failed', exc)
             raise HTTPError(503, 'Session store unavailable') from exc
 
     async def save(self, request, response):
