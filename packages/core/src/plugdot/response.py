@@ -16,10 +16,30 @@ _TOKEN_FORBIDDEN = '()<>@,;:\\"/[]?={} \t'
 _SAME_SITE = ('Strict', 'Lax', 'None')
 
 
+if MICROPYTHON:
+    def _control_char(text):
+        for ch in text:
+            if ord(ch) < 32 or ord(ch) == 127:
+                return ch
+        return None
+else:
+    import re
+    _CONTROL = re.compile('[\x00-\x1f\x7f]').search
+
+    def _control_char(text):
+        found = _CONTROL(text)
+        return found.group() if found else None
+
+
 def _check_header_text(what, text, forbidden=''):
-    for ch in text:
-        if ord(ch) < 32 or ord(ch) == 127 or ch in forbidden:
-            raise ValueError('invalid character %r in %s' % (ch, what))
+    bad = _control_char(text)
+    if bad is None:
+        for ch in forbidden:
+            if ch in text:
+                bad = ch
+                break
+    if bad is not None:
+        raise ValueError('invalid character %r in %s' % (bad, what))
 
 
 class Response:
