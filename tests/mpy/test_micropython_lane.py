@@ -11,7 +11,8 @@ from support import micropython
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server',
-            ROOT / 'tests' / 'sessions' / 'portable_sessions']
+            ROOT / 'tests' / 'sessions' / 'portable_sessions',
+            ROOT / 'tests' / 'websocket' / 'portable_ws']
 
 
 def expected_count():

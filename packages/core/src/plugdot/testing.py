@@ -143,6 +143,10 @@ class TestClient:
         """Send a DELETE request."""
         return self.request('DELETE', path, **options)
 
+    def websocket_connect(self, path, headers=None, subprotocols=None, timeout=5):
+        """Open a WebSocket to *path* (use ``with``); see TestWebSocket."""
+        return TestWebSocket(self, path, headers, subprotocols, timeout)
+
     def build_scope(self, method, path, headers=None, query=None):
         """The ASGI scope for a request (also used by plugin test clients)."""
         path, _, query_string = path.partition('?')
@@ -214,6 +218,101 @@ class TestClient:
             self.cookies[name] = value.strip()
 
 
+class WebSocketClosed(Exception):
+    """The app closed (or refused) the test WebSocket; ``code`` says how."""
+
+    def __init__(self, code, reason=''):
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class TestWebSocket:
+    """A WebSocket to the app, in-process: ``send``, ``send_json``,
+    ``receive`` (str or bytes), ``receive_json``, ``close``. Use it as a
+    context manager: ``with client.websocket_connect('/ws') as ws:``."""
+
+    __test__ = False
+
+    def __init__(self, client, path, headers=None, subprotocols=None, timeout=5):
+        self.client = client
+        self.timeout = timeout
+        scope = client.build_scope('GET', path, headers)
+        scope['type'] = 'websocket'
+        scope['scheme'] = 'ws'
+        del scope['method']
+        scope['subprotocols'] = list(subprotocols or ())
+        self.scope = scope
+        self.subprotocol = None
+        self.closed = False
+        self._own_loop = None
+        self._task = None
+
+    def _run(self, coro):
+        loop = self.client._loop or self._own_loop
+        return loop.run_until_complete(asyncio.wait_for(coro, self.timeout))
+
+    def __enter__(self):
+        if self.client._loop is None:
+            self._own_loop = asyncio.new_event_loop()
+        loop = self.client._loop or self._own_loop
+        self.to_app, self.from_app = _Inbox(), _Inbox()
+        self.to_app.put({'type': 'websocket.connect'})
+
+        async def send(message):
+            self.from_app.put(message)
+        self._task = loop.create_task(self.client.app(self.scope, self.to_app.get, send))
+        first = self._run(self.from_app.get())
+        if first['type'] != 'websocket.accept':
+            self._finish()
+            raise WebSocketClosed(first.get('code', first.get('status', 1006)))
+        self.subprotocol = first.get('subprotocol')
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def send(self, data):
+        """Send a text (str) or binary (bytes) message."""
+        key = 'text' if isinstance(data, str) else 'bytes'
+        self.to_app.put({'type': 'websocket.receive', key: data})
+
+    def send_json(self, value):
+        """Send *value* as JSON text."""
+        self.send(_json.dumps(value))
+
+    def receive(self):
+        """The next message from the app; WebSocketClosed when it closes."""
+        message = self._run(self.from_app.get())
+        if message['type'] == 'websocket.close':
+            self.closed = True
+            raise WebSocketClosed(message.get('code', 1000), message.get('reason', ''))
+        text = message.get('text')
+        return text if text is not None else message.get('bytes')
+
+    def receive_json(self):
+        """The next message parsed as JSON."""
+        return _json.loads(self.receive())
+
+    def close(self, code=1000):
+        """Close from the client side and wait for the app to finish."""
+        if not self.closed:
+            self.closed = True
+            self.to_app.put({'type': 'websocket.disconnect', 'code': code})
+        self._finish()
+
+    def _finish(self):
+        if self._task is not None:
+            try:
+                self._run(self._task)
+            except Exception:
+                pass
+            self._task = None
+        if self._own_loop is not None:
+            self._own_loop.close()
+            self._own_loop = None
+
+
 def _quote(text):
     out = []
     for ch in text:
@@ -224,4 +323,4 @@ def _quote(text):
     return ''.join(out)
 
 
-__all__ = ['TestClient', 'TestResponse']
+__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']

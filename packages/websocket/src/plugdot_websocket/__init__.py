@@ -1,0 +1,139 @@
+"""plugdot-websocket: WebSocket routes for plugdot apps.
+
+Decorate a route with :func:`with_websocket` (the handler gets
+``(request, ws)``), or call ``await websocket_accept(request)`` inside an
+ordinary route after your own checks. The plugin takes the ASGI
+``websocket`` scope (``plugdot_asgi_scope``) and runs it through the app's
+normal pipeline, so routing, ``before_request`` (authentication) and error
+handlers apply. Portable: the same code runs under the mpy-server.
+"""
+from plugdot import HTTPError, Response
+
+from .broadcast import Broadcast
+from .websocket import ConnectionClosed, WebSocket
+
+__version__ = '0.1.0'
+__all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'with_websocket',
+           '__version__']
+
+_ORIGIN_CHECKS = {}
+
+
+def plugdot_settings():
+    """The WebSocket settings (see docs/websocket.md)."""
+    return {
+        'websocket_max_message_size': (1024 * 1024, 'Largest message accepted, in bytes '
+                                                    '(closes with 1009 past it).'),
+        'websocket_idle_timeout': (0, 'Seconds receive() waits before closing with 1001 '
+                                      '(0: forever).'),
+        'websocket_allowed_origins': ([], 'Origins allowed to connect (empty: any; a browser '
+                                          'page on another site can connect unless you list yours).'),
+    }
+
+
+def origin_check(app):
+    """Decorator: ``@origin_check(app)`` registers ``fn(request, origin)``
+    that returns True to allow a connection (replaces the origin list)."""
+    def register(fn):
+        _ORIGIN_CHECKS[app] = fn
+        return fn
+    return register
+
+
+def _origin_allowed(request):
+    origin = request.headers.get('origin')
+    check = _ORIGIN_CHECKS.get(request.app)
+    if check is not None:
+        return bool(check(request, origin))
+    allowed = request.app.config.get('websocket_allowed_origins') or []
+    return not allowed or origin is None or origin in allowed
+
+
+async def websocket_accept(request, subprotocols=None):
+    """Accept the WebSocket of *request* and return the :class:`WebSocket`.
+
+    *subprotocols* lists those the handler speaks, in preference order; the
+    first one the client offered is chosen. An HTTP request (not an
+    upgrade) raises a 426 HTTPError; a refused origin a 403.
+    """
+    scope = request.scope
+    if scope.get('type') != 'websocket':
+        raise HTTPError(426, 'This URL speaks WebSocket', headers={'Upgrade': 'websocket'})
+    if not _origin_allowed(request):
+        raise HTTPError(403, 'Origin not allowed')
+    message = await request.receive()
+    if message['type'] != 'websocket.connect':
+        raise HTTPError(400, 'Expected websocket.connect')
+    offered = scope.get('subprotocols') or []
+    chosen = None
+    for name in subprotocols or ():
+        if name in offered:
+            chosen = name
+            break
+    accept = {'type': 'websocket.accept'}
+    if chosen is not None:
+        accept['subprotocol'] = chosen
+    send = scope['plugdot.send']
+    await send(accept)
+    config = request.app.config
+    ws = WebSocket(request.receive, send, config.get('websocket_max_message_size', 0),
+                   config.get('websocket_idle_timeout', 0), chosen)
+    scope['plugdot.websocket'] = ws
+    return ws
+
+
+def with_websocket(handler=None, subprotocols=None):
+    """Make a route a WebSocket endpoint: the handler is called as
+    ``handler(request, ws, **path_args)``. Use as ``@with_websocket`` or
+    ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
+    def wrap(fn):
+        async def endpoint(request, **args):
+            ws = await websocket_accept(request, subprotocols)
+            try:
+                await fn(request, ws, **args)
+            except ConnectionClosed:
+                pass
+            except Exception:
+                await ws.close(1011, 'internal error')
+                raise
+            await ws.close(1000)
+            return Response(b'', 204)
+        try:
+            endpoint.__name__ = fn.__name__  # for `plugdot routes`; MicroPython cannot
+        except AttributeError:
+            pass
+        return endpoint
+    return wrap(handler) if handler is not None else wrap
+
+
+async def plugdot_asgi_scope(app, scope, receive, send):
+    """Take ``websocket`` scopes: run them through the app's pipeline as a
+    GET request whose handler accepts the WebSocket."""
+    if scope['type'] != 'websocket':
+        return None
+    from plugdot import Request
+    http_scope = dict(scope)
+    http_scope['method'] = 'GET'
+    http_scope['plugdot.send'] = send
+    request = Request(app, http_scope, receive)
+    response = await app.dispatch(request)
+    ws = http_scope.get('plugdot.websocket')
+    if ws is not None:
+        if not ws.closed:  # websocket_accept() in a handler that just returned
+            await ws.close(1000 if response.status < 500 else 1011)
+    else:
+        # Refused before accepting (no route, auth, origin, an error): with
+        # the http.response extension the client sees the real status.
+        if 'websocket.http.response' in (scope.get('extensions') or {}):
+            body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
+            await send({'type': 'websocket.http.response.start', 'status': response.status,
+                        'headers': response._raw_headers(len(body))})
+            await send({'type': 'websocket.http.response.body', 'body': body})
+        else:
+            await send({'type': 'websocket.close', 'code': 1008})
+    return True
+
+
+def plugdot_bundle_modules():
+    """The portable modules of this plugin."""
+    return ['plugdot_websocket', 'plugdot_websocket.websocket', 'plugdot_websocket.broadcast']

@@ -1,0 +1,189 @@
+"""plugdot-websocket through the in-process TestClient (CPython and MicroPython)."""
+import asyncio
+
+from plugdot import App
+from plugdot.testing import TestClient, WebSocketClosed
+from plugdot_websocket import Broadcast, ConnectionClosed, websocket_accept, with_websocket
+
+
+def make_app(**config):
+    app = App(config=config or None, plugins=['plugdot_websocket'])
+
+    @app.route('/echo')
+    @with_websocket
+    async def echo(request, ws):
+        async for message in ws:
+            await ws.send(message)
+
+    @app.route('/json')
+    @with_websocket
+    async def json_echo(request, ws):
+        data = await ws.receive_json()
+        await ws.send({'got': data})
+
+    @app.route('/close/<int:code>')
+    @with_websocket
+    async def close(request, ws, code):
+        await ws.close(code, 'bye')
+
+    @app.route('/proto')
+    @with_websocket(subprotocols=['chat.v2', 'chat.v1'])
+    async def proto(request, ws):
+        await ws.send(ws.subprotocol or 'none')
+
+    @app.route('/boom')
+    @with_websocket
+    async def boom(request, ws):
+        raise RuntimeError('handler bug')
+
+    @app.route('/ticker')
+    @with_websocket
+    async def ticker(request, ws):
+        # one task pushes updates while this one reads: sends must not interleave
+        async def push():
+            for i in range(20):
+                await ws.send('tick %d' % i)
+        pusher = asyncio.create_task(push())
+        reply = await ws.receive()
+        await pusher
+        await ws.send('done ' + reply)
+
+    @app.get('/manual')
+    async def manual(request):
+        if request.query.get('token') != 'ok':
+            return 'forbidden', 403
+        ws = await websocket_accept(request)
+        await ws.send('welcome')
+    return app
+
+
+def test_echo_text_and_binary():
+    client = TestClient(make_app())
+    with client.websocket_connect('/echo') as ws:
+        ws.send('hello')
+        assert ws.receive() == 'hello'
+        ws.send(b'\x00\x01\xff')
+        assert ws.receive() == b'\x00\x01\xff'
+        ws.send('x' * 100000)
+        assert ws.receive() == 'x' * 100000
+
+
+def test_json_messages():
+    with TestClient(make_app()).websocket_connect('/json') as ws:
+        ws.send_json({'a': [1, 2]})
+        assert ws.receive_json() == {'got': {'a': [1, 2]}}
+
+
+def test_close_codes_reach_the_client():
+    with TestClient(make_app()).websocket_connect('/close/4001') as ws:
+        try:
+            ws.receive()
+        except WebSocketClosed as exc:
+            assert (exc.code, exc.reason) == (4001, 'bye')
+        else:
+            raise AssertionError('expected a close')
+
+
+def test_handler_error_closes_with_1011():
+    with TestClient(make_app()).websocket_connect('/boom') as ws:
+        try:
+            ws.receive()
+        except WebSocketClosed as exc:
+            assert exc.code == 1011
+        else:
+            raise AssertionError('expected a close')
+
+
+def test_oversize_message_closes_with_1009():
+    with TestClient(make_app(websocket_max_message_size=10)).websocket_connect('/echo') as ws:
+        ws.send('small')
+        assert ws.receive() == 'small'
+        ws.send('x' * 11)
+        try:
+            ws.receive()
+        except WebSocketClosed as exc:
+            assert exc.code == 1009
+        else:
+            raise AssertionError('expected a close')
+
+
+def test_subprotocol_negotiation():
+    client = TestClient(make_app())
+    with client.websocket_connect('/proto', subprotocols=['chat.v1', 'chat.v2']) as ws:
+        assert ws.subprotocol == 'chat.v2' and ws.receive() == 'chat.v2'
+    with client.websocket_connect('/proto', subprotocols=['other']) as ws:
+        assert ws.subprotocol is None and ws.receive() == 'none'
+
+
+def test_concurrent_send_while_receiving():
+    with TestClient(make_app()).websocket_connect('/ticker') as ws:
+        ws.send('go')
+        got = [ws.receive() for _ in range(21)]
+        assert got[:20] == ['tick %d' % i for i in range(20)] and got[20] == 'done go'
+
+
+def test_websocket_accept_after_checks_and_refusal():
+    client = TestClient(make_app())
+    try:
+        with client.websocket_connect('/manual'):
+            pass
+    except WebSocketClosed as exc:
+        assert exc.code == 1008
+    else:
+        raise AssertionError('refused connection must not open')
+    with client.websocket_connect('/manual?token=ok') as ws:
+        assert ws.receive() == 'welcome'
+
+
+def test_http_request_to_websocket_route_is_426():
+    r = TestClient(make_app()).get('/echo')
+    assert r.status_code == 426 and r.headers['upgrade'] == 'websocket'
+
+
+def test_unknown_websocket_path_is_refused():
+    try:
+        with TestClient(make_app()).websocket_connect('/nowhere'):
+            pass
+    except WebSocketClosed:
+        return
+    raise AssertionError('expected a refusal')
+
+
+def test_origin_allow_list():
+    app = make_app(websocket_allowed_origins=['https://good.example'])
+    client = TestClient(app)
+    with client.websocket_connect('/echo', headers={'Origin': 'https://good.example'}) as ws:
+        ws.send('a')
+        assert ws.receive() == 'a'
+    try:
+        with client.websocket_connect('/echo', headers={'Origin': 'https://evil.example'}):
+            pass
+    except WebSocketClosed:
+        return
+    raise AssertionError('a foreign origin must be refused')
+
+
+class FakeSocket:
+    """Stands in for a client in the broadcast test: records or fails."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        self.closed = False
+        self.got = []
+
+    async def send(self, message):
+        if self.fail:
+            raise ConnectionClosed(1006)
+        self.got.append(message)
+
+
+def test_broadcast_drops_dead_clients():
+    clients = Broadcast()
+    good, dead, closed = FakeSocket(), FakeSocket(fail=True), FakeSocket()
+    closed.closed = True
+    for ws in (good, dead, closed):
+        clients.add(ws)
+    loop = asyncio.new_event_loop()
+    delivered = loop.run_until_complete(clients.send('news'))
+    loop.close()
+    assert delivered == 1 and good.got == ['news'] and len(clients) == 1
