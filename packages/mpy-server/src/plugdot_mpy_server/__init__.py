@@ -16,4 +16,5 @@ __all__ = ['Limits', 'Server', 'serve', 'start', '__version__']
 def plugdot_bundle_modules():
     """The server's modules in a MicroPython bundle."""
     return ['plugdot_mpy_server.limits', 'plugdot_mpy_server.protocol',
-            'plugdot_mpy_server.server', 'plugdot_mpy_server']
+            'plugdot_mpy_server.server', 'plugdot_mpy_server.wsproto',
+            'plugdot_mpy_server.wsserver', 'plugdot_mpy_server']

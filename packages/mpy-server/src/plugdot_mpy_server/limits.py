@@ -21,12 +21,15 @@ class Limits:
     * ``backlog`` — listen backlog for connections not yet accepted
     * ``read_size`` — bytes asked of the socket per read
     * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
+    * ``max_ws_message`` — bytes of one WebSocket message (close 1009)
+    * ``ws_close_timeout`` — seconds to wait for the client's close frame
     """
 
     def __init__(self, max_request_line=1024, max_header_line=1024, max_headers=32,
                  max_header_size=4096, max_body_size=16 * 1024, max_chunk_line=64,
                  header_timeout=10.0, body_timeout=10.0, keepalive_timeout=5.0,
-                 max_connections=8, backlog=16, read_size=512, shutdown_timeout=5.0):
+                 max_connections=8, backlog=16, read_size=512, shutdown_timeout=5.0,
+                 max_ws_message=16 * 1024, ws_close_timeout=2.0):
         self.max_request_line = max_request_line
         self.max_header_line = max_header_line
         self.max_headers = max_headers
@@ -40,12 +43,15 @@ class Limits:
         self.backlog = backlog
         self.read_size = read_size
         self.shutdown_timeout = shutdown_timeout
+        self.max_ws_message = max_ws_message
+        self.ws_close_timeout = ws_close_timeout
 
     @classmethod
     def for_cpython(cls, **overrides):
         """Roomier defaults for the development server on CPython."""
         values = dict(max_request_line=8192, max_header_line=8192, max_headers=100,
                       max_header_size=16 * 1024, max_body_size=1024 * 1024,
-                      max_connections=256, backlog=128, read_size=16 * 1024)
+                      max_connections=256, backlog=128, read_size=16 * 1024,
+                      max_ws_message=1024 * 1024)
         values.update(overrides)
         return cls(**values)

@@ -332,11 +332,11 @@ class RequestParser:
 
 
 # -- responses -------------------------------------------------------------------
-_PHRASES = {100: b'Continue', 200: b'OK', 201: b'Created', 204: b'No Content',
+_PHRASES = {100: b'Continue', 101: b'Switching Protocols', 200: b'OK', 201: b'Created', 204: b'No Content',
             301: b'Moved Permanently', 302: b'Found', 303: b'See Other',
             304: b'Not Modified', 400: b'Bad Request', 404: b'Not Found',
-            405: b'Method Not Allowed', 408: b'Request Timeout', 413: b'Content Too Large',
-            414: b'URI Too Long', 431: b'Request Header Fields Too Large',
+            403: b'Forbidden', 405: b'Method Not Allowed', 408: b'Request Timeout', 413: b'Content Too Large',
+            414: b'URI Too Long', 426: b'Upgrade Required', 431: b'Request Header Fields Too Large',
             500: b'Internal Server Error', 501: b'Not Implemented',
             503: b'Service Unavailable', 505: b'HTTP Version Not Supported'}
 
@@ -348,12 +348,12 @@ def response_head(status, headers, keep_alive, chunked):
     for name, value in headers:
         if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
             raise ValueError('CR/LF in a response header')
-        if name in (b'connection', b'transfer-encoding'):
-            continue
+        if name in (b'connection', b'transfer-encoding') and status != 101:
+            continue  # the server decides framing and keep-alive
         parts.append(name + b': ' + value + b'\r\n')
     if chunked:
         parts.append(b'transfer-encoding: chunked\r\n')
-    if not keep_alive:
+    if not keep_alive and status != 101:
         parts.append(b'connection: close\r\n')
     parts.append(b'\r\n')
     return b''.join(parts)

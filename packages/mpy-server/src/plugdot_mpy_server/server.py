@@ -10,6 +10,7 @@ import sys
 import time
 
 from .limits import Limits
+from .wsproto import is_upgrade
 from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
                        chunk, error_response, response_head)
 
@@ -316,6 +317,11 @@ class Exchange:
             path = _unquote_path(raw_path)
         except ProtocolError as exc:
             await conn._refuse(exc)
+            return False
+        if is_upgrade(request):
+            from .wsserver import WebSocketSession, websocket_scope
+            await WebSocketSession(conn, request,
+                                   websocket_scope(conn, request, path, raw_path, query)).run()
             return False
         scope = {
             'type': 'http', 'asgi': {'version': '3.0', 'spec_version': '2.3'},

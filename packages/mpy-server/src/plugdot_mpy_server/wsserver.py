@@ -1,0 +1,151 @@
+"""The WebSocket side of the server: an upgraded connection presented to the
+app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
+import asyncio
+
+from .protocol import error_response, response_head
+from .wsproto import (BINARY, PING, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
+                      accept_key, close_frame, frame, handshake_problem, subprotocols)
+
+
+class WebSocketSession:
+    """One upgraded connection: the handshake, then frames both ways."""
+
+    def __init__(self, conn, request, scope):
+        self.conn = conn
+        self.request = request
+        self.scope = scope
+        self.parser = FrameParser(conn.limits.max_ws_message)
+        self.parser.buffer = conn.parser.buffer  # bytes the client sent after its head
+        conn.parser.buffer = b''
+        self.connected = False   # websocket.connect delivered
+        self.accepted = False
+        self.close_sent = False
+        self.close_received = False
+        self.refused = False
+
+    async def run(self):
+        """Run the app on the connection; the connection is closed afterwards."""
+        problem = handshake_problem(self.request)
+        if problem is not None:
+            status, headers = problem
+            await self.conn._write(response_head(status, headers + [(b'content-length', b'0')],
+                                                 False, False))
+            return
+        try:
+            await self.conn.server.app(self.scope, self.receive, self.send)
+        except Exception:
+            if self.accepted and not self.close_sent:
+                await self._close(1011, '')
+            elif not self.accepted and not self.refused:
+                await self.conn._write(error_response(500))
+            return
+        if not self.accepted:
+            if not self.refused:
+                await self.conn._write(error_response(403))
+        elif not self.close_sent:
+            await self._close(1000, '')
+
+    async def _close(self, code, reason):
+        self.close_sent = True
+        try:
+            await self.conn._write(close_frame(code, reason))
+        except OSError:
+            return
+        if self.close_received:
+            return
+        try:  # wait for the client's close frame, briefly
+            await asyncio.wait_for(self._drain_until_close(), self.conn.limits.ws_close_timeout)
+        except Exception:
+            pass
+
+    async def _drain_until_close(self):
+        while not self.close_received:
+            event = await self._next()
+            if event[0] == 'close':
+                return
+
+    async def _next(self):
+        while True:
+            event = self.parser.next_event()
+            if event is not NEED_DATA:
+                return event
+            data = await self.conn.reader.read(self.conn.limits.read_size)
+            if not data:
+                raise OSError('connection lost')
+            self.parser.feed(data)
+
+    async def receive(self):
+        """ASGI receive for the websocket scope."""
+        if not self.connected:
+            self.connected = True
+            return {'type': 'websocket.connect'}
+        while True:
+            if self.close_received or self.close_sent:
+                return {'type': 'websocket.disconnect', 'code': 1000}
+            try:
+                event = await self._next()
+            except WSProtocolError as exc:
+                await self._close(exc.code, exc.reason)
+                return {'type': 'websocket.disconnect', 'code': exc.code}
+            except OSError:
+                self.close_received = True
+                return {'type': 'websocket.disconnect', 'code': 1006}
+            kind = event[0]
+            if kind == 'text':
+                return {'type': 'websocket.receive', 'text': event[1]}
+            if kind == 'binary':
+                return {'type': 'websocket.receive', 'bytes': event[1]}
+            if kind == 'ping':
+                await self.conn._write(frame(PONG, event[1]))
+            elif kind == 'close':
+                self.close_received = True
+                if not self.close_sent:
+                    self.close_sent = True
+                    await self.conn._write(close_frame(event[1] if event[1] != 1005 else None))
+                return {'type': 'websocket.disconnect', 'code': event[1], 'reason': event[2]}
+
+    async def send(self, message):
+        """ASGI send for the websocket scope."""
+        kind = message['type']
+        if kind == 'websocket.accept':
+            headers = [(b'upgrade', b'websocket'), (b'connection', b'Upgrade'),
+                       (b'sec-websocket-accept', accept_key(self._key()))]
+            if message.get('subprotocol'):
+                headers.append((b'sec-websocket-protocol', message['subprotocol'].encode()))
+            head = response_head(101, headers + list(message.get('headers') or ()), True, False)
+            await self.conn._write(head)
+            self.accepted = True
+        elif kind == 'websocket.close':
+            if not self.accepted:
+                self.refused = True
+                await self.conn._write(error_response(403))
+            elif not self.close_sent:
+                await self._close(message.get('code', 1000), message.get('reason') or '')
+        elif kind == 'websocket.send':
+            if self.close_sent:
+                raise OSError('websocket is closed')
+            text = message.get('text')
+            data = frame(TEXT, text.encode()) if text is not None else frame(BINARY, message.get('bytes') or b'')
+            await self.conn._write(data)
+        else:
+            raise RuntimeError('unexpected ASGI message %r' % kind)
+
+    def _key(self):
+        for name, value in self.request.headers:
+            if name == b'sec-websocket-key':
+                return value
+        return b''
+
+
+def websocket_scope(conn, request, path, raw_path, query):
+    """The ASGI scope of an upgrade request."""
+    return {
+        'type': 'websocket', 'asgi': {'version': '3.0', 'spec_version': '2.3'},
+        'http_version': '1.1', 'scheme': 'wss' if conn.server.tls else 'ws', 'path': path,
+        'raw_path': raw_path, 'query_string': query, 'root_path': '',
+        'headers': request.headers, 'client': conn.peer, 'server': conn.local,
+        'subprotocols': subprotocols(request),
+    }
+
+
+__all__ = ['PING', 'WebSocketSession', 'websocket_scope']

@@ -1,0 +1,100 @@
+"""plugdot-websocket end to end with the `websockets` client library,
+under hypercorn and under the mpy-server on CPython."""
+import subprocess
+import sys
+
+import httpx
+import pytest
+from support import ROOT, free_port, wait_for_port
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+APP = '''
+import asyncio
+from plugdot import App
+from plugdot_websocket import with_websocket
+
+app = App(plugins=['plugdot_websocket'], config={'websocket_max_message_size': 200000})
+
+@app.route('/echo')
+@with_websocket
+async def echo(request, ws):
+    async for message in ws:
+        await ws.send(message)
+
+@app.route('/close')
+@with_websocket
+async def close(request, ws):
+    await ws.close(4000, 'custom')
+
+@app.route('/push')
+@with_websocket
+async def push(request, ws):
+    async def ticker():
+        for i in range(50):
+            await ws.send('t%d' % i)
+    task = asyncio.create_task(ticker())
+    got = await ws.receive()
+    await task
+    await ws.send('end ' + got)
+'''
+
+
+@pytest.fixture(scope='module', params=['hypercorn', 'mpy'])
+def server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp('wsapp')
+    (folder / 'wsapp.py').write_text(APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', str(folder / 'wsapp.py') + ':app',
+                             '--port', str(port), '--server', request.param], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for_port(port, proc)
+    yield 'ws://127.0.0.1:%d' % port
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_echo_text_binary_large_and_fragmented(server):
+    with connect(server + '/echo', open_timeout=5, close_timeout=5) as ws:
+        ws.send('hello')
+        assert ws.recv(timeout=5) == 'hello'
+        ws.send(b'\x00\xff' * 10)
+        assert ws.recv(timeout=5) == b'\x00\xff' * 10
+        ws.send('y' * 150000)
+        assert ws.recv(timeout=5) == 'y' * 150000
+        ws.send(['frag', 'mented', ' message'])  # continuation frames
+        assert ws.recv(timeout=5) == 'fragmented message'
+
+
+def test_server_close_code(server):
+    with connect(server + '/close', open_timeout=5) as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+    assert info.value.rcvd.code == 4000 and info.value.rcvd.reason == 'custom'
+
+
+def test_concurrent_pushes_while_receiving(server):
+    with connect(server + '/push', open_timeout=5) as ws:
+        ws.send('go')
+        got = [ws.recv(timeout=5) for _ in range(51)]
+    assert got[:50] == ['t%d' % i for i in range(50)] and got[50] == 'end go'
+
+
+def test_oversize_message_is_closed_with_1009(server):
+    with connect(server + '/echo', open_timeout=5, max_size=None) as ws:
+        ws.send('z' * 200001)
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1009
+
+
+def test_bad_handshakes(server):
+    http = server.replace('ws://', 'http://')
+    r = httpx.get(http + '/echo', timeout=5)  # plain HTTP to a WebSocket route
+    assert r.status_code == 426
+    with pytest.raises(InvalidStatus):
+        with connect(server + '/nowhere', open_timeout=5):
+            pass
+    r = httpx.get(http + '/echo', headers={'Upgrade': 'websocket', 'Connection': 'Upgrade'},
+                  timeout=5)  # no key, no version
+    assert r.status_code in (400, 426)
