@@ -10,12 +10,24 @@ import sys
 lib = sys.argv[1]
 sys.path.insert(0, lib + '/packages/core/src')
 sys.path.insert(0, lib + '/packages/mpy-server/src')
+sys.path.insert(0, lib + '/packages/websocket/src')
 sys.path.insert(0, lib)
 
 from plugdot import App  # noqa: E402
 from plugdot_mpy_server import Limits, serve  # noqa: E402
+from plugdot_websocket import with_websocket  # noqa: E402
 
-app = App(plugins=[])
+app = App(plugins=['plugdot_websocket'])
+
+
+@app.route('/ws')
+@with_websocket
+async def echo(request, ws):
+    async for message in ws:
+        if isinstance(message, str) and message == 'close-please':
+            await ws.close(4001, 'as asked')
+            return
+        await ws.send(message)
 
 
 @app.get('/')

@@ -87,6 +87,13 @@ class WebSocketSession:
             except WSProtocolError as exc:
                 await self._close(exc.code, exc.reason)
                 return {'type': 'websocket.disconnect', 'code': exc.code}
+            except MemoryError:  # the board ran out of heap: drop this connection only
+                self.parser.buffer = b''
+                self.close_received = True  # read nothing more from this client
+                import gc
+                gc.collect()
+                await self._close(1011, 'out of memory')
+                return {'type': 'websocket.disconnect', 'code': 1011}
             except OSError:
                 self.close_received = True
                 return {'type': 'websocket.disconnect', 'code': 1006}
