@@ -16,14 +16,17 @@ PAGE = """<!doctype html>
 <button>Send</button></form>
 <script>
 const log = document.getElementById('log');
-const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+const ws = new WebSocket(scheme + location.host + '/ws');
 ws.onmessage = (event) => {
   const item = document.createElement('li');
   item.textContent = event.data;
   item.className = 'message';
   log.appendChild(item);
 };
-ws.onopen = () => { if (location.hash === '#auto') ws.send(document.getElementById('text').value); };
+ws.onopen = () => {
+  if (location.hash === '#auto') ws.send(document.getElementById('text').value);
+};
 document.getElementById('form').onsubmit = (event) => {
   event.preventDefault();
   ws.send(document.getElementById('text').value);

@@ -22,7 +22,7 @@ app = App(plugins=['plugdot_websocket'])
 
 @app.route('/ws')
 @with_websocket
-async def echo(request, ws):
+async def ws_echo(request, ws):
     async for message in ws:
         if isinstance(message, str) and message == 'close-please':
             await ws.close(4001, 'as asked')

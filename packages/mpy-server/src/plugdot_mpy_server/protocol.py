@@ -332,11 +332,14 @@ class RequestParser:
 
 
 # -- responses -------------------------------------------------------------------
-_PHRASES = {100: b'Continue', 101: b'Switching Protocols', 200: b'OK', 201: b'Created', 204: b'No Content',
+_PHRASES = {100: b'Continue', 101: b'Switching Protocols', 200: b'OK', 201: b'Created',
+            204: b'No Content',
             301: b'Moved Permanently', 302: b'Found', 303: b'See Other',
             304: b'Not Modified', 400: b'Bad Request', 404: b'Not Found',
-            403: b'Forbidden', 405: b'Method Not Allowed', 408: b'Request Timeout', 413: b'Content Too Large',
-            414: b'URI Too Long', 426: b'Upgrade Required', 431: b'Request Header Fields Too Large',
+            403: b'Forbidden', 405: b'Method Not Allowed', 408: b'Request Timeout',
+            413: b'Content Too Large',
+            414: b'URI Too Long', 426: b'Upgrade Required',
+            431: b'Request Header Fields Too Large',
             500: b'Internal Server Error', 501: b'Not Implemented',
             503: b'Service Unavailable', 505: b'HTTP Version Not Supported'}
 

@@ -138,7 +138,8 @@ class FrameParser:
             self.parts.append(payload)
             if fin:
                 data = b''.join(self.parts)
-                opcode, self.message_opcode, self.parts, self.size = self.message_opcode, None, [], 0
+                opcode = self.message_opcode
+                self.message_opcode, self.parts, self.size = None, [], 0
                 if opcode == TEXT:
                     try:
                         return ('text', data.decode('utf-8'))

@@ -132,7 +132,10 @@ class WebSocketSession:
             if self.close_sent:
                 raise OSError('websocket is closed')
             text = message.get('text')
-            data = frame(TEXT, text.encode()) if text is not None else frame(BINARY, message.get('bytes') or b'')
+            if text is not None:
+                data = frame(TEXT, text.encode())
+            else:
+                data = frame(BINARY, message.get('bytes') or b'')
             await self.conn._write(data)
         else:
             raise RuntimeError('unexpected ASGI message %r' % kind)

@@ -26,8 +26,8 @@ def plugdot_settings():
                                                     '(closes with 1009 past it).'),
         'websocket_idle_timeout': (0, 'Seconds receive() waits before closing with 1001 '
                                       '(0: forever).'),
-        'websocket_allowed_origins': ([], 'Origins allowed to connect (empty: any; a browser '
-                                          'page on another site can connect unless you list yours).'),
+        'websocket_allowed_origins': ([], 'Origins allowed to connect (empty: any; a page on '
+                                          'another site can connect unless you list yours).'),
     }
 
 
@@ -125,7 +125,8 @@ async def plugdot_asgi_scope(app, scope, receive, send):
         # Refused before accepting (no route, auth, origin, an error): with
         # the http.response extension the client sees the real status.
         if 'websocket.http.response' in (scope.get('extensions') or {}):
-            body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
+            body = response.body
+            body = body if isinstance(body, bytes) else str(body).encode()
             await send({'type': 'websocket.http.response.start', 'status': response.status,
                         'headers': response._raw_headers(len(body))})
             await send({'type': 'websocket.http.response.body', 'body': body})
