@@ -1,5 +1,5 @@
 """plugdot-websocket end to end with the `websockets` client library,
-under hypercorn and under the mpy-server on CPython."""
+under hypercorn, uvicorn and the mpy-server on CPython."""
 import subprocess
 import sys
 
@@ -40,13 +40,18 @@ async def push(request, ws):
 '''
 
 
-@pytest.fixture(scope='module', params=['hypercorn', 'mpy'])
+@pytest.fixture(scope='module', params=['hypercorn', 'uvicorn', 'mpy'])
 def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp('wsapp')
     (folder / 'wsapp.py').write_text(APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', str(folder / 'wsapp.py') + ':app',
-                             '--port', str(port), '--server', request.param], cwd=ROOT,
+    if request.param == 'uvicorn':
+        command = ['-m', 'uvicorn', '--app-dir', str(folder), 'wsapp:app', '--port', str(port),
+                   '--log-level', 'warning']
+    else:
+        command = ['-m', 'plugdot.cli', 'run', str(folder / 'wsapp.py') + ':app',
+                   '--port', str(port), '--server', request.param]
+    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)
     yield 'ws://127.0.0.1:%d' % port

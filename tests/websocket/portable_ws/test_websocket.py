@@ -187,3 +187,63 @@ def test_broadcast_drops_dead_clients():
     delivered = loop.run_until_complete(clients.send('news'))
     loop.close()
     assert delivered == 1 and good.got == ['news'] and len(clients) == 1
+
+
+class LiveApp(App):
+    """Class style: a method as a WebSocket endpoint."""
+
+    @with_websocket
+    async def live(self, ws, *segments):
+        await ws.send('room %s via %s' % ('/'.join(segments), self.request.path))
+
+    async def manual(self):
+        ws = await websocket_accept(self.request)
+        await ws.send('manual ok')
+
+
+def test_class_style_endpoints():
+    client = TestClient(LiveApp(plugins=['plugdot_websocket']))
+    with client.websocket_connect('/live/kitchen') as ws:
+        assert ws.receive() == 'room kitchen via /live/kitchen'
+    with client.websocket_connect('/manual') as ws:
+        assert ws.receive() == 'manual ok'
+
+
+def test_idle_timeout_closes_with_1001():
+    app = App(config={'websocket_idle_timeout': 0.2}, plugins=['plugdot_websocket'])
+
+    @app.route('/quiet')
+    @with_websocket
+    async def quiet(request, ws):
+        await ws.receive()
+
+    with TestClient(app).websocket_connect('/quiet') as ws:
+        try:
+            ws.receive()
+        except WebSocketClosed as exc:
+            assert exc.code == 1001
+        else:
+            raise AssertionError('expected an idle close')
+
+
+def test_broadcast_between_two_real_clients():
+    app = App(plugins=['plugdot_websocket'])
+    room = Broadcast()
+
+    @app.route('/chat')
+    @with_websocket
+    async def chat(request, ws):
+        room.add(ws)
+        try:
+            async for message in ws:
+                await room.send(message)
+        finally:
+            room.discard(ws)
+
+    with TestClient(app) as client:  # one event loop for both connections
+        with client.websocket_connect('/chat') as alice:
+            with client.websocket_connect('/chat') as bob:
+                alice.send('hi all')
+                assert alice.receive() == 'hi all' and bob.receive() == 'hi all'
+            alice.send('bob left')
+            assert alice.receive() == 'bob left' and len(room) == 1

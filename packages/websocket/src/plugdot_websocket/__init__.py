@@ -7,7 +7,7 @@ ordinary route after your own checks. The plugin takes the ASGI
 normal pipeline, so routing, ``before_request`` (authentication) and error
 handlers apply. Portable: the same code runs under the mpy-server.
 """
-from plugdot import HTTPError, Response
+from plugdot import HTTPError, Request, Response
 
 from .broadcast import Broadcast
 from .websocket import ConnectionClosed, WebSocket
@@ -83,14 +83,18 @@ async def websocket_accept(request, subprotocols=None):
 
 
 def with_websocket(handler=None, subprotocols=None):
-    """Make a route a WebSocket endpoint: the handler is called as
-    ``handler(request, ws, **path_args)``. Use as ``@with_websocket`` or
+    """Make a route a WebSocket endpoint. Decorator style: the handler is
+    called as ``handler(request, ws, **path_args)``; class style (a method
+    of an ``App`` subclass): as ``method(self, ws, *path_segments)``, with
+    ``self.request`` as usual. Use as ``@with_websocket`` or
     ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
     def wrap(fn):
-        async def endpoint(request, **args):
+        async def endpoint(*args, **kwargs):
+            head = args[0]
+            request = head if isinstance(head, Request) else head.request  # class style
             ws = await websocket_accept(request, subprotocols)
             try:
-                await fn(request, ws, **args)
+                await fn(head, ws, *args[1:], **kwargs)
             except ConnectionClosed:
                 pass
             except Exception:
@@ -111,7 +115,6 @@ async def plugdot_asgi_scope(app, scope, receive, send):
     GET request whose handler accepts the WebSocket."""
     if scope['type'] != 'websocket':
         return None
-    from plugdot import Request
     http_scope = dict(scope)
     http_scope['method'] = 'GET'
     http_scope['plugdot.send'] = send
