@@ -69,7 +69,8 @@ class Exchange:
                 self.waiter.set_result(None)
 
 
-async def check(app, path):
+async def exchange(app, path):
+    """Run one request; return the ASGI messages the app sent."""
     sent = []
     ex = Exchange()
 
@@ -77,15 +78,21 @@ async def check(app, path):
         sent.append(message)
         await ex.send(message)
     await app(make_scope(path), ex.receive, send)
+    return sent
+
+
+async def check(app, path):
+    sent = await exchange(app, path)
     status = sent[0]['status']
     body = b''.join(m.get('body', b'') for m in sent[1:])
     assert status == 200, (status, body)
     return body
 
 
-async def measure(app, path, seconds):
+async def measure(app, path, seconds, extra_headers=()):
     """µs per request: run batches until *seconds* pass."""
     template = make_scope(path)
+    template['headers'] = template['headers'] + list(extra_headers)
     n = 0
     start = time.perf_counter()
     while True:

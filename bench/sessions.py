@@ -12,7 +12,7 @@ Usage: python bench/sessions.py [--seconds 0.3] [--rounds 5]
 import argparse
 import asyncio
 
-from inprocess import Exchange, make_scope
+from inprocess import exchange, measure
 
 SECRET = 'bench-secret-0123456789abcdef0123'
 
@@ -53,33 +53,10 @@ def starlette_counter():
 
 
 async def first_cookie(app, path):
-    sent = []
-    ex = Exchange()
-
-    async def send(message):
-        sent.append(message)
-        await ex.send(message)
-    await app(make_scope(path), ex.receive, send)
-    for name, value in sent[0]['headers']:
+    for name, value in (await exchange(app, path))[0]['headers']:
         if name == b'set-cookie':
             return value.split(b';')[0]
     raise AssertionError('no session cookie from %r' % app)
-
-
-async def measure(app, path, seconds, cookie=None):
-    import time
-    template = make_scope(path)
-    if cookie:
-        template['headers'] = template['headers'] + [(b'cookie', cookie)]
-    n = 0
-    start = time.perf_counter()
-    while True:
-        for _ in range(200):
-            ex = Exchange()
-            await app(dict(template), ex.receive, ex.send)
-        n += 200
-        if time.perf_counter() - start >= seconds:
-            return (time.perf_counter() - start) / n * 1e6
 
 
 async def main(seconds, rounds):
@@ -92,8 +69,8 @@ async def main(seconds, rounds):
     for _ in range(rounds):
         best['bare'] = min(best['bare'], await measure(bare, '/', seconds))
         best['loaded'] = min(best['loaded'], await measure(loaded, '/', seconds))
-        best['plugdot'] = min(best['plugdot'], await measure(pd, '/count', seconds, pd_cookie))
-        best['starlette'] = min(best['starlette'], await measure(st, '/count', seconds, st_cookie))
+        best['plugdot'] = min(best['plugdot'], await measure(pd, '/count', seconds, [(b'cookie', pd_cookie)]))
+        best['starlette'] = min(best['starlette'], await measure(st, '/count', seconds, [(b'cookie', st_cookie)]))
     print('hello, no plugins:               %6.2f µs' % best['bare'])
     print('hello, plugins loaded, unused:   %6.2f µs  (× %.3f; plugins: %s)'
           % (best['loaded'], best['loaded'] / best['bare'], ', '.join(names)))
