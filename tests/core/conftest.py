@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from plugdot import plugins
+from plugdot import _discovery
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -14,7 +14,7 @@ def fake_plugins(tmp_path, monkeypatch):
     """Install fake plugin distributions: ``fake_plugins(name, source)``
     writes a module and a dist-info with a ``plugdot`` entry point."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(plugins, '_entry_points', None)
+    _discovery.reset()
 
     def install(name, source, version='1.2.3'):
         module = 'fakeplug_' + name
@@ -24,8 +24,8 @@ def fake_plugins(tmp_path, monkeypatch):
         (dist / 'METADATA').write_text('Metadata-Version: 2.1\nName: fakeplug-%s\nVersion: %s\n'
                                        % (name, version))
         (dist / 'entry_points.txt').write_text('[plugdot]\n%s = %s\n' % (name, module))
-        plugins._entry_points = None
+        _discovery.reset()
         sys.modules.pop(module, None)
         return module
     yield install
-    plugins._entry_points = None
+    _discovery.reset()

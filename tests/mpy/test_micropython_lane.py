@@ -24,7 +24,7 @@ def expected_count():
 
 def test_portable_suite_passes_under_micropython():
     proc = subprocess.run(
-        [micropython(), '-X', 'heapsize=2m', str(ROOT / 'tests' / 'mpy' / 'run_portable.py'), str(ROOT)],
+        [micropython(), '-X', 'heapsize=4m', str(ROOT / 'tests' / 'mpy' / 'run_portable.py'), str(ROOT)],
         capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     summary = re.search(r'portable: (\d+) passed, (\d+) failed', out)

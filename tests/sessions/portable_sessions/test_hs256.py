@@ -3,7 +3,8 @@ import time
 
 from plugdot import App
 from plugdot.testing import TestClient
-from plugdot_sessions import Session, _hs256
+from plugdot_sessions import _hs256
+from plugdot_sessions.session import Session
 
 KEY = 'k' * 32
 

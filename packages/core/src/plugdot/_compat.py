@@ -108,7 +108,6 @@ else:
     import asyncio
     import contextvars
     import inspect
-    import json
     import logging
     import traceback
 
@@ -116,6 +115,7 @@ else:
         # json.dumps builds a new C encoder on every call; building it once
         # halves the cost of a small JSON response. Without markers a cyclic
         # value ends in RecursionError (a 500) instead of ValueError.
+        import json
         from json.encoder import c_make_encoder, encode_basestring_ascii
         python_encode = json.JSONEncoder(separators=(',', ':')).encode
         if c_make_encoder is None:
@@ -130,7 +130,15 @@ else:
             return ''.join(encoder(value, 0))
         return json_dumps
 
-    json_dumps = _make_json_dumps()
+    _json_dumps = None
+
+    def json_dumps(value):
+        """Compact JSON text of *value* (the encoder is built on first use,
+        so that importing plugdot does not import json)."""
+        global _json_dumps
+        if _json_dumps is None:
+            _json_dumps = _make_json_dumps()
+        return _json_dumps(value)
 
     _logger = logging.getLogger('plugdot')
 

@@ -78,86 +78,13 @@ def _import(name):
     return module
 
 
-class EntryPoint:
-    """One ``plugdot`` entry point: ``name = module[:attr]`` declared by the
-    distribution ``dist`` at ``version``."""
-
-    def __init__(self, name, value, dist, version):
-        self.name = name
-        self.value = value
-        self.dist = dist
-        self.version = version
-
-    def load(self):
-        """Import and return the plugin object."""
-        module_name, _, attr = self.value.partition(':')
-        obj = _import(module_name.strip())
-        for part in attr.strip().split('.') if attr.strip() else ():
-            obj = getattr(obj, part)
-        return obj
-
-    def __repr__(self):
-        return '<EntryPoint %s = %s (%s %s)>' % (self.name, self.value, self.dist, self.version)
-
-
-def _parse_entry_points(text):
-    """The ``name = value`` pairs of the ``[plugdot]`` section of an
-    ``entry_points.txt`` file."""
-    pairs, inside = [], False
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line[0] in '#;':
-            continue
-        if line[0] == '[':
-            inside = line == '[' + ENTRY_POINT_GROUP + ']'
-        elif inside and '=' in line:
-            name, _, value = line.partition('=')
-            pairs.append((name.strip(), value.strip()))
-    return pairs
-
-
-def _scan_entry_points(paths):
-    # Reading the entry_points.txt files directly is several times faster
-    # than importlib.metadata, which parses every distribution's metadata;
-    # startup time and memory are part of the product.
-    import os
-    found = {}
-    for base in paths:
-        try:
-            names = sorted(os.listdir(base or '.'))
-        except OSError:
-            continue
-        for folder in names:
-            if not folder.endswith(('.dist-info', '.egg-info')):
-                continue
-            try:
-                with open(os.path.join(base or '.', folder, 'entry_points.txt')) as f:
-                    text = f.read()
-            except OSError:
-                continue
-            if '[' + ENTRY_POINT_GROUP + ']' not in text:
-                continue
-            stem = folder.rpartition('.')[0]
-            dist, _, version = stem.partition('-')
-            for name, value in _parse_entry_points(text):
-                found.setdefault(name, EntryPoint(name, value, dist, version or None))
-    return [found[name] for name in sorted(found)]
-
-
-_entry_points = None
-
-
 def entry_points():
     """The ``plugdot`` entry points of the installed distributions, sorted by
     name (scanned once per process). Empty on MicroPython."""
-    global _entry_points
-    if _entry_points is None:
-        if MICROPYTHON:
-            _entry_points = []
-        else:
-            import sys
-            _entry_points = _scan_entry_points(sys.path)
-    return _entry_points
+    if MICROPYTHON:
+        return []
+    from ._discovery import entry_points as scan
+    return scan()
 
 
 def _env_list(name):

@@ -4,8 +4,6 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
-import json
-
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
@@ -201,6 +199,7 @@ class Request:
             body = self.body
             if not body:
                 return None
+            import json
             try:
                 self._json = json.loads(body)
             except (ValueError, UnicodeError):

@@ -331,6 +331,14 @@ class RequestParser:
                     return END
 
 
+def is_upgrade(request):
+    """True if the request asks to switch to WebSocket."""
+    for name, value in request.headers:
+        if name == b'upgrade':
+            return b'websocket' in value.lower()
+    return False
+
+
 # -- responses -------------------------------------------------------------------
 _PHRASES = {100: b'Continue', 101: b'Switching Protocols', 200: b'OK', 201: b'Created',
             204: b'No Content',

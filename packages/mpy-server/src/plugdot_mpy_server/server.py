@@ -10,9 +10,8 @@ import sys
 import time
 
 from .limits import Limits
-from .wsproto import is_upgrade
 from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
-                       chunk, error_response, response_head)
+                       chunk, error_response, is_upgrade, response_head)
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 _CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
@@ -318,7 +317,7 @@ class Exchange:
         except ProtocolError as exc:
             await conn._refuse(exc)
             return False
-        if is_upgrade(request):
+        if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
             from .wsserver import WebSocketSession, websocket_scope
             await WebSocketSession(conn, request,
                                    websocket_scope(conn, request, path, raw_path, query)).run()

@@ -42,12 +42,6 @@ def _header(headers, name):
     return None
 
 
-def is_upgrade(request):
-    """True if the request asks for a WebSocket."""
-    upgrade = _header(request.headers, b'upgrade')
-    return upgrade is not None and b'websocket' in upgrade.lower()
-
-
 def handshake_problem(request):
     """None if the upgrade request is valid, else ``(status, headers)``."""
     headers = request.headers

@@ -5,13 +5,29 @@ on first use of ``request.session`` (nothing happens on requests that never
 read it) and is written back only when it changed. Default store: a signed
 JWT cookie; server-side stores keep a signed random id in the cookie.
 """
-from .backends import MemoryBackend, SessionBackend
-from .manager import SessionManager, SessionTooLarge
-from .session import Session
-
 __version__ = '0.1.0'
 __all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
            '__version__']
+
+
+def __getattr__(name):
+    # The public classes load on first use: loading the plugin (every app
+    # does, when it is installed) stays cheap.
+    if name in ('MemoryBackend', 'SessionBackend'):
+        from .backends import MemoryBackend, SessionBackend
+        return MemoryBackend if name == 'MemoryBackend' else SessionBackend
+    if name in ('SessionManager', 'SessionTooLarge'):
+        from .manager import SessionManager, SessionTooLarge
+        return SessionManager if name == 'SessionManager' else SessionTooLarge
+    if name == 'Session':
+        from .session import Session
+        return Session
+    if name[:2] != '__':  # a submodule (MicroPython asks here before importing it)
+        try:
+            return __import__('plugdot_sessions.' + name, None, None, [name])
+        except ImportError:
+            pass
+    raise AttributeError(name)
 
 
 def plugdot_settings():
@@ -33,10 +49,11 @@ def plugdot_settings():
     }
 
 
-def manager(app):
+def manager_of(app):
     """The :class:`SessionManager` of *app* (made on first use)."""
     found = getattr(app, '_plugdot_sessions', None)
     if found is None:
+        from .manager import SessionManager
         found = app._plugdot_sessions = SessionManager(app.config)
     return found
 
@@ -52,7 +69,7 @@ class _StoreLoader:
     async def plugdot_before_request(self, request):
         if self.cookie_name not in request.cookies:
             return None
-        m = manager(request.app)
+        m = manager_of(request.app)
         request.session = await m.from_store(request)
         request.after_this_request(m.save)
         return None
@@ -74,7 +91,7 @@ def plugdot_startup(app):
     secret, the first use of ``request.session`` fails with a clear error:
     having the plugin installed does not mean the app uses sessions.)"""
     if _uses_store(app) or app.config.get('secret_key'):
-        manager(app)
+        manager_of(app)
         if _uses_store(app) and not any(isinstance(p, _StoreLoader)
                                         for p in app.plugins.get_plugins()):
             app.register_plugin(_StoreLoader(app.config['session_cookie_name']))
@@ -84,8 +101,9 @@ def plugdot_request_attribute(request, name):
     """``request.session``: loaded on first use, saved after the response if changed."""
     if name != 'session':
         return None
-    m = manager(request.app)
+    m = manager_of(request.app)
     if m.backend is not None:
+        from .session import Session
         session = Session()  # no cookie (else the loader ran): a new session
     else:
         session = m.from_cookie(request)

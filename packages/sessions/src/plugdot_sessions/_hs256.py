@@ -10,8 +10,7 @@ import json
 import time
 
 
-class InvalidToken(Exception):
-    """The token is malformed, not signed by a known key, or expired."""
+from .signer import InvalidToken  # noqa: E402  one exception for both signers
 
 
 _HEADER = b'{"alg":"HS256","typ":"JWT"}'

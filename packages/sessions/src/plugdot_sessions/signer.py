@@ -5,26 +5,38 @@ The algorithm is pinned to HS256 (``alg: none`` or any other algorithm is
 rejected), ``exp`` is required, and verification accepts any of the keys so
 that keys can be rotated: sign with the first, accept all.
 """
-from ._hs256 import InvalidToken
+class InvalidToken(Exception):
+    """The token is malformed, not signed by a known key, or expired."""
 
-try:
-    import jwt as _pyjwt
-except ImportError:
-    _pyjwt = None
-    from . import _hs256
+_pyjwt = None
+
+
+def _jwt():
+    # PyJWT pulls in http.client and email (~10 ms, ~1 MiB): import it when
+    # the first session is signed or read, not when the plugin loads.
+    global _pyjwt
+    if _pyjwt is None:
+        try:
+            import jwt
+            _pyjwt = jwt
+        except ImportError:
+            _pyjwt = False
+    return _pyjwt
 
 
 def sign(payload, key):
     """A JWT (str) for *payload* signed with *key*."""
-    if _pyjwt is not None:
+    if _jwt():
         return _pyjwt.encode(payload, key, algorithm='HS256')
+    from . import _hs256
     return _hs256.encode(payload, key)
 
 
 def verify(token, keys):
     """The payload of *token* if one of *keys* signed it and it has not
     expired; raise InvalidToken otherwise."""
-    if _pyjwt is None:
+    if not _jwt():
+        from . import _hs256
         payload = _hs256.decode(token, keys)
         if 'exp' not in payload:
             raise InvalidToken('no expiry')

@@ -9,7 +9,6 @@ handlers apply. Portable: the same code runs under the mpy-server.
 """
 from plugdot import HTTPError, Request, Response
 
-from .broadcast import Broadcast
 from .websocket import ConnectionClosed, WebSocket
 
 __version__ = '0.1.0'
@@ -17,6 +16,13 @@ __all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'wi
            '__version__']
 
 _ORIGIN_CHECKS = {}
+
+
+def __getattr__(name):
+    if name == 'Broadcast':  # loads on first use
+        from .broadcast import Broadcast
+        return Broadcast
+    raise AttributeError(name)
 
 
 def plugdot_settings():
