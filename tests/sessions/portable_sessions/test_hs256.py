@@ -3,8 +3,7 @@ import time
 
 from plugdot import App
 from plugdot.testing import TestClient
-from plugdot_sessions import _hs256
-from plugdot_sessions.session import Session
+from plugdot_sessions import Session, _hs256
 
 KEY = 'k' * 32
 

@@ -18,6 +18,21 @@ except ImportError:  # MicroPython: the stand-in for the subset plugdot uses
 _SIGNATURES = {}
 
 
+_NAMED_SIGNATURES = {}
+
+
+def register_method_signature(owner, name, params):
+    """Record the parameters of method *name* of the class named *owner*
+    (what a ``plugdot bundle`` writes for class-style handlers, before the
+    app's module is imported)."""
+    _NAMED_SIGNATURES[(owner, name)] = tuple(params)
+
+
+def method_signature(owner, name):
+    """The parameters recorded for *owner*.*name*, or None."""
+    return _NAMED_SIGNATURES.get((owner, name))
+
+
 def register_signature(fn, params):
     """Record the parameters of *fn* for interpreters without ``inspect``.
 

@@ -78,11 +78,29 @@ def _import(name):
     return module
 
 
+class _BundledPlugin:
+    """A plugin named in a bundle's ``plugdot_bundled`` module."""
+
+    def __init__(self, name, module):
+        self.name = name
+        self.value = module
+        self.version = None
+
+    def load(self):
+        """Import and return the plugin module."""
+        return _import(self.value)
+
+
 def entry_points():
     """The ``plugdot`` entry points of the installed distributions, sorted by
-    name (scanned once per process). Empty on MicroPython."""
+    name (scanned once per process). On MicroPython: the plugins that
+    ``plugdot bundle`` listed in the generated ``plugdot_bundled`` module."""
     if MICROPYTHON:
-        return []
+        try:
+            from plugdot_bundled import PLUGINS
+        except ImportError:
+            return []
+        return [_BundledPlugin(name, module) for name, module in PLUGINS]
     from ._discovery import entry_points as scan
     return scan()
 

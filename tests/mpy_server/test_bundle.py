@@ -1,0 +1,149 @@
+"""`plugdot bundle`: bundles made by the real command, run under the real
+MicroPython unix port with a small heap, exercised from CPython clients."""
+import os
+import subprocess
+import sys
+
+import httpx
+from support import ROOT, free_port, micropython, wait_for_port
+from websockets.sync.client import connect
+
+HELLO = '''
+from plugdot import App
+
+app = App()
+
+
+@app.get('/')
+async def index(request):
+    return 'Hello, board!'
+
+
+@app.get('/users/<int:id>')
+async def user(request, id):
+    return {'id': id}
+'''
+
+FULL = '''
+from plugdot import App, methods
+from plugdot_websocket import with_websocket
+
+
+class Board(App):
+    async def greet(self, name='Guest', times=1):
+        return ' '.join(['Hello ' + name] * int(times))
+
+    @methods('POST')
+    async def login(self, user):
+        self.request.session['user'] = user
+        return 'ok'
+
+    async def me(self):
+        return {'user': self.request.session.get('user')}
+
+
+app = Board(config={'secret_key': 'board-secret-0123456789abcdef0123'})
+
+
+@app.route('/ws')
+@with_websocket
+async def echo(request, ws):
+    async for message in ws:
+        await ws.send(message)
+'''
+
+CPYTHON_ONLY = ['pluggy', 'plugdot/cli', 'plugdot/serve', 'plugdot/testing', 'plugdot/_discovery',
+                'plugdot_mpy_server/bundle', 'plugdot_sessions/redis', 'jwt']
+
+
+def bundle(tmp_path, name, source, *args):
+    app_file = tmp_path / (name + '.py')
+    app_file.write_text(source)
+    out = tmp_path / ('board-' + name)
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o', str(out),
+                           *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out, done.stdout
+
+
+def files_of(out):
+    return sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
+
+
+def run_board(out, heap):
+    port = free_port()
+    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
+    proc = subprocess.Popen([micropython(), '-X', 'heapsize=%s' % heap, 'main.py'], cwd=out, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for_port(port, proc)
+    return proc, 'http://127.0.0.1:%d' % port
+
+
+def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
+    out, report = bundle(tmp_path, 'hello', HELLO)
+    files = files_of(out)
+    assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
+    assert 'hello.mpy' in files and 'plugdot/app.mpy' in files and 'plugdot_mpy_server/server.mpy' in files
+    assert not [f for f in files if f.endswith('.py') and f not in ('main.py', 'manifest.py')]
+    for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions']:
+        assert not [f for f in files if f.startswith(banned)], banned
+    total = [line for line in report.splitlines() if line.startswith('total')][0].split()
+    assert int(total[2]) == sum((out / f).stat().st_size for f in files
+                                if f.endswith('.mpy') or f == 'main.py')
+    proc, url = run_board(out, '192k')
+    try:
+        with httpx.Client(base_url=url, timeout=5) as c:
+            for i in range(100):
+                assert c.get('/users/%d' % i).json() == {'id': i}
+            assert c.get('/').text == 'Hello, board!'
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
+    out, _ = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
+                    '--plugin', 'request_id')
+    files = files_of(out)
+    for package in ('plugdot_sessions/', 'plugdot_websocket/', 'plugdot_request_id/',
+                    'plugdot_mpy_server/wsproto.mpy'):
+        assert [f for f in files if f.startswith(package)], package
+    for banned in CPYTHON_ONLY:
+        assert not [f for f in files if f.startswith(banned)], banned
+    proc, url = run_board(out, '320k')
+    try:
+        with httpx.Client(base_url=url, timeout=5) as c:
+            r = c.get('/greet', params={'name': 'Ann', 'times': '2'})  # names bound on the board
+            assert r.text == 'Hello Ann Hello Ann' and len(r.headers['x-request-id']) == 16
+            assert c.get('/greet/Bob').text == 'Hello Bob'
+            assert c.post('/login', data={'user': 'ann'}).text == 'ok'
+            assert c.get('/me').json() == {'user': 'ann'}  # the session cookie, signed on the board
+            assert c.post('/login').status_code == 400
+        with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
+            ws.send('over the air')
+            assert ws.recv(timeout=5) == 'over the air'
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def test_check_option_and_errors(tmp_path):
+    out, report = bundle(tmp_path, 'hello', HELLO, '--check', '--heap', '384k', '--source')
+    assert 'pass GET / -> 200' in report and 'check: passed' in report and 'heap in use' in report
+    assert (out / 'plugdot' / 'app.py').exists()  # --source keeps .py
+    app_file = tmp_path / 'x.py'
+    app_file.write_text(HELLO)
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'x'), '--plugin', 'no_such_plugin'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and 'no_such_plugin' in done.stderr
+
+
+def test_check_reports_failure_when_the_heap_is_too_small(tmp_path):
+    app_file = tmp_path / 'tiny.py'
+    app_file.write_text(HELLO)
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'tiny'), '--check', '--heap', '32k'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and 'check: FAILED' in done.stdout
+    assert 'MemoryError' in done.stdout and (tmp_path / 'tiny' / 'main.py').exists()
