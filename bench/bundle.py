@@ -11,8 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-import httpx
-from mpy_server import HERE, MICRODOT_MAIN, Target, free_port, min_heap, stop  # noqa: F401
+from mpy_server import HERE, free_port, min_heap
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
 
@@ -69,7 +68,6 @@ class BundleTarget:
 
 
 def plugdot_bundle(work, name, source, plugins):
-    from plugdot_mpy_server.bundle import make_bundle
     app_file = os.path.join(work, name + '.py')
     with open(app_file, 'w') as f:
         f.write(source)
@@ -80,7 +78,6 @@ def plugdot_bundle(work, name, source, plugins):
         'rows = make_bundle(%r, %r, %r)\n'
         'print(sum(r[2] or 0 for r in rows if r[0] != "main.py"))') % (HERE, app_file, plugins, out)],
         capture_output=True, text=True, check=True)
-    assert make_bundle  # the import above proves the bundler is installed here
     return out, int(rows.stdout.split()[-1])
 
 
