@@ -130,6 +130,7 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
 def test_check_option_and_errors(tmp_path):
     out, report = bundle(tmp_path, 'hello', HELLO, '--check', '--heap', '384k', '--source')
     assert 'pass GET / -> 200' in report and 'check: passed' in report and 'heap in use' in report
+    assert 'pass hook order on the board matches the one resolved on CPython' in report
     assert (out / 'plugdot' / 'app.py').exists()  # --source keeps .py
     app_file = tmp_path / 'x.py'
     app_file.write_text(HELLO)

@@ -74,12 +74,13 @@ def _signatures(app, problems):
     return rows
 
 
-def _hook_table(pm):
+def _hook_table(pm, names):
+    """Per hook, the plugins among *names* implementing it, in call order."""
     from plugdot import hookspecs
     table = {}
     for hook in sorted(n for n in dir(hookspecs) if n.startswith('plugdot_')):
         impls = getattr(pm.hook, hook).get_hookimpls()
-        table[hook] = [impl.plugin_name for impl in reversed(impls)]
+        table[hook] = [i.plugin_name for i in reversed(impls) if i.plugin_name in names]
     return table
 
 
@@ -138,7 +139,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     app_source = os.path.abspath(app_path.partition(':')[0])
     shutil.copyfile(app_source, os.path.join(out, app_module + '.py'))
     written.append(os.path.join(out, app_module + '.py'))
-    written.append(_write(out, 'plugdot_bundled.py', _generated(plugin_rows, _hook_table(pm),
+    from plugdot.plugins import BUILTIN_PLUGINS
+    table = _hook_table(pm, set(BUILTIN_PLUGINS) | set(plugins))
+    written.append(_write(out, 'plugdot_bundled.py', _generated(plugin_rows, table,
                                                                  signature_rows)))
     written.append(_write(out, 'main.py', MAIN % {'module': app_module, 'attr': app_attr,
                                                   'port': port}))
@@ -237,6 +240,16 @@ import gc, os, sys
 sys.path.insert(0, %(out)r)
 import plugdot_bundled
 from %(module)s import %(attr)s as app
+from plugdot.plugins import BUILTIN_PLUGINS
+
+# The order the board's plugin manager computed must be the one resolved on CPython.
+known = list(BUILTIN_PLUGINS) + [name for name, _ in plugdot_bundled.PLUGINS]
+for hook, expected in plugdot_bundled.HOOKS.items():
+    impls = getattr(app.plugins.hook, hook).get_hookimpls()
+    board = [i.plugin_name for i in reversed(impls) if i.plugin_name in known]
+    if board != expected:
+        print('HOOK TABLE MISMATCH', hook, board, expected)
+print('hook table checked')
 
 @app.get('/__plugdot_heap__')
 async def heap(request):
@@ -270,6 +283,15 @@ def check(out, app_path, heap, paths):
                             stderr=subprocess.STDOUT)
     lines, ok = [], True
     try:
+        first = proc.stdout.readline().decode()
+        while first.startswith('HOOK TABLE MISMATCH'):
+            ok = False
+            lines.append('FAIL ' + first.strip())
+            first = proc.stdout.readline().decode()
+        if first.startswith('hook table checked'):
+            lines.append('pass hook order on the board matches the one resolved on CPython')
+        elif first:
+            return False, ['the bundle did not start: ' + first + proc.stdout.read().decode()[-2000:]]
         deadline = time.monotonic() + 15
         while True:
             if proc.poll() is not None:
