@@ -291,7 +291,8 @@ def check(out, app_path, heap, paths):
         if first.startswith('hook table checked'):
             lines.append('pass hook order on the board matches the one resolved on CPython')
         elif first:
-            return False, ['the bundle did not start: ' + first + proc.stdout.read().decode()[-2000:]]
+            rest = proc.stdout.read().decode()[-2000:]
+            return False, ['the bundle did not start: ' + first + rest]
         deadline = time.monotonic() + 15
         while True:
             if proc.poll() is not None:
