@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from mpy_server import HERE, free_port, min_heap
+from mpy_server import HERE, free_port, launch, min_heap
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
 
@@ -50,21 +50,8 @@ class BundleTarget:
     def start(self, heap, cap=8):
         port = free_port()
         env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-        proc = subprocess.Popen([shutil.which('micropython'), '-X', 'heapsize=%s' % heap, 'main.py'],
-                                cwd=self.out, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
-        import socket
-        import time
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return None, proc
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-                return 'http://127.0.0.1:%d' % port, proc
-            except OSError:
-                time.sleep(0.05)
-        return None, proc
+        return launch([shutil.which('micropython'), '-X', 'heapsize=%s' % heap, 'main.py'], port,
+                      cwd=self.out, env=env)
 
 
 def plugdot_bundle(work, name, source, plugins):

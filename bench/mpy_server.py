@@ -80,6 +80,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def launch(command, port, cwd=None, env=None):
+    """Start *command* and wait for it to listen on *port*: (url or None, process)."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None, proc
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+            return 'http://127.0.0.1:%d' % port, proc
+        except OSError:
+            time.sleep(0.05)
+    return None, proc
+
+
 class Target:
     def __init__(self, name, main, lib):
         self.name, self.main, self.lib = name, main, lib
@@ -89,18 +105,7 @@ class Target:
         script = os.path.join(self.lib, 'main_%s.py' % self.name)
         with open(script, 'w') as f:
             f.write(self.main % {'lib': self.lib, 'port': port, 'cap': cap})
-        proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=%s' % heap, script],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return None, proc
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-                return 'http://127.0.0.1:%d' % port, proc
-            except OSError:
-                time.sleep(0.05)
-        return None, proc
+        return launch([MICROPYTHON, '-X', 'heapsize=%s' % heap, script], port)
 
 
 def stop(proc):
