@@ -62,7 +62,7 @@ def plugdot_bundle(work, name, source, plugins):
     rows = subprocess.run([sys.executable, '-c', (
         'import sys; sys.path.insert(0, %r)\n'
         'from plugdot_mpy_server.bundle import make_bundle\n'
-        'rows = make_bundle(%r, %r, %r)\n'
+        'rows, _ = make_bundle(%r, %r, %r)\n'
         'print(sum(r[2] or 0 for r in rows if r[0] != "main.py"))') % (HERE, app_file, plugins, out)],
         capture_output=True, text=True, check=True)
     return out, int(rows.stdout.split()[-1])

@@ -102,6 +102,8 @@ def test_http10_client_gets_a_closed_connection(running):
     (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400),
     (b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n', 400),
     (b'GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n', 400),
+    (b'GET /%+1 HTTP/1.1\r\nHost: a\r\n\r\n', 400),
+    (b'GET /%ff HTTP/1.1\r\nHost: a\r\n\r\n', 400),
     (b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\nHost: a\r\n\r\n', 414),
 ])
 def test_malformed_input_gets_status_and_close(running, raw, status):

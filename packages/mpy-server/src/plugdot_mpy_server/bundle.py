@@ -96,7 +96,7 @@ def load_app(app_path, plugins):
 
 def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80):
     """Write the bundle to *out*; return the size report rows
-    ``(path, source bytes, compiled bytes or None)``."""
+    ``(path, source bytes, compiled bytes or None)`` and the app as loaded."""
     plugins = list(plugins)
     app, app_module, app_attr = load_app(app_path, plugins)
     pm = app.plugins
@@ -157,7 +157,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             compiled = os.path.getsize(mpy)
             path = mpy
         rows.append((os.path.relpath(path, out), size, compiled))
-    return rows
+    return rows, app
 
 
 def _write(out, name, text):
@@ -346,12 +346,11 @@ def add_command(subparsers):
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
-        rows = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port)
+        rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port)
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))
         if args.check:
-            app, _, _ = load_app(args.app, args.plugin)
             paths = sorted(set(p for m, p, _ in app.routes() if 'GET' in m and '<' not in p))
             ok, lines = check(args.output, args.app, args.heap, paths)
             print('\n'.join(lines))

@@ -9,6 +9,8 @@ import gc
 import sys
 import time
 
+from plugdot.datastructures import unquote
+
 from .limits import Limits
 from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
                        chunk, error_response, is_upgrade, response_head)
@@ -34,23 +36,12 @@ class _Closed(Exception):
 
 
 def _unquote_path(raw):
-    # Percent-decode the path as UTF-8; a malformed escape is the client's error.
-    if b'%' not in raw:
-        return raw.decode('utf-8')
-    parts = raw.split(b'%')
-    out = bytearray(parts[0])
-    for part in parts[1:]:
-        try:
-            out.append(int(part[:2], 16))
-        except ValueError:
-            raise ProtocolError(400, 'malformed percent-escape in path')
-        if len(part) < 2:
-            raise ProtocolError(400, 'malformed percent-escape in path')
-        out.extend(part[2:])
+    # The parser already refused non-ASCII bytes in the target; a malformed
+    # escape or invalid UTF-8 after decoding is the client's error.
     try:
-        return bytes(out).decode('utf-8')
-    except UnicodeError:
-        raise ProtocolError(400, 'path is not UTF-8')
+        return unquote(raw.decode())
+    except (ValueError, UnicodeError):
+        raise ProtocolError(400, 'malformed percent-escape in path')
 
 
 class Server:
@@ -304,7 +295,7 @@ class Exchange:
         self.complete = False
         self.keep_alive = request.keep_alive
         self.sent_bytes = 0
-        self.finished = asyncio.Event()
+        self.finished = None  # an Event, made only if the app waits for disconnect
         self.disconnected = False
         self.error = None
 
@@ -338,7 +329,8 @@ class Exchange:
                 return False
             self.error = ProtocolError(500, 'application error')
         finally:
-            self.finished.set()
+            if self.finished is not None:
+                self.finished.set()
         if self.error is not None and not self.head_sent:
             await conn._refuse(self.error)
             return False
@@ -371,6 +363,8 @@ class Exchange:
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
         if self.body_done or self.disconnected:
+            if self.finished is None:
+                self.finished = asyncio.Event()
             await self.finished.wait()
             return {'type': 'http.disconnect'}
         conn = self.conn

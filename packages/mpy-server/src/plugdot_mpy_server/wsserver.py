@@ -3,7 +3,7 @@ app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
 import asyncio
 
 from .protocol import error_response, response_head
-from .wsproto import (BINARY, PING, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
+from .wsproto import (BINARY, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
                       accept_key, close_frame, frame, handshake_problem, subprotocols)
 
 
@@ -157,5 +157,3 @@ def websocket_scope(conn, request, path, raw_path, query):
         'subprotocols': subprotocols(request),
     }
 
-
-__all__ = ['PING', 'WebSocketSession', 'websocket_scope']
