@@ -5,8 +5,7 @@ in-process test client.
 """
 from .app import App
 from .datastructures import Headers, MultiDict
-from .errors import HTTPError, abort
-from .plugins import PluginError, hookimpl
+from .errors import HTTPError, PluginError, abort
 from .request import Request
 from .response import Response, redirect, send_file
 from .routing import methods
@@ -17,3 +16,23 @@ __version__ = '0.1.0'
 __all__ = ['App', 'Headers', 'HTTPError', 'MultiDict', 'PluginError', 'Request', 'Response',
            'REQUIRED', 'abort', 'hookimpl', 'methods', 'redirect', 'register_signature',
            'send_file', '__version__']
+
+
+def __getattr__(name):
+    # hookimpl: pluggy's marker, or in a MicroPython bundle the table's
+    # (so that a board never loads the plugin manager it does not use).
+    if name == 'hookimpl':
+        from ._table import bundled, hookimpl
+        if bundled() is None:
+            from .plugins import hookimpl
+        return hookimpl
+    from ._compat import MICROPYTHON
+    if MICROPYTHON and name[:2] != '__':
+        # MicroPython asks a module __getattr__ for `from plugdot import testing`.
+        import sys
+        try:
+            __import__('plugdot.' + name)
+        except ImportError:
+            raise AttributeError(name)
+        return sys.modules['plugdot.' + name]
+    raise AttributeError(name)

@@ -8,10 +8,15 @@ import sys
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 
-try:
-    import pluggy  # noqa: F401  CPython: the real plugin manager
-except ImportError:  # MicroPython: the stand-in for the subset plugdot uses
-    from . import _hooks as pluggy  # noqa: F401
+
+def load_pluggy():
+    """pluggy on CPython; on MicroPython the stand-in for the subset plugdot
+    uses (loaded only where no bundled hook table replaces it)."""
+    try:
+        import pluggy
+    except ImportError:
+        from . import _hooks as pluggy
+    return pluggy
 
 # Argument names recorded ahead of time (by `plugdot bundle`, or by hand with
 # register_signature) for interpreters that cannot inspect functions.

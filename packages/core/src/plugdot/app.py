@@ -4,15 +4,14 @@ decorators, mounting and configuration.
 The pipeline is a short sequence of stages, each a small method:
 resolve -> before -> (read body) -> handle -> make response -> after -> send,
 with errors turned into responses by ``plugdot_handle_error``. Each stage
-calls the plain functions of the compiled :class:`plugdot.plugins.Plan`;
-a stage nobody implements costs a tuple check.
+calls the plain functions of the compiled :class:`Plan`; a stage nobody
+implements costs a tuple check.
 """
 from ._app_hooks import AppHooks, middleware_functions
-from ._compat import context_slot, isawaitable, log_exception, run_sync
+from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync
 from .config import Config, environ
 from .errors import HTTPError
 from .errors import plugdot_handle_error as _default_error_handler
-from .plugins import Plan, make_plugin_manager, register_plugin
 from .request import Request
 from .response import plugdot_make_response as _builtin_make_response
 from .response import to_response
@@ -20,6 +19,34 @@ from .routing import Router
 from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
+
+#: Hooks called on every request, compiled into a :class:`Plan`.
+HOT_HOOKS = ('plugdot_resolve', 'plugdot_request_attribute', 'plugdot_parse_body',
+             'plugdot_before_request', 'plugdot_after_request', 'plugdot_handle_error',
+             'plugdot_make_response', 'plugdot_asgi_scope')
+
+
+class Plan:
+    """The hot hooks compiled to tuples of callables (attributes named after
+    the hook without its prefix: ``plan.before_request``). Hooks that nobody
+    implements are empty tuples, which the request pipeline skips."""
+
+    def __init__(self, pm):
+        for name in HOT_HOOKS:
+            setattr(self, name[8:], pm.implementations(name))
+
+
+def plugin_manager(plugins=None, block_plugins=None):
+    """The plugin manager of a new app: on a MicroPython board, the hook
+    table ``plugdot bundle`` resolved (:mod:`plugdot._table`); elsewhere
+    :func:`plugdot.plugins.make_plugin_manager`."""
+    if MICROPYTHON:
+        from ._table import bundled, from_bundle
+        table = bundled()
+        if table is not None:
+            return from_bundle(table, plugins, block_plugins)
+    from .plugins import make_plugin_manager
+    return make_plugin_manager(plugins, block_plugins)
 
 
 class App:
@@ -32,11 +59,11 @@ class App:
 
     *config* overrides setting defaults (``PLUGDOT_*`` environment variables
     override both); *plugins* and *block_plugins* choose the plugins (see
-    :func:`plugdot.plugins.make_plugin_manager`).
+    :func:`plugin_manager`).
     """
 
     def __init__(self, config=None, plugins=None, block_plugins=None):
-        self.plugins = make_plugin_manager(plugins, block_plugins)
+        self.plugins = plugin_manager(plugins, block_plugins)
         declared = list(reversed(self.plugins.hook.plugdot_settings()))
         self.config = Config(declared, config, environ())
         self.router = Router()
@@ -67,7 +94,7 @@ class App:
 
     def register_plugin(self, plugin, name=None):
         """Register a plugin (module or object) with this app only."""
-        name = register_plugin(self.plugins, plugin, name)
+        name = self.plugins.add(plugin, name)
         settings = getattr(plugin, 'plugdot_settings', None)
         if settings is not None:
             for key, (default, text) in settings().items():

@@ -21,6 +21,10 @@ def status_phrase(status):
     return STATUS_PHRASES.get(status, '')
 
 
+class PluginError(Exception):
+    """A plugin could not be loaded or is invalid; the message names it."""
+
+
 class HTTPError(Exception):
     """An exception that stands for an HTTP error response.
 

@@ -15,7 +15,9 @@ something other than ``None``. Hooks on the request path (``resolve``,
 ``make_response``, ``asgi_scope``) may be ``async def``; plugdot awaits them.
 See ``docs/hooks.md`` for an example of each.
 """
-from ._compat import pluggy
+from ._compat import load_pluggy
+
+pluggy = load_pluggy()
 
 hookspec = pluggy.HookspecMarker('plugdot')
 

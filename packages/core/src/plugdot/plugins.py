@@ -1,14 +1,20 @@
-"""The plugin manager factory and the compiled hot-path plan.
+"""The plugin manager factory.
 
 Each :class:`plugdot.App` owns a plugin manager made by
 :func:`make_plugin_manager`: the built-in plugins first, then the plugins
 found through the ``plugdot`` entry point group (or an explicit list), minus
 a block list. pluggy (or :mod:`plugdot._hooks` on MicroPython) stays the
-authority for registration, validation and ordering; :class:`Plan` turns the
-hooks called on every request into plain tuples of functions.
+authority for registration, validation and ordering; the app's plan calls
+the plain functions :meth:`PluginManager.implementations` lists. In a
+MicroPython bundle the order resolved here is replayed by
+:mod:`plugdot._table` instead, and this module is not loaded.
 """
-from ._compat import MICROPYTHON, pluggy
+from ._compat import MICROPYTHON, load_pluggy
+from ._table import positional
+from .errors import PluginError
 from . import hookspecs
+
+pluggy = load_pluggy()
 
 hookimpl = pluggy.HookimplMarker('plugdot')
 
@@ -17,18 +23,9 @@ BUILTIN_PLUGINS = ('plugdot.config', 'plugdot.routing', 'plugdot.request',
                    'plugdot.response', 'plugdot.errors')
 #: The entry point group third-party plugins declare themselves in.
 ENTRY_POINT_GROUP = 'plugdot'
-#: Hooks called on every request, compiled into a :class:`Plan`.
-HOT_HOOKS = ('plugdot_resolve', 'plugdot_request_attribute', 'plugdot_parse_body',
-             'plugdot_before_request',
-             'plugdot_after_request', 'plugdot_handle_error',
-             'plugdot_make_response', 'plugdot_asgi_scope')
 
 _IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
                   'optionalhook': False, 'specname': None, 'wrapper': False}
-
-
-class PluginError(Exception):
-    """A plugin could not be loaded or is invalid; the message names it."""
 
 
 class PluginManager(pluggy.PluginManager):
@@ -69,6 +66,19 @@ class PluginManager(pluggy.PluginManager):
     def _changed(self):
         for listener in getattr(self, 'listeners', ()):
             listener()
+
+    def add(self, plugin, name=None):
+        """Register and validate *plugin* (see :func:`register_plugin`)."""
+        return register_plugin(self, plugin, name)
+
+    def implementations(self, name):
+        """Hook *name*'s implementations as plain callables in call order,
+        each taking the hook's arguments positionally (what the app's plan
+        calls on the request path)."""
+        caller = getattr(self.hook, name)
+        spec_args = _spec_argnames(caller)
+        return tuple(positional(impl.function, impl.argnames, spec_args)
+                     for impl in reversed(caller.get_hookimpls()))
 
 
 def _import(name):
@@ -195,35 +205,3 @@ def _spec_argnames(caller):
     if spec is not None:
         return tuple(spec.argnames)
     return tuple(caller.argnames or ())
-
-
-def _adapt(function, argnames, spec_args):
-    """Let an implementation that takes a subset of the hook's arguments be
-    called positionally with all of them."""
-    index = tuple(spec_args.index(n) for n in argnames)
-    return lambda *args: function(*[args[i] for i in index])
-
-
-def compile_hook(pm, name):
-    """The implementations of hook *name* as plain callables, in call order,
-    each taking the hook's arguments positionally."""
-    caller = getattr(pm.hook, name)
-    spec_args = _spec_argnames(caller)
-    functions = []
-    for impl in reversed(caller.get_hookimpls()):
-        argnames = impl.argnames
-        if argnames is not None and tuple(argnames) != spec_args:
-            functions.append(_adapt(impl.function, tuple(argnames), spec_args))
-        else:
-            functions.append(impl.function)
-    return tuple(functions)
-
-
-class Plan:
-    """The hot hooks compiled to tuples of callables (attributes named after
-    the hook without its prefix: ``plan.before_request``). Hooks that nobody
-    implements are empty tuples, which the request pipeline skips."""
-
-    def __init__(self, pm):
-        for name in HOT_HOOKS:
-            setattr(self, name[len('plugdot_'):], compile_hook(pm, name))

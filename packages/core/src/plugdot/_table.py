@@ -1,0 +1,233 @@
+"""A plugin manager that replays a hook table resolved ahead of time.
+
+``plugdot bundle`` lets pluggy register, validate and order the bundled
+plugins on CPython, and writes the outcome into the generated
+``plugdot_bundled`` module: ``SPECS`` (per hook: flags and argument names)
+and ``HOOKS`` (per hook: the implementing plugins in call order). On the
+board :class:`TablePluginManager` serves ``app.plugins`` from that table, so
+the pluggy stand-in, the hook specs and entry-point discovery never load.
+
+Plugins registered at run time (an app's own hooks, objects a plugin adds)
+are placed where pluggy would place them: newest first within the
+``tryfirst``, plain and ``trylast`` groups. This module is also where the
+one helper both managers share lives: :func:`positional`.
+"""
+from ._compat import MICROPYTHON
+from .errors import PluginError
+
+FIRSTRESULT = 1
+HISTORIC = 2
+
+_MARKS = {}  # function -> rank, recorded by hookimpl() on a board
+
+
+def hookimpl(function=None, tryfirst=False, trylast=False, **ignored):
+    """The ``@hookimpl`` marker in a bundle: records ``tryfirst`` / ``trylast``
+    (the other pluggy options do not apply to a resolved table)."""
+    def mark(fn):
+        _MARKS[fn] = 0 if tryfirst else 2 if trylast else 1
+        return fn
+    return mark(function) if function is not None else mark
+
+
+def positional(function, argnames, spec_args):
+    """*function* callable positionally with every argument of its hook, when
+    it takes only *argnames* (a subset, in any order); None means all."""
+    if argnames is None or tuple(argnames) == tuple(spec_args):
+        return function
+    index = tuple(spec_args.index(n) for n in argnames)
+    return lambda *args: function(*[args[i] for i in index])
+
+
+def bundled():
+    """The generated ``plugdot_bundled`` module if this is MicroPython and it
+    holds a hook table, else None."""
+    if not MICROPYTHON:
+        return None
+    try:
+        import plugdot_bundled
+    except ImportError:
+        return None
+    return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
+
+
+def _invoke(fn, params, kwargs):
+    return fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
+
+
+def _import(name):
+    module = __import__(name)
+    for part in name.split('.')[1:]:
+        module = getattr(module, part)
+    return module
+
+
+class _Caller:
+    """``pm.hook.<name>``: call the hook with keyword arguments."""
+
+    def __init__(self, pm, name):
+        self.pm = pm
+        self.name = name
+
+    def __call__(self, **kwargs):
+        return self.pm.call(self.name, kwargs)
+
+    def call_historic(self, result_callback=None, kwargs=None):
+        """Call the implementations now, and each one registered later."""
+        kwargs = kwargs or {}
+        self.pm.history.append((self.name, kwargs))
+        for result in self.pm.call(self.name, kwargs):
+            if result_callback is not None:
+                result_callback(result)
+
+
+class _Relay:
+    def __init__(self, pm):
+        self._pm = pm
+
+    def __getattr__(self, name):
+        if name in self._pm.specs:
+            return _Caller(self._pm, name)
+        raise AttributeError(name)
+
+
+class TablePluginManager:
+    """``app.plugins`` on a board: the subset of pluggy's PluginManager that
+    plugdot uses, built from *specs* and *table* (see the module docstring).
+
+    *modules* maps the name of each plugin of the table that is not a
+    built-in to its module name; *allowed* (names) restricts the table to
+    some of those (the built-ins always stay); *argnames*
+    maps ``(class name, hook)`` to the parameters of methods of plugin
+    objects registered at run time (recorded on CPython).
+    """
+
+    def __init__(self, specs, table, modules, allowed=None, argnames=None):
+        self.specs = specs
+        self.argnames = argnames or {}
+        self.impls = {}  # hook -> [(rank, plugin, function, argnames)], in call order
+        self.names = {}
+        self.history = []
+        self.listeners = []
+        self.hook = _Relay(self)
+        for hook in table:
+            rows = self.impls[hook] = []
+            for name, rank, params in table[hook]:
+                if allowed is None or name in allowed or name not in modules:
+                    plugin = self.names.get(name) or _import(modules.get(name, name))
+                    self.names[name] = plugin
+                    rows.append((rank, plugin, getattr(plugin, hook), params))
+
+    def call(self, hook, kwargs):
+        """Call *hook*'s implementations: a list of the non-None results, or
+        the first one for a *firstresult* hook."""
+        first = self.specs[hook][0] & FIRSTRESULT
+        results = []
+        for _, _, fn, params in self.impls.get(hook, ()):
+            result = _invoke(fn, params, kwargs)
+            if result is not None:
+                if first:
+                    return result
+                results.append(result)
+        return None if first else results
+
+    def implementations(self, hook):
+        """*hook*'s implementations in call order, each taking the hook's
+        arguments positionally (what the app's plan calls)."""
+        spec_args = self.specs[hook][1]
+        return tuple(positional(fn, params, spec_args)
+                     for _, _, fn, params in self.impls.get(hook, ()))
+
+    def register(self, plugin, name=None):
+        """Register *plugin*, placed as pluggy would; return its name.
+        :class:`PluginError` if it implements a hook plugdot does not define."""
+        name = name or getattr(plugin, '__name__', None) or 'plugin-%x' % id(plugin)
+        if name in self.names or self.is_registered(plugin):
+            raise ValueError('plugin already registered: %s' % name)
+        found = []
+        for attr in dir(plugin):
+            fn = getattr(plugin, attr, None) if attr.startswith('plugdot_') else None
+            if callable(fn):
+                if attr not in self.specs:
+                    raise PluginError('plugdot plugin %r is invalid: unknown hook %r'
+                                      % (name, attr))
+                rank = _MARKS.get(getattr(type(plugin), attr, fn), _MARKS.get(fn, 1))
+                found.append((attr, rank, fn))
+        self.names[name] = plugin
+        params_of = self.argnames.get
+        for hook, rank, fn in found:
+            rows = self.impls.setdefault(hook, [])
+            i = 0
+            while i < len(rows) and rows[i][0] < rank:
+                i += 1
+            params = params_of((type(plugin).__name__, hook))
+            rows.insert(i, (rank, plugin, fn, params))
+            if self.specs[hook][0] & HISTORIC:
+                for called, kwargs in self.history:
+                    if called == hook:
+                        _invoke(fn, params, kwargs)
+        self._changed()
+        return name
+
+    add = register
+
+    def unregister(self, plugin=None, name=None):
+        """Unregister *plugin* (or the plugin called *name*) and return it."""
+        if plugin is None:
+            plugin = self.names.get(name)
+        for n in list(self.names):
+            if self.names[n] is plugin:
+                del self.names[n]
+        for hook in self.impls:
+            self.impls[hook] = [row for row in self.impls[hook] if row[1] is not plugin]
+        self._changed()
+        return plugin
+
+    def is_registered(self, plugin):
+        """True if *plugin* is registered."""
+        return any(p is plugin for p in self.names.values())
+
+    def get_plugins(self):
+        """The registered plugins."""
+        return list(self.names.values())
+
+    def list_name_plugin(self):
+        """``(name, plugin)`` pairs of every registered plugin."""
+        return list(self.names.items())
+
+    def check_pending(self):
+        """Nothing to check: :meth:`register` refuses unknown hooks."""
+
+    def _changed(self):
+        for listener in self.listeners:
+            listener()
+
+
+def from_bundle(module, plugins=None, block_plugins=None):
+    """The manager for an app on a board, from the generated *module*.
+
+    *plugins* None means every bundled plugin; else a list of plugin names
+    (each must be bundled) and plugin objects (registered at run time).
+    *block_plugins* names bundled plugins to leave out.
+    """
+    modules = dict(module.PLUGINS)
+    blocked = set(block_plugins or ())
+    objects = []
+    allowed = None
+    if plugins is not None:
+        allowed = set()
+        for item in plugins:
+            if not isinstance(item, str):
+                objects.append(item)
+            elif item in modules:
+                allowed.add(item)
+            else:
+                raise PluginError('plugdot plugin %r is not in this bundle '
+                                  '(plugdot bundle --plugin %s)' % (item, item))
+    if blocked:
+        allowed = (allowed if allowed is not None else set(modules)) - blocked
+    pm = TablePluginManager(module.SPECS, module.HOOKS, modules, allowed,
+                            getattr(module, 'ARGNAMES', None))
+    for item in objects:
+        pm.register(item)
+    return pm
