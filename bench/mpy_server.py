@@ -1,6 +1,7 @@
 """plugdot-mpy-server vs Microdot's own server on the MicroPython unix port,
 side by side in one run, both compiled with the same mpy-cross, the same
-hello-world app and the same client.
+hello-world app and the same client. plugdot runs as ``plugdot bundle``
+ships it (no plugins besides the server).
 
 Rows: the smallest heap in which the app serves 100 requests; heap in use
 after 1,000 requests; heap held per idle connection; sequential requests/s;
@@ -22,12 +23,10 @@ import httpx
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-PLUGDOT_MAIN = '''
-import gc, sys
-sys.path.insert(0, %(lib)r)
+PLUGDOT_APP = '''
+import gc
 from plugdot import App
-from plugdot_mpy_server import Limits, serve
-app = App(plugins=[])
+app = App()
 
 @app.get('/')
 async def index(request):
@@ -37,7 +36,15 @@ async def index(request):
 async def mem(request):
     gc.collect()
     return str(gc.mem_alloc())
+'''
 
+# plugdot runs as `plugdot bundle` ships it: the hook table replayed, .mpy files.
+PLUGDOT_MAIN = '''
+import sys
+sys.path.insert(0, %(lib)r)
+import plugdot_bundled
+from hello import app
+from plugdot_mpy_server import Limits, serve
 serve(app, '127.0.0.1', %(port)d, limits=Limits(max_connections=%(cap)d), access_log=False)
 '''
 
@@ -60,18 +67,15 @@ app.run(host='127.0.0.1', port=%(port)d)
 '''
 
 
-def compile_tree(sources, out):
-    """Compile every .py under each (src_dir, package) to .mpy in *out*."""
-    total = 0
-    for src, package in sources:
-        for name in sorted(os.listdir(os.path.join(src, package))):
-            if not name.endswith('.py') or name in ('cli.py', 'serve.py', 'testing.py'):
-                continue
-            os.makedirs(os.path.join(out, package), exist_ok=True)
-            target = os.path.join(out, package, name[:-3] + '.mpy')
-            subprocess.run(['mpy-cross', '-o', target, os.path.join(src, package, name)], check=True)
-            total += os.path.getsize(target)
-    return total
+def bundle_hello(work):
+    """The hello app bundled by `plugdot bundle`; return (folder, .mpy bytes)."""
+    from plugdot_mpy_server.bundle import make_bundle
+    app_file = os.path.join(work, 'hello.py')
+    with open(app_file, 'w') as f:
+        f.write(PLUGDOT_APP)
+    out = os.path.join(work, 'plugdot')
+    rows, _ = make_bundle(app_file, [], out)
+    return out, sum(compiled for path, _, compiled in rows if compiled)
 
 
 def free_port():
@@ -195,10 +199,8 @@ MICROPYTHON = shutil.which('micropython')
 def main():
     import microdot
     work = tempfile.mkdtemp(prefix='mpybench-')
-    pd_lib, md_lib = os.path.join(work, 'plugdot'), os.path.join(work, 'microdot')
-    pd_size = compile_tree([(os.path.join(ROOT, 'packages', 'core', 'src'), 'plugdot'),
-                            (os.path.join(ROOT, 'packages', 'mpy-server', 'src'),
-                             'plugdot_mpy_server')], pd_lib)
+    md_lib = os.path.join(work, 'microdot')
+    pd_lib, pd_size = bundle_hello(work)
     md_src = os.path.dirname(os.path.dirname(microdot.__file__))
     os.makedirs(os.path.join(md_lib, 'microdot'))
     md_size = 0

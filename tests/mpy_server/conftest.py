@@ -34,6 +34,10 @@ def demo_app():
         await asyncio.sleep(float(request.query.get('s', '0.5')))
         return 'slow done'
 
+    @app.get('/big')
+    async def big(request):  # a streamed response far larger than socket buffers
+        return iter([b'x' * 65536] * 1024)
+
     @app.get('/boom')
     async def boom(request):
         raise RuntimeError('app bug')

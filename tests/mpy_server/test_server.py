@@ -177,6 +177,28 @@ def test_slowloris_is_cut_off_and_others_are_served(running):
     assert not srv.server.connections
 
 
+def test_a_client_that_stops_reading_is_cut_off(running):
+    # 64 MiB streamed to a client that never reads: the write blocks once the
+    # socket buffers are full, and body_timeout (enforced by the watchdog)
+    # closes the connection instead of holding it (and its memory) forever.
+    srv = running(Limits.for_cpython(body_timeout=0.5, max_connections=4))
+    s = socket.create_connection(('127.0.0.1', srv.port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b'GET /big HTTP/1.1\r\nHost: a\r\n\r\n')
+    deadline = time.monotonic() + 2
+    while not srv.server.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert srv.server.connections  # writing, blocked on the full socket
+    deadline = time.monotonic() + 5
+    while srv.server.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not srv.server.connections  # closed, though the client never read
+    with httpx.Client(base_url=srv.url, timeout=5) as c:
+        assert c.get('/').text == 'Hello, World!'
+    s.close()
+
+
 def test_connection_cap_half_open_flood_then_normal_service(running):
     srv = running(Limits.for_cpython(max_connections=5, header_timeout=1.0, backlog=64))
     idle = [socket.create_connection(('127.0.0.1', srv.port), timeout=5) for _ in range(5)]

@@ -15,7 +15,8 @@ class Limits:
     * ``max_body_size`` — bytes of a request body (413)
     * ``max_chunk_line`` — bytes of a chunk-size line (400)
     * ``header_timeout`` — seconds to receive a complete head (408, then close)
-    * ``body_timeout`` — seconds between body reads (connection closed)
+    * ``body_timeout`` — seconds between body reads, or for a response write
+      the client does not take (connection closed)
     * ``keepalive_timeout`` — seconds an idle keep-alive connection is kept
     * ``max_connections`` — connections served at once; more get a quick 503
     * ``backlog`` — listen backlog for connections not yet accepted

@@ -3,6 +3,12 @@
 Written once for MicroPython and CPython. All HTTP parsing and serializing
 is in :mod:`plugdot_mpy_server.protocol`; this module only moves bytes and
 ASGI messages, so it stays small.
+
+Timeouts are enforced by one watchdog task per server, not by
+``asyncio.wait_for`` around each read and write: a connection records the
+deadline of the I/O it waits on, and the watchdog cancels a connection
+whose deadline has passed. ``wait_for`` would create a task per read — heap
+held by every idle connection on a board, and time on every request.
 """
 import asyncio
 import gc
@@ -64,6 +70,7 @@ class Server:
         self.listener = None
         self.tls = False
         self._lifespan = None
+        self._watchdog = None
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
@@ -73,7 +80,20 @@ class Server:
         if ssl is not None:
             kwargs['ssl'] = ssl
         self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
+        self._watchdog = asyncio.create_task(self._watch())
         return self
+
+    async def _watch(self):
+        # The check interval: a fifth of the shortest timeout, at least 50 ms.
+        limits = self.limits
+        tick = max(0.05, min(limits.header_timeout, limits.body_timeout,
+                             limits.keepalive_timeout) / 5)
+        while True:
+            await asyncio.sleep(tick)
+            now = _now()
+            for conn in list(self.connections):
+                if conn.deadline is not None and now >= conn.deadline:
+                    conn.expire()
 
     async def stop(self):
         """Stop accepting, let in-flight requests finish (up to
@@ -90,6 +110,8 @@ class Server:
             await asyncio.sleep(0.02)
         for conn in list(self.connections):
             conn.abort()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await self._lifespan_event('shutdown')
 
     async def serve_forever(self):
@@ -156,6 +178,9 @@ class Server:
         except MemoryError:
             conn.abort()
             gc.collect()
+        except asyncio.CancelledError:
+            if not conn.expired:
+                raise
         except Exception:
             pass  # a broken connection must never take the server down
         finally:
@@ -183,6 +208,28 @@ class Connection:
         self.idle = True
         self.peer = _address(writer, 'peername')
         self.local = _address(writer, 'sockname')
+        self.task = asyncio.current_task()
+        self.deadline = None  # when the I/O waited on times out (see Server._watch)
+        self.expired = False
+
+    def expire(self):
+        """The I/O waited on timed out: cancel the connection's task."""
+        if not self.expired:
+            self.expired = True
+            self.task.cancel()
+
+    async def _io(self, awaitable, timeout):
+        # Await socket I/O with a deadline the watchdog enforces: _Closed on
+        # timeout or a socket error.
+        self.deadline = _now() + timeout if timeout is not None else None
+        try:
+            return await awaitable
+        except asyncio.CancelledError as exc:
+            self._expired(exc)
+        except OSError:
+            raise _Closed()
+        finally:
+            self.deadline = None
 
     def abort(self):
         """Close the socket now (shutdown, memory exhaustion)."""
@@ -192,17 +239,35 @@ class Connection:
             pass
 
     async def _read(self, timeout):
+        # What _io does, inlined: one coroutine frame less held by every
+        # idle connection.
+        self.deadline = _now() + timeout if timeout is not None else None
         try:
-            data = await asyncio.wait_for(self.reader.read(self.limits.read_size), timeout)
-        except (asyncio.TimeoutError, OSError):
+            data = await self.reader.read(self.limits.read_size)
+        except asyncio.CancelledError as exc:
+            self._expired(exc)
+        except OSError:
             raise _Closed()
+        finally:
+            self.deadline = None
         if not data:
             raise _Closed()
         return data
 
-    async def _write(self, data):
+    def _expired(self, cancelled):
+        # A cancellation reached the I/O: ours (the deadline passed) becomes
+        # _Closed; anyone else's goes on.
+        if not self.expired:
+            raise cancelled
+        self.expired = False  # handled: a later deadline may expire again
+        uncancel = getattr(self.task, 'uncancel', None)
+        if uncancel is not None:  # CPython 3.11+: this cancellation is handled
+            uncancel()
+        raise _Closed()
+
+    async def _write(self, data, timeout=None):
         self.writer.write(data)
-        await self.writer.drain()
+        await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
 
     async def _next_head(self, first):
         parser = self.parser
@@ -251,7 +316,7 @@ class Connection:
 
     async def _refuse(self, exc):
         try:
-            await asyncio.wait_for(self._write(error_response(exc.status)), 2)
+            await self._write(error_response(exc.status), 2)
         except Exception:
             return
         # Lingering close: closing with unread request bytes makes the kernel
@@ -261,11 +326,7 @@ class Connection:
         deadline = _now() + 0.5  # bounded in total, or a slow client could keep it
         try:
             while dropped < 65536 and _left(deadline) > 0:
-                data = await asyncio.wait_for(self.reader.read(self.limits.read_size),
-                                              _left(deadline))
-                if not data:
-                    break
-                dropped += len(data)
+                dropped += len(await self._read(_left(deadline)))
         except Exception:
             pass
 
@@ -417,9 +478,9 @@ class Exchange:
             self.complete = True
         try:
             await self.conn._write(b''.join(out))
-        except OSError:
+        except _Closed:
             self.disconnected = True
-            raise _Closed()
+            raise
 
     def _head(self, body, more):
         headers = self.headers
