@@ -85,7 +85,9 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
     assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
     assert 'hello.mpy' in files and 'plugdot/app.mpy' in files and 'plugdot_mpy_server/server.mpy' in files
     assert not [f for f in files if f.endswith('.py') and f not in ('main.py', 'manifest.py')]
-    for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions']:
+    # on-demand parts of the core this decorator-style app does not use stay out
+    for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions',
+                                  'plugdot/_class_routes', 'plugdot/files']:
         assert not [f for f in files if f.startswith(banned)], banned
     total = [line for line in report.splitlines() if line.startswith('total')][0].split()
     assert int(total[2]) == sum((out / f).stat().st_size for f in files
@@ -106,7 +108,7 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
                     '--plugin', 'request_id')
     files = files_of(out)
     for package in ('plugdot_sessions/', 'plugdot_websocket/', 'plugdot_request_id/',
-                    'plugdot_mpy_server/wsproto.mpy'):
+                    'plugdot_mpy_server/wsproto.mpy', 'plugdot/_class_routes.mpy'):
         assert [f for f in files if f.startswith(package)], package
     for banned in CPYTHON_ONLY:
         assert not [f for f in files if f.startswith(banned)], banned
@@ -122,6 +124,28 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
         with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
             ws.send('over the air')
             assert ws.recv(timeout=5) == 'over the air'
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+FILES = (HELLO + """
+
+@app.get('/file')
+async def a_file(request):
+    return send_file('static.txt', content_type='text/plain')
+""").replace('from plugdot import App', 'from plugdot import App, send_file')
+
+
+def test_files_and_extra_modules_are_bundled_when_used(tmp_path):
+    out, _ = bundle(tmp_path, 'files', FILES, '--module', 'plugdot_websocket.broadcast')
+    files = files_of(out)
+    assert 'plugdot/files.mpy' in files and 'plugdot_websocket/broadcast.mpy' in files
+    (out / 'static.txt').write_text('served from the board')
+    proc, url = run_board(out, '192k')
+    try:
+        r = httpx.get(url + '/file', timeout=5)
+        assert (r.status_code, r.text) == (200, 'served from the board')
     finally:
         proc.kill()
         proc.wait(5)

@@ -53,7 +53,9 @@ class FileResponse(Response):
     """A file sent in chunks, with Content-Length, Last-Modified and ETag;
     a matching ``If-None-Match`` / ``If-Modified-Since`` gets a 304."""
 
-    chunk_size = 16 * 1024
+    #: Bytes read and sent at a time: small on a board, where one large
+    #: buffer may not fit in a fragmented heap.
+    chunk_size = 1024 if MICROPYTHON else 16 * 1024
 
     def __init__(self, path, size, mtime, content_type, max_age=None, headers=None):
         Response.__init__(self, b'', 200, headers, content_type)
@@ -84,11 +86,13 @@ class FileResponse(Response):
                     'headers': self._raw_headers(self.size)})
         self.started = True
         if request.method != 'HEAD':
+            left = self.size
             with open(self.path, 'rb') as f:
-                while True:
-                    chunk = f.read(self.chunk_size)
+                while left > 0:
+                    chunk = f.read(min(self.chunk_size, left))  # no buffer larger than the file
                     if not chunk:
                         break
+                    left -= len(chunk)
                     await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
         await send({'type': 'http.response.body', 'body': b''})
 

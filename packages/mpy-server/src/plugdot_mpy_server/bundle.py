@@ -18,8 +18,11 @@ import sys
 #: replays the hook table resolved here, with plugdot._table.)
 CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config',
                 'plugdot.errors', 'plugdot.datastructures', 'plugdot.request',
-                'plugdot.response', 'plugdot.files', 'plugdot.routing', 'plugdot._app_hooks',
-                'plugdot.app']
+                'plugdot.response', 'plugdot.routing', 'plugdot._app_hooks', 'plugdot.app']
+#: Core modules the core loads on first use, bundled only when the app uses
+#: them (``--module`` adds any module by hand).
+CLASS_ROUTES, FILES = 'plugdot._class_routes', 'plugdot.files'
+FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_sessions.redis', 'jwt', 'jinja2',
@@ -105,6 +108,22 @@ def _hook_tables(pm, names):
     return specs, hooks, argnames
 
 
+def _optional_modules(app, sources):
+    """The on-demand core modules this app needs: class routes if any app
+    (or mounted app) is class-style; files if *sources* (the app's and the
+    bundled plugins' source texts) name ``send_file`` or ``FileResponse``."""
+    needed = []
+    apps = [app]
+    while apps:
+        current = apps.pop()
+        if current.router.class_routes and CLASS_ROUTES not in needed:
+            needed.append(CLASS_ROUTES)
+        apps.extend(sub for _, sub in current.router.mounts)
+    if any(name in text for text in sources for name in FILE_NAMES):
+        needed.append(FILES)
+    return needed
+
+
 def load_app(app_path, plugins):
     """Import the app with exactly *plugins* loaded; return (app, module name)."""
     os.environ['PLUGDOT_PLUGINS'] = ','.join(plugins)
@@ -115,9 +134,16 @@ def load_app(app_path, plugins):
     return app, module, target.partition(':')[2] or 'app'
 
 
-def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80):
+def _read_text(path):
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80,
+                extra_modules=()):
     """Write the bundle to *out*; return the size report rows
-    ``(path, source bytes, compiled bytes or None)`` and the app as loaded."""
+    ``(path, source bytes, compiled bytes or None)`` and the app as loaded.
+    *extra_modules* are bundled besides what the app and plugins need."""
     plugins = list(plugins)
     app, app_module, app_attr = load_app(app_path, plugins)
     pm = app.plugins
@@ -140,6 +166,12 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
                 modules.append(module)
         if name != 'mpy_server':
             plugin_rows.append((name, getattr(plugin, '__name__', name)))
+    app_source = os.path.abspath(app_path.partition(':')[0])
+    sources = [_read_text(app_source)] + [_read_text(_module_file(m)) for m in modules
+                                          if m not in CORE_MODULES]
+    for module in _optional_modules(app, sources) + list(extra_modules):
+        if module not in modules:
+            modules.append(module)
     bad = [m for m in modules if m.split('.')[0] in CPYTHON_ONLY or m in CPYTHON_ONLY]
     if bad:
         raise BundleError('CPython-only modules cannot be bundled: %s' % ', '.join(bad))
@@ -157,7 +189,6 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         os.makedirs(os.path.dirname(target) or out, exist_ok=True)
         shutil.copyfile(origin, target)
         written.append(target)
-    app_source = os.path.abspath(app_path.partition(':')[0])
     shutil.copyfile(app_source, os.path.join(out, app_module + '.py'))
     written.append(os.path.join(out, app_module + '.py'))
     from plugdot.plugins import BUILTIN_PLUGINS
@@ -362,6 +393,8 @@ def add_command(subparsers):
     p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
     p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
     p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
+    p.add_argument('--module', action='append', default=[],
+                   help='also bundle this module (repeat), e.g. one the app imports lazily')
     p.add_argument('--port', type=int, default=80, help='port main.py listens on')
     p.add_argument('--check', action='store_true', help='run it under the local micropython')
     p.add_argument('--heap', default='64k', help='heap size for --check (default 64k)')
@@ -371,7 +404,8 @@ def add_command(subparsers):
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
-        rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port)
+        rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
+                                args.module)
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))

@@ -1,0 +1,104 @@
+"""Class-style routes: a public method of an ``App`` subclass as a route,
+its arguments bound from path segments, query, form and JSON fields.
+
+Loaded on first use by :meth:`plugdot.routing.Router.add_class_routes`, so a
+decorator-style app (and its MicroPython bundle) never carries it.
+"""
+from ._compat import REQUIRED, annotations, method_signature, signature
+from .errors import HTTPError
+from .routing import _CLASS_METHODS, _DEFAULT_CLASS_METHODS, Route
+
+_CONVERT = {int: int, float: float, str: str,
+            bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
+
+
+class ClassRoute(Route):
+    """A public method of an ``App`` subclass as a route: path segments bind
+    positionally, then query, form and JSON fields by name; defaults apply;
+    a missing required argument is a 400 naming it, extra segments a 404."""
+
+    def __init__(self, name, method, function, owner=None):
+        pattern = '/' if name == 'index' else '/' + name
+        Route.__init__(self, method, _CLASS_METHODS.get(function, _DEFAULT_CLASS_METHODS), pattern)
+        self.call_kind = self.kind
+        self.kind = 'class'
+        self.name = name
+        self.segment = '' if name == 'index' else name
+        params = signature(function)
+        if params is None and owner is not None:  # recorded by `plugdot bundle`
+            params = method_signature(owner, name)
+        if params and params[0][0] == 'self':
+            params = params[1:]
+        self.params = params
+        hints = annotations(method) if params is not None else {}
+        self.converters = dict((n, _CONVERT[t]) for n, t in hints.items() if t in _CONVERT)
+        if params:
+            self.pattern += ''.join('/<%s>' % n.lstrip('*') for n, _ in params)
+
+    def bind(self, request):
+        """Return ``(args, kwargs)`` for the method from *request*."""
+        rest = request.route_path.lstrip('/')
+        if self.segment:
+            rest = rest.partition('/')[2]
+        segments = [s for s in rest.split('/') if s] if rest else []
+        if self.params is None:  # unknown signature (MicroPython without a bundle)
+            return segments, {}
+        args, kwargs = [], {}
+        used = 0
+        for name, default in self.params:
+            if name[0] == '*':
+                args.extend(self._convert(name[1:], s) for s in segments[used:])
+                used = len(segments)
+                continue
+            if used < len(segments):
+                value, found = self._convert(name, segments[used]), True
+                used += 1
+            else:
+                value, found = self._lookup(request, name)
+            if not found:
+                if default is REQUIRED:
+                    raise HTTPError(400, 'Missing required argument %r' % name)
+                continue
+            if kwargs or len(args) != self._position(name):
+                kwargs[name] = value
+            else:
+                args.append(value)
+        if used < len(segments):
+            raise HTTPError(404)
+        return args, kwargs
+
+    def _position(self, name):
+        for i, (n, _) in enumerate(self.params):
+            if n == name:
+                return i
+        return -1
+
+    def _lookup(self, request, name):
+        query = request.query
+        if name in query:
+            return self._convert(name, query[name]), True
+        if request._body_loaded:
+            form = request.form
+            if name in form:
+                return self._convert(name, form[name]), True
+            if request.content_type == 'application/json':
+                data = request.json
+                if isinstance(data, dict) and name in data:
+                    return data[name], True
+        return None, False
+
+    def _convert(self, name, text):
+        convert = self.converters.get(name)
+        if convert is None:
+            return text
+        try:
+            return convert(text)
+        except ValueError:
+            raise HTTPError(400, 'Argument %r must be %s' % (name, self._type_name(name)))
+
+    def _type_name(self, name):
+        convert = self.converters[name]
+        for t, c in _CONVERT.items():
+            if c is convert:
+                return t.__name__
+        return 'valid'
