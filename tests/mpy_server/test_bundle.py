@@ -165,6 +165,11 @@ def test_check_option_and_errors(tmp_path):
                            str(tmp_path / 'x'), '--plugin', 'no_such_plugin'], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and 'no_such_plugin' in done.stderr
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'x'), '--module', 'no_pkg.thing'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "cannot find the source of module 'no_pkg.thing'" in done.stderr
+    assert 'Traceback' not in done.stderr
 
 
 def test_check_reports_failure_when_the_heap_is_too_small(tmp_path):

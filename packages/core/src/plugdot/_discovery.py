@@ -2,7 +2,8 @@
 distributions on ``sys.path``. CPython only (a board has no entry points;
 a bundle lists its plugins)."""
 
-from .plugins import ENTRY_POINT_GROUP, _import
+from ._table import import_module
+from .plugins import ENTRY_POINT_GROUP
 
 
 class EntryPoint:
@@ -18,7 +19,7 @@ class EntryPoint:
     def load(self):
         """Import and return the plugin object."""
         module_name, _, attr = self.value.partition(':')
-        obj = _import(module_name.strip())
+        obj = import_module(module_name.strip())
         for part in attr.strip().split('.') if attr.strip() else ():
             obj = getattr(obj, part)
         return obj

@@ -10,7 +10,7 @@ the pluggy stand-in, the hook specs and entry-point discovery never load.
 Plugins registered at run time (an app's own hooks, objects a plugin adds)
 are placed where pluggy would place them: newest first within the
 ``tryfirst``, plain and ``trylast`` groups. This module is also where the
-one helper both managers share lives: :func:`positional`.
+helpers both managers share live: :func:`positional`, :func:`import_module`.
 """
 from ._compat import MICROPYTHON
 from .errors import PluginError
@@ -55,7 +55,9 @@ def _invoke(fn, params, kwargs):
     return fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
 
 
-def _import(name):
+def import_module(name):
+    """The module (or object) at dotted *name*: ``__import__`` returns the
+    top package, MicroPython has no importlib."""
     module = __import__(name)
     for part in name.split('.')[1:]:
         module = getattr(module, part)
@@ -114,7 +116,7 @@ class TablePluginManager:
             rows = self.impls[hook] = []
             for name, rank, params in table[hook]:
                 if allowed is None or name in allowed or name not in modules:
-                    plugin = self.names.get(name) or _import(modules.get(name, name))
+                    plugin = self.names.get(name) or import_module(modules.get(name, name))
                     self.names[name] = plugin
                     rows.append((rank, plugin, getattr(plugin, hook), params))
 

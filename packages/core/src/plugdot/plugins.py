@@ -10,7 +10,7 @@ MicroPython bundle the order resolved here is replayed by
 :mod:`plugdot._table` instead, and this module is not loaded.
 """
 from ._compat import MICROPYTHON, load_pluggy
-from ._table import positional
+from ._table import import_module, positional
 from .errors import PluginError
 from . import hookspecs
 
@@ -81,13 +81,6 @@ class PluginManager(pluggy.PluginManager):
                      for impl in reversed(caller.get_hookimpls()))
 
 
-def _import(name):
-    module = __import__(name)
-    for part in name.split('.')[1:]:
-        module = getattr(module, part)
-    return module
-
-
 class _BundledPlugin:
     """A plugin named in a bundle's ``plugdot_bundled`` module."""
 
@@ -98,7 +91,7 @@ class _BundledPlugin:
 
     def load(self):
         """Import and return the plugin module."""
-        return _import(self.value)
+        return import_module(self.value)
 
 
 def entry_points():
@@ -143,7 +136,7 @@ def make_plugin_manager(plugins=None, block_plugins=None):
     """
     pm = PluginManager()
     for name in BUILTIN_PLUGINS:
-        pm.register(_import(name), name=name)
+        pm.register(import_module(name), name=name)
     blocked = set(block_plugins or ()) | set(_env_list('PLUGDOT_BLOCK_PLUGINS') or ())
     if plugins is None:
         plugins = _env_list('PLUGDOT_PLUGINS')
@@ -160,7 +153,7 @@ def make_plugin_manager(plugins=None, block_plugins=None):
                 plugin = _load_entry_point(by_name[item])
             else:
                 try:
-                    plugin = _import(item)
+                    plugin = import_module(item)
                 except ImportError as exc:
                     raise PluginError('plugdot plugin %r is neither an installed plugin nor '
                                       'an importable module: %s' % (item, exc))

@@ -35,7 +35,10 @@ class BundleError(Exception):
 
 def _module_file(name):
     import importlib.util
-    spec = importlib.util.find_spec(name)
+    try:
+        spec = importlib.util.find_spec(name)
+    except ImportError:  # a parent package that does not exist
+        spec = None
     if spec is None or not spec.origin or not spec.origin.endswith('.py'):
         raise BundleError('cannot find the source of module %r' % name)
     return spec.origin
