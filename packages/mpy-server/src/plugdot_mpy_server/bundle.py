@@ -25,8 +25,8 @@ CLASS_ROUTES, FILES = 'plugdot._class_routes', 'plugdot.files'
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
-                'plugdot_mpy_server.bundle', 'plugdot_sessions.redis', 'jwt', 'jinja2',
-                'multipart', 'hypercorn')
+                'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake', 'plugdot_sessions.redis',
+                'jwt', 'jinja2', 'multipart', 'hypercorn')
 
 
 class BundleError(Exception):
@@ -143,10 +143,12 @@ def _read_text(path):
 
 
 def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80,
-                extra_modules=()):
+                extra_modules=(), shake=True, keep=()):
     """Write the bundle to *out*; return the size report rows
     ``(path, source bytes, compiled bytes or None)`` and the app as loaded.
-    *extra_modules* are bundled besides what the app and plugins need."""
+    *extra_modules* are bundled besides what the app and plugins need.
+    With *shake* the library modules are specialized for the board
+    (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay)."""
     plugins = list(plugins)
     app, app_module, app_attr = load_app(app_path, plugins)
     pm = app.plugins
@@ -185,21 +187,22 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
-    written = []
-    for module in modules:
-        origin = _module_file(module)
-        target = os.path.join(out, _target_path(module, origin))
-        os.makedirs(os.path.dirname(target) or out, exist_ok=True)
-        shutil.copyfile(origin, target)
-        written.append(target)
-    shutil.copyfile(app_source, os.path.join(out, app_module + '.py'))
-    written.append(os.path.join(out, app_module + '.py'))
     from plugdot.plugins import BUILTIN_PLUGINS
     tables = _hook_tables(pm, set(BUILTIN_PLUGINS) | set(plugins))
-    written.append(_write(out, 'plugdot_bundled.py', _generated(plugin_rows, tables,
-                                                                 signature_rows)))
-    written.append(_write(out, 'main.py', MAIN % {'module': app_module, 'attr': app_attr,
-                                                  'port': port}))
+    texts = {module: _read_text(_module_file(module)) for module in modules}
+    texts[app_module] = _read_text(app_source)
+    texts['plugdot_bundled'] = _generated(plugin_rows, tables, signature_rows)
+    texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port}
+    if shake:
+        from .shake import specialize
+        packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
+        shaken, _ = specialize(texts, modules, packages, keep)
+        texts.update(shaken)
+    written = []
+    for module in modules:
+        written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
+    for module in (app_module, 'plugdot_bundled', 'main'):
+        written.append(_write(out, module + '.py', texts[module]))
     _write(out, 'manifest.py', _manifest(written, out))
     rows = []
     for path in written:
@@ -217,7 +220,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
 
 def _write(out, name, text):
     path = os.path.join(out, name)
-    with open(path, 'w') as f:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
         f.write(text)
     return path
 
@@ -398,6 +402,10 @@ def add_command(subparsers):
     p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
     p.add_argument('--module', action='append', default=[],
                    help='also bundle this module (repeat), e.g. one the app imports lazily')
+    p.add_argument('--keep', action='append', default=[],
+                   help='keep this function or method name in the library modules (repeat)')
+    p.add_argument('--no-shake', action='store_true',
+                   help='copy the library modules whole (no board specialization)')
     p.add_argument('--port', type=int, default=80, help='port main.py listens on')
     p.add_argument('--check', action='store_true', help='run it under the local micropython')
     p.add_argument('--heap', default='64k', help='heap size for --check (default 64k)')
@@ -408,7 +416,7 @@ def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
         rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
-                                args.module)
+                                args.module, not args.no_shake, args.keep)
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))

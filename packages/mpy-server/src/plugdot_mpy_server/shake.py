@@ -1,0 +1,246 @@
+"""Board specialization of a bundle's library sources, line for line.
+
+A board loads every function of an ``.mpy`` into RAM whether or not it is
+ever called, so ``plugdot bundle`` leaves out of the library modules (the
+core's, the server's, the plugins') what the bundle as a whole cannot reach:
+
+* code for CPython only: the ``else`` of ``if MICROPYTHON:`` and the body of
+  ``if not MICROPYTHON:``;
+* functions, methods and classes whose name appears nowhere else in the
+  bundle: not as a name, an attribute, a keyword argument, an imported name,
+  nor as a word in a string (so ``getattr(obj, 'name')`` keeps ``name``);
+  repeated until nothing more goes, since a removed function's own body no
+  longer counts;
+* ``__all__`` lists (a board does not use them).
+
+Never removed: dunder methods, hook implementations (``plugdot_*``),
+decorated functions other than properties and static/class methods, and the
+names given as *keep* (``plugdot bundle --keep NAME``). What the app itself
+defines is never touched. Only a name built at run time (``getattr(obj,
+'get_' + kind)``) can miss its definition; ``--keep`` or ``--no-shake``
+is the answer, and ``--check`` finds it.
+
+Removed lines become blank lines (a ``pass`` where a block would be left
+empty), so line numbers in a board's tracebacks are those of the installed
+sources. CPython only: it runs inside ``plugdot bundle``.
+"""
+import ast
+import re
+
+_WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+_KEEP_DECORATORS = ('property', 'staticmethod', 'classmethod', 'setter', 'getter', 'deleter')
+
+
+def specialize(sources, library, packages=(), keep=()):
+    """Specialize the modules named in *library* for a board.
+
+    *sources* maps every module of the bundle (library, app and generated
+    ones) to its text; the texts of *library* modules are returned changed,
+    with the names removed: ``(texts, removed)`` where *removed* lists
+    ``module.qualified_name`` strings. *packages* names the modules that are
+    packages (an ``__init__``), for relative imports.
+    """
+    texts = dict(sources)
+    for name in library:
+        texts[name] = _fold_micropython(texts[name])
+        texts[name] = _drop_all(texts[name])
+    removed, gone = [], {}
+    while True:
+        trees = {name: ast.parse(text) for name, text in texts.items()}
+        used = set(keep)
+        for name, tree in trees.items():
+            _collect_uses(tree, used, name in library)
+        dropped = False
+        for name in library:
+            spans = []
+            for qualname, node, parent in _definitions(trees[name]):
+                if _removable(node, used):
+                    spans.append((node, parent))
+                    removed.append('%s.%s' % (name, qualname))
+                    if '.' not in qualname:
+                        gone.setdefault(name, set()).add(node.name)
+            if spans:
+                texts[name] = _blank(texts[name], spans)
+                dropped = True
+        if not dropped:
+            break
+    for name in library:
+        texts[name] = _prune_imports(name, name in packages, texts, gone)
+    return {name: texts[name] for name in library}, removed
+
+
+# -- what is used --------------------------------------------------------------
+def _docstrings(tree):
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, 'body', None)
+        if isinstance(body, list):
+            for stmt in body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                        and isinstance(stmt.value.value, str):
+                    found.add(id(stmt.value))
+    return found
+
+
+def _collect_uses(tree, used, is_library):
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            used.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            used.update(node.names)
+        elif isinstance(node, ast.alias) and not is_library:
+            # What the app imports is used; a library module's imports are
+            # pruned instead (_prune_imports) so that they keep nothing alive.
+            used.update(node.name.split('.'))
+            if node.asname:
+                used.add(node.asname)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docs:
+            used.update(_WORD.findall(node.value))
+
+
+# -- what may go ---------------------------------------------------------------
+def _definitions(tree):
+    """(qualified name, node, the statement list holding it) of the functions
+    and classes at module level (also inside top-level ``if`` blocks) and
+    at class level."""
+    for node, body in _statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name, node, body
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    yield '%s.%s' % (node.name, item.name), item, node.body
+
+
+def _statements(body):
+    for node in body:
+        yield node, body
+        if isinstance(node, ast.If):
+            yield from _statements(node.body)
+            yield from _statements(node.orelse)
+
+
+def _decorator_name(node):
+    while isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def _removable(node, used):
+    name = node.name
+    if name in used or name.startswith('plugdot_') or (name[:2] == '__' and name[-2:] == '__'):
+        return False
+    return all(_decorator_name(d) in _KEEP_DECORATORS for d in node.decorator_list)
+
+
+# -- editing, line for line ------------------------------------------------------
+def _first_line(node):
+    return min([node.lineno] + [d.lineno for d in getattr(node, 'decorator_list', ())])
+
+
+def _blank(text, spans):
+    """Blank the lines of each (node, statement list) in *spans*; a block
+    left without statements gets a ``pass``."""
+    lines = text.split('\n')
+    gone = set()
+    for node, _ in spans:
+        for i in range(_first_line(node) - 1, node.end_lineno):
+            lines[i] = ''
+        gone.add(id(node))
+    for node, body in spans:
+        if all(id(stmt) in gone or _is_docstring(stmt) for stmt in body):
+            indent = ' ' * node.col_offset
+            lines[_first_line(node) - 1] = indent + 'pass'
+            for stmt in body:
+                gone.add(id(stmt))  # one pass per emptied body
+    return '\n'.join(lines)
+
+
+def _is_docstring(stmt):
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+        and isinstance(stmt.value.value, str)
+
+
+def _fold_micropython(text):
+    """``if MICROPYTHON: A else: B`` becomes ``if True: A``; the body of
+    ``if not MICROPYTHON: A`` becomes ``pass``."""
+    tree = ast.parse(text)
+    lines = text.split('\n')
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        if negated:
+            test = test.operand
+        if not (isinstance(test, ast.Name) and test.id == 'MICROPYTHON'):
+            continue
+        dead = node.body if negated else node.orelse
+        if not dead:
+            continue
+        if not negated and lines[node.orelse[0].lineno - 1].lstrip().startswith('elif'):
+            continue  # an elif chain: left as it is
+        first, last = dead[0].lineno, dead[-1].end_lineno
+        if not negated:
+            first -= 1
+            while not lines[first - 1].lstrip().startswith('else'):
+                first -= 1  # the `else:` line, above comments or blank lines
+        for i in range(first - 1, last):
+            lines[i] = ''
+        if negated:
+            lines[first - 1] = ' ' * dead[0].col_offset + 'pass'
+        else:  # `if True:` costs nothing on the board and says what was decided
+            lines[node.lineno - 1] = lines[node.lineno - 1].replace('MICROPYTHON', 'True', 1)
+    return '\n'.join(lines)
+
+
+def _drop_all(text):
+    tree = ast.parse(text)
+    lines = text.split('\n')
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '__all__'
+                                                for t in node.targets):
+            for i in range(node.lineno - 1, node.end_lineno):
+                lines[i] = ''
+    return '\n'.join(lines)
+
+
+def _prune_imports(current, is_package, texts, gone):
+    """Drop from ``from module import a, b`` the names removed from that
+    module (*gone* maps modules to them); a statement left importing
+    nothing becomes ``pass``."""
+    tree = ast.parse(texts[current])
+    lines = texts[current].split('\n')
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = node.module
+        if node.level:
+            parts = current.split('.')
+            base = parts if is_package else parts[:-1]
+            base = base[:len(base) - node.level + 1]
+            source = '.'.join(base + ([node.module] if node.module else []))
+        removed = gone.get(source, ())
+        kept = [a for a in node.names if a.name not in removed]
+        if len(kept) == len(node.names):
+            continue
+        indent = ' ' * node.col_offset
+        if kept:
+            names = ', '.join(a.name + (' as ' + a.asname if a.asname else '') for a in kept)
+            stmt = '%sfrom %s%s import %s' % (indent, '.' * node.level, node.module or '', names)
+        else:
+            stmt = indent + 'pass'
+        lines[node.lineno - 1] = stmt
+        for i in range(node.lineno, node.end_lineno):
+            lines[i] = ''
+    return '\n'.join(lines)

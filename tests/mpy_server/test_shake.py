@@ -1,0 +1,146 @@
+"""Board specialization of a bundle's library modules (plugdot_mpy_server.shake):
+what goes, what stays, and that line numbers do not move."""
+import subprocess
+import sys
+
+from support import ROOT
+
+from plugdot_mpy_server.shake import specialize
+
+LIB = '''"""A library module."""
+import sys
+
+MICROPYTHON = sys.implementation.name == 'micropython'
+
+if MICROPYTHON:
+    def clock():
+        return 'board'
+else:
+    # CPython only
+    def clock():
+        return 'cpython'
+
+if not MICROPYTHON:
+    import json
+    EXTRA = json.dumps([])
+
+
+def helper():
+    return 1
+
+
+def only_used_by_unused():
+    return 2
+
+
+def unused():
+    return only_used_by_unused()
+
+
+def named_in_a_string():
+    return 3
+
+
+class Thing:
+    """Docstrings do not keep names: mentioned_in_docstring."""
+
+    def __init__(self):
+        self.value = helper()
+
+    def mentioned_in_docstring(self):
+        return 4
+
+    def called(self):
+        return clock()
+
+    @property
+    def prop(self):
+        return 5
+
+    @staticmethod
+    def plugdot_startup(app):
+        return 6
+
+    def kept_by_option(self):
+        return 7
+
+
+class Empty:
+    def gone(self):
+        return 8
+
+
+__all__ = ['Thing', 'helper', 'unused']
+'''
+
+PKG = '''from .lib import Thing, unused, named_in_a_string
+from .lib import (helper,
+                  Empty)
+'''
+
+APP = '''import pkg
+from pkg import Thing
+t = Thing()
+print(t.called(), t.prop, getattr(pkg, 'named_in_a_string')())
+'''
+
+
+def shaken(keep=()):
+    sources = {'pkg': PKG, 'pkg.lib': LIB, 'app': APP}
+    return specialize(sources, ['pkg', 'pkg.lib'], {'pkg'}, keep)
+
+
+def test_unreachable_definitions_go_and_reachable_ones_stay():
+    texts, removed = shaken(keep=('kept_by_option',))
+    lib = texts['pkg.lib']
+    assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
+                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.only_used_by_unused',
+                               'pkg.lib.unused']
+    for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
+                 'def plugdot_startup', 'def kept_by_option'):
+        assert kept in lib, kept
+    # the CPython branches are gone, the board's stays
+    assert "'cpython'" not in lib and 'json' not in lib and "'board'" in lib
+    assert '__all__' not in lib
+    # imports of what went are pruned, the rest stays
+    assert texts['pkg'].splitlines()[0] == 'from .lib import Thing, named_in_a_string'
+    assert 'helper' in texts['pkg'] and 'Empty' not in texts['pkg']
+    without_option, _ = shaken()
+    assert 'def kept_by_option' not in without_option['pkg.lib']
+
+
+def test_line_numbers_do_not_move_and_the_result_runs(tmp_path):
+    texts, _ = shaken()
+    for name, text in (('pkg', PKG), ('pkg.lib', LIB)):
+        assert texts[name].count('\n') == text.count('\n')
+    before = LIB.splitlines().index('    def called(self):')
+    assert texts['pkg.lib'].splitlines()[before] == '    def called(self):'
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / '__init__.py').write_text(texts['pkg'])
+    (tmp_path / 'pkg' / 'lib.py').write_text(texts['pkg.lib'])
+    (tmp_path / 'app.py').write_text(APP)
+    # Shaken for a board, the module still runs on CPython, taking the board's branch.
+    done = subprocess.run([sys.executable, 'app.py'], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ['board', '5', '3']
+
+
+def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):
+    app = tmp_path / 'hello.py'
+    app.write_text('from plugdot import App\napp = App()\n\n@app.get("/")\ndef hi(request):\n'
+                   '    return "hi"\n')
+    sizes = {}
+    for flag in ('', '--no-shake'):
+        out = tmp_path / ('out' + flag)
+        done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o',
+                               str(out), '--source'] + ([flag] if flag else []), cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        app_py = (out / 'plugdot' / 'app.py').read_text()
+        sizes[flag] = int(done.stdout.splitlines()[-2].split()[1])
+        # the app adds no middleware: on the board the method is dead code
+        assert ('def add_middleware' in app_py) == (flag == '--no-shake')
+        compat = (out / 'plugdot' / '_compat.py').read_text()
+        assert ('import contextvars' in compat) == (flag == '--no-shake')  # CPython's branch
+    assert sizes[''] < sizes['--no-shake']
