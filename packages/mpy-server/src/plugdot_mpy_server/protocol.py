@@ -108,15 +108,18 @@ def _check_value(value):
 class RequestParser:
     """Turns the bytes of one connection into request events."""
 
+    # The initial state lives on the class: a parser waiting for its first
+    # byte (an idle connection on a board) holds nothing but its limits.
+    buffer = b''
+    state = HEAD
+    request = None
+    remaining = 0       # body bytes left (length) or in this chunk
+    body_size = 0
+    chunk_state = 'size'
+    trailer_bytes = 0
+
     def __init__(self, limits):
         self.limits = limits
-        self.buffer = b''
-        self.state = HEAD
-        self.request = None
-        self.remaining = 0       # body bytes left (length) or in this chunk
-        self.body_size = 0
-        self.chunk_state = 'size'
-        self.trailer_bytes = 0
 
     def feed(self, data):
         """Add bytes received from the client."""
@@ -148,9 +151,10 @@ class RequestParser:
     def _parse_head(self):
         buf = self.buffer
         limits = self.limits
-        while buf[:2] == b'\r\n':  # tolerate empty lines between requests (RFC 9112 2.2)
-            buf = buf[2:]
-        self.buffer = buf
+        if buf[:2] == b'\r\n':  # tolerate empty lines between requests (RFC 9112 2.2)
+            while buf[:2] == b'\r\n':
+                buf = buf[2:]
+            self.buffer = buf
         end = buf.find(b'\r\n\r\n')
         if end < 0:
             first = buf.find(b'\r\n')

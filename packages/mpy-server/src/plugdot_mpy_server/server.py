@@ -199,18 +199,26 @@ async def _close(writer):
 class Connection:
     """One client connection: requests in sequence (keep-alive, pipelining)."""
 
+    # Class-level defaults: every attribute an instance does not set is heap
+    # an idle connection on a board does not hold.
+    deadline = None  # when the I/O waited on times out (see Server._watch)
+    expired = False
+    idle = True  # waiting for a request (closed at once on shutdown)
+    peer = local = None  # (host, port) of the client and of the server, at the first request
+
     def __init__(self, server, reader, writer):
         self.server = server
         self.limits = server.limits
         self.reader = reader
         self.writer = writer
         self.parser = RequestParser(self.limits)
-        self.idle = True
-        self.peer = _address(writer, 'peername')
-        self.local = _address(writer, 'sockname')
         self.task = asyncio.current_task()
-        self.deadline = None  # when the I/O waited on times out (see Server._watch)
-        self.expired = False
+
+    def addresses(self):
+        """Look up ``peer`` and ``local`` (once per connection)."""
+        if self.peer is None:
+            self.peer = _address(self.writer, 'peername')
+            self.local = _address(self.writer, 'sockname')
 
     def expire(self):
         """The I/O waited on timed out: cancel the connection's task."""
@@ -226,6 +234,7 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
+            raise _Closed()
         except OSError:
             raise _Closed()
         finally:
@@ -239,13 +248,13 @@ class Connection:
             pass
 
     async def _read(self, timeout):
-        # What _io does, inlined: one coroutine frame less held by every
-        # idle connection.
+        # What _io does, inlined: one coroutine frame less per read.
         self.deadline = _now() + timeout if timeout is not None else None
         try:
             data = await self.reader.read(self.limits.read_size)
         except asyncio.CancelledError as exc:
             self._expired(exc)
+            raise _Closed()
         except OSError:
             raise _Closed()
         finally:
@@ -255,64 +264,69 @@ class Connection:
         return data
 
     def _expired(self, cancelled):
-        # A cancellation reached the I/O: ours (the deadline passed) becomes
-        # _Closed; anyone else's goes on.
+        # A cancellation reached the I/O: ours (the deadline passed) is
+        # handled here and the caller closes; anyone else's goes on.
         if not self.expired:
             raise cancelled
         self.expired = False  # handled: a later deadline may expire again
         uncancel = getattr(self.task, 'uncancel', None)
         if uncancel is not None:  # CPython 3.11+: this cancellation is handled
             uncancel()
-        raise _Closed()
 
     async def _write(self, data, timeout=None):
         self.writer.write(data)
         await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
 
-    async def _next_head(self, first):
-        parser = self.parser
-        limits = self.limits
-        deadline = None
-        while True:
-            event = parser.next_event()
-            if event is not NEED_DATA:
-                return event
-            if deadline is None and parser.buffer:
-                deadline = _now() + limits.header_timeout
-            if deadline is None:  # waiting for the first byte of a request
-                timeout = limits.header_timeout if first else limits.keepalive_timeout
-                if self.server.closing and not first:
-                    raise _Closed()
-            else:
-                timeout = _left(deadline)
-                if timeout <= 0:
-                    raise ProtocolError(408, 'request head too slow')
-            try:
-                parser.feed(await self._read(timeout))
-            except _Closed:
-                if deadline is not None and _left(deadline) <= 0:
-                    raise ProtocolError(408, 'request head too slow')
-                raise
-
     async def run(self):
-        """Serve requests until the client or the server closes."""
+        """Serve requests until the client or the server closes.
+
+        The head of each request is read here rather than in a helper: an
+        idle connection waits in this frame, and each coroutine frame it
+        holds is heap on a board."""
+        parser, limits = self.parser, self.limits
         first = True
         while True:
-            self.idle = True
+            deadline = None  # for the whole head, from its first byte
             try:
-                request = await self._next_head(first)
+                while True:
+                    request = parser.next_event()
+                    if request is not NEED_DATA:
+                        break
+                    if deadline is None and parser.buffer:
+                        deadline = _now() + limits.header_timeout
+                    if deadline is None:  # waiting for the first byte of a request
+                        timeout = limits.header_timeout if first else limits.keepalive_timeout
+                        if self.server.closing and not first:
+                            return
+                    else:
+                        timeout = _left(deadline)
+                        if timeout <= 0:
+                            raise ProtocolError(408, 'request head too slow')
+                    self.deadline = _now() + timeout  # what _read does, inline
+                    try:
+                        data = await self.reader.read(limits.read_size)
+                    except asyncio.CancelledError as exc:
+                        self._expired(exc)
+                        data = b''
+                    except OSError:
+                        data = b''
+                    finally:
+                        self.deadline = None
+                    if not data:
+                        if deadline is not None and _left(deadline) <= 0:
+                            raise ProtocolError(408, 'request head too slow')
+                        return
+                    parser.feed(data)
             except ProtocolError as exc:
                 await self._refuse(exc)
                 return
-            except _Closed:
-                return
             self.idle = False
             first = False
-            exchange = Exchange(self, request)
-            keep_alive = await exchange.run()
+            keep_alive = await Exchange(self, request).run()
             if not keep_alive or self.server.closing:
                 return
-            self.parser.start_next()
+            parser.start_next()
+            self.idle = True
 
     async def _refuse(self, exc):
         try:
@@ -369,6 +383,7 @@ class Exchange:
         except ProtocolError as exc:
             await conn._refuse(exc)
             return False
+        conn.addresses()
         if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
             from .wsserver import WebSocketSession, websocket_scope
             await WebSocketSession(conn, request,
