@@ -4,7 +4,8 @@ hello-world app and the same client. plugdot runs as ``plugdot bundle``
 ships it (no plugins besides the server).
 
 Rows: the smallest heap in which the app serves 100 requests; heap in use
-after 1,000 requests; heap held per idle connection; sequential requests/s;
+after 1,000 requests; heap held per idle connection; sequential requests/s
+(httpx, and wrk over one keep-alive connection);
 and what happens with 5/20/100 concurrent connections at -X heapsize=64k.
 
 Usage: python bench/mpy_server.py   (needs micropython, mpy-cross, microdot)
@@ -170,6 +171,21 @@ def steady(target, heap='512k'):
         stop(proc)
 
 
+def wrk_rate(target, heap='512k'):
+    """Sequential requests/s over one keep-alive connection, loaded by wrk
+    (a client in C: httpx's own cost per request would cap the rate)."""
+    if not shutil.which('wrk'):
+        return 'wrk not installed'
+    url, proc = target.start(heap, cap=16)
+    try:
+        out = subprocess.run(['wrk', '-t1', '-c1', '-d3s', url + '/'], capture_output=True,
+                             text=True, timeout=30).stdout
+        rate = [line.split()[1] for line in out.splitlines() if line.startswith('Requests/sec')]
+        return int(float(rate[0])) if rate else 'failed'
+    finally:
+        stop(proc)
+
+
 def concurrency(target, n, heap='64k'):
     url, proc = target.start(heap)
     if url is None:
@@ -217,6 +233,7 @@ def main():
         row['heap after 1000 req'] = after
         row['bytes per idle conn'] = int(idle)
         row['sequential req/s'] = int(rate)
+        row['sequential req/s (wrk)'] = wrk_rate(t)
         for n in (5, 20, 100):
             row['%d concurrent @64k' % n] = concurrency(t, n)
         rows[t.name] = row

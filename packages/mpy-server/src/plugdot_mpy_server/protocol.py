@@ -93,6 +93,8 @@ END = EndOfMessage()
 def _is_token(data):
     if not data:
         return False
+    if data.replace(b'-', b'').isalpha():  # most names and methods: checked in C
+        return True
     for b in data:
         if b not in _TOKEN:
             return False
