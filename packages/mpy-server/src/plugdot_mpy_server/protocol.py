@@ -30,6 +30,8 @@ to answer; the connection is then closed):
 * HTTP/1.1 requires exactly one Host header.
 """
 
+from plugdot.errors import status_phrase  # one table of reason phrases on a board
+
 HEAD, BODY_LENGTH, BODY_CHUNKED, DONE = 'head', 'length', 'chunked', 'done'
 NEED_DATA = 'need-data'
 
@@ -346,22 +348,10 @@ def is_upgrade(request):
 
 
 # -- responses -------------------------------------------------------------------
-_PHRASES = {100: b'Continue', 101: b'Switching Protocols', 200: b'OK', 201: b'Created',
-            204: b'No Content',
-            301: b'Moved Permanently', 302: b'Found', 303: b'See Other',
-            304: b'Not Modified', 400: b'Bad Request', 404: b'Not Found',
-            403: b'Forbidden', 405: b'Method Not Allowed', 408: b'Request Timeout',
-            413: b'Content Too Large',
-            414: b'URI Too Long', 426: b'Upgrade Required',
-            431: b'Request Header Fields Too Large',
-            500: b'Internal Server Error', 501: b'Not Implemented',
-            503: b'Service Unavailable', 505: b'HTTP Version Not Supported'}
-
-
 def response_head(status, headers, keep_alive, chunked):
     """Serialize a response head. *headers* are ``(bytes, bytes)`` pairs from
     the app, which must not contain CR or LF (checked)."""
-    parts = [b'HTTP/1.1 %d %s\r\n' % (status, _PHRASES.get(status, b''))]
+    parts = [b'HTTP/1.1 %d %s\r\n' % (status, status_phrase(status).encode())]
     for name, value in headers:
         if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
             raise ValueError('CR/LF in a response header')
@@ -386,6 +376,6 @@ LAST_CHUNK = b'0\r\n\r\n'
 
 def error_response(status, reason=''):
     """A complete small error response that closes the connection."""
-    body = (b'%d %s' % (status, _PHRASES.get(status, b'Error')))
+    body = b'%d %s' % (status, (status_phrase(status) or 'Error').encode())
     return response_head(status, [(b'content-type', b'text/plain'),
                                   (b'content-length', b'%d' % len(body))], False, False) + body
