@@ -285,3 +285,29 @@ def test_tls(running, tmp_path):
 def test_plugdot_run_server_mpy(serve_mpy):
     with httpx.Client(base_url=serve_mpy, timeout=5) as c:
         assert c.get('/add/2/3').json() == {'a': 2, 'b': 3, 'sum': 5}
+
+
+def test_lifespan_failure_stops_start_and_apps_without_lifespan_still_start():
+    import asyncio
+
+    from plugdot import App
+
+    from plugdot_mpy_server import Server
+
+    app = App(plugins=[])
+
+    @app.on_startup
+    def up():
+        raise ValueError('no sensor')
+
+    async def no_lifespan(scope, receive, send):
+        assert scope['type'] == 'http', 'lifespan is not supported'
+
+    async def main():
+        with pytest.raises(RuntimeError, match='lifespan startup failed: .*no sensor'):
+            await Server(app).start('127.0.0.1', 0)
+        server = await Server(no_lifespan).start('127.0.0.1', 0)
+        await server.stop()  # neither start nor stop waits for an answer that never comes
+        return True
+
+    assert asyncio.run(asyncio.wait_for(main(), 10))

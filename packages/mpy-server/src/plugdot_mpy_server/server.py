@@ -119,46 +119,10 @@ class Server:
         while not self.closing:
             await asyncio.sleep(0.2)
 
-    # -- lifespan ------------------------------------------------------------------
     async def _lifespan_event(self, phase):
         if self._lifespan is None:
-            inbox = []
-            wake = asyncio.Event()
-            replies = []
-            got = asyncio.Event()
-
-            async def receive():
-                while not inbox:
-                    wake.clear()
-                    await wake.wait()
-                return inbox.pop(0)
-
-            async def send(message):
-                replies.append(message)
-                got.set()
-
-            async def run():
-                try:
-                    await self.app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
-                except Exception:
-                    pass  # an app without lifespan support
-                replies.append(None)
-                got.set()
-            self._lifespan = (inbox, wake, replies, got, asyncio.create_task(run()))
-        inbox, wake, replies, got, task = self._lifespan
-        if replies and replies[-1] is None:
-            return  # the app does not do lifespan
-        inbox.append({'type': 'lifespan.' + phase})
-        wake.set()
-        while not replies:
-            got.clear()
-            await got.wait()
-        reply = replies.pop(0)
-        if reply is None:
-            replies.append(None)
-            return
-        if reply['type'].endswith('.failed'):
-            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
+            self._lifespan = _Lifespan(self.app)
+        await self._lifespan.event(phase)
 
     # -- connections ----------------------------------------------------------------
     async def _accept(self, reader, writer):
@@ -186,6 +150,53 @@ class Server:
         finally:
             self.connections.discard(conn)
             await _close(writer)
+
+
+class _Lifespan:
+    """The server's side of the ASGI ``lifespan`` scope: one task runs the
+    app's lifespan call for the server's whole life. One event serves both
+    directions; whoever wakes checks its own condition (a set event wakes
+    every waiter, even if it is cleared again before they run)."""
+
+    def __init__(self, app):
+        self.message = None  # for the app
+        self.reply = None  # for the server
+        self.ended = False  # the app returned: it does not do lifespan, or it is over
+        self.wake = asyncio.Event()
+        self.task = asyncio.create_task(self.run(app))
+
+    async def run(self, app):
+        try:
+            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, self.receive, self.send)
+        except Exception:
+            pass  # an app without lifespan support
+        self.ended = True
+        self.wake.set()
+
+    async def receive(self):
+        while self.message is None:
+            self.wake.clear()
+            await self.wake.wait()
+        message, self.message = self.message, None
+        return message
+
+    async def send(self, message):
+        self.reply = message
+        self.wake.set()
+
+    async def event(self, phase):
+        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
+        RuntimeError if it reports failure."""
+        if self.ended:
+            return
+        self.message = {'type': 'lifespan.' + phase}
+        self.wake.set()
+        while self.reply is None and not self.ended:
+            self.wake.clear()
+            await self.wake.wait()
+        reply, self.reply = self.reply, None
+        if reply is not None and reply['type'].endswith('.failed'):
+            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
 
 
 async def _close(writer):
