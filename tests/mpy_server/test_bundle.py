@@ -92,6 +92,11 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
     total = [line for line in report.splitlines() if line.startswith('total')][0].split()
     assert int(total[2]) == sum((out / f).stat().st_size for f in files
                                 if f.endswith('.mpy') or f == 'main.py')
+    # Too small a heap: main.py says so in one line and exits, no traceback.
+    done = subprocess.run([micropython(), '-X', 'heapsize=48k', 'main.py'], cwd=out,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and 'Traceback' not in done.stdout + done.stderr
+    assert 'plugdot: MemoryError while loading the app' in done.stdout
     proc, url = run_board(out, '192k')
     try:
         with httpx.Client(base_url=url, timeout=5) as c:
