@@ -163,6 +163,7 @@ class _Lifespan:
         self.reply = None  # for the server
         self.ended = False  # the app returned: it does not do lifespan, or it is over
         self.wake = asyncio.Event()
+        # Held so that the task is not garbage-collected while it waits.
         self.task = asyncio.create_task(self.run(app))
 
     async def run(self, app):
@@ -259,17 +260,7 @@ class Connection:
             pass
 
     async def _read(self, timeout):
-        # What _io does, inlined: one coroutine frame less per read.
-        self.deadline = _now() + timeout if timeout is not None else None
-        try:
-            data = await self.reader.read(self.limits.read_size)
-        except asyncio.CancelledError as exc:
-            self._expired(exc)
-            raise _Closed()
-        except OSError:
-            raise _Closed()
-        finally:
-            self.deadline = None
+        data = await self._io(self.reader.read(self.limits.read_size), timeout)
         if not data:
             raise _Closed()
         return data
@@ -313,7 +304,7 @@ class Connection:
                         timeout = _left(deadline)
                         if timeout <= 0:
                             raise ProtocolError(408, 'request head too slow')
-                    self.deadline = _now() + timeout  # what _read does, inline
+                    self.deadline = _now() + timeout  # what _io does, inline
                     try:
                         data = await self.reader.read(limits.read_size)
                     except asyncio.CancelledError as exc:

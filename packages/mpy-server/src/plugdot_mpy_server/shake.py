@@ -75,10 +75,7 @@ def _docstrings(tree):
     for node in ast.walk(tree):
         body = getattr(node, 'body', None)
         if isinstance(body, list):
-            for stmt in body:
-                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
-                        and isinstance(stmt.value.value, str):
-                    found.add(id(stmt.value))
+            found.update(id(stmt.value) for stmt in body if _is_docstring(stmt))
     return found
 
 
