@@ -26,7 +26,11 @@ if not MICROPYTHON:
 
 
 def helper():
-    return 1
+    return 1 if MICROPYTHON else only_on_cpython()
+
+
+def only_on_cpython():
+    return 9
 
 
 def only_used_by_unused():
@@ -94,13 +98,14 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
-                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.only_used_by_unused',
-                               'pkg.lib.unused']
+                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.only_on_cpython',
+                               'pkg.lib.only_used_by_unused', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
                  'def plugdot_startup', 'def kept_by_option'):
         assert kept in lib, kept
     # the CPython branches are gone, the board's stays
     assert "'cpython'" not in lib and 'json' not in lib and "'board'" in lib
+    assert '    return (1)' in lib.splitlines()
     assert '__all__' not in lib
     # imports of what went are pruned, the rest stays
     assert texts['pkg'].splitlines()[0] == 'from .lib import Thing, named_in_a_string'

@@ -4,8 +4,9 @@ A board loads every function of an ``.mpy`` into RAM whether or not it is
 ever called, so ``plugdot bundle`` leaves out of the library modules (the
 core's, the server's, the plugins') what the bundle as a whole cannot reach:
 
-* code for CPython only: the ``else`` of ``if MICROPYTHON:`` and the body of
-  ``if not MICROPYTHON:``;
+* code for CPython only: the ``else`` of ``if MICROPYTHON:``, the body of
+  ``if not MICROPYTHON:``, and the CPython side of a one-line
+  ``a if MICROPYTHON else b``;
 * functions, methods and classes whose name appears nowhere else in the
   bundle: not as a name, an attribute, a keyword argument, an imported name,
   nor as a word in a string (so ``getattr(obj, 'name')`` keeps ``name``);
@@ -43,6 +44,7 @@ def specialize(sources, library, packages=(), keep=()):
     texts = dict(sources)
     for name in library:
         texts[name] = _fold_micropython(texts[name])
+        texts[name] = _fold_conditionals(texts[name])
         texts[name] = _drop_all(texts[name])
     removed, gone = [], {}
     while True:
@@ -199,6 +201,27 @@ def _fold_micropython(text):
         else:  # `if True:` costs nothing on the board and says what was decided
             lines[node.lineno - 1] = lines[node.lineno - 1].replace('MICROPYTHON', 'True', 1)
     return '\n'.join(lines)
+
+
+def _fold_conditionals(text):
+    """A one-line ``a if MICROPYTHON else b`` becomes ``(a)`` (``(b)`` for
+    ``if not MICROPYTHON``), so that what only *b* used can go."""
+    while True:
+        lines = text.split('\n')
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.IfExp) and node.lineno == node.end_lineno:
+                test, kept = node.test, node.body
+                if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                    test, kept = test.operand, node.orelse
+                if isinstance(test, ast.Name) and test.id == 'MICROPYTHON':
+                    break
+        else:
+            return text
+        line = lines[node.lineno - 1].encode()  # ast offsets count UTF-8 bytes
+        value = line[kept.col_offset:kept.end_col_offset]
+        line = line[:node.col_offset] + b'(' + value + b')' + line[node.end_col_offset:]
+        lines[node.lineno - 1] = line.decode()
+        text = '\n'.join(lines)
 
 
 def _drop_all(text):
