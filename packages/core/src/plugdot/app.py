@@ -49,6 +49,18 @@ def plugin_manager(plugins=None, block_plugins=None):
     return make_plugin_manager(plugins, block_plugins)
 
 
+async def _first(functions, *args):
+    """The first result that is not None of calling *functions* with *args*
+    in order (awaited when awaitable), or None: how most hooks are called."""
+    for fn in functions:
+        value = fn(*args)
+        if isawaitable(value):
+            value = await value
+        if value is not None:
+            return value
+    return None
+
+
 class App:
     """A plugdot application, and an ASGI 3 callable.
 
@@ -228,12 +240,8 @@ class App:
 
     async def _other_scope(self, scope, receive, send):
         plan = self._plan or self._compile()
-        for fn in plan.asgi_scope:
-            taken = fn(self, scope, receive, send)
-            if isawaitable(taken):
-                taken = await taken
-            if taken is not None:
-                return
+        if await _first(plan.asgi_scope, self, scope, receive, send) is not None:
+            return
         if scope['type'] == 'websocket':
             await receive()
             await send({'type': 'websocket.close', 'code': 1008})
@@ -305,13 +313,16 @@ class App:
                 request.route, request.path_args = self.router.resolve(
                     request.method, request.route_path)
             else:
-                request.route, request.path_args = await self._resolve(plan, request)
+                found = await _first(plan.resolve, request)
+                if found is None:
+                    raise HTTPError(404)
+                request.route, request.path_args = found
         except HTTPError as exc:
             error = exc
             request.path_args = {}
         before = plan.local_before if mounted else plan.before_request
         if before:
-            value = await self._before(before, request)
+            value = await _first(before, request)
             if value is not None:
                 return await self.make_response(request, value)
         if error is not None:
@@ -325,24 +336,6 @@ class App:
             return to_response(value)
         return await self.make_response(request, value)
 
-    async def _resolve(self, plan, request):
-        for fn in plan.resolve:
-            found = fn(request)
-            if isawaitable(found):
-                found = await found
-            if found is not None:
-                return found
-        raise HTTPError(404)
-
-    async def _before(self, before, request):
-        for fn in before:
-            value = fn(request)
-            if isawaitable(value):
-                value = await value
-            if value is not None:
-                return value
-        return None
-
     async def _after(self, after, request, response):
         for fn in after:
             replaced = fn(request, response)
@@ -352,19 +345,11 @@ class App:
                 response = replaced
         return response
 
-    async def _read_body(self, plan, request):
-        content_type = request.content_type
-        for fn in plan.parse_body:
-            parsed = fn(request, content_type)
-            if isawaitable(parsed):
-                parsed = await parsed
-            if parsed is not None:
-                request.set_parsed(parsed)
-                return
-
     async def _handle(self, plan, request, route):
         if request.has_body and not route.stream:
-            await self._read_body(plan, request)
+            parsed = await _first(plan.parse_body, request, request.content_type)
+            if parsed is not None:
+                request.set_parsed(parsed)
         kind, fn, args = route.kind, route.fn, request.path_args
         if kind == 'async':
             return await fn(request, **args)
@@ -396,23 +381,17 @@ class App:
     async def make_response(self, request, value):
         """Convert a handler's return value through ``plugdot_make_response``."""
         plan = self._plan or self._compile()
-        for fn in plan.make_response:
-            response = fn(request, value)
-            if isawaitable(response):
-                response = await response
-            if response is not None:
-                return response
+        response = await _first(plan.make_response, request, value)
+        if response is not None:
+            return response
         raise TypeError('no plugin could convert %r to a response' % type(value).__name__)
 
     async def _error_response(self, plan, request, error, mounted):
         handlers = plan.local_errors if mounted else plan.handle_error
         try:
-            for fn in handlers:
-                value = fn(request, error)
-                if isawaitable(value):
-                    value = await value
-                if value is not None:
-                    return await self.make_response(request, value)
+            value = await _first(handlers, request, error)
+            if value is not None:
+                return await self.make_response(request, value)
         except Exception as exc:
             if mounted:
                 raise

@@ -210,7 +210,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         compiled = None
         if not source and os.path.basename(path) != 'main.py':
             mpy = path[:-3] + '.mpy'
-            _mpy_cross(path, mpy, mpy_cross_args)
+            # The name tracebacks show: the path on the board, not this machine's.
+            name = os.path.relpath(path, out).replace(os.sep, '/')
+            _mpy_cross(path, mpy, ['-s', name, *mpy_cross_args])
             os.remove(path)
             compiled = os.path.getsize(mpy)
             path = mpy
