@@ -284,3 +284,28 @@ def test_datastructures():
 def test_http_error_str():
     e = HTTPError(404)
     assert str(e) == '404 Not Found' and e.message == 'Not Found'
+    assert HTTPError(431).message == 'Request Header Fields Too Large'
+    assert HTTPError(299).message == 'Error'  # no phrase for an unknown code
+
+
+class _BoardOs:
+    """An ``os`` module as on an ESP32 or a Pico: no environ, no getenv."""
+
+
+class _UnixPortOs:
+    """An ``os`` module as on the MicroPython unix port: getenv only."""
+
+    @staticmethod
+    def getenv(name):
+        return {'PLUGDOT_MAX_BODY_SIZE': '99'}.get(name)
+
+
+def test_settings_from_the_environment_on_every_kind_of_os():
+    from plugdot.config import Config, environ
+    declared = [{'max_body_size': (10, 'bytes'), 'debug': (False, 'tracebacks')}]
+    board = Config(declared, None, environ(_BoardOs()))
+    assert board['max_body_size'] == 10 and board['debug'] is False
+    unix = Config(declared, {'debug': True}, environ(_UnixPortOs()))
+    assert unix['max_body_size'] == 99 and unix['debug'] is True
+    here = environ()  # the real os of whichever interpreter runs this
+    assert here.get('PLUGDOT_NO_SUCH_SETTING') is None

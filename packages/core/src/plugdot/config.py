@@ -94,17 +94,23 @@ class Config(dict):
             listener()
 
 
-def environ():
-    """The process environment as a mapping (``os.environ``), or an empty one."""
-    try:
-        from os import environ as env
-        return env
-    except ImportError:
-        return _Getenv()
+def environ(os_module=None):
+    """The process environment as a mapping: ``os.environ`` on CPython, one
+    over ``os.getenv`` on the MicroPython unix port, and an empty one on a
+    board, whose ``os`` has neither. *os_module* replaces ``os`` (tests)."""
+    if os_module is None:
+        import os as os_module
+    env = getattr(os_module, 'environ', None)
+    if env is None:
+        getenv = getattr(os_module, 'getenv', None)
+        env = _Getenv(getenv) if getenv is not None else {}
+    return env
 
 
 class _Getenv:
+    def __init__(self, getenv):
+        self.getenv = getenv
+
     def get(self, name, default=None):
-        from os import getenv
-        value = getenv(name)
+        value = self.getenv(name)
         return default if value is None else value

@@ -269,7 +269,8 @@ except MemoryError:
           'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
     raise SystemExit(1)
 
-serve(app, os.getenv('PLUGDOT_HOST') or '0.0.0.0', int(os.getenv('PLUGDOT_PORT') or %(port)d))
+getenv = getattr(os, 'getenv', None) or (lambda name: None)  # a board has no environment
+serve(app, getenv('PLUGDOT_HOST') or '0.0.0.0', int(getenv('PLUGDOT_PORT') or %(port)d))
 '''
 
 
