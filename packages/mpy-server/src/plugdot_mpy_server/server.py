@@ -29,7 +29,9 @@ if MICROPYTHON:
         return time.ticks_ms() / 1000
 
     def _left(deadline):
-        return time.ticks_diff(int(deadline * 1000), time.ticks_ms()) / 1000
+        # Masked into the tick range: a deadline set just before the counter
+        # wraps lies past it, and ticks_diff takes only small ints on a board.
+        return time.ticks_diff(int(deadline * 1000) & 0x3FFFFFFF, time.ticks_ms()) / 1000
 else:
     _now = time.monotonic
 
@@ -90,9 +92,10 @@ class Server:
                              limits.keepalive_timeout) / 5)
         while True:
             await asyncio.sleep(tick)
-            now = _now()
             for conn in list(self.connections):
-                if conn.deadline is not None and now >= conn.deadline:
+                # _left, not `now >= deadline`: a board's tick counter wraps
+                # (every 12.4 days), and only ticks_diff sees across the wrap.
+                if conn.deadline is not None and _left(conn.deadline) <= 0:
                     conn.expire()
 
     async def stop(self):
