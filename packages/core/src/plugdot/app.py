@@ -7,7 +7,7 @@ with errors turned into responses by ``plugdot_handle_error``. Each stage
 calls the plain functions of the compiled :class:`Plan`; a stage nobody
 implements costs a tuple check.
 """
-from ._app_hooks import AppHooks, middleware_functions
+from ._app_hooks import AppHooks, first_result, middleware_functions
 from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync
 from .config import Config, environ
 from .errors import HTTPError
@@ -47,18 +47,6 @@ def plugin_manager(plugins=None, block_plugins=None):
             return from_bundle(table, plugins, block_plugins)
     from .plugins import make_plugin_manager
     return make_plugin_manager(plugins, block_plugins)
-
-
-async def _first(functions, *args):
-    """The first result that is not None of calling *functions* with *args*
-    in order (awaited when awaitable), or None: how most hooks are called."""
-    for fn in functions:
-        value = fn(*args)
-        if isawaitable(value):
-            value = await value
-        if value is not None:
-            return value
-    return None
 
 
 class App:
@@ -240,7 +228,7 @@ class App:
 
     async def _other_scope(self, scope, receive, send):
         plan = self._plan or self._compile()
-        if await _first(plan.asgi_scope, self, scope, receive, send) is not None:
+        if await first_result(plan.asgi_scope, self, scope, receive, send) is not None:
             return
         if scope['type'] == 'websocket':
             await receive()
@@ -313,7 +301,7 @@ class App:
                 request.route, request.path_args = self.router.resolve(
                     request.method, request.route_path)
             else:
-                found = await _first(plan.resolve, request)
+                found = await first_result(plan.resolve, request)
                 if found is None:
                     raise HTTPError(404)
                 request.route, request.path_args = found
@@ -322,7 +310,7 @@ class App:
             request.path_args = {}
         before = plan.local_before if mounted else plan.before_request
         if before:
-            value = await _first(before, request)
+            value = await first_result(before, request)
             if value is not None:
                 return await self.make_response(request, value)
         if error is not None:
@@ -347,7 +335,7 @@ class App:
 
     async def _handle(self, plan, request, route):
         if request.has_body and not route.stream:
-            parsed = await _first(plan.parse_body, request, request.content_type)
+            parsed = await first_result(plan.parse_body, request, request.content_type)
             if parsed is not None:
                 request.set_parsed(parsed)
         kind, fn, args = route.kind, route.fn, request.path_args
@@ -381,7 +369,7 @@ class App:
     async def make_response(self, request, value):
         """Convert a handler's return value through ``plugdot_make_response``."""
         plan = self._plan or self._compile()
-        response = await _first(plan.make_response, request, value)
+        response = await first_result(plan.make_response, request, value)
         if response is not None:
             return response
         raise TypeError('no plugin could convert %r to a response' % type(value).__name__)
@@ -389,7 +377,7 @@ class App:
     async def _error_response(self, plan, request, error, mounted):
         handlers = plan.local_errors if mounted else plan.handle_error
         try:
-            value = await _first(handlers, request, error)
+            value = await first_result(handlers, request, error)
             if value is not None:
                 return await self.make_response(request, value)
         except Exception as exc:

@@ -24,16 +24,18 @@ from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestP
 MICROPYTHON = sys.implementation.name == 'micropython'
 _CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
 
+# A deadline is opaque: made by _deadline, read only through _left. On a
+# board it is a tick count in ms, which wraps (every 12.4 days on a 32-bit
+# port); ticks_add/ticks_diff see across the wrap, `>=` and floats do not.
 if MICROPYTHON:
-    def _now():
-        return time.ticks_ms() / 1000
+    def _deadline(seconds):
+        return time.ticks_add(time.ticks_ms(), int(seconds * 1000))
 
     def _left(deadline):
-        # Masked into the tick range: a deadline set just before the counter
-        # wraps lies past it, and ticks_diff takes only small ints on a board.
-        return time.ticks_diff(int(deadline * 1000) & 0x3FFFFFFF, time.ticks_ms()) / 1000
+        return time.ticks_diff(deadline, time.ticks_ms()) / 1000
 else:
-    _now = time.monotonic
+    def _deadline(seconds):
+        return time.monotonic() + seconds
 
     def _left(deadline):
         return deadline - time.monotonic()
@@ -93,8 +95,6 @@ class Server:
         while True:
             await asyncio.sleep(tick)
             for conn in list(self.connections):
-                # _left, not `now >= deadline`: a board's tick counter wraps
-                # (every 12.4 days), and only ticks_diff sees across the wrap.
                 if conn.deadline is not None and _left(conn.deadline) <= 0:
                     conn.expire()
 
@@ -108,7 +108,7 @@ class Server:
         for conn in list(self.connections):
             if conn.idle:
                 conn.abort()
-        deadline = _now() + self.limits.shutdown_timeout
+        deadline = _deadline(self.limits.shutdown_timeout)
         while self.connections and _left(deadline) > 0:
             await asyncio.sleep(0.02)
         for conn in list(self.connections):
@@ -244,7 +244,7 @@ class Connection:
     async def _io(self, awaitable, timeout):
         # Await socket I/O with a deadline the watchdog enforces: _Closed on
         # timeout or a socket error.
-        self.deadline = _now() + timeout if timeout is not None else None
+        self.deadline = _deadline(timeout) if timeout is not None else None
         try:
             return await awaitable
         except asyncio.CancelledError as exc:
@@ -298,7 +298,7 @@ class Connection:
                     if request is not NEED_DATA:
                         break
                     if deadline is None and parser.buffer:
-                        deadline = _now() + limits.header_timeout
+                        deadline = _deadline(limits.header_timeout)
                     if deadline is None:  # waiting for the first byte of a request
                         timeout = limits.header_timeout if first else limits.keepalive_timeout
                         if self.server.closing and not first:
@@ -307,7 +307,7 @@ class Connection:
                         timeout = _left(deadline)
                         if timeout <= 0:
                             raise ProtocolError(408, 'request head too slow')
-                    self.deadline = _now() + timeout  # what _io does, inline
+                    self.deadline = _deadline(timeout)  # what _io does, inline
                     try:
                         data = await self.reader.read(limits.read_size)
                     except asyncio.CancelledError as exc:
@@ -342,7 +342,7 @@ class Connection:
         # send a reset that can destroy the error response before the client
         # reads it. Read and drop a little for a moment first.
         dropped = 0
-        deadline = _now() + 0.5  # bounded in total, or a slow client could keep it
+        deadline = _deadline(0.5)  # bounded in total, or a slow client could keep it
         try:
             while dropped < 65536 and _left(deadline) > 0:
                 dropped += len(await self._read(_left(deadline)))
