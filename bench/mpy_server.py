@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import httpx
+from plugdot_mpy_server.bundle import LOAD_END, LOAD_START
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -42,12 +43,14 @@ async def mem(request):
 # plugdot runs as `plugdot bundle` ships it: the hook table replayed, .mpy files.
 PLUGDOT_MAIN = '''
 import sys
-sys.path.insert(0, %(lib)r)
+%(load_start)s
+sys.path.insert(0, %%(lib)r)
 import plugdot_bundled
 from hello import app
 from plugdot_mpy_server import Limits, serve
-serve(app, '127.0.0.1', %(port)d, limits=Limits(max_connections=%(cap)d), access_log=False)
-'''
+%(load_end)s
+serve(app, '127.0.0.1', %%(port)d, limits=Limits(max_connections=%%(cap)d), access_log=False)
+''' % {'load_start': LOAD_START, 'load_end': LOAD_END}  # as the generated main.py loads
 
 MICRODOT_MAIN = '''
 import gc, sys

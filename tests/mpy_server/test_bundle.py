@@ -9,9 +9,18 @@ from support import ROOT, free_port, micropython, wait_for_port
 from websockets.sync.client import connect
 
 HELLO = '''
+import gc
+
 from plugdot import App
 
 app = App()
+# gc.threshold is MicroPython's (None when the bundler imports this on CPython)
+LOADING = getattr(gc, 'threshold', lambda: None)()
+
+
+@app.get('/gc')
+async def gc_threshold(request):
+    return {'loading': LOADING, 'serving': gc.threshold()}
 
 
 @app.get('/')
@@ -103,6 +112,8 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
             for i in range(100):
                 assert c.get('/users/%d' % i).json() == {'id': i}
             assert c.get('/').text == 'Hello, board!'
+            # main.py collects often while the bundle loads, then restores the threshold
+            assert c.get('/gc').json() == {'loading': 2048, 'serving': -1}
     finally:
         proc.kill()
         proc.wait(5)
