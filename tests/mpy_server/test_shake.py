@@ -69,6 +69,14 @@ class Thing:
         return 7
 
 
+def plugdot_bundle_modules():
+    return ['pkg.lib']  # the bundler's hook: never run on a board
+
+
+def plugdot_add_commands(subparsers):
+    return None  # the CLI's hook, even when a string names it: plugdot_add_commands
+
+
 class Empty:
     def gone(self):
         return 8
@@ -99,7 +107,8 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
                                'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.only_on_cpython',
-                               'pkg.lib.only_used_by_unused', 'pkg.lib.unused']
+                               'pkg.lib.only_used_by_unused', 'pkg.lib.plugdot_add_commands',
+                               'pkg.lib.plugdot_bundle_modules', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
                  'def plugdot_startup', 'def kept_by_option'):
         assert kept in lib, kept

@@ -12,6 +12,8 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
   nor as a word in a string (so ``getattr(obj, 'name')`` keeps ``name``);
   repeated until nothing more goes, since a removed function's own body no
   longer counts;
+* implementations of the hooks only the CLI and the bundler call
+  (:data:`CPYTHON_HOOKS`), which a board never runs;
 * ``__all__`` lists (a board does not use them).
 
 Never removed: dunder methods, hook implementations (``plugdot_*``),
@@ -30,6 +32,8 @@ import re
 
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 _KEEP_DECORATORS = ('property', 'staticmethod', 'classmethod', 'setter', 'getter', 'deleter')
+# Hooks that only the CLI and the bundler call, on CPython.
+CPYTHON_HOOKS = ('plugdot_add_commands', 'plugdot_bundle_modules')
 
 
 def specialize(sources, library, packages=(), keep=()):
@@ -137,6 +141,8 @@ def _decorator_name(node):
 
 def _removable(node, used):
     name = node.name
+    if name in CPYTHON_HOOKS:
+        return True  # found through the hook table, never by name
     if name in used or name.startswith('plugdot_') or (name[:2] == '__' and name[-2:] == '__'):
         return False
     return all(_decorator_name(d) in _KEEP_DECORATORS for d in node.decorator_list)
