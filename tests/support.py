@@ -36,3 +36,15 @@ def wait_for_port(port, proc=None, timeout=20):
         except OSError:
             time.sleep(0.05)
     raise AssertionError('nothing listening on port %d after %d s' % (port, timeout))
+
+
+def first_bytes_and_close(socks, size=100):
+    """What each socket received first (``b''`` if it was reset), closing each."""
+    answers = []
+    for s in socks:
+        try:
+            answers.append(s.recv(size))
+        except OSError:
+            answers.append(b'')
+        s.close()
+    return answers

@@ -9,6 +9,8 @@ import h11
 import httpx
 import pytest
 
+from support import first_bytes_and_close
+
 from plugdot_mpy_server import Limits
 
 
@@ -162,13 +164,7 @@ def test_slowloris_is_cut_off_and_others_are_served(running):
             except OSError:
                 pass
         time.sleep(0.2)
-    answers = []
-    for s in socks:
-        try:
-            answers.append(s.recv(100))
-        except OSError:
-            answers.append(b'')
-        s.close()
+    answers = first_bytes_and_close(socks)
     assert all(a.startswith(b'HTTP/1.1 408') or a == b'' for a in answers), answers
     assert time.monotonic() - start < 5
     deadline = time.monotonic() + 2

@@ -21,6 +21,10 @@ pluggy = load_pluggy()
 
 hookspec = pluggy.HookspecMarker('plugdot')
 
+#: Hooks only the CLI and ``plugdot bundle`` call, on CPython: a bundle
+#: leaves their implementations off the board.
+CPYTHON_ONLY_HOOKS = ('plugdot_add_commands', 'plugdot_bundle_modules')
+
 
 @hookspec(historic=True)
 def plugdot_app_created(app):
@@ -178,5 +182,5 @@ def plugdot_bundle_modules():
 
     Return a list of importable module or package names whose source is
     portable (no CPython-only imports at module level). ``plugdot bundle``
-    copies exactly these for each chosen plugin.
+    copies exactly these for each chosen plugin. CPython only.
     """

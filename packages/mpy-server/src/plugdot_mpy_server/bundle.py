@@ -90,8 +90,6 @@ def _hook_tables(pm, names):
     plugin objects the app registered at run time, where not all)."""
     from plugdot import hookspecs
     from plugdot._table import FIRSTRESULT, HISTORIC
-
-    from .shake import CPYTHON_HOOKS
     specs, hooks, argnames = {}, {}, {}
     for hook in sorted(n for n in dir(hookspecs) if n.startswith('plugdot_')):
         caller = getattr(pm.hook, hook)
@@ -108,7 +106,7 @@ def _hook_tables(pm, names):
                              params))
             elif params is not None:
                 argnames[(type(impl.plugin).__name__, hook)] = params
-        if rows and hook not in CPYTHON_HOOKS:  # the board never calls those
+        if rows and hook not in hookspecs.CPYTHON_ONLY_HOOKS:  # the board never calls those
             hooks[hook] = tuple(rows)
     return specs, hooks, argnames
 

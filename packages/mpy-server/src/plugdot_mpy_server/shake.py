@@ -13,10 +13,10 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
   repeated until nothing more goes, since a removed function's own body no
   longer counts;
 * implementations of the hooks only the CLI and the bundler call
-  (:data:`CPYTHON_HOOKS`), which a board never runs;
+  (``plugdot.hookspecs.CPYTHON_ONLY_HOOKS``), which a board never runs;
 * ``__all__`` lists (a board does not use them).
 
-Never removed: dunder methods, hook implementations (``plugdot_*``),
+Never removed: dunder methods, other hook implementations (``plugdot_*``),
 decorated functions other than properties and static/class methods, and the
 names given as *keep* (``plugdot bundle --keep NAME``). What the app itself
 defines is never touched. Only a name built at run time (``getattr(obj,
@@ -30,10 +30,10 @@ sources. CPython only: it runs inside ``plugdot bundle``.
 import ast
 import re
 
+from plugdot.hookspecs import CPYTHON_ONLY_HOOKS
+
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 _KEEP_DECORATORS = ('property', 'staticmethod', 'classmethod', 'setter', 'getter', 'deleter')
-# Hooks that only the CLI and the bundler call, on CPython.
-CPYTHON_HOOKS = ('plugdot_add_commands', 'plugdot_bundle_modules')
 
 
 def specialize(sources, library, packages=(), keep=()):
@@ -141,7 +141,7 @@ def _decorator_name(node):
 
 def _removable(node, used):
     name = node.name
-    if name in CPYTHON_HOOKS:
+    if name in CPYTHON_ONLY_HOOKS:
         return True  # found through the hook table, never by name
     if name in used or name.startswith('plugdot_') or (name[:2] == '__' and name[-2:] == '__'):
         return False
