@@ -37,4 +37,4 @@ def plugdot_bundle_modules():
     """The server's modules in a MicroPython bundle (its WebSocket modules
     come with the websocket plugin)."""
     return ['plugdot_mpy_server.limits', 'plugdot_mpy_server.protocol',
-            'plugdot_mpy_server.server', 'plugdot_mpy_server']
+            'plugdot_mpy_server.chunked', 'plugdot_mpy_server.server', 'plugdot_mpy_server']

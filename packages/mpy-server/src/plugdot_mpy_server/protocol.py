@@ -6,8 +6,8 @@ out of ``next_event()``. The same code runs under CPython and MicroPython.
 Parser states (one request at a time; pipelined bytes wait in the buffer)::
 
     HEAD --(head complete)--> BODY_LENGTH --(n bytes)--> END --> DONE
-                          \\-> BODY_CHUNKED: SIZE -> DATA -> DATA_CRLF -> SIZE ...
-                                             SIZE(0) -> TRAILERS --> DONE
+                          \\-> BODY_CHUNKED --(last chunk, trailers)--> DONE
+                              (decoded by chunked.py, loaded on first use)
                           \\-> END (no body) --> DONE
 
     Every request yields Request, then zero or more Data, then END.
@@ -38,7 +38,6 @@ NEED_DATA = 'need-data'
 # Byte strings, not sets: `int in bytes` works on both interpreters and costs
 # no heap for a hash table on a board.
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_HEX = b'0123456789abcdefABCDEF'
 _DIGITS = b'0123456789'
 
 
@@ -145,7 +144,10 @@ class RequestParser:
         if self.state == BODY_LENGTH:
             return self._read_length()
         if self.state == BODY_CHUNKED:
-            return self._read_chunked()
+            # Chunked request bodies are rare on a board: their decoder is
+            # loaded (heap) only when a client first sends one.
+            from .chunked import read_chunked
+            return read_chunked(self)
         if self.state == 'end':
             self.state = DONE
             return END
@@ -281,62 +283,6 @@ class RequestParser:
         if self.remaining == 0:
             self.state = 'end'
         return Data(take)
-
-    def _read_chunked(self):
-        limits = self.limits
-        while True:
-            buf = self.buffer
-            if self.chunk_state == 'size':
-                eol = buf.find(b'\r\n')
-                if eol < 0:
-                    if len(buf) > limits.max_chunk_line:
-                        raise ProtocolError(400, 'chunk size line too long')
-                    return NEED_DATA
-                line = buf[:eol]
-                if len(line) > limits.max_chunk_line:
-                    raise ProtocolError(400, 'chunk size line too long')
-                self.buffer = buf[eol + 2:]
-                size_text = line.split(b';', 1)[0].strip(b' \t')
-                if not size_text or len(size_text) > 8 or any(b not in _HEX for b in size_text):
-                    raise ProtocolError(400, 'invalid chunk size')
-                size = int(size_text, 16)
-                if size == 0:
-                    self.chunk_state = 'trailers'
-                    continue
-                self.body_size += size
-                if self.body_size > limits.max_body_size:
-                    raise ProtocolError(413, 'request body too large')
-                self.remaining = size
-                self.chunk_state = 'data'
-            elif self.chunk_state == 'data':
-                if not buf:
-                    return NEED_DATA
-                take = buf[:self.remaining]
-                self.buffer = buf[len(take):]
-                self.remaining -= len(take)
-                if self.remaining == 0:
-                    self.chunk_state = 'crlf'
-                return Data(take)
-            elif self.chunk_state == 'crlf':
-                if len(buf) < 2:
-                    return NEED_DATA
-                if buf[:2] != b'\r\n':
-                    raise ProtocolError(400, 'chunk data not followed by CRLF')
-                self.buffer = buf[2:]
-                self.chunk_state = 'size'
-            else:  # trailers: header lines until an empty line, dropped
-                eol = buf.find(b'\r\n')
-                if eol < 0:
-                    if len(buf) > limits.max_header_line:
-                        raise ProtocolError(431, 'trailer line too long')
-                    return NEED_DATA
-                self.buffer = buf[eol + 2:]
-                self.trailer_bytes += eol + 2
-                if self.trailer_bytes > limits.max_header_size:
-                    raise ProtocolError(431, 'trailers too large')
-                if eol == 0:
-                    self.state = DONE
-                    return END
 
 
 def is_upgrade(request):

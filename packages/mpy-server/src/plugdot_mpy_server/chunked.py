@@ -1,0 +1,71 @@
+"""Decoding of chunked request bodies, for :class:`~plugdot_mpy_server.protocol.RequestParser`.
+
+Kept apart from the parser because few requests to a board have a chunked
+body: this code costs heap only once a client sends one (the parser
+imports it then). Sub-states of a chunked body::
+
+    size --(n > 0)--> data --(n bytes)--> crlf --> size ...
+    size --(0)--> trailers --(empty line)--> DONE
+"""
+from .protocol import DONE, END, NEED_DATA, Data, ProtocolError
+
+_HEX = b'0123456789abcdefABCDEF'
+
+
+def read_chunked(parser):
+    """The next event of a chunked body: Data, END or NEED_DATA; raise
+    ProtocolError on a malformed or over-limit body."""
+    limits = parser.limits
+    while True:
+        buf = parser.buffer
+        if parser.chunk_state == 'size':
+            eol = buf.find(b'\r\n')
+            if eol < 0:
+                if len(buf) > limits.max_chunk_line:
+                    raise ProtocolError(400, 'chunk size line too long')
+                return NEED_DATA
+            line = buf[:eol]
+            if len(line) > limits.max_chunk_line:
+                raise ProtocolError(400, 'chunk size line too long')
+            parser.buffer = buf[eol + 2:]
+            size_text = line.split(b';', 1)[0].strip(b' \t')
+            if not size_text or len(size_text) > 8 or any(b not in _HEX for b in size_text):
+                raise ProtocolError(400, 'invalid chunk size')
+            size = int(size_text, 16)
+            if size == 0:
+                parser.chunk_state = 'trailers'
+                continue
+            parser.body_size += size
+            if parser.body_size > limits.max_body_size:
+                raise ProtocolError(413, 'request body too large')
+            parser.remaining = size
+            parser.chunk_state = 'data'
+        elif parser.chunk_state == 'data':
+            if not buf:
+                return NEED_DATA
+            take = buf[:parser.remaining]
+            parser.buffer = buf[len(take):]
+            parser.remaining -= len(take)
+            if parser.remaining == 0:
+                parser.chunk_state = 'crlf'
+            return Data(take)
+        elif parser.chunk_state == 'crlf':
+            if len(buf) < 2:
+                return NEED_DATA
+            if buf[:2] != b'\r\n':
+                raise ProtocolError(400, 'chunk data not followed by CRLF')
+            parser.buffer = buf[2:]
+            parser.chunk_state = 'size'
+        else:  # trailers: header lines until an empty line, dropped
+            eol = buf.find(b'\r\n')
+            if eol < 0:
+                if len(buf) > limits.max_header_line:
+                    raise ProtocolError(431, 'trailer line too long')
+                return NEED_DATA
+            parser.buffer = buf[eol + 2:]
+            parser.trailer_bytes += eol + 2
+            if parser.trailer_bytes > limits.max_header_size:
+                raise ProtocolError(431, 'trailers too large')
+            if eol == 0:
+                parser.state = DONE
+                return END
