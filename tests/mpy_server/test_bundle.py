@@ -96,7 +96,7 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
     assert not [f for f in files if f.endswith('.py') and f not in ('main.py', 'manifest.py')]
     # on-demand parts of the core this decorator-style app does not use stay out
     for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions',
-                                  'plugdot/_class_routes', 'plugdot/files']:
+                                  'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files']:
         assert not [f for f in files if f.startswith(banned)], banned
     total = [line for line in report.splitlines() if line.startswith('total')][0].split()
     assert int(total[2]) == sum((out / f).stat().st_size for f in files
@@ -150,18 +150,28 @@ FILES = (HELLO + """
 @app.get('/file')
 async def a_file(request):
     return send_file('static.txt', content_type='text/plain')
+
+sub = App()
+
+@sub.get('/ping')
+async def ping(request):
+    return 'pong from ' + request.route_path
+
+app.mount(sub, '/sub')
 """).replace('from plugdot import App', 'from plugdot import App, send_file')
 
 
-def test_files_and_extra_modules_are_bundled_when_used(tmp_path):
+def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path):
     out, _ = bundle(tmp_path, 'files', FILES, '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
-    assert 'plugdot/files.mpy' in files and 'plugdot_websocket/broadcast.mpy' in files
+    for used in ('plugdot/files.mpy', 'plugdot/_mount.mpy', 'plugdot_websocket/broadcast.mpy'):
+        assert used in files, used
     (out / 'static.txt').write_text('served from the board')
     proc, url = run_board(out, '192k')
     try:
         r = httpx.get(url + '/file', timeout=5)
         assert (r.status_code, r.text) == (200, 'served from the board')
+        assert httpx.get(url + '/sub/ping', timeout=5).text == 'pong from /ping'
     finally:
         proc.kill()
         proc.wait(5)

@@ -177,6 +177,7 @@ class Router:
         if allowed is None:
             for prefix, app in self.mounts:
                 if path == prefix or path.startswith(prefix + '/'):
+                    from ._mount import MountRoute  # loaded only by apps that mount others
                     return MountRoute(prefix, app), {}
             if self.class_routes:
                 first = path.lstrip('/').partition('/')[0]
@@ -233,27 +234,6 @@ def _describe_table(pattern, table):
     for method, route in table.items():
         seen.setdefault(id(route), (route, []))[1].append(method)
     return [(tuple(ms), pattern, route.name) for route, ms in seen.values()]
-
-
-class MountRoute(Route):
-    """Hands the request to a mounted sub-app, with the prefix removed from
-    ``request.route_path`` and ``request.app`` set to the sub-app while it
-    runs; the sub-app's own hooks apply inside."""
-
-    def __init__(self, prefix, app):
-        Route.__init__(self, self.dispatch, ('*',), prefix + '/...', stream=True, kind='async')
-        self.app = app
-        self.prefix = prefix
-
-    async def dispatch(self, request):
-        """Run the sub-app's pipeline for *request*."""
-        outer_path, outer_app = request.route_path, request.app
-        request.route_path = outer_path[len(self.prefix):] or '/'
-        request.app = self.app
-        try:
-            return await self.app.dispatch(request, mounted=True)
-        finally:
-            request.route_path, request.app = outer_path, outer_app
 
 
 def plugdot_resolve(request):

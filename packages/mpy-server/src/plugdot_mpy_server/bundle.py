@@ -22,7 +22,7 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
                 'plugdot._body']
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
-CLASS_ROUTES, FILES = 'plugdot._class_routes', 'plugdot.files'
+CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
@@ -114,14 +114,17 @@ def _hook_tables(pm, names):
 
 def _optional_modules(app, sources):
     """The on-demand core modules this app needs: class routes if any app
-    (or mounted app) is class-style; files if *sources* (the app's and the
-    bundled plugins' source texts) name ``send_file`` or ``FileResponse``."""
+    (or mounted app) is class-style; mounts if any app mounts another; files
+    if *sources* (the app's and the bundled plugins' source texts) name
+    ``send_file`` or ``FileResponse``."""
     needed = []
     apps = [app]
     while apps:
         current = apps.pop()
         if current.router.class_routes and CLASS_ROUTES not in needed:
             needed.append(CLASS_ROUTES)
+        if current.router.mounts and MOUNT not in needed:
+            needed.append(MOUNT)
         apps.extend(sub for _, sub in current.router.mounts)
     if any(name in text for text in sources for name in FILE_NAMES):
         needed.append(FILES)
