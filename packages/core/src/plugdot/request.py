@@ -157,7 +157,7 @@ class Request:
         if size + 4 * len(raw) > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
-    # -- the body (read and decoded by plugdot._body, loaded on first use) ----
+    # -- the body --------------------------------------------------------
     def stream(self, max_size=None):
         """Iterate over the body in chunks as they arrive (``async for``).
 
@@ -165,23 +165,32 @@ class Request:
         before the handler. Past *max_size* bytes (default: the app's
         ``max_body_size``) it raises a 413 HTTPError.
         """
-        from ._body import BodyStream
         if max_size is None:
             max_size = self.app.config['max_body_size']
-        return BodyStream(self, max_size)
+        return _BodyStream(self, max_size)
 
     async def load_body(self, max_size=None):
         """Read the whole body into memory (once) and return it."""
-        from ._body import load_body
-        return await load_body(self, max_size)
+        if not self._body_loaded:
+            chunks = []
+            async for chunk in self.stream(max_size):
+                chunks.append(chunk)
+            self._body = b''.join(chunks)
+            self._body_loaded = True
+        return self._body
+
+    def _require_body(self):
+        if not self._body_loaded:
+            raise RuntimeError('the request body has not been read: this route streams '
+                               'it, so use "await request.load_body()" or request.stream()')
+        return self._body
 
     @property
     def body(self):
         """The request body as bytes (``b''`` when there is none)."""
         if not self._body_loaded and not self.has_body:
             return b''
-        from ._body import loaded_body
-        return loaded_body(self)
+        return self._require_body()
 
     @property
     def json(self):
@@ -190,8 +199,11 @@ class Request:
             body = self.body
             if not body:
                 return None
-            from ._body import parse_json
-            self._json = parse_json(body)
+            import json
+            try:
+                self._json = json.loads(body)
+            except (ValueError, UnicodeError):
+                raise HTTPError(400, 'Invalid JSON body')
         return self._json
 
     @property
@@ -199,8 +211,13 @@ class Request:
         """Form fields (:class:`plugdot.MultiDict`) of an urlencoded or
         multipart body (the latter needs a plugin); 400 if malformed."""
         if self._form is None:
-            from ._body import parse_form
-            self._form = parse_form(self)
+            if self.content_type == 'application/x-www-form-urlencoded':
+                try:
+                    self._form = parse_query(self.body.decode('latin-1'))
+                except ValueError as exc:
+                    raise HTTPError(400, 'Malformed form body: %s' % exc)
+            else:
+                self._form = MultiDict()
         return self._form
 
     @property
@@ -212,15 +229,58 @@ class Request:
 
     def set_parsed(self, parsed):
         """Store what a ``plugdot_parse_body`` implementation returned."""
-        from ._body import set_parsed
-        set_parsed(self, parsed)
+        self._body_loaded = True
+        if self._body is None:
+            self._body = b''
+        if 'form' in parsed:
+            self._form = parsed['form']
+        if 'files' in parsed:
+            self._files = parsed['files']
+        if 'json' in parsed:
+            self._json = parsed['json']
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
 
 
+class _BodyStream:
+    """Async iterator over the ASGI ``http.request`` messages of a request."""
+
+    def __init__(self, request, max_size):
+        self.request = request
+        self.max_size = max_size
+        self.size = 0
+        self.done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        request = self.request
+        if request._body_loaded:
+            if self.done or not request._body:
+                raise StopAsyncIteration
+            self.done = True
+            return request._body
+        while not self.done:
+            message = await request.receive()
+            if message['type'] == 'http.disconnect':
+                raise HTTPError(400, 'Client disconnected')
+            body = message.get('body', b'')
+            self.done = not message.get('more_body', False)
+            self.size += len(body)
+            if self.size > self.max_size:
+                raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
+            if body:
+                return body
+        raise StopAsyncIteration
+
+
 async def plugdot_parse_body(request, content_type):
-    """Read the body into memory; form and JSON decode on first access
-    (:func:`plugdot._body.read_whole_body`)."""
-    from ._body import read_whole_body
-    return await read_whole_body(request)
+    """Read the body into memory; form and JSON decode on first access."""
+    declared = request.content_length
+    limit = request.app.config['max_body_size']
+    if declared is not None and declared > limit:
+        raise HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
+    await request.load_body(limit)
+    return {}

@@ -18,8 +18,7 @@ import sys
 #: replays the hook table resolved here, with plugdot._table.)
 CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config',
                 'plugdot.errors', 'plugdot.datastructures', 'plugdot.request',
-                'plugdot.response', 'plugdot.routing', 'plugdot._app_hooks', 'plugdot.app',
-                'plugdot._body']
+                'plugdot.response', 'plugdot.routing', 'plugdot._app_hooks', 'plugdot.app']
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
