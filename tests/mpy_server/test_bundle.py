@@ -137,6 +137,11 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
             assert c.post('/login', data={'user': 'ann'}).text == 'ok'
             assert c.get('/me').json() == {'user': 'ann'}  # the session cookie, signed on the board
             assert c.post('/login').status_code == 400
+            # a chunked body: the bundled decoder is loaded on the board for it
+            form = {'content-type': 'application/x-www-form-urlencoded'}
+            r = c.post('/login', content=iter([b'user=', b'bob']), headers=form)
+            assert 'chunked' in r.request.headers['transfer-encoding'] and r.text == 'ok'
+            assert c.get('/me').json() == {'user': 'bob'}
         with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
             ws.send('over the air')
             assert ws.recv(timeout=5) == 'over the air'
