@@ -121,17 +121,23 @@ def stop(proc):
     proc.wait(5)
 
 
+def get_root(url, n):
+    """The hello workload: *n* sequential GET / over one client; True if all succeed."""
+    with httpx.Client(timeout=5) as c:
+        return all(c.get(url + '/').status_code == 200 for _ in range(n))
+
+
 def serves(target, heap, n=100):
+    """True if *target* starts in *heap* and serves its workload of *n* requests
+    (``target.exercise(url, n)``, GET / by default) and is still running."""
     url, proc = target.start(heap)
     try:
         if url is None:
             return False
-        with httpx.Client(timeout=5) as c:
-            for _ in range(n):
-                if c.get(url + '/').status_code != 200:
-                    return False
+        if not getattr(target, 'exercise', get_root)(url, n):
+            return False
         return proc.poll() is None
-    except httpx.HTTPError:
+    except (httpx.HTTPError, OSError):
         return False
     finally:
         stop(proc)

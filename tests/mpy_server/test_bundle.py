@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from support import ROOT, free_port, micropython, wait_for_port
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 HELLO = '''
@@ -145,6 +147,9 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
         with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
             ws.send('over the air')
             assert ws.recv(timeout=5) == 'over the air'
+        with pytest.raises(InvalidStatus) as refused:  # no such route: the real status
+            connect(url.replace('http', 'ws') + '/nowhere', open_timeout=5)
+        assert refused.value.response.status_code == 404
     finally:
         proc.kill()
         proc.wait(5)

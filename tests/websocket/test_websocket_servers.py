@@ -37,6 +37,10 @@ async def push(request, ws):
     got = await ws.receive()
     await task
     await ws.send('end ' + got)
+
+@app.route('/boom')
+async def boom(request):
+    raise RuntimeError('fails before any WebSocket is accepted')
 '''
 
 
@@ -54,12 +58,13 @@ def server(request, tmp_path_factory):
     proc = subprocess.Popen([sys.executable, *command], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)
-    yield 'ws://127.0.0.1:%d' % port
+    yield 'ws://127.0.0.1:%d' % port, request.param
     proc.terminate()
     proc.wait(10)
 
 
 def test_echo_text_binary_large_and_fragmented(server):
+    server, _ = server
     with connect(server + '/echo', open_timeout=5, close_timeout=5) as ws:
         ws.send('hello')
         assert ws.recv(timeout=5) == 'hello'
@@ -72,6 +77,7 @@ def test_echo_text_binary_large_and_fragmented(server):
 
 
 def test_server_close_code(server):
+    server, _ = server
     with connect(server + '/close', open_timeout=5) as ws:
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=5)
@@ -79,6 +85,7 @@ def test_server_close_code(server):
 
 
 def test_concurrent_pushes_while_receiving(server):
+    server, _ = server
     with connect(server + '/push', open_timeout=5) as ws:
         ws.send('go')
         got = [ws.recv(timeout=5) for _ in range(51)]
@@ -86,6 +93,7 @@ def test_concurrent_pushes_while_receiving(server):
 
 
 def test_oversize_message_is_closed_with_1009(server):
+    server, _ = server
     with connect(server + '/echo', open_timeout=5, max_size=None) as ws:
         ws.send('z' * 200001)
         with pytest.raises(ConnectionClosed) as info:
@@ -94,6 +102,7 @@ def test_oversize_message_is_closed_with_1009(server):
 
 
 def test_bad_handshakes(server):
+    server, _ = server
     http = server.replace('ws://', 'http://')
     r = httpx.get(http + '/echo', timeout=5)  # plain HTTP to a WebSocket route
     assert r.status_code == 426
@@ -103,3 +112,15 @@ def test_bad_handshakes(server):
     r = httpx.get(http + '/echo', headers={'Upgrade': 'websocket', 'Connection': 'Upgrade'},
                   timeout=5)  # no key, no version
     assert r.status_code in (400, 426)
+
+
+def test_a_refused_upgrade_shows_the_real_status(server):
+    """No route: 404; the app fails before accepting: 500. Every server here
+    offers ASGI's websocket.http.response extension (without it ASGI allows
+    only a bare 403)."""
+    server, _ = server
+    for path, status in (('/nowhere', 404), ('/boom', 500)):
+        with pytest.raises(InvalidStatus) as info:
+            with connect(server + path, open_timeout=5):
+                pass
+        assert info.value.response.status_code == status, path

@@ -128,6 +128,15 @@ class WebSocketSession:
                 await self.conn._write(error_response(403))
             elif not self.close_sent:
                 await self._close(message.get('code', 1000), message.get('reason') or '')
+        elif kind == 'websocket.http.response.start' and not self.accepted and not self.refused:
+            # The denial-response extension: the client sees the app's real
+            # status (404, 401, 500...) instead of a bare 403; the connection
+            # closes after the body, so a body without Content-Length is framed.
+            self.refused = True
+            await self.conn._write(response_head(message['status'], list(message.get('headers') or ()),
+                                                 False, False))
+        elif kind == 'websocket.http.response.body' and self.refused and not self.accepted:
+            await self.conn._write(message.get('body') or b'')
         elif kind == 'websocket.send':
             if self.close_sent:
                 raise OSError('websocket is closed')
@@ -155,5 +164,6 @@ def websocket_scope(conn, request, path, raw_path, query):
         'raw_path': raw_path, 'query_string': query, 'root_path': '',
         'headers': request.headers, 'client': conn.peer, 'server': conn.local,
         'subprotocols': subprotocols(request),
+        'extensions': {'websocket.http.response': {}},
     }
 
