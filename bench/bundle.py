@@ -13,6 +13,7 @@ the HS256 code plugdot-sessions runs on a board, under PyJWT's names
 
 Usage: python bench/bundle.py
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ import sys
 import tempfile
 
 import httpx
-from mpy_server import HERE, MICROPYTHON, free_port, launch, min_heap
+from mpy_server import HERE, MICRODOT_MAIN, MICROPYTHON, Target, free_port, launch, min_heap
 from websockets.sync.client import connect
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
@@ -48,6 +49,12 @@ async def count(request):
 async def echo(request, ws):
     async for m in ws:
         await ws.send(m)
+
+@app.get('/mem')
+async def mem(request):
+    import gc
+    gc.collect()
+    return str(gc.mem_alloc())
 '''
 
 
@@ -77,6 +84,12 @@ async def echo(request, ws):
     while True:
         await ws.send(await ws.receive())
 
+@app.get('/mem')
+async def mem(request):
+    import gc
+    gc.collect()
+    return str(gc.mem_alloc())
+
 app.run(host='127.0.0.1', port=%(port)d)
 '''
 
@@ -102,6 +115,30 @@ def use_session_and_websocket(url, n):
         return True
     except Exception:  # any failure to serve (refused, reset, closed, timed out) fails the heap
         return False
+
+
+def heap_per_websocket(target, n=5):
+    """Heap held per open WebSocket (bytes): *n* echoing connections held open
+    at once, after one session request and one WebSocket have warmed up."""
+    url, proc = target.start('512k')
+    ws_url = url.replace('http', 'ws') + '/ws'
+    try:
+        with httpx.Client(timeout=5) as c:
+            c.get(url + '/count')
+            with connect(ws_url, open_timeout=5) as ws:
+                ws.send('warm')
+                ws.recv(timeout=5)
+            base = int(c.get(url + '/mem').text)
+            with contextlib.ExitStack() as stack:
+                for _ in range(n):
+                    ws = stack.enter_context(connect(ws_url, open_timeout=5))
+                    ws.send('held')
+                    ws.recv(timeout=5)
+                held = int(c.get(url + '/mem').text)
+        return (held - base) // n
+    finally:
+        proc.kill()
+        proc.wait(5)
 
 
 class BundleTarget:
@@ -207,8 +244,12 @@ def main():
     hello_heap = min_heap(BundleTarget('hello', hello_dir))
     full_heap = min_heap(BundleTarget('full', full_dir, use_session_and_websocket))
     md_full_heap = min_heap(MicrodotTarget(md_dir))
-    print('%-44s %11sK %12s' % ('min heap, hello, 100 requests', hello_heap, '48.4K (issue)'))
+    md_hello_heap = min_heap(Target('microdot', MICRODOT_MAIN, md_dir))
+    print('%-44s %11sK %11sK' % ('min heap, hello, 100 requests', hello_heap, md_hello_heap))
     print('%-44s %11sK %11sK' % ('min heap, sessions + websocket, used', full_heap, md_full_heap))
+    print('%-44s %12d %12d' % ('heap held per open WebSocket, bytes',
+                               heap_per_websocket(BundleTarget('full', full_dir)),
+                               heap_per_websocket(MicrodotTarget(md_dir))))
     shutil.rmtree(work)
 
 

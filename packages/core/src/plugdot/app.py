@@ -223,16 +223,12 @@ class App:
                     await send({'type': 'http.response.body', 'body': b'Internal Server Error'})
         elif kind == 'lifespan':
             await self._lifespan(receive, send)
-        else:
-            await self._other_scope(scope, receive, send)
-
-    async def _other_scope(self, scope, receive, send):
-        plan = self._plan or self._compile()
-        if await first_result(plan.asgi_scope, self, scope, receive, send) is not None:
-            return
-        if scope['type'] == 'websocket':
-            await receive()
-            await send({'type': 'websocket.close', 'code': 1008})
+        else:  # inline, not a method: a WebSocket holds every frame below it while open
+            plan = self._plan or self._compile()
+            if await first_result(plan.asgi_scope, self, scope, receive, send) is None \
+                    and kind == 'websocket':
+                await receive()
+                await send({'type': 'websocket.close', 'code': 1008})
 
     async def _lifespan(self, receive, send):
         while True:

@@ -45,9 +45,10 @@ class _Closed(Exception):
     """The client went away or timed out: close without answering."""
 
 
-def _unquote_path(raw):
-    # The parser already refused non-ASCII bytes in the target; a malformed
-    # escape or invalid UTF-8 after decoding is the client's error.
+def unquote_path(raw):
+    """The request path, percent-decoded, as str; ProtocolError 400 when
+    malformed. (The parser already refused non-ASCII bytes in the target; a
+    malformed escape or invalid UTF-8 after decoding is the client's error.)"""
     try:
         return unquote(raw.decode())
     except (ValueError, UnicodeError):
@@ -327,6 +328,10 @@ class Connection:
                 return
             self.idle = False
             first = False
+            if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
+                from .wsserver import upgrade
+                await upgrade(self, request)
+                return
             keep_alive = await Exchange(self, request).run()
             if not keep_alive or self.server.closing:
                 return
@@ -360,6 +365,10 @@ def _address(writer, name):
     return None
 
 
+# One dict for every scope: apps read it, and a copy per request is garbage on a board.
+ASGI = {'version': '3.0', 'spec_version': '2.3'}
+
+
 class Exchange:
     """One request and its response, as an ASGI ``http`` scope."""
 
@@ -384,18 +393,13 @@ class Exchange:
         conn, request = self.conn, self.request
         try:
             raw_path, query = request.path_and_query()
-            path = _unquote_path(raw_path)
+            path = unquote_path(raw_path)
         except ProtocolError as exc:
             await conn._refuse(exc)
             return False
         conn.addresses()
-        if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
-            from .wsserver import WebSocketSession, websocket_scope
-            await WebSocketSession(conn, request,
-                                   websocket_scope(conn, request, path, raw_path, query)).run()
-            return False
         scope = {
-            'type': 'http', 'asgi': {'version': '3.0', 'spec_version': '2.3'},
+            'type': 'http', 'asgi': ASGI,
             'http_version': request.version, 'method': request.method,
             'scheme': 'https' if conn.server.tls else 'http', 'path': path,
             'raw_path': raw_path, 'query_string': query, 'root_path': '',

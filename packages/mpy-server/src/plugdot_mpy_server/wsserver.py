@@ -2,13 +2,22 @@
 app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
 import asyncio
 
-from .protocol import error_response, response_head
+from .protocol import ProtocolError, error_response, response_head
+from .server import ASGI, unquote_path
 from .wsproto import (BINARY, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
                       accept_key, close_frame, frame, handshake_problem, subprotocols)
 
 
 class WebSocketSession:
     """One upgraded connection: the handshake, then frames both ways."""
+
+    # States as class-level defaults: an instance stores only what changed,
+    # which is heap held for as long as the WebSocket is open.
+    connected = False   # websocket.connect delivered
+    accepted = False
+    close_sent = False
+    close_received = False
+    refused = False
 
     def __init__(self, conn, request, scope):
         self.conn = conn
@@ -17,11 +26,6 @@ class WebSocketSession:
         self.parser = FrameParser(conn.limits.max_ws_message)
         self.parser.buffer = conn.parser.buffer  # bytes the client sent after its head
         conn.parser.buffer = b''
-        self.connected = False   # websocket.connect delivered
-        self.accepted = False
-        self.close_sent = False
-        self.close_received = False
-        self.refused = False
 
     async def run(self):
         """Run the app on the connection; the connection is closed afterwards."""
@@ -133,8 +137,8 @@ class WebSocketSession:
             # status (404, 401, 500...) instead of a bare 403; the connection
             # closes after the body, so a body without Content-Length is framed.
             self.refused = True
-            await self.conn._write(response_head(message['status'], list(message.get('headers') or ()),
-                                                 False, False))
+            headers = list(message.get('headers') or ())
+            await self.conn._write(response_head(message['status'], headers, False, False))
         elif kind == 'websocket.http.response.body' and self.refused and not self.accepted:
             await self.conn._write(message.get('body') or b'')
         elif kind == 'websocket.send':
@@ -156,14 +160,25 @@ class WebSocketSession:
         return b''
 
 
-def websocket_scope(conn, request, path, raw_path, query):
-    """The ASGI scope of an upgrade request."""
-    return {
-        'type': 'websocket', 'asgi': {'version': '3.0', 'spec_version': '2.3'},
+_EXTENSIONS = {'websocket.http.response': {}}
+
+
+async def upgrade(conn, request):
+    """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
+    (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
+    try:
+        raw_path, query = request.path_and_query()
+        path = unquote_path(raw_path)
+    except ProtocolError as exc:
+        await conn._refuse(exc)
+        return
+    conn.addresses()
+    scope = {
+        'type': 'websocket', 'asgi': ASGI,
         'http_version': '1.1', 'scheme': 'wss' if conn.server.tls else 'ws', 'path': path,
         'raw_path': raw_path, 'query_string': query, 'root_path': '',
         'headers': request.headers, 'client': conn.peer, 'server': conn.local,
-        'subprotocols': subprotocols(request),
-        'extensions': {'websocket.http.response': {}},
+        'subprotocols': subprotocols(request), 'extensions': _EXTENSIONS,
     }
+    await WebSocketSession(conn, request, scope).run()
 

@@ -47,7 +47,11 @@ def origin_check(app):
 
 
 def _origin_allowed(request):
-    origin = request.headers.get('origin')
+    origin = None
+    for name, value in request.scope['headers']:  # not request.headers: a decoded copy of
+        if name == b'origin':                      # every header, held while the socket is open
+            origin = value.decode('latin-1')
+            break
     check = _ORIGIN_CHECKS.get(request.app)
     if check is not None:
         return bool(check(request, origin))
@@ -121,12 +125,13 @@ async def plugdot_asgi_scope(app, scope, receive, send):
     GET request whose handler accepts the WebSocket."""
     if scope['type'] != 'websocket':
         return None
-    http_scope = dict(scope)
-    http_scope['method'] = 'GET'
-    http_scope['plugdot.send'] = send
-    request = Request(app, http_scope, receive)
+    # The scope itself, not a copy: a copy would be held as long as the
+    # WebSocket is open (ASGI lets an app add keys to its scope).
+    scope['method'] = 'GET'
+    scope['plugdot.send'] = send
+    request = Request(app, scope, receive)
     response = await app.dispatch(request)
-    ws = http_scope.get('plugdot.websocket')
+    ws = scope.get('plugdot.websocket')
     if ws is not None:
         if not ws.closed:  # websocket_accept() in a handler that just returned
             await ws.close(1000 if response.status < 500 else 1011)
