@@ -5,6 +5,9 @@ The algorithm is pinned to HS256 (``alg: none`` or any other algorithm is
 rejected), ``exp`` is required, and verification accepts any of the keys so
 that keys can be rotated: sign with the first, accept all.
 """
+from plugdot._compat import MICROPYTHON
+
+
 class InvalidToken(Exception):
     """The token is malformed, not signed by a known key, or expired."""
 
@@ -16,11 +19,13 @@ def _jwt():
     # the first session is signed or read, not when the plugin loads.
     global _pyjwt
     if _pyjwt is None:
-        try:
-            import jwt
-            _pyjwt = jwt
-        except ImportError:
-            _pyjwt = False
+        _pyjwt = False
+        if not MICROPYTHON:  # a board's `jwt` (micropython-lib's, Microdot's) is not PyJWT
+            try:
+                import jwt
+                _pyjwt = jwt
+            except ImportError:
+                pass
     return _pyjwt
 
 
