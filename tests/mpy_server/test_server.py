@@ -95,24 +95,29 @@ def test_http10_client_gets_a_closed_connection(running):
     assert b'transfer-encoding' not in out and out.endswith(b'c' * 10)
 
 
-@pytest.mark.parametrize('raw,status', [
-    (b'GET / HTTP/1.1\r\n\r\n', 400),
-    (b'GARBAGE\r\n\r\n', 400),
-    (b'\x00\x01\x02\xff\xfe\r\n\r\n', 400),
-    (b'GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505),
-    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', 400),
-    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400),
-    (b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n', 400),
-    (b'GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n', 400),
-    (b'GET /%+1 HTTP/1.1\r\nHost: a\r\n\r\n', 400),
-    (b'GET /%ff HTTP/1.1\r\nHost: a\r\n\r\n', 400),
-    (b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\nHost: a\r\n\r\n', 414),
+@pytest.mark.parametrize('raw,status,reason', [
+    (b'GET / HTTP/1.1\r\n\r\n', 400, b'exactly one Host header'),
+    (b'GARBAGE\r\n\r\n', 400, b'malformed request line'),
+    (b'\x00\x01\x02\xff\xfe\r\n\r\n', 400, b'malformed request line'),
+    (b'GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505, b'HTTP version not supported'),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', 400,
+     b'both Content-Length and Transfer-Encoding'),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400,
+     b'conflicting Content-Length'),
+    (b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n', 400,
+     b'invalid chunk size'),
+    (b'GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n', 400, b'malformed percent-escape'),
+    (b'GET /%+1 HTTP/1.1\r\nHost: a\r\n\r\n', 400, b'malformed percent-escape'),
+    (b'GET /%ff HTTP/1.1\r\nHost: a\r\n\r\n', 400, b'malformed percent-escape'),
+    (b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\nHost: a\r\n\r\n', 414, b'request line too long'),
 ])
-def test_malformed_input_gets_status_and_close(running, raw, status):
+def test_malformed_input_gets_status_and_close(running, raw, status, reason):
     srv = running()
     out = srv.raw(raw)
     assert out.startswith(b'HTTP/1.1 %d ' % status), out[:80]
     assert b'connection: close' in out
+    body = out.split(b'\r\n\r\n', 1)[1]
+    assert body.startswith(b'%d ' % status) and reason in body, out  # the body says why
     with httpx.Client(base_url=srv.url, timeout=5) as c:  # still serving
         assert c.get('/').status_code == 200
 
@@ -121,6 +126,10 @@ def test_limits_body_and_headers(running):
     srv = running(Limits(max_body_size=100, max_headers=10, max_header_size=1024))
     out = srv.raw(b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n' + b'x' * 101)
     assert out.startswith(b'HTTP/1.1 413')
+    # a chunked body that grows past the limit is found while the app reads it: still 413
+    out = srv.raw(b'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'
+                  b'40\r\n' + b'x' * 64 + b'\r\n40\r\n' + b'x' * 64 + b'\r\n0\r\n\r\n')
+    assert out.startswith(b'HTTP/1.1 413') and out.endswith(b'request body too large'), out
     many = b''.join(b'X-%d: v\r\n' % i for i in range(11))
     assert srv.raw(b'GET / HTTP/1.1\r\nHost: a\r\n' + many + b'\r\n').startswith(b'HTTP/1.1 431')
 
@@ -260,9 +269,12 @@ def test_lifespan_and_access_log(running, capfd):
     srv = running(app=app, access_log=True)
     assert events == ['up']
     httpx.get(srv.url + '/?a=1', timeout=5)
+    srv.raw(b'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n')
     srv.stop()
     assert events == ['up', 'down']
-    assert '"GET / HTTP/1.1" 200 1' in capfd.readouterr().out
+    out = capfd.readouterr().out
+    assert '"GET / HTTP/1.1" 200 1' in out
+    assert '"-" 400 (invalid Content-Length)' in out  # refused requests are logged too
 
 
 def test_tls(running, tmp_path):

@@ -321,7 +321,11 @@ LAST_CHUNK = b'0\r\n\r\n'
 
 
 def error_response(status, reason=''):
-    """A complete small error response that closes the connection."""
+    """A complete small error response that closes the connection; its body
+    names the status and, when given, the *reason* (what was wrong with the
+    request, so that a developer need not guess)."""
     body = b'%d %s' % (status, (status_phrase(status) or 'Error').encode())
+    if reason:
+        body += b': ' + reason.encode()
     return response_head(status, [(b'content-type', b'text/plain'),
                                   (b'content-length', b'%d' % len(body))], False, False) + body

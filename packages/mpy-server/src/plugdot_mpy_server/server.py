@@ -339,8 +339,14 @@ class Connection:
             self.idle = True
 
     async def _refuse(self, exc):
+        """Answer *exc* (a ProtocolError) with its status and reason, then
+        close after a lingering read."""
+        if self.server.access_log:
+            self.addresses()
+            print('%s - "-" %d (%s)' % (self.peer[0] if self.peer else '-', exc.status,
+                                        exc.reason))
         try:
-            await self._write(error_response(exc.status), 2)
+            await self._write(error_response(exc.status, exc.reason), 2)
         except Exception:
             return
         # Lingering close: closing with unread request bytes makes the kernel
@@ -485,8 +491,14 @@ class Exchange:
             return
         if kind != 'http.response.body' or self.status is None or self.complete:
             raise RuntimeError('unexpected ASGI message %r' % kind)
-        if self.disconnected and self.error is None:
-            raise _Closed()
+        if self.disconnected:
+            if self.error is None:
+                raise _Closed()
+            if not self.head_sent:
+                # The body was malformed or too large: the server answers with
+                # that status and reason (413, 400...), not the app's reply to
+                # the disconnect it was given.
+                return
         body = message.get('body', b'')
         more = message.get('more_body', False)
         out = []
