@@ -21,7 +21,8 @@ import sys
 import tempfile
 
 import httpx
-from mpy_server import HERE, MICRODOT_MAIN, MICROPYTHON, Target, free_port, launch, min_heap
+from mpy_server import (HERE, MICRODOT_MAIN, MICROPYTHON, Target, free_port, launch, min_heap,
+                        stop)
 from websockets.sync.client import connect
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
@@ -137,8 +138,7 @@ def heap_per_websocket(target, n=5):
                 held = int(c.get(url + '/mem').text)
         return (held - base) // n
     finally:
-        proc.kill()
-        proc.wait(5)
+        stop(proc)
 
 
 class BundleTarget:
@@ -154,20 +154,6 @@ class BundleTarget:
         env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
         return launch([MICROPYTHON, '-X', 'heapsize=%s' % heap, 'main.py'], port,
                       cwd=self.out, env=env)
-
-
-class MicrodotTarget:
-    """Microdot's .mpy files and a main script with the full app."""
-
-    def __init__(self, lib):
-        self.name, self.lib, self.exercise = 'microdot', lib, use_session_and_websocket
-
-    def start(self, heap, cap=8):
-        port = free_port()
-        script = os.path.join(self.lib, 'main_full.py')
-        with open(script, 'w') as f:
-            f.write(MICRODOT_FULL % {'lib': self.lib, 'port': port})
-        return launch([MICROPYTHON, '-X', 'heapsize=%s' % heap, script], port)
 
 
 def plugdot_bundle(work, name, source, plugins):
@@ -243,13 +229,14 @@ def main():
     print('%-44s %12s %12d' % ('  (+ jwt module for Microdot\'s sessions)', '', md['jwt']))
     hello_heap = min_heap(BundleTarget('hello', hello_dir))
     full_heap = min_heap(BundleTarget('full', full_dir, use_session_and_websocket))
-    md_full_heap = min_heap(MicrodotTarget(md_dir))
+    md_full_app = Target('microdot-full', MICRODOT_FULL, md_dir, use_session_and_websocket)
+    md_full_heap = min_heap(md_full_app)
     md_hello_heap = min_heap(Target('microdot', MICRODOT_MAIN, md_dir))
     print('%-44s %11sK %11sK' % ('min heap, hello, 100 requests', hello_heap, md_hello_heap))
     print('%-44s %11sK %11sK' % ('min heap, sessions + websocket, used', full_heap, md_full_heap))
     print('%-44s %12d %12d' % ('heap held per open WebSocket, bytes',
                                heap_per_websocket(BundleTarget('full', full_dir)),
-                               heap_per_websocket(MicrodotTarget(md_dir))))
+                               heap_per_websocket(md_full_app)))
     shutil.rmtree(work)
 
 

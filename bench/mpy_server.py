@@ -105,8 +105,13 @@ def launch(command, port, cwd=None, env=None):
 
 
 class Target:
-    def __init__(self, name, main, lib):
+    """A main script (a template of lib, port, cap) run with the .mpy files in
+    *lib*; *exercise(url, n)* is its workload for `serves` (GET / if None)."""
+
+    def __init__(self, name, main, lib, exercise=None):
         self.name, self.main, self.lib = name, main, lib
+        if exercise:
+            self.exercise = exercise
 
     def start(self, heap, cap=8):
         port = free_port()

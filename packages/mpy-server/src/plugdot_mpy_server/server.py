@@ -45,12 +45,14 @@ class _Closed(Exception):
     """The client went away or timed out: close without answering."""
 
 
-def unquote_path(raw):
-    """The request path, percent-decoded, as str; ProtocolError 400 when
-    malformed. (The parser already refused non-ASCII bytes in the target; a
-    malformed escape or invalid UTF-8 after decoding is the client's error.)"""
+def request_target(request):
+    """``(path, raw_path, query)`` of a parsed request for its ASGI scope, the
+    path percent-decoded; ProtocolError 400 when malformed. (The parser already
+    refused non-ASCII bytes in the target; a malformed escape or invalid UTF-8
+    after decoding is the client's error.)"""
+    raw_path, query = request.path_and_query()
     try:
-        return unquote(raw.decode())
+        return unquote(raw_path.decode()), raw_path, query
     except (ValueError, UnicodeError):
         raise ProtocolError(400, 'malformed percent-escape in path')
 
@@ -398,8 +400,7 @@ class Exchange:
         """Run the app; return True if the connection may serve another request."""
         conn, request = self.conn, self.request
         try:
-            raw_path, query = request.path_and_query()
-            path = unquote_path(raw_path)
+            path, raw_path, query = request_target(request)
         except ProtocolError as exc:
             await conn._refuse(exc)
             return False

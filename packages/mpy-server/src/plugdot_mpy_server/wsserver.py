@@ -3,7 +3,7 @@ app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
 import asyncio
 
 from .protocol import ProtocolError, error_response, response_head
-from .server import ASGI, unquote_path
+from .server import ASGI, request_target
 from .wsproto import (BINARY, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
                       accept_key, close_frame, frame, handshake_problem, subprotocols)
 
@@ -128,8 +128,9 @@ class WebSocketSession:
             self.accepted = True
         elif kind == 'websocket.close':
             if not self.accepted:
-                self.refused = True
-                await self.conn._write(error_response(403))
+                if not self.refused:  # else a denial response went out already
+                    self.refused = True
+                    await self.conn._write(error_response(403))
             elif not self.close_sent:
                 await self._close(message.get('code', 1000), message.get('reason') or '')
         elif kind == 'websocket.http.response.start' and not self.accepted and not self.refused:
@@ -167,8 +168,7 @@ async def upgrade(conn, request):
     """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
     (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
     try:
-        raw_path, query = request.path_and_query()
-        path = unquote_path(raw_path)
+        path, raw_path, query = request_target(request)
     except ProtocolError as exc:
         await conn._refuse(exc)
         return
