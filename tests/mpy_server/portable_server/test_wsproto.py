@@ -71,6 +71,9 @@ def test_protocol_violations_get_the_right_close_code():
         (client_frame(0, b'x'), 1002),
         (client_frame(1, b'a', fin=False) + client_frame(1, b'b'), 1002),
         (client_frame(1, b'\xff\xfe'), 1007),
+        (client_frame(1, b'/\xc0\xaf'), 1007),  # overlong: MicroPython's decoder lets it by
+        (client_frame(1, b'\xed\xa0\x80'), 1007),  # a surrogate
+        (client_frame(8, (1000).to_bytes(2, 'big') + b'\xe0\x80\xaf'), 1007),
         (client_frame(8, b'\x03'), 1002),
         (client_frame(8, (999).to_bytes(2, 'big')), 1002),
         (client_frame(8, (1000).to_bytes(2, 'big') + b'\xff'), 1007),

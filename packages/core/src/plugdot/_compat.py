@@ -63,6 +63,32 @@ if MICROPYTHON:
         """Compact JSON text of *value*."""
         return json.dumps(value, separators=(',', ':'))
 
+    def latin1(data):
+        """*data* (bytes) decoded as Latin-1 (MicroPython decodes only UTF-8)."""
+        try:
+            text = str(data, 'utf-8')
+            if len(text) == len(data):  # all ASCII, the usual case
+                return text
+        except UnicodeError:
+            pass
+        return ''.join([chr(b) for b in data])
+
+    def utf8(data):
+        """*data* decoded as strict UTF-8; UnicodeError (a ValueError) if
+        invalid. MicroPython's decoder checks the byte structure only: overlong
+        forms, surrogates and code points past U+10FFFF are refused here."""
+        text = str(data, 'utf-8')
+        if len(text) != len(data):
+            i = 0
+            for b in data:
+                if b >= 0xc0 and (b < 0xc2 or b > 0xf4 or (b == 0xe0 and data[i + 1] < 0xa0)
+                                  or (b == 0xed and data[i + 1] > 0x9f)
+                                  or (b == 0xf0 and data[i + 1] < 0x90)
+                                  or (b == 0xf4 and data[i + 1] > 0x8f)):
+                    raise UnicodeError('invalid UTF-8')
+                i += 1
+        return text
+
     _GENERATOR = type((lambda: (yield))())
 
     def isawaitable(value):
@@ -161,6 +187,14 @@ else:
         return _json_dumps(value)
 
     _logger = logging.getLogger('plugdot')
+
+    def latin1(data):
+        """*data* (bytes) decoded as Latin-1."""
+        return data.decode('latin-1')
+
+    def utf8(data):
+        """*data* decoded as strict UTF-8; UnicodeError (a ValueError) if invalid."""
+        return data.decode('utf-8')
 
     def isawaitable(value):
         """True if *value* must be awaited."""

@@ -1,5 +1,6 @@
 """Small data structures of HTTP: :class:`Headers`, :class:`MultiDict`, and
 the decoding of query strings, forms and cookie headers."""
+from ._compat import latin1, utf8
 
 
 class MultiDict(dict):
@@ -58,7 +59,7 @@ class Headers:
     def from_asgi(cls, raw):
         """Headers from an ASGI list of ``(bytes, bytes)`` pairs."""
         h = cls()
-        h._items = [(k.decode('latin-1'), v.decode('latin-1')) for k, v in raw]
+        h._items = [(latin1(k), latin1(v)) for k, v in raw]
         return h
 
     def get(self, name, default=None):
@@ -156,7 +157,7 @@ def unquote(text, plus=False):
             raise ValueError('malformed percent-escape in %r' % text[:64])
         out.append(int(part[:2], 16))
         out.extend(part[2:].encode())
-    return bytes(out).decode('utf-8')
+    return utf8(bytes(out))
 
 
 def parse_query(text, plus=True):

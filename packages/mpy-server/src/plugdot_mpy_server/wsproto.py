@@ -16,6 +16,8 @@ code to send):
 import binascii
 import hashlib
 
+from plugdot._compat import utf8
+
 GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 NEED_DATA = 'need-data'
 TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
@@ -136,7 +138,7 @@ class FrameParser:
                 self.message_opcode, self.parts, self.size = None, [], 0
                 if opcode == TEXT:
                     try:
-                        return ('text', data.decode('utf-8'))
+                        return ('text', utf8(data))
                     except UnicodeError:
                         raise WSProtocolError(1007, 'text is not UTF-8')
                 return ('binary', data)
@@ -154,7 +156,7 @@ class FrameParser:
         if not _valid_close_code(code):
             raise WSProtocolError(1002, 'bad close code')
         try:
-            reason = payload[2:].decode('utf-8')
+            reason = utf8(payload[2:])
         except UnicodeError:
             raise WSProtocolError(1007, 'close reason is not UTF-8')
         return ('close', code, reason)

@@ -8,6 +8,7 @@ normal pipeline, so routing, ``before_request`` (authentication) and error
 handlers apply. Portable: the same code runs under the mpy-server.
 """
 from plugdot import HTTPError, Request, Response
+from plugdot._compat import latin1
 
 from .websocket import ConnectionClosed, WebSocket
 
@@ -50,7 +51,7 @@ def _origin_allowed(request):
     origin = None
     for name, value in request.scope['headers']:  # not request.headers: a decoded copy of
         if name == b'origin':                      # every header, held while the socket is open
-            origin = value.decode('latin-1')
+            origin = latin1(value)
             break
     check = _ORIGIN_CHECKS.get(request.app)
     if check is not None:
