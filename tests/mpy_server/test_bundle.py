@@ -54,6 +54,9 @@ class Board(App):
     async def me(self):
         return {'user': self.request.session.get('user')}
 
+    async def add(self, a: int, b: int, scale: float = 1.0):
+        return {'sum': (a + b) * scale}
+
 
 app = Board(config={'secret_key': 'board-secret-0123456789abcdef0123'})
 
@@ -142,6 +145,10 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micro
             r = c.get('/greet', params={'name': 'Ann', 'times': '2'})  # names bound on the board
             assert r.text == 'Hello Ann Hello Ann' and len(r.headers['x-request-id']) == 16
             assert c.get('/greet/Bob').text == 'Hello Bob'
+            # annotations recorded at bundle time: MicroPython keeps none
+            assert c.get('/add/2/3').json() == {'sum': 5.0}
+            assert c.get('/add/2/3', params={'scale': '0.5'}).json() == {'sum': 2.5}
+            assert c.get('/add/2/x').status_code == 400
             assert c.post('/login', data={'user': 'ann'}).text == 'ok'
             assert c.get('/me').json() == {'user': 'ann'}  # the session cookie, signed on the board
             assert c.post('/login').status_code == 400

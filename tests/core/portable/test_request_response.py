@@ -170,6 +170,49 @@ def test_streaming_from_sync_and_async_iterators():
     assert c.get('/async').text == '2\n1\n0\n'
 
 
+def test_generator_handlers_stream_on_both_interpreters():
+    """MicroPython cannot tell a coroutine from a generator: plain `def`
+    handlers returning or being generators, and `async def` handlers that
+    yield, must still answer (they never did there)."""
+    import asyncio
+    app = make_app()
+
+    def parts():
+        yield 'a'
+        yield b'b'
+
+    @app.get('/returns')
+    def returns_generator(request):
+        return parts()
+
+    @app.get('/is')
+    def is_generator(request):
+        yield 'x'
+        yield 'y'
+
+    @app.get('/awaits')
+    async def awaits_and_yields(request):
+        for i in range(3):
+            await asyncio.sleep(0)
+            yield 'h%d' % i
+
+    @app.get('/body')
+    async def generator_body(request):
+        return Response(awaits_and_yields(request), content_type='text/plain')
+
+    @app.get('/plain')
+    async def plain(request):
+        await asyncio.sleep(0)
+        return 'done'
+
+    c = TestClient(app)
+    assert c.get('/returns').text == 'ab'
+    assert c.get('/is').text == 'xy'
+    assert c.get('/awaits').text == 'h0h1h2'
+    assert c.get('/body').text == 'h0h1h2'
+    assert c.get('/plain').text == 'done'
+
+
 def test_unsupported_return_value_is_500_without_traceback():
     app = make_app()
 

@@ -10,6 +10,7 @@ from .routing import _CLASS_METHODS, _DEFAULT_CLASS_METHODS, Route
 
 _CONVERT = {int: int, float: float, str: str,
             bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
+_TYPE_NAMES = {'int': int, 'float': float, 'str': str, 'bool': bool}
 
 
 class ClassRoute(Route):
@@ -25,12 +26,14 @@ class ClassRoute(Route):
         self.name = name
         self.segment = '' if name == 'index' else name
         params = signature(function)
-        if params is None and owner is not None:  # recorded by `plugdot bundle`
-            params = method_signature(owner, name)
+        hints = annotations(method) if params is not None else {}
+        recorded = method_signature(owner, name) if params is None and owner is not None else None
+        if recorded is not None:  # recorded by `plugdot bundle`
+            params = recorded[0]
+            hints = dict((n, _TYPE_NAMES[t]) for n, t in recorded[1].items())
         if params and params[0][0] == 'self':
             params = params[1:]
         self.params = params
-        hints = annotations(method) if params is not None else {}
         self.converters = dict((n, _CONVERT[t]) for n, t in hints.items() if t in _CONVERT)
         if params:
             self.pattern += ''.join('/<%s>' % n.lstrip('*') for n, _ in params)

@@ -26,15 +26,16 @@ _SIGNATURES = {}
 _NAMED_SIGNATURES = {}
 
 
-def register_method_signature(owner, name, params):
-    """Record the parameters of method *name* of the class named *owner*
-    (what a ``plugdot bundle`` writes for class-style handlers, before the
-    app's module is imported)."""
-    _NAMED_SIGNATURES[(owner, name)] = tuple(params)
+def register_method_signature(owner, name, params, types=None):
+    """Record the parameters of method *name* of the class named *owner*,
+    and the type names (``'int'``, ``'float'``, ``'bool'``, ``'str'``) of the
+    annotated ones in *types* (what a ``plugdot bundle`` writes for
+    class-style handlers, before the app's module is imported)."""
+    _NAMED_SIGNATURES[(owner, name)] = (tuple(params), types or {})
 
 
 def method_signature(owner, name):
-    """The parameters recorded for *owner*.*name*, or None."""
+    """``(parameters, types)`` recorded for *owner*.*name*, or None."""
     return _NAMED_SIGNATURES.get((owner, name))
 
 
@@ -98,6 +99,60 @@ if MICROPYTHON:
     def handler_kind(fn):
         """How to call a handler: always call, then await if needed."""
         return 'check'
+
+    # MicroPython cannot tell a coroutine from a generator (both are the same
+    # type, and `async def` with `yield` makes one too): run it and see. Its
+    # asyncio suspends a task by yielding None; any other value is an item.
+    def _drive(gen):
+        """Run *gen* on the current task up to its first item: ``(True,
+        item)``, or ``(False, result)`` when it returns first (a coroutine)."""
+        thrown = None
+        while True:
+            try:
+                item = gen.send(None) if thrown is None else gen.throw(thrown)
+            except StopIteration as stop:
+                return False, stop.value
+            thrown = None
+            if item is not None:
+                return True, item
+            try:
+                yield  # suspended (a sleep, I/O): so is this task
+            except BaseException as exc:  # cancelled or timed out: tell *gen*
+                thrown = exc
+
+    class _GeneratorStream:
+        """The items of a generator handler (plain or with awaits inside) as
+        an async iterator; *first* is the item already taken, or None."""
+
+        def __init__(self, first, gen):
+            self.first = first
+            self.gen = gen
+
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            item, self.first = self.first, None
+            if item is not None:
+                return item
+            more, item = await _drive(self.gen)
+            if not more:
+                raise StopAsyncIteration
+            return item
+
+        def close(self):
+            self.gen.close()
+
+    async def settle(value):
+        """What a handler's awaitable return value stands for: the coroutine's
+        result, or the items of a generator (see :func:`stream_of`)."""
+        more, item = await _drive(value)
+        return _GeneratorStream(item, value) if more else item
+
+    def stream_of(body):
+        """A response body safe to stream: a generator becomes an async
+        iterator (its None items are taken as suspensions: yield no None)."""
+        return _GeneratorStream(None, body) if type(body) is _GENERATOR else body
 
     def signature(fn):
         """The recorded parameters of *fn* (see register_signature), or None."""
@@ -199,6 +254,14 @@ else:
     def isawaitable(value):
         """True if *value* must be awaited."""
         return hasattr(value, '__await__')
+
+    async def settle(value):
+        """The result of awaiting *value*."""
+        return await value
+
+    def stream_of(body):
+        """A response body safe to stream (any iterator is, on CPython)."""
+        return body
 
     def handler_kind(fn):
         """How to call a handler: ``'async'`` (await it), ``'inline'`` (call

@@ -8,7 +8,7 @@ calls the plain functions of the compiled :class:`Plan`; a stage nobody
 implements costs a tuple check.
 """
 from ._app_hooks import AppHooks, first_result, middleware_functions
-from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync
+from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync, settle
 from .config import Config, environ
 from .errors import HTTPError
 from .errors import plugdot_handle_error as _default_error_handler
@@ -342,8 +342,8 @@ class App:
         if kind == 'thread':
             return await run_sync(fn, request, **args)
         value = fn(request, **args)
-        if isawaitable(value):
-            value = await value
+        if isawaitable(value):  # on MicroPython, a coroutine or a generator
+            value = await settle(value)
         return value
 
     async def _call_method(self, request, route):
@@ -357,7 +357,7 @@ class App:
                 return await run_sync(fn, *args, **kwargs)
             value = fn(*args, **kwargs)
             if isawaitable(value):
-                value = await value
+                value = await settle(value)
             return value
         finally:
             _current_request.reset(token)

@@ -1,6 +1,6 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
-from ._compat import MICROPYTHON, json_dumps
+from ._compat import MICROPYTHON, json_dumps, stream_of
 from .datastructures import Headers
 
 HTML = 'text/html; charset=utf-8'
@@ -150,6 +150,7 @@ class Response:
         await send({'type': 'http.response.start', 'status': self.status,
                     'headers': self._raw_headers(None)})
         self.started = True
+        body = stream_of(body)
         if request.method != 'HEAD':
             await _send_stream(body, send)
         else:

@@ -60,6 +60,7 @@ def _literal(value):
 
 
 def _signatures(app, problems):
+    from plugdot._class_routes import _CONVERT
     from plugdot._compat import REQUIRED
     rows = []
     apps = [app]
@@ -77,7 +78,11 @@ def _signatures(app, problems):
                     problems.append('%s.%s: default of %r is not a literal'
                                     % (owner, route.name, name))
             listed = ', '.join(params) + (',' if len(params) == 1 else '')
-            rows.append('register_method_signature(%r, %r, (%s))' % (owner, route.name, listed))
+            # the annotated types, by name: MicroPython keeps no annotations
+            types = dict((n, t.__name__) for n, convert in route.converters.items()
+                         for t, c in _CONVERT.items() if c is convert)
+            rows.append('register_method_signature(%r, %r, (%s)%s)'
+                        % (owner, route.name, listed, ', %r' % types if types else ''))
         apps.extend(sub for _, sub in current.router.mounts)
     return rows
 
