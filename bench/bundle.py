@@ -11,7 +11,15 @@ module, which MicroPython does not ship and no registry here has; it gets
 the HS256 code plugdot-sessions runs on a board, under PyJWT's names
 (``jwt_for_microdot``), so both sides sign with the same code.
 
-Usage: python bench/bundle.py
+With MicroPython's source ($PLUGDOT_MICROPYTHON_SRC, default
+../shared/micropython) the same apps are also measured on a 32-bit unix port
+(the word size of ESP32 and RP2040), both from .mpy files and frozen into
+firmware built with each bundle's manifest.py (Microdot frozen the same way),
+with the heap per idle connection, the heap in use after 1,000 requests and
+5/20/100 concurrent connections at 64 KB. The 64-bit pip-port rows come first,
+for continuity with earlier runs.
+
+Usage: python bench/bundle.py [--no-32bit]
 """
 import contextlib
 import os
@@ -21,8 +29,8 @@ import sys
 import tempfile
 
 import httpx
-from mpy_server import (HERE, MICRODOT_MAIN, MICROPYTHON, Target, free_port, launch, min_heap,
-                        stop)
+from mpy_server import (HERE, MICRODOT_MAIN, MICROPYTHON, ROOT, Target, concurrency, free_port,
+                        launch, min_heap, steady, stop)
 from websockets.sync.client import connect
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
@@ -34,6 +42,12 @@ app = App()
 @app.get('/')
 async def index(request):
     return 'Hello, World!'
+
+@app.get('/mem')
+async def mem(request):
+    import gc
+    gc.collect()
+    return str(gc.mem_alloc())
 '''
 
 FULL = HELLO + '''
@@ -50,12 +64,6 @@ async def count(request):
 async def echo(request, ws):
     async for m in ws:
         await ws.send(m)
-
-@app.get('/mem')
-async def mem(request):
-    import gc
-    gc.collect()
-    return str(gc.mem_alloc())
 '''
 
 
@@ -144,15 +152,16 @@ def heap_per_websocket(target, n=5):
 class BundleTarget:
     """A bundle directory run with its generated main.py."""
 
-    def __init__(self, name, out, exercise=None):
+    def __init__(self, name, out, exercise=None, exe=None):
         self.name, self.out = name, out
+        self.exe = exe or MICROPYTHON
         if exercise:
             self.exercise = exercise
 
     def start(self, heap, cap=8):
         port = free_port()
         env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-        return launch([MICROPYTHON, '-X', 'heapsize=%s' % heap, 'main.py'], port,
+        return launch([self.exe, '-X', 'heapsize=%s' % heap, 'main.py'], port,
                       cwd=self.out, env=env)
 
 
@@ -216,6 +225,77 @@ def microdot_lib(work):
     return lib, sizes
 
 
+def build_port(out, manifest=None):
+    """A 32-bit unix port from MicroPython's source, with *manifest* frozen."""
+    src = os.environ.get('PLUGDOT_MICROPYTHON_SRC') or os.path.join(ROOT, '..', 'shared',
+                                                                    'micropython')
+    cmd = [os.path.join(src, 'build-unix-port'), out, '--arch', '32',
+           '--work', os.path.join(ROOT, 'build', 'micropython', 'bench-work')]
+    if manifest:
+        cmd += ['--manifest', manifest]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+def only_main(work, name, bundle_dir):
+    """A folder with the bundle's main.py alone: the rest is frozen."""
+    folder = os.path.join(work, name)
+    os.makedirs(folder)
+    shutil.copy(os.path.join(bundle_dir, 'main.py'), folder)
+    return folder
+
+
+def row(label, plugdot, microdot, unit=''):
+    ratio = '%.2f×' % (plugdot / microdot) if isinstance(plugdot, (int, float)) \
+        and isinstance(microdot, (int, float)) and microdot else ''
+    print('%-44s %12s %12s %8s' % (label, '%s%s' % (plugdot, unit), '%s%s' % (microdot, unit),
+                                   ratio))
+
+
+def bench_32bit(work, hello_dir, full_dir, md_dir):
+    """The 32-bit rows: .mpy files and frozen firmware, side by side."""
+    mp32 = build_port(os.path.join(work, 'mp32'))
+    with open(os.path.join(md_dir, 'manifest.py'), 'w') as f:
+        f.write('include("$(MPY_DIR)/extmod/asyncio")\nfreeze(".", (%s))\n' % ', '.join(
+            repr(os.path.relpath(os.path.join(d, n), md_dir))
+            for d, _, names in os.walk(md_dir) for n in names if n.endswith('.mpy')))
+    fw_hello = build_port(os.path.join(work, 'fw-hello'), os.path.join(hello_dir, 'manifest.py'))
+    fw_full = build_port(os.path.join(work, 'fw-full'), os.path.join(full_dir, 'manifest.py'))
+    fw_md = build_port(os.path.join(work, 'fw-microdot'), os.path.join(md_dir, 'manifest.py'))
+    empty = os.path.join(work, 'microdot-frozen')
+    os.makedirs(empty)
+    full_work = use_session_and_websocket
+    pd = {
+        'hello .mpy': BundleTarget('hello', hello_dir, exe=mp32),
+        'full .mpy': BundleTarget('full', full_dir, full_work, exe=mp32),
+        'hello frozen': BundleTarget('hello', only_main(work, 'fh', hello_dir), exe=fw_hello),
+        'full frozen': BundleTarget('full', only_main(work, 'ff', full_dir), full_work,
+                                    exe=fw_full),
+    }
+    md = {
+        'hello .mpy': Target('md32', MICRODOT_MAIN, md_dir, exe=mp32),
+        'full .mpy': Target('md32full', MICRODOT_FULL, md_dir, full_work, exe=mp32),
+        'hello frozen': Target('mdfz', MICRODOT_MAIN, empty, exe=fw_md),
+        'full frozen': Target('mdfzfull', MICRODOT_FULL, empty, full_work, exe=fw_md),
+    }
+    print('\n32-bit unix port (MicroPython %s), smallest heap that serves:'
+          % subprocess.run([mp32, '-c', 'import sys; print(sys.version)'], capture_output=True,
+                           text=True).stdout.strip())
+    labels = {'hello .mpy': 'hello, .mpy files, 100 requests',
+              'full .mpy': 'sessions + websocket in use, .mpy files',
+              'hello frozen': 'hello, frozen, 100 requests',
+              'full frozen': 'sessions + websocket in use, frozen'}
+    for key in ('hello frozen', 'full frozen', 'hello .mpy', 'full .mpy'):
+        row(labels[key], min_heap(pd[key]), min_heap(md[key]), 'K')
+    pd_after, pd_idle, _ = steady(pd['hello frozen'])
+    md_after, md_idle, _ = steady(md['hello frozen'])
+    row('frozen hello: heap in use in a request after 1,000', pd_after, md_after)
+    row('frozen hello: bytes per idle connection', int(pd_idle), int(md_idle))
+    for n in (5, 20, 100):
+        row('%d concurrent at 64 KB, frozen hello' % n, concurrency(pd['hello frozen'], n),
+            concurrency(md['hello frozen'], n))
+
+
 def main():
     work = tempfile.mkdtemp(prefix='bundlebench-')
     hello_dir, hello_size = plugdot_bundle(work, 'hello', HELLO, [])
@@ -237,6 +317,8 @@ def main():
     print('%-44s %12d %12d' % ('heap held per open WebSocket, bytes',
                                heap_per_websocket(BundleTarget('full', full_dir)),
                                heap_per_websocket(md_full_app)))
+    if '--no-32bit' not in sys.argv:
+        bench_32bit(work, hello_dir, full_dir, md_dir)
     shutil.rmtree(work)
 
 

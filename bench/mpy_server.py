@@ -108,8 +108,9 @@ class Target:
     """A main script (a template of lib, port, cap) run with the .mpy files in
     *lib*; *exercise(url, n)* is its workload for `serves` (GET / if None)."""
 
-    def __init__(self, name, main, lib, exercise=None):
+    def __init__(self, name, main, lib, exercise=None, exe=None):
         self.name, self.main, self.lib = name, main, lib
+        self.exe = exe or MICROPYTHON  # another unix port: 32-bit, or firmware with it frozen
         if exercise:
             self.exercise = exercise
 
@@ -118,7 +119,7 @@ class Target:
         script = os.path.join(self.lib, 'main_%s.py' % self.name)
         with open(script, 'w') as f:
             f.write(self.main % {'lib': self.lib, 'port': port, 'cap': cap})
-        return launch([MICROPYTHON, '-X', 'heapsize=%s' % heap, script], port)
+        return launch([self.exe, '-X', 'heapsize=%s' % heap, script], port)
 
 
 def stop(proc):

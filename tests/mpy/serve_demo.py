@@ -45,6 +45,11 @@ async def user(request, id):
     return {'id': id}
 
 
+@app.get('/client')
+async def client(request):
+    return {'client': request.client, 'url': request.url}
+
+
 @app.get('/mem')
 async def mem(request):
     gc.collect()

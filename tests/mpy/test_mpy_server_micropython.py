@@ -66,6 +66,8 @@ def test_requests_keep_alive_and_chunked(mpy_server):
             yield b'abc'
             yield b'def'
         assert c.post('/echo', content=gen()).content == b'abcdef'  # chunked request body
+        # the unix port gives the peer as a raw sockaddr: decoded, not None
+        assert c.get('/client').json()['client'][0] == '127.0.0.1'
     out = raw(port, b'GET /users/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /users/2 HTTP/1.1\r\nHost: a\r\n'
                     b'Connection: close\r\n\r\n')
     assert out.count(b'200 OK') == 2 and out.endswith(b'{"id":2}')

@@ -247,3 +247,33 @@ def test_broadcast_between_two_real_clients():
                 assert alice.receive() == 'hi all' and bob.receive() == 'hi all'
             alice.send('bob left')
             assert alice.receive() == 'bob left' and len(room) == 1
+
+
+def test_a_route_needing_an_unloaded_plugin_fails_when_declared():
+    """Without the plugin a WebSocket route used to answer a bare 403 and log
+    nothing: now declaring it names the plugin and how to load it. With the
+    default plugins (App()), using the decorator is enough: CPython finds the
+    plugin's entry point, a board running from source loads it then."""
+    from plugdot import PluginError
+    app = App(plugins=[])
+    try:
+        @app.route('/ws')
+        @with_websocket
+        async def lonely(request, ws):
+            await ws.send('hi')
+    except PluginError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError('declared without the plugin')
+    assert "needs the plugin 'websocket'" in text and 'App(plugins=[...])' in text, text
+    assert '--plugin websocket' in text and '/ws' in text, text
+
+    app = App()
+
+    @app.route('/ws')
+    @with_websocket
+    async def hello(request, ws):
+        await ws.send('hi')
+
+    with TestClient(app).websocket_connect('/ws') as ws:
+        assert ws.receive() == 'hi'

@@ -15,7 +15,7 @@ from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
 from .response import plugdot_make_response as _builtin_make_response
 from .response import to_response
-from .routing import Router
+from .routing import NEEDS, Router
 from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
@@ -46,7 +46,11 @@ def plugin_manager(plugins=None, block_plugins=None):
         if table is not None:
             return from_bundle(table, plugins, block_plugins)
     from .plugins import make_plugin_manager
-    return make_plugin_manager(plugins, block_plugins)
+    pm = make_plugin_manager(plugins, block_plugins)
+    # A board from source finds no plugins: a route a plugin's decorator made
+    # loads that plugin (App._require_plugin).
+    pm.autoload = MICROPYTHON and plugins is None
+    return pm
 
 
 class App:
@@ -73,6 +77,9 @@ class App:
         self.config.listeners.append(self._invalidate)
         if type(self) is not App:
             self.router.add_class_routes(self, App)
+            if NEEDS:
+                for route in self.router.class_routes.values():
+                    self._require_plugin(getattr(type(self), route.name), route.pattern)
         self.plugins.hook.plugdot_app_created.call_historic(kwargs={'app': self})
 
     # -- configuration and plugins --------------------------------------
@@ -119,9 +126,28 @@ class App:
         body is not read beforehand: use ``request.stream()``.
         """
         def decorator(fn):
+            if NEEDS:
+                self._require_plugin(fn, pattern)
             self.router.add(pattern, fn, methods, stream)
             return fn
         return decorator
+
+    def _require_plugin(self, fn, pattern):
+        need = NEEDS.get(fn)
+        if need is None:
+            return
+        name, module = need
+        for registered, plugin in self.plugins.list_name_plugin():
+            if registered in need or getattr(plugin, '__name__', None) == module:
+                return
+        if getattr(self.plugins, 'autoload', False):
+            self.register_plugin(__import__(module, None, None, ['x']), name)
+            return
+        from .errors import PluginError
+        raise PluginError('route %s (%s) needs the plugin %r (module %s), which this app has '
+                          'not loaded: install it, list %r in App(plugins=[...]) or '
+                          'PLUGDOT_PLUGINS, or bundle with --plugin %s'
+                          % (pattern, getattr(fn, '__name__', 'handler'), name, module, name, name))
 
     def get(self, pattern, **options):
         """``route(pattern, methods=('GET',))``."""

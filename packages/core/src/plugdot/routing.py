@@ -22,6 +22,20 @@ _DEFAULT_CLASS_METHODS = ('GET', 'POST')
 _CLASS_METHODS = {}
 
 
+#: Handlers made by a plugin's decorator -> (plugin entry point name, module).
+NEEDS = {}
+
+
+def needs_plugin(fn, name, module):
+    """Mark *fn*, a handler made by plugin *name*'s decorator (its module:
+    *module*), as working only in an app that loads that plugin. Declaring it
+    as a route of an app without the plugin raises PluginError naming it; on
+    a board running from source (no bundle, no entry points) the app loads
+    the plugin instead."""
+    NEEDS[fn] = (name, module)
+    return fn
+
+
 def methods(*names):
     """Restrict a class-style route to these HTTP methods
     (``@methods('POST')``); by default a public method answers GET and POST."""

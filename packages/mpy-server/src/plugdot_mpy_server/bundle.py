@@ -309,10 +309,9 @@ def _manifest(names):
     """A ``FROZEN_MANIFEST`` freezing the bundle (*names*: its files, .py or
     .mpy, relative to the bundle) into firmware. It replaces the port's own
     manifest, so it brings asyncio back (the server needs it)."""
-    lines = ['# Freeze this bundle into firmware: make FROZEN_MANIFEST=$PWD/manifest.py (in the port',
-             "# folder; docs/deploying.md). It replaces the port's own manifest: asyncio is kept",
-             '# here; include() your board\'s manifest too if you need what else it froze.',
-             '# main.py stays a file on the board (or pass it as the firmware\'s main).',
+    lines = ['# Freeze this bundle into firmware: make FROZEN_MANIFEST=/path/to/manifest.py',
+             "# (docs/deploying.md), then copy only main.py. It replaces the port's own",
+             '# manifest: asyncio is kept here; include() the port\'s too for what else it froze.',
              'include("$(MPY_DIR)/extmod/asyncio")',
              'freeze(".", (']
     lines.extend('    %r,' % name.replace(os.sep, '/') for name in names)
@@ -439,7 +438,8 @@ def check(out, app_path, heap, paths, exe=None):
         if first.startswith('hook table used'):
             lines.append('pass the board replays the hook table (no plugin manager loaded)')
         elif first:
-            return False, ['the bundle did not start: ' + _failure(first + proc.stdout.read().decode())]
+            why = _failure(first + proc.stdout.read().decode())
+            return False, ['the bundle did not start: ' + why]
         deadline = time.monotonic() + 15
         while True:
             if proc.poll() is not None:

@@ -368,9 +368,23 @@ def _address(writer, name):
         value = writer.get_extra_info(name)
     except Exception:
         return None
+    if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
+        value = _sockaddr(value)
     if isinstance(value, tuple) and len(value) >= 2:
         return (value[0], value[1])
     return None
+
+
+def _sockaddr(raw):
+    """``(host, port)`` of a raw ``struct sockaddr`` (IPv4 or IPv6), or None."""
+    try:
+        import socket
+        family, addr, port = socket.sockaddr(raw)[:3]
+    except Exception:
+        return None
+    if len(addr) == 4:
+        return ('%d.%d.%d.%d' % tuple(addr), port)
+    return (':'.join('%x' % (addr[i] << 8 | addr[i + 1]) for i in range(0, 16, 2)), port)
 
 
 # One dict for every scope: apps read it, and a copy per request is garbage on a board.

@@ -9,6 +9,7 @@ handlers apply. Portable: the same code runs under the mpy-server.
 """
 from plugdot import HTTPError, Request, Response
 from plugdot._compat import latin1
+from plugdot.routing import needs_plugin
 
 from .websocket import ConnectionClosed, WebSocket
 
@@ -117,7 +118,7 @@ def with_websocket(handler=None, subprotocols=None):
             endpoint.__name__ = fn.__name__  # for `plugdot routes`; MicroPython cannot
         except AttributeError:
             pass
-        return endpoint
+        return needs_plugin(endpoint, 'websocket', 'plugdot_websocket')
     return wrap(handler) if handler is not None else wrap
 
 
