@@ -8,7 +8,7 @@ subclass.
 """
 import re
 
-from ._compat import handler_kind
+from ._compat import call_problem, handler_kind
 from .errors import HTTPError
 
 #: Converter name -> (regular expression without groups, conversion).
@@ -107,6 +107,12 @@ class Router:
             raise ValueError('route %r must start with "/"' % pattern)
         route = Route(fn, tuple(m.upper() for m in methods), pattern, stream)
         compiled = compile_pattern(pattern, self.converters)
+        names = compiled[1] if compiled else ()
+        problem = call_problem(fn, names)
+        if problem is not None:
+            wanted = ', '.join(('request',) + names)
+            raise TypeError('handler %s cannot take the arguments of route %r (%s): write '
+                            'def %s(%s)' % (route.name, pattern, problem, route.name, wanted))
         if compiled is None:
             table = self.static.setdefault(pattern, {})
         else:
