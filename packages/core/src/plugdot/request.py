@@ -19,13 +19,16 @@ class _Namespace:
 class Request:
     """One HTTP request, built from an ASGI ``http`` scope.
 
-    Plain attributes: ``app``, ``scope``, ``method``, ``path`` (decoded),
-    ``route_path`` (the path inside the app that handles it: without the
-    mount prefix), ``path_args`` (converted path arguments), ``route``
-    (the matched :class:`plugdot.routing.Route`), ``g`` (per-request data).
+    Plain attributes: ``app`` (the app being served, also inside a mounted
+    sub-app), ``mounted_app`` (the mounted sub-app whose route handles it,
+    or None), ``scope``, ``method``, ``path`` (decoded), ``route_path``
+    (the path inside the app that handles it: without the mount prefix),
+    ``path_args`` (converted path arguments), ``route`` (the matched
+    :class:`plugdot.routing.Route`), ``g`` (per-request data).
     """
 
     # Defaults live on the class so that creating a request stays cheap.
+    mounted_app = None
     route = None
     path_args = None
     has_body = False

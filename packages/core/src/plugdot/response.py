@@ -311,7 +311,7 @@ def _tuple_to_response(value):
     else:
         raise TypeError('returned a tuple without an int status: (%s, %s)'
                         % (type(first).__name__, type(second).__name__))
-    response = _empty(status) if body == b'' else to_response(body)
+    response = _empty(status) if isinstance(body, bytes) and not body else to_response(body)
     if not 100 <= status <= 599:
         raise TypeError('returned status %d, which is not an HTTP status (100-599)' % status)
     response.status = status

@@ -187,7 +187,7 @@ class Router:
                     return MountRoute(prefix, app), {}
             if self.class_routes:
                 first = path.lstrip('/').partition('/')[0]
-                route = self.class_routes.get(first)
+                route = self.class_routes.get('' if first == 'index' else first)
                 if route is not None:
                     if method in route.methods or (method == 'HEAD' and 'GET' in route.methods):
                         return route, {}
@@ -244,4 +244,4 @@ def _describe_table(pattern, table):
 
 def plugdot_resolve(request):
     """The built-in router: the app's routes for the request's path."""
-    return request.app.router.resolve(request.method, request.route_path)
+    return (request.mounted_app or request.app).router.resolve(request.method, request.route_path)
