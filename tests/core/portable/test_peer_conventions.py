@@ -197,7 +197,6 @@ class Typed(App):
 
 if MICROPYTHON:
     from plugdot._compat import register_method_signature
-    from plugdot._class_routes import _CONVERT
     register_method_signature('Typed', 'person', [('self', None), ('age', None),
                                                   ('ratio', 1.0), ('subscribe', False),
                                                   ('name', 'x')])
