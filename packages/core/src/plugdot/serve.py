@@ -35,8 +35,22 @@ def _serve_hypercorn(app, host, port):
     config = Config()
     config.bind = ['%s:%d' % (host, port)]
     config.accesslog = '-'
-    print('plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port), flush=True)
+    line = 'plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port)
     try:
-        asyncio.run(hyper_serve(app, config))
+        asyncio.run(hyper_serve(_announce_when_started(app, line), config))
     except KeyboardInterrupt:
         pass
+
+
+def _announce_when_started(app, line):
+    # "serving on" only once the app's startup succeeded, never before a failure.
+    async def announcing(scope, receive, send):
+        if scope['type'] != 'lifespan':
+            return await app(scope, receive, send)
+
+        async def send_and_announce(message):
+            await send(message)
+            if message['type'] == 'lifespan.startup.complete':
+                print(line, flush=True)
+        return await app(scope, receive, send_and_announce)
+    return announcing
