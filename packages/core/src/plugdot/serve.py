@@ -17,14 +17,14 @@ def serve(app, host='127.0.0.1', port=8000, server=None):
         except ImportError:
             if server == 'hypercorn':
                 raise ServerMissing("the hypercorn server is not installed: "
-                                    "pip install 'plugdot[server]'")
+                                    'pip install hypercorn (the plugdot[server] extra)')
         else:
             return _serve_hypercorn(app, host, port)
     try:
         from plugdot_mpy_server import serve as mpy_serve
     except ImportError:
-        raise ServerMissing("no server is installed: pip install 'plugdot[server]' "
-                            "(hypercorn) or plugdot-mpy-server")
+        raise ServerMissing('no server is installed: pip install hypercorn (the plugdot[server] '
+                            'extra), or install plugdot-mpy-server')
     return mpy_serve(app, host, port)
 
 
