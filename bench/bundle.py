@@ -220,7 +220,9 @@ def microdot_lib(work):
                for name in ('microdot', 'session', 'websocket', 'helpers', '__init__')]
     sources.append(('jwt', jwt_py, os.path.join(lib, 'jwt.mpy')))
     for name, source, target in sources:
-        subprocess.run(['mpy-cross', '-o', target, source], check=True)
+        # -s: the name frozen firmware imports it by is the one recorded here
+        rel = os.path.relpath(target, lib)[:-4] + '.py'
+        subprocess.run(['mpy-cross', '-s', rel, '-o', target, source], check=True)
         sizes[name] = os.path.getsize(target)
     return lib, sizes
 
@@ -232,16 +234,32 @@ def build_port(out, manifest=None):
     cmd = [os.path.join(src, 'build-unix-port'), out, '--arch', '32',
            '--work', os.path.join(ROOT, 'build', 'micropython', 'bench-work')]
     if manifest:
-        cmd += ['--manifest', manifest]
+        # from a fixed folder per firmware: the build tree is kept per manifest
+        # path, so a later run rebuilds only what changed
+        frozen = os.path.join(ROOT, 'build', 'micropython', 'bench-frozen', os.path.basename(out))
+        shutil.rmtree(frozen, ignore_errors=True)
+        shutil.copytree(os.path.dirname(manifest), frozen)
+        cmd += ['--manifest', os.path.join(frozen, os.path.basename(manifest))]
     subprocess.run(cmd, check=True, capture_output=True)
     return out
 
 
-def only_main(work, name, bundle_dir):
-    """A folder with the bundle's main.py alone: the rest is frozen."""
+def only_main(work, name, bundle_dir, cap=None):
+    """A folder with the bundle's main.py alone: the rest is frozen. With
+    *cap*, the server takes that many connections (the default is a board's)."""
     folder = os.path.join(work, name)
     os.makedirs(folder)
-    shutil.copy(os.path.join(bundle_dir, 'main.py'), folder)
+    with open(os.path.join(bundle_dir, 'main.py')) as f:
+        main = f.read()
+    if cap:
+        lines = main.splitlines()
+        for i, line in enumerate(lines):
+            if line.strip().startswith('serve(app, ') and line.endswith('))'):
+                lines[i] = line[:-1] + ', limits=Limits(max_connections=%d))' % cap
+        main = '\n'.join(lines).replace('from plugdot_mpy_server import serve',
+                                        'from plugdot_mpy_server import Limits, serve')
+    with open(os.path.join(folder, 'main.py'), 'w') as f:
+        f.write(main)
     return folder
 
 
@@ -287,7 +305,8 @@ def bench_32bit(work, hello_dir, full_dir, md_dir):
               'full frozen': 'sessions + websocket in use, frozen'}
     for key in ('hello frozen', 'full frozen', 'hello .mpy', 'full .mpy'):
         row(labels[key], min_heap(pd[key]), min_heap(md[key]), 'K')
-    pd_after, pd_idle, _ = steady(pd['hello frozen'])
+    pd_after, pd_idle, _ = steady(BundleTarget('hello', only_main(work, 'fh16', hello_dir, 16),
+                                               exe=fw_hello))
     md_after, md_idle, _ = steady(md['hello frozen'])
     row('frozen hello: heap in use in a request after 1,000', pd_after, md_after)
     row('frozen hello: bytes per idle connection', int(pd_idle), int(md_idle))

@@ -259,6 +259,7 @@ def test_check_reports_failure_when_the_heap_is_too_small(tmp_path):
     assert 'Traceback' not in done.stdout + done.stderr
 
 
+@pytest.mark.timeout(300)  # about six runs of the bundle
 def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
     """Without --heap, --check searches for the smallest heap that serves and
     says it in one line; the bundle then really starts in that heap."""
@@ -267,7 +268,7 @@ def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
     out = tmp_path / 'hello'
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
                            str(out), '--check', '--micropython', micropython_exe], cwd=ROOT,
-                          capture_output=True, text=True, timeout=110)
+                          capture_output=True, text=True, timeout=280)
     assert done.returncode == 0 and 'Traceback' not in done.stdout + done.stderr, done.stdout
     needed = re.search(r'check: passed; heap needed: (\d+) KB', done.stdout)
     assert needed and 16 < int(needed.group(1)) < 384, done.stdout

@@ -391,14 +391,26 @@ def _failure(output):
     return lines[-1] if lines else 'no output'
 
 
-def find_heap(out, app_path, paths, exe=None, low=8, high=4096, step=4):
+def find_heap(out, app_path, paths, exe=None, high=4096, step=4):
     """The smallest heap (in KB, to *step* KB) in which the bundle starts and
-    answers every path in *paths* under the unix port *exe*: a binary search
-    between *low* and *high*. Returns (KB or None, lines of the passing run or
-    of the last failure)."""
+    answers every path in *paths* under the unix port *exe*: one run with
+    *high* KB says the heap in use (no less will do), then a binary search
+    from there. Returns (KB or None, lines of the passing run or of the last
+    failure)."""
     ok, lines = check(out, app_path, '%dk' % high, paths, exe)
     if not ok:
         return None, lines
+    low = 8
+    for line in lines:
+        if line.startswith('heap in use: '):
+            low = max(low, int(line.split()[3]) // 1024 // step * step)
+    guess = 2 * low + step  # usually within twice the heap in use: narrows the search
+    if guess < high:
+        passed, got = check(out, app_path, '%dk' % guess, paths, exe)
+        if passed:
+            high, lines = guess, got
+        else:
+            low = guess
     while high - low > step:
         mid = (low + high) // 2 // step * step
         passed, got = check(out, app_path, '%dk' % mid, paths, exe)
