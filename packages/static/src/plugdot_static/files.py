@@ -49,6 +49,24 @@ def split_path(path, hidden=False):
     return parts
 
 
+_UNIX_PORT = MICROPYTHON and __import__('sys').platform in ('linux', 'darwin')
+
+
+def _no_symlinks(root, full):
+    # Each part below *root* must be listed as a file or folder, not a link.
+    parent = root
+    for part in full[len(root) + 1:].split('/'):
+        kind = None
+        for entry in os.ilistdir(parent):
+            if entry[0] == part:
+                kind = entry[1]
+                break
+        if kind not in (0o100000, 0o040000):
+            return False
+        parent = parent + '/' + part
+    return True
+
+
 def _stat(path):
     try:
         st = os.stat(path)
@@ -179,11 +197,22 @@ class StaticFiles:
         return None
 
     def _inside(self, real, full):
-        # A symlink inside the root must not lead out of it (CPython; a
-        # board's file systems have no symlinks).
-        if real is None or self.follow_symlinks:
+        # A symlink inside the root must not lead out of it. CPython:
+        # realpath. The MicroPython unix port: no symlink along the path.
+        # A board's file systems (FAT, littlefs) have no symlinks.
+        if self.follow_symlinks:
             return True
-        return os.path.realpath(full).startswith(real)
+        if real is not None:
+            return os.path.realpath(full).startswith(real)
+        if _UNIX_PORT:
+            return _no_symlinks(self._root_of(full), full)
+        return True
+
+    def _root_of(self, full):
+        for root, _ in self.roots:
+            if full.startswith(root + '/'):
+                return root
+        return full
 
     def _file(self, request, full, st, name):
         headers = {}

@@ -141,7 +141,7 @@ class StaticResponse(FileResponse):
                         left -= len(chunk)
                         await send({'type': 'http.response.body', 'body': chunk,
                                     'more_body': True})
-                        if watcher is not None and watcher.done():
+                        if watcher is not None and await _left(watcher):
                             return  # the client left: stop reading the file
             if tail:
                 await send({'type': 'http.response.body', 'body': tail, 'more_body': True})
@@ -158,7 +158,7 @@ class StaticResponse(FileResponse):
             with open(self.path, 'rb') as f:
                 for chunk in _inflate(f, self.chunk_size):
                     await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
-                    if watcher is not None and watcher.done():
+                    if watcher is not None and await _left(watcher):
                         return
         await send({'type': 'http.response.body', 'body': b''})
 
@@ -195,6 +195,13 @@ def can_inflate():
     except ImportError:
         return False
     return True
+
+
+async def _left(watcher):
+    # A send to a closed connection may not yield: let the loop notice it.
+    import asyncio
+    await asyncio.sleep(0)
+    return watcher.done()
 
 
 def _watch(request):
