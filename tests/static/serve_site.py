@@ -31,8 +31,17 @@ async def page(request):
     return PAGE
 
 
+LOGINS = []
+
+
+@app.get('/logins')
+async def logins(request):
+    return {'count': len(LOGINS)}
+
+
 @app.post('/login')
 async def login(request):
+    LOGINS.append(1)
     from plugdot import Response
     response = Response('{"ok": true}', content_type='application/json')
     response.set_cookie('who', request.json['user'])
