@@ -194,7 +194,8 @@ def plugdot_before_request(request):
     if request.scope.get('type') == 'websocket' or \
             'text/event-stream' in headers.get('accept', ''):
         if not origin_allowed(request):
-            return 'Origin not allowed', 403, {'Content-Type': 'text/plain; charset=utf-8'}
+            from plugdot import Response
+            return Response('Origin not allowed', 403, None, 'text/plain; charset=utf-8')
     return None
 
 
@@ -215,7 +216,8 @@ def plugdot_after_request(request, response):
     if state is None:
         return None
     policy = state.for_route(request.app, request.route)
-    if not policy.active or 'access-control-allow-origin' in response.headers:
+    if not policy.active or getattr(response, 'cors_preflight', False) \
+            or 'access-control-allow-origin' in response.headers:
         return None
     policy.decorate(response, request.headers.get('origin'))
     return None

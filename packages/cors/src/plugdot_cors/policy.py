@@ -208,8 +208,10 @@ class Policy:
 
 
 def _refuse(reason, vary):
-    return Response('CORS preflight refused: ' + reason, 400, {'Vary': vary},
-                    'text/plain; charset=utf-8')
+    response = Response('CORS preflight refused: ' + reason, 400, {'Vary': vary},
+                        'text/plain; charset=utf-8')
+    response.cors_preflight = True  # after_request must not grant it anything
+    return response
 
 
 def add_vary(headers, *names):
