@@ -1,6 +1,8 @@
 """plugdot-static through the in-process TestClient (CPython and MicroPython):
 resolution, methods, types, validators and 304s, ranges, precompressed
 siblings, index and fallback, several roots, refused paths."""
+import asyncio
+
 from plugdot import App
 from plugdot.testing import TestClient
 from plugdot_static import StaticFiles, static_url
@@ -185,9 +187,11 @@ def test_traversal_and_bad_paths_are_refused():
         assert b'SECRET' not in r.body and b'def test_' not in r.body, path
 
 
-def test_missing_folder_is_an_error_when_built():
+def test_missing_folder_is_an_error_when_the_app_starts():
+    app = App(plugins=['plugdot_static'])
+    app.mount(StaticFiles(ASSETS, HERE + '/no-such-folder'), '/static')
     try:
-        StaticFiles(HERE + '/no-such-folder')
+        asyncio.run(app.startup())
     except ValueError as exc:
         assert 'no-such-folder' in str(exc)
     else:
@@ -201,3 +205,19 @@ def test_settings_mount_and_static_url():
     assert c.get('/assets/app.css').text == CSS
     assert static_url('app.css') == '/static/app.css'
     assert static_url('app.css', '/assets/') == '/assets/app.css'
+
+
+def test_plugins_ship_assets_the_app_can_replace():
+    app = App(config={'static_folders': [ASSETS]},
+              plugins=['plugdot_static', 'portable_static.shipped'])
+    c = TestClient(app)
+    assert c.get('/static/widget.js').text == 'window.widget = "shipped by a plugin";\n'
+    assert 'the app replaces' in c.get('/static/override.css').text
+    assert c.get('/static/app.css').text == CSS
+
+
+def test_routes_lists_the_mount():
+    app = App(plugins=['plugdot_static'])
+    app.mount(StaticFiles(ASSETS), '/static')
+    rows = app.routes()
+    assert rows == [(('GET', 'HEAD'), '/static/<path:path>', 'StaticFiles(%s)' % ASSETS)]

@@ -11,7 +11,6 @@ from plugdot._compat import MICROPYTHON
 __version__ = '0.1.0'
 __all__ = ['StaticFiles', 'add_assets', 'static_url', '__version__']
 
-_MOUNTED = {}  # app -> the StaticFiles the settings mounted
 _MANIFEST = []  # [the bundle's {name: hashed name}], read once
 
 
@@ -38,25 +37,25 @@ def plugdot_settings():
 
 
 def _settings_mount(app):
-    found = _MOUNTED.get(app)
+    found = getattr(app, '_plugdot_static', None)  # the StaticFiles the settings mounted
     if found is None:
         from .files import StaticFiles
         config = app.config
         found = StaticFiles(cache_control=config.get('static_cache_control') or None,
                             fallback=config.get('static_fallback') or None,
                             max_ranges=config.get('static_max_ranges'))
-        _MOUNTED[app] = found
+        app._plugdot_static = found
+        folders = config.get('static_folders') or []
+        for folder in ([folders] if isinstance(folders, str) else folders):
+            found.add(folder)  # the app's folders first: they win over plugins' assets
         app.mount(found, config.get('static_url_path') or '/static')
     return found
 
 
 def plugdot_app_created(app):
-    """Mount the ``static_folders`` (a missing folder is an error now)."""
-    folders = app.config.get('static_folders')
-    if folders:
-        static = _settings_mount(app)
-        for folder in ([folders] if isinstance(folders, str) else folders):
-            static.add(folder)
+    """Mount the ``static_folders`` (checked when the app starts)."""
+    if app.config.get('static_folders'):
+        _settings_mount(app)
 
 
 def add_assets(app, package, folder='static'):

@@ -5,6 +5,7 @@ import os
 from plugdot import HTTPError, Response
 from plugdot._compat import MICROPYTHON
 from plugdot.files import CONTENT_TYPES
+from plugdot.routing import Router
 
 from .response import StaticResponse, can_inflate
 
@@ -47,6 +48,20 @@ def split_path(path, hidden=False):
             raise HTTPError(400, 'Bad path')
         parts.append(part)
     return parts
+
+
+class _Routes(Router):
+    """An empty router (no routes, mounts or class routes) that describes
+    the mount for ``plugdot routes``."""
+
+    def __init__(self, static):
+        Router.__init__(self)
+        self.owner = static
+
+    def describe(self, prefix=''):
+        """The row ``plugdot routes`` shows for this mount."""
+        return [(('GET', 'HEAD'), prefix + '/<path:path>',
+                 'StaticFiles(%s)' % ', '.join(root for root, _ in self.owner.roots))]
 
 
 _UNIX_PORT = MICROPYTHON and __import__('sys').platform in ('linux', 'darwin')
@@ -124,31 +139,30 @@ class StaticFiles:
         self.max_ranges = max_ranges if max_ranges is not None else (1 if MICROPYTHON else 8)
         self.content_types = content_types or {}
         self.chunk_size = chunk_size
-        self.router = self  # `plugdot routes` asks a mounted app's router to describe it
+        self.router = _Routes(self)  # what code walking mounted apps' routers finds
         for directory in directories:
             self.add(directory)
         for spec in packages:
             self.add(_package_dir(spec))
 
     def add(self, directory):
-        """Search *directory* after the roots already given; a folder that
-        does not exist is a ValueError naming it."""
+        """Search *directory* after the roots already given (it must exist
+        when the app starts)."""
         directory = directory.rstrip('/') or '/'
-        if not _is_dir(_stat(directory)):
-            raise ValueError('StaticFiles: %r is not a folder (from %s)'
-                             % (directory, os.getcwd() if hasattr(os, 'getcwd') else '.'))
         real = None
         if not MICROPYTHON:
             real = os.path.realpath(directory).rstrip(os.sep) + os.sep
         self.roots.append((directory, real))
 
-    def describe(self, prefix=''):
-        """The row ``plugdot routes`` shows for this mount."""
-        return [(('GET', 'HEAD'), prefix + '/<path:path>',
-                 'StaticFiles(%s)' % ', '.join(root for root, _ in self.roots))]
-
     async def startup(self):
-        """Nothing to start (a mounted app is started with its parent)."""
+        """Check the folders when the app starts (a mounted app starts with
+        its parent): one that does not exist is a ValueError naming it. Not
+        when the object is made, so that ``plugdot bundle`` can import an
+        app whose folders exist only on the board."""
+        for root, _ in self.roots:
+            if not _is_dir(_stat(root)):
+                raise ValueError('StaticFiles: %r is not a folder (from %s)'
+                                 % (root, os.getcwd() if hasattr(os, 'getcwd') else '.'))
 
     async def shutdown(self):
         """Nothing to stop."""

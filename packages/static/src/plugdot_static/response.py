@@ -166,7 +166,11 @@ class StaticResponse(FileResponse):
 def _inflate(f, size):
     if MICROPYTHON:
         import deflate
-        stream = deflate.DeflateIO(f, deflate.GZIP)
+        try:  # a bundle's assets were gzipped with a small window (4 KB of heap here)
+            from plugdot_static_manifest import WBITS
+        except ImportError:
+            WBITS = 0  # the default: a 32 KB window
+        stream = deflate.DeflateIO(f, deflate.GZIP, WBITS)
         while True:
             chunk = stream.read(size)
             if not chunk:
