@@ -18,7 +18,7 @@ APP = '''
 from plugdot import App
 from plugdot_static import StaticFiles, static_url
 
-app = App()
+app = App(config={'cors_allowed_origins': ['https://app.example.com']})
 app.mount(StaticFiles('static'), '/static')
 
 
@@ -35,7 +35,7 @@ def test_bundle_ships_hashed_gzipped_assets_and_the_board_serves_them(tmp_path):
     app_file.write_text(APP)
     out = tmp_path / 'board'
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o', str(out),
-                           '--plugin', 'static', '--static', str(HERE / 'site')],
+                           '--plugin', 'static', '--plugin', 'cors', '--static', str(HERE / 'site')],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     names = sorted(p.name for p in (out / 'static').iterdir())
@@ -60,7 +60,7 @@ def test_bundle_ships_hashed_gzipped_assets_and_the_board_serves_them(tmp_path):
         raw = httpx.get(base + url, headers={'Accept-Encoding': 'gzip'}, timeout=5)
         assert raw.headers['content-encoding'] == 'gzip' and raw.content == css  # httpx inflates
         assert raw.headers['cache-control'] == 'public, max-age=31536000, immutable'
-        assert raw.headers['vary'] == 'Accept-Encoding'
+        assert raw.headers['vary'] == 'Accept-Encoding, Origin'
         plain = httpx.get(base + url, headers={'Accept-Encoding': 'identity'}, timeout=5)
         assert 'content-encoding' not in plain.headers and plain.content == css
         assert plain.headers['content-length'] == str(len(css))
@@ -69,6 +69,16 @@ def test_bundle_ships_hashed_gzipped_assets_and_the_board_serves_them(tmp_path):
         again = httpx.get(base + url, headers={'Accept-Encoding': 'gzip', 'If-None-Match': etag},
                           timeout=5)
         assert again.status_code == 304
+        # plugdot-cors in the same bundle: the hook table replayed on the board
+        origin = {'Origin': 'https://app.example.com'}
+        r = httpx.options(base + url, headers=dict(origin, **{'Access-Control-Request-Method': 'GET'}),
+                          timeout=5)
+        assert r.status_code == 204 and r.headers['access-control-allow-origin'] == origin['Origin']
+        r = httpx.get(base + url, headers=dict(origin, **{'Accept-Encoding': 'gzip'}), timeout=5)
+        assert r.headers['access-control-allow-origin'] == origin['Origin']
+        assert r.headers['vary'] == 'Accept-Encoding, Origin'
+        r = httpx.post(base + url, headers={'Origin': 'https://evil.example'}, timeout=5)
+        assert r.status_code == 405 and 'access-control-allow-origin' not in r.headers
         with Browser() as tools:
             tools.call('Page.navigate', url=base + '/')
             deadline = time.monotonic() + 15

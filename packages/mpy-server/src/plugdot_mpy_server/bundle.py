@@ -466,6 +466,9 @@ def _static(folders, out, source, mpy_cross_args):
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
+        for folder in args.static:  # before the slow part
+            if not os.path.isdir(folder):
+                raise BundleError('--static %s: not a folder' % folder)
         rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
                                 args.module, not args.no_shake, args.keep)
         if args.static:

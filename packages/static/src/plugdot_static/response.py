@@ -212,7 +212,8 @@ def _watch(request):
     # Hypercorn and uvicorn drop what is sent after the client left without
     # an error: a task waits for http.disconnect and the loop checks it.
     # (The mpy-server raises on the write, so boards need no task.)
-    if MICROPYTHON or 'spec_version' not in (request.scope.get('asgi') or {}):
+    if MICROPYTHON or request.method == 'HEAD' or \
+            'spec_version' not in (request.scope.get('asgi') or {}):
         return None
     import asyncio
 
