@@ -122,8 +122,11 @@ def test_gzip_only_asset_is_inflated_for_clients_without_gzip():
     c = client()
     r = c.get('/static/only.js', headers={'Accept-Encoding': 'gzip'})
     assert r.headers['content-encoding'] == 'gzip' and r.body[:2] == b'\x1f\x8b'
+    gz_etag = r.headers['etag']
     r = c.get('/static/only.js')
     assert r.status_code == 200 and r.text == js
+    assert r.headers['etag'] != gz_etag and 'accept-ranges' not in r.headers
+    assert c.get('/static/only.js', headers={'If-None-Match': r.headers['etag']}).status_code == 304
     assert r.headers['content-length'] == str(len(js))
     assert r.headers['content-type'] == 'text/javascript; charset=utf-8'
     assert 'content-encoding' not in r.headers and r.headers['vary'] == 'Accept-Encoding'

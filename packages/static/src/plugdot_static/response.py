@@ -55,7 +55,9 @@ class StaticResponse(FileResponse):
         h = self.headers
         if encoding:
             h['Content-Encoding'] = encoding
-        if not inflate:
+        if inflate:  # another representation of the same file: another tag
+            h['ETag'] = h['ETag'][:-1] + '-i"'
+        else:
             h['Accept-Ranges'] = 'bytes'
 
     async def send(self, send, request):
