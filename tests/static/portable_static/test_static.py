@@ -224,3 +224,9 @@ def test_routes_lists_the_mount():
     app.mount(StaticFiles(ASSETS), '/static')
     rows = app.routes()
     assert rows == [(('GET', 'HEAD'), '/static/<path:path>', 'StaticFiles(%s)' % ASSETS)]
+
+
+def test_the_transfer_stops_when_the_client_hangs_up():
+    c = client(chunk_size=512)
+    r = c.get('/static/data.bin', disconnect_after=2)
+    assert r.status_code == 200 and r.body == DATA[:1024]

@@ -81,22 +81,29 @@ class StaticResponse(FileResponse):
             return
         watcher = _watch(request)
         try:
-            if ranges and len(ranges) == 1:
-                first, last = ranges[0]
-                self.status = 206
-                self.headers['Content-Range'] = 'bytes %d-%d/%d' % (first, last, self.size)
-                await self._start(send, last - first + 1)
-                await self._body(send, request, [(first, last, b'')], b'', watcher)
-            elif ranges:
-                await self._multipart(send, request, ranges, watcher)
-            elif self.inflate:
-                await self._inflated(send, request, watcher)
-            else:
-                await self._start(send, self.size)
-                await self._body(send, request, [(0, self.size - 1, b'')], b'', watcher)
+            await self._send_body(send, request, ranges, watcher)
+        except OSError:
+            if not getattr(self, 'started', False):
+                raise
+            self.client_left = True  # the client left (the mpy-server's write says so)
         finally:
             if watcher is not None:
                 watcher.cancel()
+
+    async def _send_body(self, send, request, ranges, watcher):
+        if ranges and len(ranges) == 1:
+            first, last = ranges[0]
+            self.status = 206
+            self.headers['Content-Range'] = 'bytes %d-%d/%d' % (first, last, self.size)
+            await self._start(send, last - first + 1)
+            await self._body(send, request, [(first, last, b'')], b'', watcher)
+        elif ranges:
+            await self._multipart(send, request, ranges, watcher)
+        elif self.inflate:
+            await self._inflated(send, request, watcher)
+        else:
+            await self._start(send, self.size)
+            await self._body(send, request, [(0, self.size - 1, b'')], b'', watcher)
 
     def _if_range(self, request):
         value = request.headers.get('if-range')
@@ -214,8 +221,7 @@ def _watch(request):
     # Hypercorn and uvicorn drop what is sent after the client left without
     # an error: a task waits for http.disconnect and the loop checks it.
     # (The mpy-server raises on the write, so boards need no task.)
-    if MICROPYTHON or request.method == 'HEAD' or \
-            'spec_version' not in (request.scope.get('asgi') or {}):
+    if MICROPYTHON or request.method == 'HEAD':
         return None
     import asyncio
 
