@@ -175,7 +175,7 @@ def _read_bytes(pid):
                 return int(line.split()[1])
 
 
-@pytest.mark.parametrize('kind', ['hypercorn', 'uvicorn', 'mpy'])
+@pytest.mark.parametrize('kind', ['hypercorn', 'uvicorn', 'mpy', 'micropython'])
 def test_transfer_stops_when_the_client_leaves(site, kind):
     proc, port = start_site(kind, site)
     try:
