@@ -509,14 +509,43 @@ def add_command(subparsers):
                                   'searching for the smallest that serves')
     p.add_argument('--micropython', help='the unix port --check runs (default: micropython on '
                                          'PATH; e.g. a 32-bit build, the word size of most boards)')
+    p.add_argument('--static', action='append', default=[], metavar='DIR',
+                   help='static assets to ship gzipped, with hashed names (plugdot-static; repeat)')
     p.set_defaults(func=_run)
+
+
+def _static(folders, out, source, mpy_cross_args):
+    # plugdot-static's assets step: gzipped, hashed files and their manifest.
+    try:
+        from plugdot_static.bundle import bundle_static
+    except ImportError:
+        raise BundleError('--static needs plugdot-static (pip install plugdot-static)')
+    try:
+        rows = bundle_static(folders, out)
+    except ValueError as exc:
+        raise BundleError(str(exc))
+    path = os.path.join(out, 'plugdot_static_manifest.py')
+    size = os.path.getsize(path)
+    if not source:
+        _mpy_cross(path, path[:-3] + '.mpy', ['-s', 'plugdot_static_manifest.py', *mpy_cross_args])
+        os.remove(path)
+        return rows + [('plugdot_static_manifest.mpy', size, os.path.getsize(path[:-3] + '.mpy'))]
+    return rows + [('plugdot_static_manifest.py', size, None)]
 
 
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
+        for folder in args.static:  # before the slow part
+            if not os.path.isdir(folder):
+                raise BundleError('--static %s: not a folder' % folder)
         rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
                                 args.module, not args.no_shake, args.keep)
+        if args.static:
+            rows += _static(args.static, args.output, args.source, extra)
+            # the assets stay files on the board; their manifest module freezes too
+            _write(args.output, 'manifest.py', _manifest(
+                [r[0] for r in rows if r[0].endswith(('.py', '.mpy')) and r[0] != 'main.py']))
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))
