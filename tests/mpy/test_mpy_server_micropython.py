@@ -80,6 +80,9 @@ def test_requests_keep_alive_and_chunked(mpy_server):
     (b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 999999\r\n\r\n', 413),
     (b'GET /' + b'a' * 2000 + b' HTTP/1.1\r\n', 414),
     (b'\xff\xfe\x00garbage\r\n\r\n', 400),
+    # overlong UTF-8 and a surrogate, percent-encoded: MicroPython's decoder lets them by
+    (b'GET /%C0%AF HTTP/1.1\r\nHost: a\r\n\r\n', 400),
+    (b'GET /users/%ED%A0%80 HTTP/1.1\r\nHost: a\r\n\r\n', 400),
 ])
 def test_malformed_input(mpy_server, data, status):
     url, port, proc = mpy_server
