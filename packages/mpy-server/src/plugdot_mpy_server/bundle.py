@@ -91,7 +91,9 @@ def _hook_tables(pm, names):
     from plugdot import hookspecs
     from plugdot._table import FIRSTRESULT, HISTORIC
     specs, hooks, argnames = {}, {}, {}
-    for hook in sorted(n for n in dir(hookspecs) if n.startswith('plugdot_')):
+    # The core's hooks and those plugins define (PLUGDOT_HOOKSPECS).
+    for hook in sorted(n for n in dir(pm.hook) if n.startswith('plugdot_')
+                       and getattr(getattr(pm.hook, n), 'spec', None) is not None):
         caller = getattr(pm.hook, hook)
         spec_args = tuple(caller.spec.argnames)
         opts = caller.spec.opts
@@ -205,6 +207,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     written = []
     for module in modules:
         written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
+    written.extend(_write(out, name.replace('.', os.sep) + '.py', text)
+                   for name, text in _generated_sources(pm, app).items())
     for module in (app_module, 'plugdot_bundled', 'main'):
         written.append(_write(out, module + '.py', texts[module]))
     _write(out, 'manifest.py', _manifest(written, out))
@@ -222,6 +226,18 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             path = mpy
         rows.append((os.path.relpath(path, out), size, compiled))
     return rows, app
+
+
+def _generated_sources(pm, app):
+    """The modules plugins generate for this app (``plugdot_bundle_sources``:
+    compiled templates), refused with the plugin's message if they fail."""
+    sources = {}
+    try:
+        for result in pm.hook.plugdot_bundle_sources(app=app):
+            sources.update(result or {})
+    except Exception as exc:
+        raise BundleError(str(exc)) from exc
+    return sources
 
 
 def _write(out, name, text):
