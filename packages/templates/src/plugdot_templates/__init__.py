@@ -23,25 +23,35 @@ __all__ = ['Template', 'TemplateError', 'TemplateResponse', 'render_template',
 PLUGDOT_HOOKSPECS = 'plugdot_templates.hookspecs'
 
 
-def render_template(template, /, **context):
-    """A response with *template* rendered with *context* (and what
+# The template is taken from *args, which is ``render_template(template, /,
+# **context)`` (so that ``template=`` can be a context key) in a syntax
+# MicroPython also parses.
+
+def _name(args, fn):
+    if len(args) != 1:
+        raise TypeError('%s() takes the template name and keyword arguments' % fn)
+    return args[0]
+
+
+def render_template(*args, **context):
+    """``render_template(template, /, **context)``: a response with *template* rendered with *context* (and what
     ``plugdot_template_context`` adds), HTML and escaped whatever the
     template's extension. It renders when sent; see :class:`TemplateResponse`."""
-    return TemplateResponse(template, context)
+    return TemplateResponse(_name(args, 'render_template'), context)
 
 
-async def render_template_async(template, /, **context):
-    """As :func:`render_template`, rendered with Jinja2's async mode (context
+async def render_template_async(*args, **context):
+    """``render_template_async(template, /, **context)``: as :func:`render_template`, rendered with Jinja2's async mode (context
     values may be awaitables and async iterables) on CPython."""
-    return TemplateResponse(template, context, 'async')
+    return TemplateResponse(_name(args, 'render_template_async'), context, 'async')
 
 
-def stream_template(template, /, **context):
-    """As :func:`render_template`, streamed: the page goes out in pieces of
+def stream_template(*args, **context):
+    """``stream_template(template, /, **context)``: as :func:`render_template`, streamed: the page goes out in pieces of
     about ``templates_chunk_size`` characters while it renders (chunked
     transfer), so a long report starts arriving at once. On CPython context
     values may be async iterables (rows fetched while the page streams)."""
-    return TemplateResponse(template, context, 'stream')
+    return TemplateResponse(_name(args, 'stream_template'), context, 'stream')
 
 
 def __getattr__(name):

@@ -55,15 +55,16 @@ class Undefined:
 UNDEFINED = Undefined()
 
 
-def escape(value):
-    """*value* as HTML text: ``& < > " '`` replaced as markupsafe does;
-    Markup (and ``__html__``) unchanged."""
+def html(value):
+    """*value* as HTML text, a plain ``str`` (what compiled templates
+    output): ``& < > " '`` replaced as markupsafe does; Markup (and
+    anything with ``__html__``) unchanged."""
     if type(value) is not str:
         if isinstance(value, Markup):
-            return value
-        html = getattr(value, '__html__', None)
-        if html is not None:
-            return Markup(html())
+            return str(value)
+        method = getattr(value, '__html__', None)
+        if method is not None:
+            return str(method())
         value = str(value)
     if '&' in value:
         value = value.replace('&', '&amp;')
@@ -75,7 +76,15 @@ def escape(value):
         value = value.replace('"', '&#34;')
     if "'" in value:
         value = value.replace("'", '&#39;')
-    return Markup(value)
+    return value
+
+
+def escape(value):
+    """*value* escaped as :func:`html` does, as :class:`Markup` (the ``|e``
+    filter)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html(value))
 
 
 def _is_markup(value):
@@ -83,12 +92,14 @@ def _is_markup(value):
 
 
 def _soft_str(value):
-    return value if isinstance(value, str) else str(value)
+    # Always a plain str: MicroPython's str methods refuse str subclasses as
+    # arguments, so Markup-ness is decided from the original value.
+    return value if type(value) is str else str(value)
 
 
 def _like(value, text):
     # A string method's result keeps the value's Markup-ness (as markupsafe's).
-    return Markup(text) if _is_markup(value) else text
+    return Markup(text) if _is_markup(value) else str(text)
 
 
 def getattr_(obj, name):
@@ -125,11 +136,10 @@ def getitem(obj, key):
 
 def concat(*parts):
     """Jinja2's ``~``: strings joined, escaped as a whole if any is Markup."""
-    texts = [_soft_str(p) for p in parts]
-    for text in texts:
-        if _is_markup(text):
-            return Markup(''.join(escape(t) for t in texts))
-    return ''.join(texts)
+    for part in parts:
+        if _is_markup(part):
+            return Markup(''.join([html(p) for p in parts]))
+    return ''.join([_soft_str(p) for p in parts])
 
 
 class Loop:
@@ -196,7 +206,8 @@ def f_lower(value):
 
 
 def f_trim(value, chars=None):
-    return _like(value, _soft_str(value).strip(chars))
+    text = _soft_str(value)
+    return _like(value, text.strip() if chars is None else text.strip(chars))
 
 
 def f_length(value):
@@ -231,8 +242,9 @@ def f_last(value):
 
 
 def f_replace(value, old, new, count=None):
-    if _is_markup(value):
-        old, new = escape(old), escape(new)
+    old = _soft_str(old)
+    # markupsafe's Markup.replace escapes the replacement
+    new = html(new) if _is_markup(value) else _soft_str(new)
     text = _soft_str(value)
     done = text.replace(old, new) if count is None else text.replace(old, new, count)
     return _like(value, done)
@@ -249,7 +261,7 @@ def f_join(value, d='', attribute=None):
         else:
             value[i] = str(value[i])
     if markup:
-        return Markup(escape(d).join([escape(v) for v in value]))
+        return Markup(html(d).join([html(v) for v in value]))
     return str(d).join(value)
 
 
