@@ -199,6 +199,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts['plugdot_bundled'] = _generated(plugin_rows, tables, signature_rows)
     texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port,
                             'load_start': LOAD_START, 'load_end': LOAD_END}
+    generated = _generated_sources(pm, app)
+    texts.update(generated)  # before shaking: what they use stays in the library
     if shake:
         from .shake import specialize
         packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
@@ -207,8 +209,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     written = []
     for module in modules:
         written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
-    written.extend(_write(out, name.replace('.', os.sep) + '.py', text)
-                   for name, text in _generated_sources(pm, app).items())
+    written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
+                   for name in sorted(generated))
     for module in (app_module, 'plugdot_bundled', 'main'):
         written.append(_write(out, module + '.py', texts[module]))
     _write(out, 'manifest.py', _manifest(written, out))

@@ -108,3 +108,9 @@ def plugdot_bundle_sources(app):
     with ``file:line`` and the construct when outside the subset)."""
     from .bundle import compiled_sources
     return compiled_sources(app)
+
+
+def plugdot_add_commands(subparsers):
+    """``plugdot check-templates``: check templates against the subset."""
+    from .cli import add_command
+    add_command(subparsers)

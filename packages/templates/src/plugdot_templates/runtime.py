@@ -273,13 +273,6 @@ def f_tojson(value):
     return Markup(text)
 
 
-FILTERS = {'e': escape, 'escape': escape, 'safe': f_safe, 'default': f_default,
-           'd': f_default, 'upper': f_upper, 'lower': f_lower, 'trim': f_trim,
-           'length': f_length, 'count': f_length, 'string': f_string, 'int': f_int,
-           'first': f_first, 'last': f_last, 'replace': f_replace, 'join': f_join,
-           'tojson': f_tojson}
-
-
 # -- tests ------------------------------------------------------------------------
 
 def t_defined(value):
@@ -312,10 +305,6 @@ def t_string(value):
 
 def t_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-TESTS = {'defined': t_defined, 'undefined': t_undefined, 'none': t_none, 'even': t_even,
-         'odd': t_odd, 'divisibleby': t_divisibleby, 'string': t_string, 'number': t_number}
 
 
 # -- JSON as Jinja2's tojson writes it (sorted keys, ASCII) ----------------------
