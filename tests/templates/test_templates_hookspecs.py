@@ -1,5 +1,6 @@
 """Hooks a plugin defines (``PLUGDOT_HOOKSPECS``): declared before any
 plugin registers, whatever the order the plugins load in."""
+import pathlib
 import sys
 
 import pytest
@@ -7,6 +8,12 @@ import pytest
 from plugdot import App, PluginError, _discovery
 from plugdot.testing import TestClient
 from plugdot_templates import render_template
+
+
+@pytest.fixture
+def pages():
+    """The folder of the test templates."""
+    return str(pathlib.Path(__file__).resolve().parent / 'pages')
 
 
 @pytest.fixture

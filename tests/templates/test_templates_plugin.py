@@ -3,6 +3,7 @@ styles, inheritance and includes, the context and template-dir hooks,
 errors, and what the TestClient reports."""
 import asyncio
 import logging
+import pathlib
 import sys
 
 import pytest
@@ -11,6 +12,12 @@ from plugdot import App
 from plugdot.testing import TestClient
 from plugdot_templates import (Template, TemplateResponse, render_template,
                                render_template_async, stream_template)
+
+
+@pytest.fixture
+def pages():
+    """The folder of the test templates."""
+    return str(pathlib.Path(__file__).resolve().parent / 'pages')
 
 
 def make_app(pages, **config):
