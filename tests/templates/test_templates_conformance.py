@@ -72,6 +72,6 @@ def test_corpus_renders_byte_identical_under_micropython(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     got = json.loads(out.read_text())
     mismatches = [(c['template'], c['context'], jinja_render(c), g)
-                  for c, g in zip(all_cases, got) if g != jinja_render(c)]
+                  for c, g in zip(all_cases, got, strict=True) if g != jinja_render(c)]
     assert not mismatches, mismatches[:3]
     assert len(got) == len(all_cases)

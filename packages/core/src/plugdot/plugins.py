@@ -187,7 +187,7 @@ def add_plugin_hookspecs(pm, plugin, name=None):
         if isinstance(specs, str):
             specs = import_module(specs)
         pm.add_hookspecs(specs)
-        done.append(getattr(plugin, 'PLUGDOT_HOOKSPECS'))
+        done.append(plugin.PLUGDOT_HOOKSPECS)
     except Exception as exc:
         raise PluginError('plugdot plugin %r declares invalid hooks: %s'
                           % (name or getattr(plugin, '__name__', plugin), exc)) from exc

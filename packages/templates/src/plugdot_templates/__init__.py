@@ -34,20 +34,23 @@ def _name(args, fn):
 
 
 def render_template(*args, **context):
-    """``render_template(template, /, **context)``: a response with *template* rendered with *context* (and what
+    """``render_template(template, /, **context)``: a response with
+    *template* rendered with *context* (and what
     ``plugdot_template_context`` adds), HTML and escaped whatever the
     template's extension. It renders when sent; see :class:`TemplateResponse`."""
     return TemplateResponse(_name(args, 'render_template'), context)
 
 
 async def render_template_async(*args, **context):
-    """``render_template_async(template, /, **context)``: as :func:`render_template`, rendered with Jinja2's async mode (context
-    values may be awaitables and async iterables) on CPython."""
+    """``render_template_async(template, /, **context)``: as
+    :func:`render_template`, rendered with Jinja2's async mode on CPython
+    (context values may be awaitables and async iterables)."""
     return TemplateResponse(_name(args, 'render_template_async'), context, 'async')
 
 
 def stream_template(*args, **context):
-    """``stream_template(template, /, **context)``: as :func:`render_template`, streamed: the page goes out in pieces of
+    """``stream_template(template, /, **context)``: as
+    :func:`render_template`, streamed: the page goes out in pieces of
     about ``templates_chunk_size`` characters while it renders (chunked
     transfer), so a long report starts arriving at once. On CPython context
     values may be async iterables (rows fetched while the page streams)."""
