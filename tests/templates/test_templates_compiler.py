@@ -77,3 +77,23 @@ def test_check_templates_command(tmp_path):
                            '--show', 'good.html'], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and 'yield html(f_upper(' in done.stdout
+
+
+def test_plugdot_bundle_sources_compiles_the_apps_templates(tmp_path):
+    from plugdot import App
+    (tmp_path / 'sub').mkdir()
+    (tmp_path / 'page.html').write_text('{% include "sub/part.html" %}')
+    (tmp_path / 'sub' / 'part.html').write_text('{{ x }}')
+    app = App(config={'templates_dir': str(tmp_path)})
+    sources = {}
+    for result in app.plugins.hook.plugdot_bundle_sources(app=app):
+        sources.update(result or {})
+    index = 'plugdot_templates_compiled.__init__'
+    assert set(sources) == {index, 'plugdot_templates_compiled.' + module_name('page.html'),
+                            'plugdot_templates_compiled.' + module_name('sub/part.html')}
+    namespace = {}
+    exec(sources[index], namespace)
+    assert namespace['TEMPLATES'] == {'page.html': module_name('page.html'),
+                                      'sub/part.html': module_name('sub/part.html')}
+    assert App(config={'templates_dir': str(tmp_path / 'none')}).plugins.hook \
+        .plugdot_bundle_sources(app=app) is not None
