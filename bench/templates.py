@@ -118,14 +118,21 @@ def cpython(args, utemplate_dir):
 
     sys.path.insert(0, utemplate_dir)
     from microdot.utemplate import Template as UTemplate
+    # uTemplate imports compiled templates as modules of a folder relative to
+    # the working directory.
     work = tempfile.mkdtemp()
-    shutil.copy(TEMPLATES / 'table.tpl', work)
-    UTemplate.initialize(work)
+    os.makedirs(os.path.join(work, 'ut_templates'))
+    shutil.copy(TEMPLATES / 'table.tpl', os.path.join(work, 'ut_templates'))
+    here = os.getcwd()
+    os.chdir(work)
+    sys.path.insert(0, work)
+    UTemplate.initialize('ut_templates')
 
     def microdot_utemplate():
         return UTemplate('table.tpl').render(title='Table', rows=data)
     results['Microdot Template (uTemplate)'] = (timeit(microdot_utemplate, args.seconds,
                                                        args.rounds), microdot_utemplate())
+    os.chdir(here)
     loop.close()
     base = results['plugdot (Jinja2)'][0]
     print('CPython %s, %d rows, µs per render (best of %d; lower is better)\n'

@@ -53,6 +53,7 @@ class Undefined:
 
 
 UNDEFINED = Undefined()
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 def html(value):
@@ -105,6 +106,11 @@ def _like(value, text):
 def getattr_(obj, name):
     """``obj.name`` as Jinja2 reads it: the attribute, else the item, else
     undefined."""
+    if type(obj) is dict and name not in _DICT_ATTRIBUTES:
+        # The common case (rows as dicts) without the AttributeError of a
+        # dict's missing attribute: the same answer, several times faster.
+        value = obj.get(name, UNDEFINED)
+        return Undefined(name) if value is UNDEFINED else value
     if isinstance(obj, Undefined):
         raise UndefinedError('%r is undefined (reading .%s)' % (obj.name or 'value', name))
     try:
