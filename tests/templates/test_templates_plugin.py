@@ -201,7 +201,8 @@ def test_template_dirs_hook_ships_templates_the_app_can_override(pages, tmp_path
     assert 'Hello, Ann!' in client.get('/hello.html').text  # the app's own file wins
 
 
-def test_package_templates_through_the_dirs_hook():
+@pytest.mark.parametrize('engine', ['jinja2', 'compiled'])
+def test_package_templates_through_the_dirs_hook(engine):
     class PackagePlugin:
         def plugdot_template_dirs(self):
             return ['plugdot_templates_testpkg:templates']
@@ -209,7 +210,7 @@ def test_package_templates_through_the_dirs_hook():
     import pathlib
     sys.path.insert(0, str(pathlib.Path(__file__).parent / 'pkgs'))
     try:
-        app = App(config={'templates_dir': []})
+        app = App(config={'templates_dir': [], 'templates_engine': engine})
         app.register_plugin(PackagePlugin())
 
         @app.get('/')

@@ -6,6 +6,7 @@ plugins ship, escaping by extension (``.html``, ``.htm``, ``.xml``,
 rendered into an HTML response use an overlay that always escapes, and
 async rendering another overlay in Jinja2's async mode.
 """
+from .engine import package_folder
 from .response import TemplateError
 
 AUTOESCAPE_EXTENSIONS = ('html', 'htm', 'xml', 'tpl')
@@ -25,9 +26,9 @@ def loader(dirs):
     jinja2 = _jinja()
     loaders = []
     for entry in dirs:
-        package, sep, folder = entry.partition(':')
-        if sep and package.replace('.', '').replace('_', '').isalnum() and len(package) > 1:
-            loaders.append(jinja2.PackageLoader(package, folder or 'templates'))
+        found = package_folder(entry)
+        if found is not None:
+            loaders.append(jinja2.PackageLoader(*found))
         else:
             loaders.append(jinja2.FileSystemLoader(entry))
     return jinja2.ChoiceLoader(loaders)

@@ -5,21 +5,21 @@ CPython only."""
 import os
 
 from .compiler import compile_template, module_name
-from .engine import COMPILED_PACKAGE, template_dirs
+from .engine import COMPILED_PACKAGE, package_folder, template_dirs
 from .response import TemplateError
 
 
 def folder(entry):
     """The folder a ``templates_dir`` entry names (``package:folder`` is
     resolved to the installed package's folder)."""
-    package, sep, sub = entry.partition(':')
-    if sep and len(package) > 1 and package.replace('.', '').replace('_', '').isalnum():
-        import importlib.util
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            raise TemplateError('templates folder %r: no package %r' % (entry, package))
-        return os.path.join(list(spec.submodule_search_locations)[0], sub or 'templates')
-    return entry
+    found = package_folder(entry)
+    if found is None:
+        return entry
+    import importlib.util
+    spec = importlib.util.find_spec(found[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise TemplateError('templates folder %r: no package %r' % (entry, found[0]))
+    return os.path.join(list(spec.submodule_search_locations)[0], found[1])
 
 
 def find_templates(dirs):

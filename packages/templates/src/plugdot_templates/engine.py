@@ -70,6 +70,16 @@ def template_dirs(app):
     return dirs
 
 
+def package_folder(entry):
+    """``(package, folder)`` if the ``templates_dir`` entry is
+    ``'package:folder'`` (templates inside an installed package), else None
+    (a path; a Windows drive letter is not a package)."""
+    package, sep, folder = entry.partition(':')
+    if sep and len(package) > 1 and package.replace('.', '').replace('_', '').isalnum():
+        return package, folder or 'templates'
+    return None
+
+
 def template_context(request, context):
     """What a template sees: every ``plugdot_template_context`` dict (the
     first-called plugin winning), then the handler's *context*."""
