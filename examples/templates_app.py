@@ -2,7 +2,7 @@
 streamed report (docs/templates.md).
 
     plugdot run examples/templates_app.py:app                 # CPython, Jinja2
-    plugdot bundle examples/templates_app.py --plugin templates -o build/board --check
+    plugdot bundle examples/templates_app.py --plugin templates -o build/board --check --heap 192k
 """
 from plugdot import App, redirect
 from plugdot_templates import render_template, stream_template
