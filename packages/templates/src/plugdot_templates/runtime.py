@@ -159,30 +159,37 @@ class Loop:
 
     @property
     def index(self):
+        """``loop.index``."""
         return self.index0 + 1
 
     @property
     def revindex(self):
+        """``loop.revindex``."""
         return self.length - self.index0
 
     @property
     def revindex0(self):
+        """``loop.revindex0``."""
         return self.length - self.index0 - 1
 
     @property
     def first(self):
+        """``loop.first``."""
         return self.index0 == 0
 
     @property
     def last(self):
+        """``loop.last``."""
         return self.index0 == self.length - 1
 
     @property
     def previtem(self):
+        """``loop.previtem``."""
         return self.items[self.index0 - 1] if self.index0 > 0 else Undefined('previtem')
 
     @property
     def nextitem(self):
+        """``loop.nextitem``."""
         i = self.index0 + 1
         return self.items[i] if i < self.length else Undefined('nextitem')
 
@@ -194,37 +201,45 @@ class Loop:
 # -- filters (each as Jinja2's with autoescape on) --------------------------------
 
 def f_safe(value):
+    """``|safe``: *value* marked as trusted HTML."""
     return Markup('' if isinstance(value, Undefined) else str(value))
 
 
 def f_default(value, default='', boolean=False):
+    """``|default(d, boolean=False)`` / ``|d``: *d* when *value* is undefined (or false, with *boolean*)."""
     if isinstance(value, Undefined) or (boolean and not value):
         return default
     return value
 
 
 def f_upper(value):
+    """``|upper``."""
     return _like(value, _soft_str(value).upper())
 
 
 def f_lower(value):
+    """``|lower``."""
     return _like(value, _soft_str(value).lower())
 
 
 def f_trim(value, chars=None):
+    """``|trim(chars=None)``."""
     text = _soft_str(value)
     return _like(value, text.strip() if chars is None else text.strip(chars))
 
 
 def f_length(value):
+    """``|length`` / ``|count``."""
     return len(value)
 
 
 def f_string(value):
+    """``|string``: a string, Markup kept."""
     return value if _is_markup(value) else _soft_str(value)
 
 
 def f_int(value, default=0):
+    """``|int(default=0)``: an int, else *default*."""
     try:
         if isinstance(value, str):
             return int(value)
@@ -237,17 +252,20 @@ def f_int(value, default=0):
 
 
 def f_first(value):
+    """``|first``: the first item, else undefined."""
     for item in value:
         return item
     return Undefined('first')
 
 
 def f_last(value):
+    """``|last``: the last item, else undefined."""
     value = list(value)
     return value[-1] if value else Undefined('last')
 
 
 def f_replace(value, old, new, count=None):
+    """``|replace(old, new, count=None)``."""
     old = _soft_str(old)
     # markupsafe's Markup.replace escapes the replacement
     new = html(new) if _is_markup(value) else _soft_str(new)
@@ -257,6 +275,8 @@ def f_replace(value, old, new, count=None):
 
 
 def f_join(value, d='', attribute=None):
+    """``|join(d='', attribute=None)``, escaping as Jinja2 does when an
+    item or *d* is Markup."""
     value = list(value)
     if attribute is not None:
         value = [getattr_(v, attribute) for v in value]
@@ -272,6 +292,7 @@ def f_join(value, d='', attribute=None):
 
 
 def f_tojson(value):
+    """``|tojson``: JSON safe inside ``<script>`` and attributes, as Markup."""
     text = dumps(value)
     for old, new in (('<', '\\u003c'), ('>', '\\u003e'), ('&', '\\u0026'), ("'", '\\u0027')):
         if old in text:
@@ -282,34 +303,42 @@ def f_tojson(value):
 # -- tests ------------------------------------------------------------------------
 
 def t_defined(value):
+    """``is defined``."""
     return not isinstance(value, Undefined)
 
 
 def t_undefined(value):
+    """``is undefined``."""
     return isinstance(value, Undefined)
 
 
 def t_none(value):
+    """``is none``."""
     return value is None
 
 
 def t_even(value):
+    """``is even``."""
     return value % 2 == 0
 
 
 def t_odd(value):
+    """``is odd``."""
     return value % 2 == 1
 
 
 def t_divisibleby(value, num):
+    """``is divisibleby(num)``."""
     return value % num == 0
 
 
 def t_string(value):
+    """``is string``."""
     return isinstance(value, str)
 
 
 def t_number(value):
+    """``is number``."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
