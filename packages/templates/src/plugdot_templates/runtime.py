@@ -206,7 +206,8 @@ def f_safe(value):
 
 
 def f_default(value, default='', boolean=False):
-    """``|default(d, boolean=False)`` / ``|d``: *d* when *value* is undefined (or false, with *boolean*)."""
+    """``|default(d, boolean=False)`` / ``|d``: *d* when *value* is
+    undefined (or false, with *boolean*)."""
     if isinstance(value, Undefined) or (boolean and not value):
         return default
     return value
