@@ -97,3 +97,24 @@ def test_plugdot_bundle_sources_compiles_the_apps_templates(tmp_path):
                                       'sub/part.html': module_name('sub/part.html')}
     assert App(config={'templates_dir': str(tmp_path / 'none')}).plugins.hook \
         .plugdot_bundle_sources(app=app) is not None
+
+
+def test_a_loop_using_only_index_and_cycle_streams_its_items():
+    from plugdot_templates.runtime import new_context
+    consumed = []
+
+    def rows():
+        for n in range(3):
+            consumed.append(n)
+            yield n
+
+    def run(source):
+        namespace = {}
+        exec(compile(compile_template(source, 'p.html'), 'p.py', 'exec'), namespace)
+        return namespace['root'](new_context({'rows': rows()}), None, {})
+    pieces = run("{% for r in rows %}{{ loop.index }}{{ loop.cycle('a', 'b') }}{% endfor %}")
+    assert next(pieces) == '1' and consumed == [0]  # the first row is out before the next is read
+    assert ''.join(pieces) == 'a2b3a'
+    consumed.clear()
+    pieces = run('{% for r in rows %}{{ loop.index }}/{{ loop.length }}{% endfor %}')
+    assert next(pieces) == '1' and consumed == [0, 1, 2]  # length needs every item first

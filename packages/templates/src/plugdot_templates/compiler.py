@@ -276,11 +276,13 @@ class _Compiler:
         if node.else_:
             empty = self.fresh('empty')
             self.write('%s = True' % empty)
-        if uses_loop:
+        if uses_loop and _loop_needs_items(node.body, nodes):
             items = self.fresh('items')
             self.write('%s = list(%s)' % (items, iterable))
             self.write('%s = %s(%s)' % (names['loop'], self.use('Loop'), items))
             iterable = items
+        elif uses_loop:  # loop.index/index0/first/cycle only: the items stream
+            self.write('%s = %s(None)' % (names['loop'], self.use('Loop')))
         self.write('for %s in %s:' % (self.target_code(node.target, names), iterable))
         self.indent += 1
         if empty:
@@ -458,6 +460,33 @@ def _assigned(body, nodes):
                 found.extend(_assigned(elif_.body, nodes))
             found.extend(_assigned(node.else_, nodes))
     return found
+
+
+#: ``loop`` attributes that need no look-ahead: a loop using only these
+#: iterates its items as they come (a generator of rows is never held whole).
+_STREAMING_LOOP = ('index', 'index0', 'first', 'cycle')
+
+
+def _loop_needs_items(body, nodes):
+    """Whether the ``loop`` of a for *body* needs all items up front
+    (``length``, ``last``, ``revindex``, ``nextitem``... or ``loop`` itself
+    passed on)."""
+    reads = [n for n in _names_read(body, nodes) if n.name == 'loop']
+    streaming = [g for g in _walk(body, nodes) if isinstance(g, nodes.Getattr)
+                 and isinstance(g.node, nodes.Name) and g.node.name == 'loop'
+                 and g.attr in _STREAMING_LOOP]
+    return len(streaming) != len(reads)
+
+
+def _walk(body, nodes):
+    for node in body:
+        if isinstance(node, nodes.Block):
+            continue
+        if isinstance(node, nodes.For):
+            yield from node.iter.find_all(nodes.Node)
+            continue
+        yield node
+        yield from _walk(list(node.iter_child_nodes()), nodes)
 
 
 def _names_read(body, nodes):

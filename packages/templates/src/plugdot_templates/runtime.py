@@ -153,8 +153,10 @@ class Loop:
     first, last, length, previtem, nextitem, cycle(...)."""
 
     def __init__(self, items):
+        # items is None when the template uses only index, index0, first
+        # and cycle: then the loop streams its items (see the compiler).
         self.items = items
-        self.length = len(items)
+        self.length = None if items is None else len(items)
         self.index0 = -1
 
     @property
