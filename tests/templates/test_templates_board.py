@@ -76,6 +76,9 @@ def test_a_template_outside_the_subset_refuses_the_bundle(tmp_path):
     app = tmp_path / 'app.py'
     app.write_text('from plugdot import App\n'
                    'app = App(config={"templates_dir": %r})\n' % str(tmp_path / 'templates'))
+    (tmp_path / 'board').mkdir()
+    (tmp_path / 'board' / 'previous.mpy').write_text('a previous bundle')
     done = bundle(app, tmp_path / 'board')
     assert done.returncode == 1
     assert 'macro.html:2: {% macro %} is not in the template subset' in done.stderr
+    assert (tmp_path / 'board' / 'previous.mpy').exists()  # left alone

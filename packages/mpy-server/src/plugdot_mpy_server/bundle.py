@@ -189,6 +189,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     signature_rows = _signatures(app, problems)
     if problems:
         raise BundleError('; '.join(problems))
+    generated = _generated_sources(pm, app)  # a refusal leaves a previous bundle alone
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
@@ -199,7 +200,6 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts['plugdot_bundled'] = _generated(plugin_rows, tables, signature_rows)
     texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port,
                             'load_start': LOAD_START, 'load_end': LOAD_END}
-    generated = _generated_sources(pm, app)
     texts.update(generated)  # before shaking: what they use stays in the library
     if shake:
         from .shake import specialize
