@@ -80,11 +80,19 @@ def compile_pattern(pattern, converters):
             if kind not in converters:
                 raise ValueError('unknown converter %r in route %r' % (kind, pattern))
             part, convert = converters[kind]
+        if name in names:
+            raise ValueError('path argument %r appears twice in route %r' % (name, pattern))
+        if '(' in part.replace('\\(', '').replace('(?:', ''):
+            raise ValueError('<re:...> in route %r must not contain groups: write (?:...) '
+                             'for %r' % (pattern, name))
         regex += '(' + part + ')'
         names.append(name)
         conversions.append(convert)
     regex += _escape(rest) + '$'
-    return re.compile(regex), tuple(names), tuple(conversions)
+    try:
+        return re.compile(regex), tuple(names), tuple(conversions)
+    except Exception as exc:  # re.error on CPython, ValueError on MicroPython
+        raise ValueError('invalid regular expression in route %r: %s' % (pattern, exc))
 
 
 def _escape(text):
