@@ -37,7 +37,8 @@ CORPUS = [
     'caf\u00e9', '\u2028\u2029', 'emoji \U0001F600', '\ud800 lone surrogate', '</script>',
     'e-mail 1e-5 0.00001 null', {'a': None}, {'a': [1, 2, {'b': 'c'}]}, (1, 2), [(1,), ()],
     {1: 'int key'}, {1.5: 'float key'}, {True: 'bool key'}, {None: 'none key'}, {'é': 'x'},
-    Color.RED, {'c': Color.RED}, Name('sub'), {'k': Name('v')}, [1.0, 2.50, -3.25e-3],
+    Color.RED, {'c': Color.RED}, {'n': None, 'x': [1.5, {'y': math.nan}]}, [None, (math.inf,)],
+    {'n': None, 'c': Color.RED}, [None, Name('s')], Name('sub'), {'k': Name('v')}, [1.0, 2.50, -3.25e-3],
     {'nested': [[[[[[1]]]]]]}, {'id': 1, 'name': 'Ann', 'tags': ['a', 'b'], 'score': 98.5},
     list(range(100)), {'s%d' % i: i * 1.1 for i in range(50)},
 ]
@@ -75,7 +76,8 @@ def test_orjson_does_the_usual_work(monkeypatch):
     assert fast({'id': 1, 'name': 'Ann', 'score': 98.5, 'tags': ['a']}) == \
         '{"id":1,"name":"Ann","score":98.5,"tags":["a"]}'
     assert calls == []
-    assert fast({'a': None}) == 'stdlib' and fast('caf\u00e9') == 'stdlib'
+    assert fast({'a': None, 'b': [1.5]}) == '{"a":null,"b":[1.5]}'
+    assert fast({'a': None, 'b': [math.nan]}) == 'stdlib' and fast('caf\u00e9') == 'stdlib'
 
 
 LOADS = [b'{"a":1}', b'[1,2.5,-0,1e400,-1e400]', b'NaN', b'[Infinity]', b'123456789012345678901234567890',

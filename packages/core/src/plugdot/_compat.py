@@ -155,16 +155,44 @@ else:
     def _refuse(value):
         raise TypeError('Object of type %s is not JSON serializable' % type(value).__name__)
 
+    _CONTAINERS = (dict, list, tuple)
+    _PLAIN = (str, int, bool, type(None))
+
+    def _finite(value):
+        # No NaN or Infinity in what orjson wrote (only exact built-in types
+        # reach here: subclasses were refused); False for anything else
+        # orjson writes on its own (an Enum, a UUID), to be safe.
+        kind = type(value)
+        if kind is float:
+            return value - value == 0
+        if kind is dict:
+            value = value.values()
+        elif kind is not list and kind is not tuple:
+            return kind in _PLAIN
+        for item in value:
+            kind = type(item)
+            if kind is float:
+                if item - item != 0:
+                    return False
+            elif kind in _CONTAINERS:
+                if not _finite(item):
+                    return False
+            elif kind not in _PLAIN:
+                return False
+        return True
+
     def _orjson_dumps(orjson, stdlib):
         # orjson (``pip install 'plugdot[fast]'``) where its bytes are the
         # standard library's; the standard library for the rest: text that
         # is not ASCII (orjson writes UTF-8, json escapes), floats below
-        # 1e-4 (0.00001 vs 1e-05), null (orjson writes NaN and Infinity as
-        # null), integers past 64 bits, keys that are not strings.
+        # 1e-4 (0.00001 vs 1e-05), NaN and Infinity (orjson writes null),
+        # integers past 64 bits, keys that are not strings, subclasses of
+        # the built-in types.
         import re
-        differs = re.compile(rb'0\.0000|[0-9]e-[0-9](?![0-9])').search
+        one_digit_exponent = re.compile(rb'[0-9]e-[0-9](?![0-9])').search
         dumps = orjson.dumps
-        options = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+        options = (orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
         def json_dumps(value):
             """Compact JSON text of *value*."""
@@ -172,7 +200,9 @@ else:
                 out = dumps(value, _refuse, options)
             except TypeError:
                 return stdlib(value)
-            if not out.isascii() or b'null' in out or b'\x7f' in out or differs(out):
+            if (not out.isascii() or b'\x7f' in out or b'0.0000' in out
+                    or b'e-' in out and one_digit_exponent(out)
+                    or b'null' in out and not _finite(value)):
                 return stdlib(value)
             return out.decode()
         return json_dumps
@@ -203,14 +233,17 @@ else:
             import orjson
         except ImportError:
             return json.loads
-        import re
         fast = orjson.loads
-        long_number = re.compile(rb'[0-9]{19}').search  # orjson reads big integers as floats
+        # orjson reads integers past 64 bits as floats: leave any run of 19
+        # digits to json (bytes.translate and `in` scan in C, a regex would
+        # cost more than the parse).
+        digits = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+        nineteen = b'0' * 19
 
         def json_loads(text):
             """The value of JSON *text*; ValueError if it is not JSON."""
             raw = text.encode('utf-8', 'surrogatepass') if isinstance(text, str) else text
-            if long_number(raw) is None:
+            if nineteen not in raw.translate(digits):
                 try:
                     return fast(raw)
                 except ValueError:
