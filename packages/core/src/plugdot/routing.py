@@ -26,7 +26,8 @@ DEFAULT_CONVERTERS = {
     'path': ('.+', str),
 }
 _DEFAULT_CLASS_METHODS = ('GET', 'POST')
-_SCAN = 4  # up to this many dynamic routes, trying each is faster than the tree
+if not MICROPYTHON:
+    _SCAN = 4  # up to this many dynamic routes, trying each is faster than the tree
 _CLASS_METHODS = {}
 
 
@@ -108,7 +109,8 @@ class Router:
         self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
         self.mounts = []     # [(prefix, app)], longest prefix first
         self.class_routes = {}  # first segment -> ClassRoute
-        self._tree = None    # the dynamic routes by leading static segments (CPython)
+        if not MICROPYTHON:
+            self._tree = None  # the dynamic routes by leading static segments
 
     def add(self, pattern, fn, methods, stream=False):
         """Add a route for *pattern* answering *methods*; return the Route."""
@@ -122,7 +124,8 @@ class Router:
             wanted = ', '.join(('request',) + names)
             raise TypeError('handler %s cannot take the arguments of route %r (%s): write '
                             'def %s(%s)' % (route.name, pattern, problem, route.name, wanted))
-        self._tree = None
+        if not MICROPYTHON:
+            self._tree = None
         if compiled is None:
             table = self.static.setdefault(pattern, {})
         else:

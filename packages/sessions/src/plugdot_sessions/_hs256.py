@@ -8,8 +8,7 @@ in a few microseconds, several times faster than PyJWT. On MicroPython a
 small HMAC-SHA256 over ``hashlib`` does the same work.
 
 Only HS256 headers are accepted, signatures are compared in constant time,
-an ``exp`` claim in the past and an ``nbf`` claim in the future are
-rejected. The signature is compared in its encoded form, so exactly one
+an ``exp`` claim in the past is rejected. The signature is compared in its encoded form, so exactly one
 spelling of it is accepted: no padding, no characters outside the base64url
 alphabet, no other bits in its last character (header and payload are
 covered by the signature byte for byte).
@@ -24,9 +23,6 @@ from plugdot._compat import MICROPYTHON, json_dumps
 from .signer import InvalidToken  # noqa: E402  one exception for both signers
 
 
-_HEADER = b'{"alg":"HS256","typ":"JWT"}'
-
-
 def _b64encode(data):
     return binascii.b2a_base64(data).rstrip(b'\n=').replace(b'+', b'-').replace(b'/', b'_')
 
@@ -39,7 +35,8 @@ def _b64decode(text):
         raise InvalidToken('bad base64')
 
 
-_HEADER_SEGMENT = _b64encode(_HEADER)  # PyJWT's header too: it sorts the keys
+#: The encoded header of every token made here, and of PyJWT's (it sorts the keys).
+_HEADER = _b64encode(b'{"alg":"HS256","typ":"JWT"}')
 
 
 def hmac_sha256(key, message):
@@ -64,14 +61,13 @@ def equal(a, b):
     return result == 0
 
 
-if MICROPYTHON:
-    _mac, _equal = hmac_sha256, equal
-else:
+if not MICROPYTHON:  # the same, in C
     import hmac as _hmac
 
-    def _mac(key, message):
+    def hmac_sha256(key, message):
+        """HMAC-SHA256 of *message* under *key*."""
         return _hmac.digest(key, message, 'sha256')
-    _equal = _hmac.compare_digest
+    equal = _hmac.compare_digest
 
 
 def _key(key):
@@ -80,17 +76,8 @@ def _key(key):
 
 def encode(payload, key):
     """Sign *payload* (a dict) with *key*; return the token as str."""
-    signing_input = _HEADER_SEGMENT + b'.' + _b64encode(json_dumps(payload).encode())
-    return (signing_input + b'.' + _b64encode(_mac(_key(key), signing_input))).decode()
-
-
-def _check_header(segment):
-    try:
-        header = json.loads(_b64decode(segment))
-    except (ValueError, UnicodeError):
-        raise InvalidToken('bad header')
-    if not isinstance(header, dict) or header.get('alg') != 'HS256':
-        raise InvalidToken('algorithm must be HS256')
+    signing_input = _HEADER + b'.' + _b64encode(json_dumps(payload).encode())
+    return (signing_input + b'.' + _b64encode(hmac_sha256(_key(key), signing_input))).decode()
 
 
 def decode(token, keys):
@@ -103,12 +90,17 @@ def decode(token, keys):
     parts = token.split(b'.')
     if len(parts) != 3:
         raise InvalidToken('not a JWT')
-    if parts[0] != _HEADER_SEGMENT:  # the usual header needs no parsing
-        _check_header(parts[0])
+    if parts[0] != _HEADER:  # the usual header needs no parsing
+        try:
+            header = json.loads(_b64decode(parts[0]))
+        except (ValueError, UnicodeError):
+            raise InvalidToken('bad header')
+        if not isinstance(header, dict) or header.get('alg') != 'HS256':
+            raise InvalidToken('algorithm must be HS256')
     signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
     signature = parts[2]
     for k in keys:
-        if _equal(_b64encode(_mac(_key(k), signing_input)), signature):
+        if equal(_b64encode(hmac_sha256(_key(k), signing_input)), signature):
             break
     else:
         raise InvalidToken('bad signature')
@@ -118,11 +110,7 @@ def decode(token, keys):
         raise InvalidToken('bad payload')
     if not isinstance(payload, dict):
         raise InvalidToken('payload is not an object')
-    now = time.time()
     exp = payload.get('exp')
-    if exp is not None and (not isinstance(exp, int) or exp <= now):
+    if exp is not None and (not isinstance(exp, int) or exp <= time.time()):
         raise InvalidToken('expired')
-    nbf = payload.get('nbf')
-    if nbf is not None and (not isinstance(nbf, int) or nbf > now):
-        raise InvalidToken('not valid yet')
     return payload
