@@ -52,10 +52,36 @@ def encoders():
     return stdlib, _compat._orjson_dumps(orjson, stdlib)
 
 
+def reference(value):
+    """json.dumps's compact text, with NaN and Infinity as null (JSON has
+    no such numbers: json writes NaN, which JSON.parse refuses)."""
+    text = json.dumps(value, separators=(',', ':'))
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        def finite(v):
+            if isinstance(v, float):
+                return v if math.isfinite(v) else None
+            if isinstance(v, dict):
+                return {(json.dumps(k).strip('"') if isinstance(k, float) else k): finite(x)
+                        for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [finite(x) for x in v]
+            return v
+        text = json.dumps(finite(value), separators=(',', ':'))
+    return text
+
+
 @pytest.mark.parametrize('value', CORPUS, ids=[repr(v)[:30] for v in CORPUS])
 def test_identical_bytes(encoders, value):
     stdlib, fast = encoders
-    assert fast(value) == stdlib(value) == json.dumps(value, separators=(',', ':'))
+    assert fast(value) == stdlib(value) == reference(value)
+
+
+def test_nan_and_infinity_are_null_with_both(encoders):
+    for encode in encoders:
+        assert encode([math.nan, math.inf, -math.inf, 1.5]) == '[null,null,null,1.5]'
+        assert encode({'a': {'b': (math.nan,)}, math.inf: 1}) == '{"a":{"b":[null]},"Infinity":1}'
 
 
 @pytest.mark.parametrize('value', UNSERIALIZABLE, ids=[type(v).__name__ for v in UNSERIALIZABLE])
@@ -76,8 +102,8 @@ def test_orjson_does_the_usual_work(monkeypatch):
     assert fast({'id': 1, 'name': 'Ann', 'score': 98.5, 'tags': ['a']}) == \
         '{"id":1,"name":"Ann","score":98.5,"tags":["a"]}'
     assert calls == []
-    assert fast({'a': None, 'b': [1.5]}) == '{"a":null,"b":[1.5]}'
-    assert fast({'a': None, 'b': [math.nan]}) == 'stdlib' and fast('caf\u00e9') == 'stdlib'
+    assert fast({'a': None, 'b': [1.5, math.nan]}) == '{"a":null,"b":[1.5,null]}'
+    assert fast('caf\u00e9') == 'stdlib' and fast(1e-5) == 'stdlib' and fast({1: 2}) == 'stdlib'
 
 
 LOADS = [b'{"a":1}', b'[1,2.5,-0,1e400,-1e400]', b'NaN', b'[Infinity]', b'123456789012345678901234567890',

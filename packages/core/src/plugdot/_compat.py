@@ -141,61 +141,56 @@ else:
     import logging
     import traceback
 
+    _NONFINITE_KEYS = {'nan': 'NaN', 'inf': 'Infinity', '-inf': '-Infinity'}  # as json writes keys
+
+    def _finite(value):
+        # *value* with NaN and Infinity as None: JSON has no such numbers
+        # (json would write NaN, which JSON.parse refuses; orjson writes null).
+        if isinstance(value, float):
+            return value if value - value == 0 else None
+        if isinstance(value, dict):
+            return dict((_NONFINITE_KEYS[repr(k)] if isinstance(k, float) and k - k != 0 else k,
+                         _finite(v)) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return [_finite(v) for v in value]
+        return value
+
     def _stdlib_json_dumps():
         # json.dumps builds a new C encoder on every call; building it once
         # halves the cost of a small JSON response. Without markers a cyclic
         # value ends in RecursionError (a 500) instead of ValueError.
         import json
         from json.encoder import c_make_encoder, encode_basestring_ascii
-        python_encode = json.JSONEncoder(separators=(',', ':')).encode
+        python_encode = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
         if c_make_encoder is None:
-            return python_encode
-        encoder = c_make_encoder(None, json.JSONEncoder().default, encode_basestring_ascii,
-                                 None, ':', ',', False, False, True)
+            encode = python_encode
+        else:
+            encoder = c_make_encoder(None, json.JSONEncoder().default, encode_basestring_ascii,
+                                     None, ':', ',', False, False, False)
+
+            def encode(value):
+                if isinstance(value, str):
+                    return python_encode(value)
+                return ''.join(encoder(value, 0))
 
         def json_dumps(value):
-            """Compact JSON text of *value*."""
-            if isinstance(value, str):
-                return python_encode(value)
-            return ''.join(encoder(value, 0))
+            """Compact JSON text of *value*; NaN and Infinity are null."""
+            try:
+                return encode(value)
+            except ValueError:  # NaN or Infinity somewhere: rare, so found only now
+                return encode(_finite(value))
         return json_dumps
 
     def _refuse(value):
         raise TypeError('Object of type %s is not JSON serializable' % type(value).__name__)
 
-    _CONTAINERS = (dict, list, tuple)
-    _PLAIN = (str, int, bool, type(None))
-
-    def _finite(value):
-        # No NaN or Infinity in what orjson wrote (only exact built-in types
-        # reach here: subclasses were refused); False for anything else
-        # orjson writes on its own (an Enum, a UUID), to be safe.
-        kind = type(value)
-        if kind is float:
-            return value - value == 0
-        if kind is dict:
-            value = value.values()
-        elif kind is not list and kind is not tuple:
-            return kind in _PLAIN
-        for item in value:
-            kind = type(item)
-            if kind is float:
-                if item - item != 0:
-                    return False
-            elif kind in _CONTAINERS:
-                if not _finite(item):
-                    return False
-            elif kind not in _PLAIN:
-                return False
-        return True
-
     def _orjson_dumps(orjson, stdlib):
         # orjson (``pip install 'plugdot[fast]'``) where its bytes are the
         # standard library's; the standard library for the rest: text that
         # is not ASCII (orjson writes UTF-8, json escapes), floats below
-        # 1e-4 (0.00001 vs 1e-05), NaN and Infinity (orjson writes null),
-        # integers past 64 bits, keys that are not strings, subclasses of
-        # the built-in types.
+        # 1e-4 (0.00001 vs 1e-05), integers past 64 bits, keys that are not
+        # strings, subclasses of the built-in types. (NaN and Infinity are
+        # null with both.)
         import re
         one_digit_exponent = re.compile(rb'[0-9]e-[0-9](?![0-9])').search
         dumps = orjson.dumps
@@ -209,8 +204,7 @@ else:
             except TypeError:
                 return stdlib(value)
             if (not out.isascii() or b'\x7f' in out or b'0.0000' in out
-                    or b'e-' in out and one_digit_exponent(out)
-                    or b'null' in out and not _finite(value)):
+                    or b'e-' in out and one_digit_exponent(out)):
                 return stdlib(value)
             return out.decode()
         return json_dumps
