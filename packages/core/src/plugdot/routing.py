@@ -176,7 +176,11 @@ class Router:
             if route is not None:
                 return route, {}
             allowed = list(table)
-        for entry in self.dynamic if MICROPYTHON else self._candidates(path):
+        dynamic = self.dynamic
+        if not MICROPYTHON:
+            if len(dynamic) > _SCAN:
+                dynamic = self._candidates(path)
+        for entry in dynamic:
             m = entry[1].match(path)
             if m is None:
                 continue
@@ -215,8 +219,6 @@ class Router:
 
     def _candidates(self, path):
         """The dynamic routes that can match *path*, in the order they were added."""
-        if len(self.dynamic) <= _SCAN:
-            return self.dynamic
         node = self._tree or self._build_tree()
         found = [node] if node[1] else []
         for segment in path.split('/')[1:]:
