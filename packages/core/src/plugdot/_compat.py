@@ -236,16 +236,16 @@ else:
         except ImportError:
             return json.loads
         fast = orjson.loads
-        # orjson reads integers past 64 bits as floats: leave any run of 19
+        # orjson reads integers past 64 bits as floats: leave any run of 20
         # digits to json (bytes.translate and `in` scan in C, a regex would
         # cost more than the parse).
         digits = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-        nineteen = b'0' * 19
+        twenty = b'0' * 20
 
         def json_loads(text):
             """The value of JSON *text*; ValueError if it is not JSON."""
             raw = text.encode('utf-8', 'surrogatepass') if isinstance(text, str) else text
-            if nineteen not in raw.translate(digits):
+            if twenty not in raw.translate(digits):
                 try:
                     return fast(raw)
                 except ValueError:
