@@ -92,6 +92,10 @@ if MICROPYTHON:
         """Not checked on MicroPython: None."""
         return None
 
+    def log_line(message):
+        """Print one line on the console."""
+        print(message)
+
     def log_exception(message, exc):
         """Print *exc* with its traceback on the console."""
         print(message)
@@ -328,6 +332,10 @@ else:
         except TypeError as exc:
             return str(exc)
         return None
+
+    def log_line(message):
+        """Log one line (an error, without traceback) on the ``plugdot`` logger."""
+        _logger.error(message)
 
     def log_exception(message, exc):
         """Log *exc* with its traceback on the ``plugdot`` logger."""

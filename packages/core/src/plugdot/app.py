@@ -8,7 +8,7 @@ calls the plain functions of the compiled :class:`Plan`; a stage nobody
 implements costs a tuple check.
 """
 from ._app_hooks import AppHooks, error_handler_call, first_result, middleware_functions
-from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync
+from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync
 from .config import Config, environ
 from .errors import HTTPError
 from .errors import plugdot_handle_error as _default_error_handler
@@ -252,8 +252,14 @@ class App:
             try:
                 await (self.startup() if phase == 'startup' else self.shutdown())
             except Exception as exc:
-                log_exception('Lifespan %s failed' % phase, exc)
-                await send({'type': 'lifespan.%s.failed' % phase, 'message': repr(exc)})
+                # One line unless debug is on: a plugin refusing to start (no
+                # database, a missing setting) says why; its traceback is noise.
+                if self.config.get('debug'):
+                    log_exception('Lifespan %s failed' % phase, exc)
+                else:
+                    log_line('Lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+                await send({'type': 'lifespan.%s.failed' % phase,
+                            'message': '%s: %s' % (type(exc).__name__, exc)})
                 return
             await send({'type': 'lifespan.%s.complete' % phase})
             if phase == 'shutdown':
