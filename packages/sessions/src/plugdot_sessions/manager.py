@@ -61,6 +61,7 @@ class SessionManager:
         self.timeout = float(config['session_backend_timeout'])
         self.backend = make_backend(config['session_backend'],
                                     config['session_memory_max_entries'])
+        self.immediate = getattr(self.backend, 'immediate', False)
 
     def _claims(self, token):
         try:
@@ -98,7 +99,7 @@ class SessionManager:
         # A store that never waits (memory) needs no timer: arming one costs
         # more than the operation.
         try:
-            if self.backend.immediate:
+            if self.immediate:
                 return await operation
             return await asyncio.wait_for(operation, self.timeout)
         except Exception as exc:
