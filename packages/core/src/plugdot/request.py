@@ -4,6 +4,7 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
+from ._compat import json_loads
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
@@ -222,9 +223,8 @@ class Request:
             body = self.body
             if not body:
                 return None
-            import json
             try:
-                self._json = json.loads(body)
+                self._json = json_loads(body)
             except (ValueError, UnicodeError):
                 raise HTTPError(400, 'Invalid JSON body')
         return self._json
