@@ -45,6 +45,23 @@ async def user(request, id):
     return {'id': id}
 
 
+@app.get('/hog')
+async def hog(request):
+    # Fill the heap and hold it while the server's other tasks run (issue 16).
+    import asyncio
+    ms = int(float(request.query.get('s', '1')) * 1000)  # no float to make later
+    hold = None
+    for size in (1024, 64, 1):  # a chain of small blocks leaves no gap behind
+        try:
+            while True:
+                hold = (hold, bytearray(size))
+        except MemoryError:
+            pass
+    await asyncio.sleep_ms(ms)
+    hold = None
+    return 'released'
+
+
 @app.get('/mem')
 async def mem(request):
     gc.collect()

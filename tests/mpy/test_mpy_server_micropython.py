@@ -149,3 +149,33 @@ def test_websocket_under_micropython(mpy_server):
             ws.recv(timeout=5)
     assert info.value.rcvd.code == 1009
     assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200
+
+
+def test_a_full_heap_kills_no_server_task():
+    # /hog fills the heap and holds it for a second while clients connect:
+    # the accept loop and the timeout watchdog hit MemoryError meanwhile. Every
+    # task survives it: afterwards requests are served and timeouts still fire.
+    proc, url, port = start('512k')
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            hog = pool.submit(httpx.get, url + '/hog?s=1', timeout=10)
+            time.sleep(0.3)
+
+            def during(_):
+                try:
+                    return httpx.get(url + '/', timeout=1.5).status_code
+                except httpx.HTTPError as exc:
+                    return type(exc).__name__
+            list(pool.map(during, range(3)))  # anything goes while the heap is full
+            hog.result(10)
+        with httpx.Client(base_url=url, timeout=5) as c:
+            for _ in range(5):
+                assert c.get('/').status_code == 200
+        s = socket.create_connection(('127.0.0.1', port), timeout=5)
+        s.sendall(b'GET / HTTP/1.1\r\n')  # the watchdog still cuts a slow head off
+        assert s.recv(100).startswith(b'HTTP/1.1 408')
+        s.close()
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -33,12 +33,23 @@ if MICROPYTHON:
 
     def _left(deadline):
         return time.ticks_diff(deadline, time.ticks_ms()) / 1000
+
+    def _due(deadline):  # _left(deadline) <= 0 without a float: works on a full heap
+        return time.ticks_diff(deadline, time.ticks_ms()) <= 0
+
+    _sleep_ms = asyncio.sleep_ms  # an int, no float on the heap
 else:
     def _deadline(seconds):
         return time.monotonic() + seconds
 
     def _left(deadline):
         return deadline - time.monotonic()
+
+    def _due(deadline):
+        return deadline <= time.monotonic()
+
+    def _sleep_ms(ms):
+        return asyncio.sleep(ms / 1000)
 
 
 class _Closed(Exception):
@@ -75,31 +86,48 @@ class Server:
         self.rejected = 0
         self.closing = False
         self.listener = None
-        self.tls = False
+        self.tls = None  # the SSL context, if any
         self._lifespan = None
         self._watchdog = None
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
         await self._lifespan_event('startup')
-        self.tls = ssl is not None
-        kwargs = {'backlog': self.limits.backlog}
-        if ssl is not None:
-            kwargs['ssl'] = ssl
-        self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
+        self.tls = ssl
+        if MICROPYTHON:
+            self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
+        else:
+            kwargs = {'backlog': self.limits.backlog}
+            if ssl is not None:
+                kwargs['ssl'] = ssl
+            self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
         self._watchdog = asyncio.create_task(self._watch())
         return self
 
     async def _watch(self):
-        # The check interval: a fifth of the shortest timeout, at least 50 ms.
+        # The check interval (ms): a fifth of the shortest timeout, at least 50 ms.
         limits = self.limits
-        tick = max(0.05, min(limits.header_timeout, limits.body_timeout,
-                             limits.keepalive_timeout) / 5)
+        tick = max(50, int(min(limits.header_timeout, limits.body_timeout,
+                               limits.keepalive_timeout) * 200))
+        pause = tick
         while True:
-            await asyncio.sleep(tick)
-            for conn in list(self.connections):
-                if conn.deadline is not None and _left(conn.deadline) <= 0:
-                    conn.expire()
+            # This task must outlive anything, a full heap above all: catch,
+            # free, and back off (up to 2 s) until an allocation works again.
+            try:
+                await _sleep_ms(pause)
+                for conn in self.connections:  # expire() only cancels: no copy needed
+                    if conn.deadline is not None and _due(conn.deadline):
+                        conn.expire()
+                listener = self.listener
+                if MICROPYTHON and listener.task.done() and not self.closing:
+                    # MicroPython's accept loop died (a MemoryError in it is
+                    # not caught there): serve the same socket again.
+                    listener.task = asyncio.create_task(
+                        listener._serve(listener.sock, self._accept, self.tls))
+                pause = tick
+            except Exception:
+                gc.collect()
+                pause = min(pause * 2, 2000)
 
     async def stop(self):
         """Stop accepting, let in-flight requests finish (up to
@@ -108,6 +136,8 @@ class Server:
         self.closing = True
         if self.listener is not None:
             self.listener.close()
+            if MICROPYTHON:  # closed by the accept loop, unless that died
+                self.listener.sock.close()
         for conn in list(self.connections):
             if conn.idle:
                 conn.abort()
@@ -123,7 +153,10 @@ class Server:
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
         while not self.closing:
-            await asyncio.sleep(0.2)
+            try:
+                await _sleep_ms(200)
+            except MemoryError:  # a full heap must not end the server
+                gc.collect()
 
     async def _lifespan_event(self, phase):
         if self._lifespan is None:
@@ -141,15 +174,17 @@ class Server:
                 pass
             await _close(writer)
             return
-        conn = Connection(self, reader, writer)
-        self.connections.add(conn)
+        conn = None
         try:
+            conn = Connection(self, reader, writer)
+            self.connections.add(conn)
             await conn.run()
-        except MemoryError:
-            conn.abort()
+        except MemoryError:  # drop this connection, free, and serve the next one
+            conn = None
+            writer.close()
             gc.collect()
         except asyncio.CancelledError:
-            if not conn.expired:
+            if conn is None or not conn.expired:
                 raise
         except Exception:
             pass  # a broken connection must never take the server down
@@ -204,6 +239,24 @@ class _Lifespan:
         reply, self.reply = self.reply, None
         if reply is not None and reply['type'].endswith('.failed'):
             raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
+
+
+async def _listen(accept, host, port, backlog, ssl):
+    """MicroPython's ``asyncio.start_server``, but the listening socket is kept
+    (``listener.sock``), so that the watchdog can restart the accept loop on
+    it if a MemoryError killed it."""
+    import socket
+    from asyncio.stream import Server as Listener
+    sock = socket.socket()
+    sock.setblocking(False)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(socket.getaddrinfo(host, port)[0][-1])
+    sock.listen(backlog)
+    listener = Listener()
+    listener.sock = sock
+    listener.task = asyncio.create_task(listener._serve(sock, accept, ssl))
+    await asyncio.sleep(0)  # let it start, so that close() can cancel it
+    return listener
 
 
 async def _close(writer):
