@@ -179,3 +179,21 @@ def test_a_full_heap_kills_no_server_task():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_server_under_micropython_agrees_with_h11():
+    from http_corpus import CASES, STRICTER, h11_verdict, server_verdict
+    port = free_port()
+    proc = subprocess.Popen([micropython(), str(ROOT / 'tests' / 'mpy' / 'serve_echo.py'), str(ROOT),
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        for raw in CASES:
+            assert server_verdict(port, raw) == h11_verdict(raw), raw
+        for raw, why in STRICTER:
+            requests, refused = server_verdict(port, raw)
+            assert refused and len(requests) < len(h11_verdict(raw)[0]), why
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)

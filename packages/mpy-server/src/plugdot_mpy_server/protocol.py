@@ -16,7 +16,7 @@ Parser states (one request at a time; pipelined bytes wait in the buffer)::
 Rules enforced (each malformed input raises ProtocolError with the status
 to answer; the connection is then closed):
 
-* lines end in CRLF; the request line is ``METHOD SP TARGET SP HTTP/1.x``;
+* lines end in CRLF (a bare LF is a 400 at once); the request line is ``METHOD SP TARGET SP HTTP/1.x``;
   the method is a token; the target is origin-form, ``*`` or absolute-form;
   other versions get 505;
 * header names are tokens with no whitespace before the colon; values have
@@ -25,8 +25,9 @@ to answer; the connection is then closed):
 * Content-Length is digits only; several must agree; it cannot come with
   Transfer-Encoding (request smuggling); Transfer-Encoding must be exactly
   ``chunked`` (501 for other codings) and is refused from HTTP/1.0;
-* chunk sizes are hex digits (optional extensions), each chunk is followed
-  by CRLF; trailers are read and dropped within the head limits;
+* chunk lines are ``HEX[;extensions] OWS CRLF``, each chunk is followed
+  by CRLF; trailers are checked like header lines, then dropped, within the
+  head limits (see chunked.py);
 * HTTP/1.1 requires exactly one Host header.
 """
 
@@ -163,6 +164,8 @@ class RequestParser:
             self.buffer = buf
         end = buf.find(b'\r\n\r\n')
         if end < 0:
+            if buf.count(b'\n') > buf.count(b'\r\n'):  # else it would wait for the timeout
+                raise ProtocolError(400, 'bare LF in the request head')
             first = buf.find(b'\r\n')
             if first < 0:
                 if len(buf) > limits.max_request_line:
