@@ -1,10 +1,12 @@
 """A corpus of valid, malformed and smuggling-prone HTTP/1.1 request streams,
 shared by the tests that hold plugdot's server to h11's verdicts.
 
-Each entry of ``CASES`` is everything a client sends on one connection.
+Each entry of ``CASES`` is everything a client sends on one connection
+before it shuts its sending side.
 The verdict of a parser on it is ``(requests, refused)``: the requests it
 saw complete, as ``(method, target, body)``, and whether it then refused
-the stream as malformed. plugdot's server must reach h11's verdict on every
+the stream as malformed (a body cut short by the client's close counts as
+refused: the server answers it 400). plugdot's server must reach h11's verdict on every
 case of ``CASES``: the same requests, with the same bodies, then the same
 refusal — a request one parser sees and the other does not is how request
 smuggling starts. ``STRICTER`` lists what h11 accepts and the server refuses
@@ -102,6 +104,7 @@ def h11_verdict(raw):
     import h11
     conn = h11.Connection(h11.SERVER)
     conn.receive_data(raw)
+    conn.receive_data(b'')  # the client's close
     requests, current = [], None
     while True:
         try:
@@ -119,7 +122,7 @@ def h11_verdict(raw):
             if conn.our_state is h11.MUST_CLOSE:
                 return requests, False
             conn.start_next_cycle()
-        else:  # NEED_DATA, PAUSED: nothing more to see
+        else:  # ConnectionClosed, PAUSED: nothing more to see
             return requests, False
 
 
@@ -143,8 +146,8 @@ def parser_verdict(raw, limits):
             if not parser.request.keep_alive:
                 return requests, False
             parser.start_next()
-        elif event is NEED_DATA:
-            return requests, False
+        elif event is NEED_DATA:  # then the client's close: is a request cut short?
+            return requests, parser.request is not None and parser.state != 'done'
 
 
 async def echo_app(scope, receive, send):

@@ -297,9 +297,10 @@ def is_upgrade(request):
 
 
 # -- responses -------------------------------------------------------------------
-def response_head(status, headers, keep_alive, chunked):
+def response_head(status, headers, keep_alive, chunked, http10=False):
     """Serialize a response head. *headers* are ``(bytes, bytes)`` pairs from
-    the app, which must not contain CR or LF (checked)."""
+    the app, which must not contain CR or LF (checked). An HTTP/1.0 client
+    (*http10*) kept alive is told so, or it would wait for the close."""
     parts = [b'HTTP/1.1 %d %s\r\n' % (status, status_phrase(status).encode())]
     for name, value in headers:
         if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
@@ -311,6 +312,8 @@ def response_head(status, headers, keep_alive, chunked):
         parts.append(b'transfer-encoding: chunked\r\n')
     if not keep_alive and status != 101:
         parts.append(b'connection: close\r\n')
+    elif http10:
+        parts.append(b'connection: keep-alive\r\n')
     parts.append(b'\r\n')
     return b''.join(parts)
 

@@ -265,6 +265,11 @@ async def _close(writer):
         await asyncio.wait_for(writer.wait_closed(), 1)
     except Exception:
         pass
+    # CPython's close() keeps the socket and every unsent byte until the
+    # client reads them, which one that stopped reading never does: drop them.
+    transport = getattr(writer, 'transport', None)
+    if transport is not None:
+        transport.abort()
 
 
 class Connection:
@@ -305,7 +310,7 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed()
+            raise _Closed('timeout')
         except OSError:
             raise _Closed()
         finally:
@@ -445,6 +450,7 @@ class Exchange:
         self.complete = False
         self.keep_alive = request.keep_alive
         self.sent_bytes = 0
+        self.length = None  # the Content-Length the app declared
         self.finished = None  # an Event, made only if the app waits for disconnect
         self.disconnected = False
         self.error = None
@@ -530,7 +536,9 @@ class Exchange:
                 return {'type': 'http.request', 'body': event.data, 'more_body': True}
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
-            except _Closed:
+            except _Closed as exc:  # the server answers for the app, which gets a disconnect
+                self.error = (ProtocolError(408, 'request body too slow') if exc.args else
+                              ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
 
@@ -560,11 +568,20 @@ class Exchange:
             out.append(self._head(body, more))
             self.head_sent = True
         if body and self.request.method != 'HEAD' and self.status not in (204, 304):
+            length = self.length
+            if length is not None and self.sent_bytes + len(body) > length:
+                # More than the app declared: what is past it never goes out
+                # (it would be read as the next response), and the connection closes.
+                body = body[:length - self.sent_bytes]
+                self.keep_alive = False
             out.append(chunk(body) if self.chunked else body)
             self.sent_bytes += len(body)
         if not more:
             if self.chunked:
                 out.append(LAST_CHUNK)
+            elif (self.length is not None and self.sent_bytes < self.length
+                  and self.request.method != 'HEAD'):
+                self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
             await self.conn._write(b''.join(out))
@@ -574,13 +591,17 @@ class Exchange:
 
     def _head(self, body, more):
         headers = self.headers
-        has_length = False
-        for name, _ in headers:
+        for name, value in headers:
             if name.lower() == b'content-length':
-                has_length = True
-        if not has_length and self.status not in (204, 304):
-            if not more:
+                self.length = int(value) if value.isdigit() else -1
+                if self.length < 0:
+                    raise ValueError('invalid Content-Length from the app: %r' % value)
+        head = self.request.method == 'HEAD'
+        if self.length is None and self.status not in (204, 304):
+            if not more and (body or not head):
                 headers.append((b'content-length', b'%d' % len(body)))
+            elif head:
+                pass  # a streamed (or empty) answer to HEAD: its length is not known
             elif self.request.version == '1.1':
                 self.chunked = True
             else:
@@ -588,7 +609,8 @@ class Exchange:
                 self.keep_alive = False
         if self.error is not None:
             self.keep_alive = False
-        return response_head(self.status, headers, self.keep_alive, self.chunked)
+        return response_head(self.status, headers, self.keep_alive, self.chunked,
+                             self.request.version == '1.0')
 
 
 async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):
