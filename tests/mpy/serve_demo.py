@@ -71,5 +71,5 @@ async def mem(request):
 cap = int(sys.argv[3]) if len(sys.argv) > 3 else 4
 serve(app, '127.0.0.1', int(sys.argv[2]),
       limits=Limits(max_connections=cap, header_timeout=1.0, body_timeout=2.0,
-                    keepalive_timeout=2.0),
+                    keepalive_timeout=2.0, ws_ping_interval=1.0, ws_ping_timeout=1.0),
       access_log=False)

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from support import first_bytes_and_close, free_port, micropython, wait_for_port
+from support import first_bytes_and_close, free_port, micropython, wait_for_port, websocket_upgrade
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'
@@ -197,3 +197,23 @@ def test_the_server_under_micropython_agrees_with_h11():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_silent_websockets_are_dropped_and_leave_room_for_http(mpy_server):
+    url, port, proc = mpy_server  # 4 connections: 2 WebSockets at most
+    socks = [websocket_upgrade(port) for _ in range(2)]
+    for s in socks:
+        assert s.recv(1000).startswith(b'HTTP/1.1 101')
+    extra = websocket_upgrade(port)
+    assert extra.recv(1000).startswith(b'HTTP/1.1 503')
+    extra.close()
+    assert httpx.get(url + '/', timeout=5).status_code == 200
+    start = time.monotonic()
+    for s in socks:  # silent clients: pinged after 1 s, dropped (1011) after another
+        got = b''
+        while len(got) < 25:
+            got += s.recv(100)
+        assert got == b'\x89\x07plugdot' + b'\x88\x0e\x03\xf3ping timeout'
+        s.close()
+    assert time.monotonic() - start < 5
+    assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200

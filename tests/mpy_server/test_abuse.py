@@ -7,6 +7,8 @@ import os
 import socket
 import time
 
+from support import websocket_upgrade
+
 from plugdot_mpy_server import Limits
 
 
@@ -167,3 +169,69 @@ def test_clients_that_stop_reading_are_closed_and_freed(running):
     assert _unsent_bytes(srv.loop) == 0
     for s in clients:
         s.close()
+
+
+async def ws_echo_app(scope, receive, send):
+    """A raw ASGI app: WebSocket echo, and 'ok' over plain HTTP."""
+    if scope['type'] == 'websocket':
+        await receive()
+        await send({'type': 'websocket.accept'})
+        while True:
+            message = await receive()
+            if message['type'] == 'websocket.disconnect':
+                return
+            await send({'type': 'websocket.send', 'text': message.get('text'),
+                        'bytes': message.get('bytes')})
+    elif scope['type'] == 'http':
+        await send({'type': 'http.response.start', 'status': 200,
+                    'headers': [(b'content-length', b'2')]})
+        await send({'type': 'http.response.body', 'body': b'ok'})
+
+
+def test_idle_websockets_are_pinged_and_timed_out(running):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+    srv = running(Limits.for_cpython(ws_ping_interval=0.3, ws_ping_timeout=0.4, ws_idle_timeout=1.5),
+                  app=ws_echo_app)
+    # A client that answers pings but sends nothing: closed as idle (1001).
+    start = time.monotonic()
+    with connect('ws://127.0.0.1:%d/ws' % srv.port, ping_interval=None) as ws:
+        ws.send('hi')
+        assert ws.recv(timeout=5) == 'hi'
+        try:
+            ws.recv(timeout=5)
+        except ConnectionClosed as exc:
+            assert exc.rcvd.code == 1001 and exc.rcvd.reason == 'idle timeout'
+    assert 1.2 < time.monotonic() - start < 4
+    # A client that went silent (answers nothing, not even a ping): pinged, then dropped (1011).
+    s = websocket_upgrade(srv.port)
+    assert s.recv(1000).startswith(b'HTTP/1.1 101')
+    start = time.monotonic()
+    assert s.recv(100) == b'\x89\x07plugdot'  # the server's ping
+    assert time.monotonic() - start < 1.5
+    rest = read_all(s)
+    assert rest == b'\x88\x0e\x03\xf3ping timeout', rest  # close 1011
+    s.close()
+    deadline = time.monotonic() + 5
+    while srv.server.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not srv.server.connections and srv.server.websockets == 0
+
+
+def test_websockets_leave_room_for_plain_http(running):
+    import pytest
+    srv = running(Limits.for_cpython(max_connections=4), app=ws_echo_app)  # 2 WebSockets at most
+    socks = [websocket_upgrade(srv.port) for _ in range(2)]
+    for s in socks:
+        assert s.recv(1000).startswith(b'HTTP/1.1 101')
+    extra = websocket_upgrade(srv.port)
+    assert read_all(extra).startswith(b'HTTP/1.1 503')  # a third WebSocket is refused...
+    extra.close()
+    for _ in range(3):  # ...and plain HTTP is still served
+        with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
+            s.sendall(b'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+            assert read_all(s).endswith(b'\r\n\r\nok')
+    for s in socks:
+        s.close()
+    with pytest.raises(ValueError, match='max_websockets'):
+        Limits(max_connections=4, max_websockets=4)

@@ -84,6 +84,7 @@ class Server:
         self.access_log = access_log
         self.connections = set()
         self.rejected = 0
+        self.websockets = 0  # open WebSockets (counted against limits.max_websockets)
         self.closing = False
         self.listener = None
         self.tls = None  # the SSL context, if any
@@ -108,7 +109,8 @@ class Server:
         # The check interval (ms): a fifth of the shortest timeout, at least 50 ms.
         limits = self.limits
         tick = max(50, int(min(limits.header_timeout, limits.body_timeout,
-                               limits.keepalive_timeout) * 200))
+                               limits.keepalive_timeout, limits.ws_ping_interval,
+                               limits.ws_ping_timeout) * 200))
         pause = tick
         while True:
             # This task must outlive anything, a full heap above all: catch,
