@@ -40,6 +40,11 @@ async def echo(request):
     return request.body
 
 
+@app.post('/json')
+async def json_body(request):
+    return {'type': type(request.json).__name__}
+
+
 @app.get('/users/<int:id>')
 async def user(request, id):
     return {'id': id}

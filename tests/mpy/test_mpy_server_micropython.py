@@ -217,3 +217,15 @@ def test_silent_websockets_are_dropped_and_leave_room_for_http(mpy_server):
         s.close()
     assert time.monotonic() - start < 5
     assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200
+
+
+def test_deeply_nested_json_is_a_400_under_micropython(mpy_server):
+    url, port, proc = mpy_server
+    headers = {'content-type': 'application/json'}
+    with httpx.Client(base_url=url, timeout=5) as c:
+        assert c.post('/json', content=b'[' * 32 + b']' * 32, headers=headers).json() == {'type': 'list'}
+        for depth in (33, 8000):  # the board's default limit is 32; 8000 would fill the heap
+            r = c.post('/json', content=b'[' * depth + b']' * depth, headers=headers)
+            assert r.status_code == 400 and 'nested deeper than 32 levels' in r.text, r.text
+        assert c.get('/').status_code == 200
+    assert proc.poll() is None

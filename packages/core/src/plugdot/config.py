@@ -21,6 +21,8 @@ def plugdot_settings():
                              'Most request header fields (431 past it).'),
         'max_header_size': (4 * 1024 if small else 16 * 1024,
                             'Largest total size of the request headers, in bytes (431 past it).'),
+        'max_json_depth': (32 if small else 64,
+                           'Deepest nesting of arrays and objects in a JSON body (400 past it).'),
         'secret_key': (None, 'Key that plugins (sessions) sign with; required by them.'),
     }
 

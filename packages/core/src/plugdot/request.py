@@ -194,14 +194,18 @@ class Request:
 
     @property
     def json(self):
-        """The body parsed as JSON, or None without a body; 400 if invalid."""
+        """The body parsed as JSON, or None without a body; 400 if invalid or
+        nested deeper than the ``max_json_depth`` setting."""
         if self._json is None:
             body = self.body
             if not body:
                 return None
-            import json
+            from .jsonlimit import TooDeep, loads
+            limit = self.app.config['max_json_depth']
             try:
-                self._json = json.loads(body)
+                self._json = loads(body, limit)
+            except TooDeep:
+                raise HTTPError(400, 'JSON body nested deeper than %d levels' % limit)
             except (ValueError, UnicodeError):
                 raise HTTPError(400, 'Invalid JSON body')
         return self._json

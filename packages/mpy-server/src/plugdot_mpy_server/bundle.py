@@ -22,6 +22,7 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
+JSON_LIMIT = 'plugdot.jsonlimit'  # request.json, receive_json, session tokens: any source naming json
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
@@ -115,7 +116,8 @@ def _optional_modules(app, sources):
     """The on-demand core modules this app needs: class routes if any app
     (or mounted app) is class-style; mounts if any app mounts another; files
     if *sources* (the app's and the bundled plugins' source texts) name
-    ``send_file`` or ``FileResponse``."""
+    ``send_file`` or ``FileResponse``; the JSON nesting limit if they name
+    ``json``."""
     needed = []
     apps = [app]
     while apps:
@@ -127,6 +129,8 @@ def _optional_modules(app, sources):
         apps.extend(sub for _, sub in current.router.mounts)
     if any(name in text for text in sources for name in FILE_NAMES):
         needed.append(FILES)
+    if any('json' in text for text in sources):
+        needed.append(JSON_LIMIT)
     return needed
 
 

@@ -10,7 +10,11 @@ import json
 import time
 
 
+from plugdot.jsonlimit import loads
+
 from .signer import InvalidToken  # noqa: E402  one exception for both signers
+
+_MAX_HEADER_DEPTH = 4  # deeper is refused as a bad header, before any JSON parsing
 
 
 _HEADER = b'{"alg":"HS256","typ":"JWT"}'
@@ -71,8 +75,8 @@ def decode(token, keys):
     parts = token.split(b'.')
     if len(parts) != 3:
         raise InvalidToken('not a JWT')
-    try:
-        header = json.loads(_b64decode(parts[0]))
+    try:  # parsed before the signature is checked: nesting bounded (a header is flat)
+        header = loads(_b64decode(parts[0]), _MAX_HEADER_DEPTH)
     except (ValueError, UnicodeError):
         raise InvalidToken('bad header')
     if not isinstance(header, dict) or header.get('alg') != 'HS256':

@@ -88,6 +88,7 @@ async def websocket_accept(request, subprotocols=None):
     config = request.app.config
     ws = WebSocket(request.receive, send, config.get('websocket_max_message_size', 0),
                    config.get('websocket_idle_timeout', 0), chosen)
+    ws.max_json_depth = config.get('max_json_depth', 64)
     scope['plugdot.websocket'] = ws
     return ws
 
