@@ -27,15 +27,8 @@ def test_tolerated_though_h11_refuses():
         assert not refused and requests[0] == ('GET', b'/', b''), raw
 
 
-@pytest.fixture(scope='module')
-def echo_server():
-    from conftest import Running
-    srv = Running(echo_app, Limits.for_cpython(header_timeout=2.0, body_timeout=2.0))
-    yield srv
-    srv.stop()
-
-
-def test_the_running_server_agrees_with_h11(echo_server):
+def test_the_running_server_agrees_with_h11(running):
+    echo_server = running(Limits.for_cpython(header_timeout=2.0, body_timeout=2.0), app=echo_app)
     for raw in CASES:
         assert server_verdict(echo_server.port, raw) == h11_verdict(raw), raw
     for raw, why in STRICTER:

@@ -56,8 +56,12 @@ class _Closed(OSError):
     """The client went away or timed out: close without answering. An
     OSError with errno EPIPE, so that an app sees what a broken socket is."""
 
-    def __init__(self):
+    timeout = False  # True when a deadline passed (the client is there, but too slow)
+
+    def __init__(self, timeout=False):
         super().__init__(32, 'connection closed')
+        if timeout:
+            self.timeout = True
 
 
 def request_target(request):
@@ -316,7 +320,7 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed('timeout')
+            raise _Closed(True)
         except OSError:
             raise _Closed()
         finally:
@@ -546,7 +550,7 @@ class Exchange:
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
-                self.error = (ProtocolError(408, 'request body too slow') if exc.args else
+                self.error = (ProtocolError(408, 'request body too slow') if exc.timeout else
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}

@@ -88,8 +88,8 @@ class WebSocketSession:
             try:
                 data = await self.conn._read(min(wait, max(0, _left(self.idle_deadline))))
             except _Closed as exc:
-                if not exc.args:
-                    raise OSError('connection lost')
+                if not exc.timeout:
+                    raise
                 if _due(self.idle_deadline):
                     raise WSProtocolError(1001, 'idle timeout')
                 if self.pinged:
