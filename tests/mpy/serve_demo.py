@@ -1,6 +1,6 @@
 """A demo app on plugdot-mpy-server, for tests and benchmarks under MicroPython.
 
-Usage: micropython -X heapsize=N serve_demo.py LIBDIR PORT [max_connections]
+Usage: micropython -X heapsize=N serve_demo.py LIBDIR PORT [max_connections [header_timeout]]
 LIBDIR holds plugdot and plugdot_mpy_server (sources or .mpy files), or is
 the repository root (then the packages' src folders are used).
 """
@@ -74,7 +74,8 @@ async def mem(request):
 
 
 cap = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+head = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 serve(app, '127.0.0.1', int(sys.argv[2]),
-      limits=Limits(max_connections=cap, header_timeout=1.0, body_timeout=2.0,
+      limits=Limits(max_connections=cap, header_timeout=head, body_timeout=2.0,
                     keepalive_timeout=2.0, ws_ping_interval=1.0, ws_ping_timeout=1.0),
       access_log=False)

@@ -141,8 +141,9 @@ def _server_sockets(port):
 
 def _unsent_bytes(loop):
     # What every transport of the server's loop still holds for its client.
+    # (type(), not isinstance(): a dead weak proxy among the objects raises on the latter)
     return sum(t.get_write_buffer_size() for t in gc.get_objects()
-               if isinstance(t, asyncio.WriteTransport) and getattr(t, '_loop', None) is loop
+               if issubclass(type(t), asyncio.WriteTransport) and getattr(t, '_loop', None) is loop
                and not t.is_closing())
 
 
