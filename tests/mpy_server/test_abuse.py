@@ -30,6 +30,11 @@ async def lying_app(scope, receive, send):
     if scope['type'] != 'http':
         return
     path = scope['path']
+    if path == '/not-modified':  # the length a 200 would have: no body, and no lie
+        await send({'type': 'http.response.start', 'status': 304,
+                    'headers': [(b'content-length', b'10')]})
+        await send({'type': 'http.response.body', 'body': b''})
+        return
     if path == '/ok':
         await send({'type': 'http.response.start', 'status': 200,
                     'headers': [(b'content-length', b'2')]})
@@ -55,9 +60,10 @@ def test_the_app_is_held_to_its_content_length(running):
         assert out.startswith(b'HTTP/1.1 200 OK\r\n') and out.endswith(b'\r\n\r\n' + body), out
         assert out.count(b'HTTP/1.1') == 1
     with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
-        s.sendall(b'GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\n'
-                  b'Connection: close\r\n\r\n')
-        assert read_all(s).count(b'200 OK') == 2  # an honest app keeps its keep-alive
+        s.sendall(b'GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /not-modified HTTP/1.1\r\nHost: a\r\n\r\n'
+                  b'GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+        out = read_all(s)  # an honest app keeps its keep-alive
+        assert out.count(b'200 OK') == 2 and out.count(b'304 Not Modified') == 1, out
 
 
 def test_a_bare_lf_head_is_a_400_at_once(running):

@@ -189,9 +189,8 @@ class Server:
             conn = Connection(self, reader, writer)
             self.connections.add(conn)
             await conn.run()
-        except MemoryError:  # drop this connection, free, and serve the next one
+        except MemoryError:  # drop this connection (closed below), free, serve the next one
             conn = None
-            writer.close()
             gc.collect()
         except asyncio.CancelledError:
             if conn is None or not conn.expired:
@@ -580,7 +579,8 @@ class Exchange:
         if not self.head_sent:
             out.append(self._head(body, more))
             self.head_sent = True
-        if body and self.request.method != 'HEAD' and self.status not in (204, 304):
+        bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
+        if body and not bodyless:
             length = self.length
             if length is not None and self.sent_bytes + len(body) > length:
                 # More than the app declared: what is past it never goes out
@@ -592,8 +592,7 @@ class Exchange:
         if not more:
             if self.chunked:
                 out.append(LAST_CHUNK)
-            elif (self.length is not None and self.sent_bytes < self.length
-                  and self.request.method != 'HEAD'):
+            elif self.length is not None and self.sent_bytes < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
