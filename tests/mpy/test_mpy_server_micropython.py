@@ -178,7 +178,10 @@ def test_a_full_heap_kills_no_server_task():
                 except httpx.HTTPError as exc:
                     return type(exc).__name__
             list(pool.map(during, range(3)))  # anything goes while the heap is full
-            hog.result(10)
+            try:  # the hog's own answer too: a MemoryError may close its connection
+                hog.result(10)
+            except httpx.HTTPError:
+                pass
         with httpx.Client(base_url=url, timeout=5) as c:
             for _ in range(5):
                 assert c.get('/').status_code == 200
