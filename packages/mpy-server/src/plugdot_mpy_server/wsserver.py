@@ -3,7 +3,7 @@ app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
 import asyncio
 
 from .protocol import ProtocolError, error_response, response_head
-from .server import ASGI, _Closed, _deadline, _due, _left, request_target
+from .server import ASGI, _deadline, _due, _left, request_target
 from .wsproto import (BINARY, PING, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
                       accept_key, close_frame, frame, handshake_problem, subprotocols)
 
@@ -84,19 +84,28 @@ class WebSocketSession:
             # Silence is bounded: after ws_ping_interval the client is pinged
             # and has ws_ping_timeout to send anything; with no message either
             # way for ws_idle_timeout the WebSocket is closed (1001).
+            # The read is awaited here, not through conn._read: an open
+            # WebSocket waits in this frame, and each frame more is heap.
+            conn = self.conn
             wait = limits.ws_ping_timeout if self.pinged else limits.ws_ping_interval
+            conn.deadline = _deadline(min(wait, max(0, _left(self.idle_deadline))))
             try:
-                data = await self.conn._read(min(wait, max(0, _left(self.idle_deadline))))
-            except _Closed as exc:
-                if not exc.timeout:
-                    raise
+                data = await conn.reader.read(limits.read_size)
+            except asyncio.CancelledError as exc:
+                conn._expired(exc)  # not ours: raised on
+                data = None
+            finally:
+                conn.deadline = None
+            if data is None:  # the deadline passed
                 if _due(self.idle_deadline):
                     raise WSProtocolError(1001, 'idle timeout')
                 if self.pinged:
                     raise WSProtocolError(1011, 'ping timeout')
                 self.pinged = True
-                await self.conn._write(frame(PING, b'plugdot'))
+                await conn._write(frame(PING, b'plugdot'))
                 continue
+            if not data:
+                raise OSError('connection lost')
             self.parser.feed(data)
 
     async def receive(self):
