@@ -22,7 +22,8 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
-JSON_LIMIT = 'plugdot.jsonlimit'  # request.json, receive_json, session tokens: any source naming json
+#: request.json, receive_json and session tokens: bundled when a source names json
+JSON_LIMIT = 'plugdot.jsonlimit'
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',

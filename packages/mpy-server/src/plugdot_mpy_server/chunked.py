@@ -46,8 +46,9 @@ def read_chunked(parser):
             if b'\n' in buf:
                 raise ProtocolError(400, 'bare LF in chunked body')
             if len(buf) > (limits.max_chunk_line if size_line else limits.max_header_line):
-                raise ProtocolError(400 if size_line else 431,
-                                    'chunk size line too long' if size_line else 'trailer line too long')
+                if size_line:
+                    raise ProtocolError(400, 'chunk size line too long')
+                raise ProtocolError(431, 'trailer line too long')
             return NEED_DATA
         line = buf[:eol]
         parser.buffer = buf[eol + 2:]

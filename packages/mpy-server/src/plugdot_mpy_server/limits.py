@@ -60,7 +60,8 @@ class Limits:
             max_websockets = max_connections // 2
         elif max_websockets >= max_connections:
             raise ValueError('Limits: max_websockets (%d) must be below max_connections (%d), '
-                             'or WebSockets can lock plain HTTP out' % (max_websockets, max_connections))
+                             'or WebSockets can lock plain HTTP out'
+                             % (max_websockets, max_connections))
         self.max_websockets = max_websockets
         self.ws_ping_interval = ws_ping_interval
         self.ws_ping_timeout = ws_ping_timeout

@@ -16,9 +16,9 @@ Parser states (one request at a time; pipelined bytes wait in the buffer)::
 Rules enforced (each malformed input raises ProtocolError with the status
 to answer; the connection is then closed):
 
-* lines end in CRLF (a bare LF is a 400 at once); the request line is ``METHOD SP TARGET SP HTTP/1.x``;
-  the method is a token; the target is origin-form, ``*`` or absolute-form;
-  other versions get 505;
+* lines end in CRLF (a bare LF is a 400 at once); the request line is
+  ``METHOD SP TARGET SP HTTP/1.x``; the method is a token; the target is
+  origin-form, ``*`` or absolute-form; other versions get 505;
 * header names are tokens with no whitespace before the colon; values have
   no control characters but tab; obsolete line folding is refused;
 * line lengths are checked while the line is still arriving, not after;
