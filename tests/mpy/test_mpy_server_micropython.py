@@ -243,3 +243,14 @@ def test_deeply_nested_json_is_a_400_under_micropython(mpy_server):
             assert r.status_code == 400 and 'nested deeper than 32 levels' in r.text, r.text
         assert c.get('/').status_code == 200
     assert proc.poll() is None
+
+
+def test_a_stalled_body_is_a_408_and_a_bare_lf_head_a_400_under_micropython(mpy_server):
+    url, port, proc = mpy_server
+    start = time.monotonic()
+    out = raw(port, b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc', timeout=5)
+    assert out.startswith(b'HTTP/1.1 408') and out.endswith(b'request body too slow'), out
+    assert time.monotonic() - start < 4.5  # body_timeout is 2 s
+    out = raw(port, b'GET / HTTP/1.1\nHost: a\n\n', timeout=5)
+    assert out.startswith(b'HTTP/1.1 400') and b'bare LF' in out, out
+    assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200
