@@ -9,9 +9,9 @@ small HMAC-SHA256 over ``hashlib`` does the same work.
 
 Only HS256 headers are accepted, signatures are compared in constant time,
 an ``exp`` claim in the past is rejected. The signature is compared in its
-encoded form, so exactly one spelling of it is accepted: no padding, no characters outside the base64url
-alphabet, no other bits in its last character (header and payload are
-covered by the signature byte for byte).
+encoded form, so exactly one spelling of it is accepted: no padding, no
+characters outside the base64url alphabet, no other bits in its last
+character (header and payload are covered by the signature byte for byte).
 """
 import binascii
 import hashlib
