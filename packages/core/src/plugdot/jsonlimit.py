@@ -4,9 +4,7 @@ Deep nesting is a cheap attack: a 2 KB body of ``[`` is a RecursionError in
 CPython's parser and fills a board's heap in MicroPython's. Loaded on first
 use (the first JSON body), so that an app without one holds none of it.
 """
-import json
-
-from ._compat import MICROPYTHON
+from ._compat import MICROPYTHON, json_loads
 
 
 class TooDeep(ValueError):
@@ -14,17 +12,18 @@ class TooDeep(ValueError):
 
 
 def loads(data, max_depth):
-    """``json.loads(data)``, refusing arrays and objects nested deeper than
+    """The value of JSON *data* (str or bytes, parsed by the core's
+    ``json_loads``), refusing arrays and objects nested deeper than
     *max_depth* with :class:`TooDeep` (a ValueError, like any invalid JSON)."""
-    if isinstance(data, str):
-        data = data.encode()
-    if data.count(b'[') + data.count(b'{') <= max_depth:  # cannot be too deep: the usual case
-        return json.loads(data)
+    text = isinstance(data, str)
+    opens = data.count('[') + data.count('{') if text else data.count(b'[') + data.count(b'{')
+    if opens <= max_depth:  # cannot be too deep: the usual case
+        return json_loads(data)
     if MICROPYTHON:  # look before parsing: the parser would fill the heap first
-        _scan(data, max_depth)
-        return json.loads(data)
+        _scan(data.encode() if text else data, max_depth)
+        return json_loads(data)
     try:  # CPython: its parser in C, then a walk over the containers, is the faster way
-        value = json.loads(data)
+        value = json_loads(data)
     except RecursionError:
         raise _too_deep(max_depth)
     _walk(value, max_depth)
