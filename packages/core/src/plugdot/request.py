@@ -4,7 +4,6 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
-from ._compat import json_loads
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
