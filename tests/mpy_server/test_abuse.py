@@ -165,9 +165,11 @@ def test_clients_that_stop_reading_are_closed_and_freed(running):
         s.sendall(b'GET /big HTTP/1.1\r\nHost: a\r\n\r\n')
         clients.append(s)
     deadline = time.monotonic() + 3
-    while len(srv.server.connections) < 10 and time.monotonic() < deadline:
+    held = False  # all ten open, with bytes their clients have not taken
+    while not held and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _server_sockets(srv.port) == 10 and _unsent_bytes(srv.loop) > 0
+        held = _server_sockets(srv.port) == 10 and _unsent_bytes(srv.loop) > 0
+    assert held
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline and (srv.server.connections or _server_sockets(srv.port)):
         time.sleep(0.1)
