@@ -15,6 +15,8 @@ sys.path.insert(0, root + '/packages/sessions/src')
 sys.path.insert(0, root + '/tests/sessions')
 sys.path.insert(0, root + '/packages/websocket/src')
 sys.path.insert(0, root + '/tests/websocket')
+sys.path.insert(0, root + '/packages/uploads/src')
+sys.path.insert(0, root + '/tests/uploads')
 
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',

@@ -58,7 +58,9 @@ class TestClient:
     ``client.get('/path?x=1', headers={...})`` and friends return a
     :class:`TestResponse`; ``json=`` sends a JSON body, ``form=`` an
     urlencoded one, ``body=`` raw bytes. Cookies set by the app are kept and
-    sent back. Inside a running event loop use ``await client.request_async(...)``.
+    sent back. ``files=`` sends a ``multipart/form-data`` body (with the
+    fields of ``data=``; see :func:`encode_multipart`). Inside a running
+    event loop use ``await client.request_async(...)``.
     """
 
     __test__ = False
@@ -168,13 +170,18 @@ class TestClient:
         }
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
-                            json=None, form=None):
+                            json=None, form=None, data=None, files=None):
         """Send a request from inside a running event loop."""
         headers = dict(headers or {})
+        if files is not None:
+            body, content_type = encode_multipart(data or form or {}, files)
+            headers.setdefault('Content-Type', content_type)
+        elif data is not None:
+            form = data
         if json is not None:
             body = _json.dumps(json).encode()
             headers.setdefault('Content-Type', 'application/json')
-        elif form is not None:
+        elif form is not None and files is None:
             body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v)))
                             for k, v in form.items()).encode()
             headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
@@ -313,6 +320,41 @@ class TestWebSocket:
             self._own_loop = None
 
 
+def encode_multipart(fields, files, boundary='plugdot-test-boundary-7MA4YWxkTrZu0gW'):
+    """A ``multipart/form-data`` body: ``(body, content_type)``.
+
+    *fields* maps names to a str or a list of str; *files* maps names to
+    bytes, ``(filename, bytes)``, ``(filename, bytes, content_type)`` or a
+    list of those. Filenames are sent as given (tests of unsafe names)."""
+    out = []
+    bnd = boundary.encode()
+
+    def part(disposition, content_type, data):
+        out.append(b'--' + bnd + b'\r\nContent-Disposition: form-data; ' + disposition.encode()
+                   + b'\r\n' + (b'Content-Type: ' + content_type.encode() + b'\r\n'
+                                 if content_type else b'') + b'\r\n' + data + b'\r\n')
+    for name, values in fields.items():
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            part('name="%s"' % _escape_param(name), '', str(value).encode())
+    for name, values in files.items():
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, (bytes, bytearray)):
+                value = (name, value)
+            filename, data = value[0], value[1]
+            content_type = value[2] if len(value) > 2 else 'application/octet-stream'
+            if isinstance(data, str):
+                data = data.encode()
+            part('name="%s"; filename="%s"' % (_escape_param(name), _escape_param(filename)),
+                 content_type, bytes(data))
+    out.append(b'--' + bnd + b'--\r\n')
+    return b''.join(out), 'multipart/form-data; boundary=' + boundary
+
+
+def _escape_param(text):
+    # What browsers do (WHATWG HTML): quote, CR and LF percent-encoded.
+    return text.replace('"', '%22').replace('\r', '%0D').replace('\n', '%0A')
+
+
 def _quote(text):
     out = []
     for ch in text:
@@ -323,4 +365,4 @@ def _quote(text):
     return ''.join(out)
 
 
-__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']
+__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed', 'encode_multipart']
