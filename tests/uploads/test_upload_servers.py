@@ -7,68 +7,11 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
-from support import free_port, wait_for_port
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-MB = 1024 * 1024
-SPOOL = 1 * MB               # the default uploads_spool_size
-MARGIN = 8 * MB              # interpreter, server and client buffers
-BIG = 20 * MB
-
-
-@pytest.fixture(scope='module')
-def big_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp('src') / 'big.bin'
-    block = hashlib.sha256(b'seed').digest() * 4096  # 128 KB, not compressible into a pattern
-    with open(path, 'wb') as f:
-        for i in range(BIG // len(block)):
-            f.write(bytes([i % 251]) + block[1:])
-    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class Server:
-    def __init__(self, kind, tmp):
-        self.kind = kind
-        self.save = tmp / 'saved'
-        self.temp = tmp / 'spool'
-        self.save.mkdir()
-        self.temp.mkdir()
-        self.port = free_port()
-        env = dict(os.environ, SAVE_DIR=str(self.save), PLUGDOT_UPLOADS_TEMP_DIR=str(self.temp))
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'uploads_app.py'), kind,
-                                      str(self.port)], env=env, cwd=HERE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc)
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def leftovers(self, wait=5.0):
-        """The spool folder's files, after waiting up to *wait* s for it to empty."""
-        deadline = time.monotonic() + wait
-        while True:
-            names = os.listdir(self.temp)
-            if not names or time.monotonic() > deadline:
-                return names
-            time.sleep(0.05)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-@pytest.fixture(scope='module', params=['hypercorn', 'uvicorn', 'mpy'])
-def server(request, tmp_path_factory):
-    srv = Server(request.param, tmp_path_factory.mktemp(request.param))
-    yield srv
-    srv.stop()
+from upload_support import BIG, MARGIN, MB, SPOOL, reset_peak_rss
 
 
 def test_big_file_with_httpx_is_identical_and_memory_stays_bounded(server, big_file):
@@ -76,8 +19,7 @@ def test_big_file_with_httpx_is_identical_and_memory_stays_bounded(server, big_f
     with httpx.Client(base_url=server.url, timeout=60) as client:
         client.post('/upload', files={'doc': ('warm.bin', b'w' * (2 * MB))})  # steady state first
         before = client.get('/mem').json()
-        with open('/proc/%d/clear_refs' % server.proc.pid, 'w') as f:
-            f.write('5')  # reset the server's peak RSS (VmHWM) to its current RSS
+        reset_peak_rss(server.proc.pid)
         with open(path, 'rb') as f:
             r = client.post('/upload', data={'title': 'big'}, files={'doc': ('big.bin', f)})
         assert r.status_code == 200, r.text
