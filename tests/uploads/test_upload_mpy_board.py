@@ -5,6 +5,7 @@ import hashlib
 import os
 import socket
 import subprocess
+import sys
 import time
 
 import httpx
@@ -80,3 +81,64 @@ def test_expect_continue_past_the_limit_gets_413_before_the_body(board):
     s.close()
     # /form's uploads_max_body_size is 64 KiB on MicroPython: refused before any 100 Continue.
     assert answer.startswith(b'HTTP/1.1 413'), answer
+
+
+BOARD_APP = '''
+from plugdot import App
+from plugdot_uploads import upload_limits
+
+app = App()
+
+
+@app.post('/flash', stream=True)
+@upload_limits(max_body_size=2 * 1024 * 1024, max_file_size=2 * 1024 * 1024)
+async def flash(request):
+    out = {}
+    async for part in request.parts():
+        if part.filename:
+            out['size'] = await part.save(SAVE + '/' + part.filename)
+        else:
+            out[part.name] = await part.text()
+    return out
+'''
+
+RUN_BUNDLE = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+import plugdot_bundled
+import board_app
+board_app.SAVE = sys.argv[3]
+from plugdot_mpy_server import Limits, serve
+serve(board_app.app, '127.0.0.1', int(sys.argv[2]), access_log=False,
+      limits=Limits(max_body_size=2 * 1024 * 1024))
+'''
+
+
+def test_bundle_streams_one_megabyte_in_a_160k_heap(tmp_path):
+    """`plugdot bundle --plugin uploads` (compiled, shaken) on the unix port
+    with 160 KB of heap: a 1 MB file reaches the disk byte-identical."""
+    (tmp_path / 'board_app.py').write_text(BOARD_APP)
+    (tmp_path / 'run_bundle.py').write_text(RUN_BUNDLE)
+    out = tmp_path / 'out'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(tmp_path / 'board_app.py'),
+                           '--plugin', 'uploads', '-o', str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (out / 'plugdot_uploads' / 'parser.mpy').exists()
+    assert not (out / 'plugdot_uploads' / '_pm.mpy').exists()  # python-multipart stays on CPython
+    save = tmp_path / 'flash'
+    save.mkdir()
+    port = free_port()
+    proc = subprocess.Popen([micropython(), '-X', 'heapsize=160k', str(tmp_path / 'run_bundle.py'),
+                             str(out), str(port), str(save)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        data = os.urandom(1024 * 1024)
+        r = httpx.post('http://127.0.0.1:%d/flash' % port, data={'note': 'fw'},
+                       files={'image': ('fw.bin', data)}, timeout=60)
+        assert r.status_code == 200, r.text
+        assert r.json() == {'note': 'fw', 'size': len(data)}
+        assert (save / 'fw.bin').read_bytes() == data
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -9,7 +9,8 @@ import os
 from plugdot import HTTPError
 from plugdot._compat import MICROPYTHON, run_sync
 
-#: Bytes gathered before one write to disk (fewer thread hops on CPython).
+#: Bytes gathered before one write to disk on CPython (fewer thread hops);
+#: on MicroPython, bytes written between two free-space checks.
 WRITE_SIZE = 8 * 1024 if MICROPYTHON else 256 * 1024
 
 
@@ -61,24 +62,29 @@ class Writer:
 
     async def write(self, data):
         """Append *data* (bytes)."""
-        self.pending.append(data)
-        self.pending_size += len(data)
         self.size += len(data)
+        self.pending_size += len(data)
+        if MICROPYTHON:
+            # Each piece as it comes: joining pieces needs a contiguous block
+            # a fragmented board heap may not have (the file system buffers).
+            if self.pending_size >= WRITE_SIZE:
+                check_space(self.path, self.pending_size, self.min_free)
+                self.pending_size = 0
+            self.file.write(data)
+            return
+        self.pending.append(data)
         if self.pending_size >= WRITE_SIZE:
             await self.flush()
 
     async def flush(self):
-        """Write what is gathered."""
+        """Write what is gathered (CPython: in a worker thread)."""
         if not self.pending:
             return
         data = self.pending[0] if len(self.pending) == 1 else b''.join(self.pending)
         self.pending = []
         self.pending_size = 0
         check_space(self.path, len(data), self.min_free)
-        if MICROPYTHON:
-            self.file.write(data)
-        else:
-            await run_sync(self.file.write, data)
+        await run_sync(self.file.write, data)
 
     async def close(self):
         """Flush and close."""
