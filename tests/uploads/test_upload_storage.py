@@ -6,7 +6,7 @@ import os
 
 import pytest
 from plugdot import App
-from plugdot.testing import TestClient, encode_multipart
+from plugdot.testing import TestClient, multipart_body
 from plugdot_uploads import upload_limits
 
 
@@ -63,7 +63,8 @@ def test_spool_threshold_counts_every_file_of_the_request(tmp_path):
 
 def test_disconnect_in_a_streamed_part_removes_the_partial_file(tmp_path):
     app = make_app(tmp_path)
-    body, content_type = encode_multipart({}, {'f': ('a.bin', b'y' * 100000)})
+    body = multipart_body({}, {'f': ('a.bin', b'y' * 100000)}, 'BB')
+    content_type = 'multipart/form-data; boundary=BB'
     messages = [{'type': 'http.request', 'body': body[:50000], 'more_body': True},
                 {'type': 'http.disconnect'}]
     sent = []
@@ -91,7 +92,8 @@ def test_chunked_body_past_the_total_limit_is_413_while_reading(tmp_path, route)
     temp.mkdir()
     app = make_app(tmp_path, uploads_max_body_size=300000, uploads_spool_size=1000,
                    uploads_temp_dir=str(temp))
-    body, content_type = encode_multipart({}, {'f': ('a.bin', b'z' * 400000)})
+    body = multipart_body({}, {'f': ('a.bin', b'z' * 400000)}, 'BB')
+    content_type = 'multipart/form-data; boundary=BB'
     messages = [{'type': 'http.request', 'body': body[i:i + 65536], 'more_body': i + 65536 < len(body)}
                 for i in range(0, len(body), 65536)]
     sent = []
