@@ -18,7 +18,6 @@ Usage: python bench/uploads.py   (hatch run bench:uploads; needs curl)
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile

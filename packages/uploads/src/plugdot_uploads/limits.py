@@ -71,7 +71,8 @@ def settings():
     out = {}
     for name, (cpython, board, text) in LIMITS.items():
         out['uploads_' + name] = (board if MICROPYTHON else cpython, text)
-    out['uploads_temp_dir'] = ('', 'Folder for spooled uploads (empty: the system temporary folder).')
+    out['uploads_temp_dir'] = ('', 'Folder for spooled uploads (empty: the system '
+                                   'temporary folder).')
     out['uploads_parser'] = ('auto', 'Multipart parser: auto (python-multipart on CPython, the '
                              'portable one on MicroPython), portable or python-multipart.')
     return out
