@@ -109,3 +109,19 @@ def test_chunked_body_past_the_total_limit_is_413_while_reading(tmp_path, route)
     assert sent[0]['status'] == 413
     assert os.listdir(temp) == [] and not os.path.exists(tmp_path / 'saved.bin') \
         and not os.path.exists(tmp_path / 'streamed.bin')
+
+
+def test_a_spooled_file_saved_twice_is_in_both_places(tmp_path):
+    app = App(config={'uploads_spool_size': 100, 'uploads_temp_dir': str(tmp_path)},
+              plugins=['plugdot_uploads'])
+
+    @app.post('/')
+    async def index(request):
+        f = request.files['f']
+        await f.save(str(tmp_path / 'one'))
+        await f.save(str(tmp_path / 'two'))
+        return f.read()
+    data = os.urandom(1000)
+    assert TestClient(app).post('/', files={'f': ('a', data)}).body == data
+    assert sorted(os.listdir(tmp_path)) == ['one', 'two']
+    assert (tmp_path / 'one').read_bytes() == data == (tmp_path / 'two').read_bytes()

@@ -98,23 +98,36 @@ class Upload:
     def _move(self, path):
         import os
         import shutil
-        check_space(path, self.size if os.stat(self._path).st_dev != _device(path) else 0,
-                    self._min_free)
+        saved = not self._cleanup.alive  # saved once already: copy, keep that file
+        check_space(path, self.size if saved or os.stat(self._path).st_dev != _device(path)
+                    else 0, self._min_free)
+        if not saved:
+            try:
+                os.replace(self._path, path)
+            except OSError:  # another file system: copied below
+                pass
+            else:
+                self._cleanup.detach()
+                self._path = path
+                return
         try:
-            os.replace(self._path, path)
-        except OSError:  # another file system
             shutil.copyfile(self._path, path)
-            remove(self._path)
-        if self._cleanup is not None:
+        except BaseException:
+            remove(path)
+            raise
+        if not saved:
+            self._cleanup()
             self._cleanup.detach()
-        self._path = path
+            self._path = path
 
     def close(self):
         """Drop the content; remove the temporary file (if still there)."""
         self._chunks = []
+        writer, self._writer = self._writer, None
+        if writer is not None and writer.file is not None:  # the body failed mid-file
+            writer.file.close()
         if self._cleanup is not None:
             self._cleanup()
-            self._cleanup = None
             self._path = None
 
     def __repr__(self):
