@@ -63,6 +63,22 @@ def test_one_megabyte_streamed_to_disk_with_a_flat_heap(board):
     assert grown < 24 * 1024, got
 
 
+def test_chunked_upload_streamed_to_disk(board):
+    url, _, save = board
+    data = os.urandom(300000)
+
+    def body():  # no Content-Length: httpx sends it chunked
+        yield b'--BB\r\nContent-Disposition: form-data; name="image"; filename="chunked.bin"\r\n\r\n'
+        for i in range(0, len(data), 10000):
+            yield data[i:i + 10000]
+        yield b'\r\n--BB--\r\n'
+    r = httpx.post(url + '/flash', content=body(), timeout=60,
+                   headers={'Content-Type': 'multipart/form-data; boundary=BB'})
+    assert r.status_code == 200, r.text
+    assert r.json()['size'] == len(data)
+    assert (save / 'chunked.bin').read_bytes() == data
+
+
 def test_small_form_in_memory(board):
     url, _, save = board
     r = httpx.post(url + '/form', data={'title': 't'}, files={'f': ('a.txt', b'hello')}, timeout=10)
