@@ -1,10 +1,11 @@
 """python-multipart behind the interface of :class:`plugdot_uploads.parser.Parser`
 (CPython only): the same events, the same errors, for one shared test corpus.
 
-python-multipart is laxer than the portable parser in two places, tightened
-here: it ignores anything after the closing delimiter (refused: only line
-breaks may follow) and does not check that the body was complete on
-``finalize`` (a truncated body is refused).
+python-multipart is laxer than the portable parser in three places,
+tightened here: it skips one byte of any kind after a leading CR (only line
+breaks may come before the first boundary), ignores anything after the
+closing delimiter (refused: only line breaks may follow) and does not check
+that the body was complete on ``finalize`` (a truncated body is refused).
 """
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
@@ -25,6 +26,7 @@ class PMParser:
         self.field = self.value = b''
         self.ended = False
         self.tail = b'\r\n'  # a body may start with its closing delimiter
+        self.started = False
         events = self.events
         self.parser = MultipartParser(boundary.encode('latin-1'), {
             'on_part_begin': self._part_begin,
@@ -70,6 +72,12 @@ class PMParser:
         if self.ended:
             _only_line_breaks(data)
             return []
+        if not self.started:
+            lead = data.lstrip(b'\r\n')
+            if lead:
+                self.started = True
+                if lead[:1] != b'-':
+                    raise MultipartError('multipart body does not start with its boundary')
         window = self.tail + data
         try:
             self.parser.write(data)

@@ -20,6 +20,8 @@ DATA = 2
 END = 3
 
 _START, _HEADERS, _BODY, _AFTER, _DONE = 0, 1, 2, 3, 4
+# RFC 9110 token characters: what a header name may contain.
+_TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class MultipartError(ValueError):
@@ -55,7 +57,7 @@ def parse_header_block(block, max_count):
         if not colon or not name:
             raise MultipartError('malformed part header')
         for ch in name:
-            if ch <= 32 or ch >= 127:
+            if ch not in _TCHAR:
                 raise MultipartError('malformed part header')
         for ch in value:
             if ch < 32 and ch != 9 or ch == 127:
