@@ -9,8 +9,10 @@ import time
 
 import httpx
 import pytest
-from support import CHROMIUM_FLAGS, ROOT, DevTools, chromium, free_port, wait_for_port
+from browser import CHROMIUM_FLAGS, DevTools, chromium
+from support import ROOT, free_port, wait_for_port
 from websockets.sync.client import connect
+
 
 @pytest.mark.parametrize('server', ['hypercorn', 'mpy'])
 def test_page_connects_sends_and_shows_the_echo(server):
