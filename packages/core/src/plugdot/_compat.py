@@ -84,11 +84,7 @@ if MICROPYTHON:
         """Parameter annotations are not kept by MicroPython."""
         return {}
 
-    def accepts_positional(fn):
-        """Unknown on MicroPython: None."""
-        return None
-
-    def call_problem(fn, names):
+    def call_problem(fn, names, positional=1):
         """Not checked on MicroPython: None."""
         return None
 
@@ -306,29 +302,15 @@ else:
         except Exception:  # an unresolvable string annotation: ignore them all
             return {}
 
-    def accepts_positional(fn):
-        """How many positional arguments *fn* can take (a large number for
-        ``*args``), or None if it cannot be inspected."""
-        try:
-            params = inspect.signature(fn).parameters.values()
-        except (TypeError, ValueError):
-            return None
-        count = 0
-        for p in params:
-            if p.kind is p.VAR_POSITIONAL:
-                return 1 << 16
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                count += 1
-        return count
-
-    def call_problem(fn, names):
-        """Why *fn* cannot be called as ``fn(request, **names)``, or None."""
+    def call_problem(fn, names, positional=1):
+        """Why *fn* cannot be called with *positional* arguments (the
+        request...) and keyword arguments *names*, or None."""
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
             return None
         try:
-            sig.bind(None, **dict.fromkeys(names))
+            sig.bind(*([None] * positional), **dict.fromkeys(names))
         except TypeError as exc:
             return str(exc)
         return None

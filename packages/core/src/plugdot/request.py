@@ -234,11 +234,15 @@ class Request:
         """Form fields (:class:`plugdot.MultiDict`) of an urlencoded or
         multipart body (the latter needs a plugin); 400 if malformed."""
         if self._form is None:
-            if self.content_type == 'application/x-www-form-urlencoded':
+            kind = self.content_type
+            if kind == 'application/x-www-form-urlencoded':
                 try:
                     self._form = parse_query(self.body.decode('latin-1'))
                 except ValueError as exc:
                     raise HTTPError(400, 'Malformed form body: %s' % exc)
+            elif kind == 'multipart/form-data' and self.has_body:
+                raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
+                                   'install plugdot-uploads (packages/uploads)')
             else:
                 self._form = MultiDict()
         return self._form

@@ -89,11 +89,19 @@ def compile_pattern(pattern, converters):
             if kind not in converters:
                 raise ValueError('unknown converter %r in route %r' % (kind, pattern))
             part, convert = converters[kind]
+        if name in names:
+            raise ValueError('path argument %r appears twice in route %r' % (name, pattern))
+        if '(' in part.replace('\\(', '').replace('(?:', ''):
+            raise ValueError('<re:...> in route %r must not contain groups: write (?:...) '
+                             'for %r' % (pattern, name))
         regex += '(' + part + ')'
         names.append(name)
         conversions.append(convert)
     regex += _escape(rest) + '$'
-    return re.compile(regex), tuple(names), tuple(conversions)
+    try:
+        return re.compile(regex), tuple(names), tuple(conversions)
+    except Exception as exc:  # re.error on CPython, ValueError on MicroPython
+        raise ValueError('invalid regular expression in route %r: %s' % (pattern, exc))
 
 
 def _escape(text):
@@ -232,7 +240,7 @@ class Router:
         # Routes under different prefixes (``/<lang>/about`` and
         # ``/docs/<page>``): back into the order they were added.
         return [entry for _, entry in sorted(
-            ((i, entry) for node in found for i, entry in zip(node[2], node[1])),
+            ((i, entry) for node in found for i, entry in zip(node[2], node[1])),  # noqa: B905 (portable: no strict= on MicroPython)
             key=_first)]
 
     def _build_tree(self):
@@ -257,6 +265,26 @@ class Router:
             return exc.headers and exc.headers.get('Allow')
         return _allow_header(route.methods)
 
+    def url_for(self, name, args):
+        """The URL path of the route whose handler is named *name*, with
+        *args* filling its ``<arguments>`` (percent-encoded) and the rest
+        added as a query string; None if no route has that name. Mounted
+        apps' routes are found under their prefix."""
+        for pattern, table in self.static.items():
+            if any(r.name == name for r in table.values()):
+                return _build_url(pattern, args)
+        for entry in self.dynamic:
+            if any(r.name == name for r in entry[4].values()):
+                return _build_url(entry[0], args)
+        for prefix, app in self.mounts:
+            url = app.router.url_for(name, args)
+            if url is not None:
+                return prefix + url
+        for route in self.class_routes.values():
+            if route.name == name:  # arguments as a query string: they bind by name
+                return _build_url('/' if name == 'index' else '/' + name, args)
+        return None
+
     def describe(self, prefix=''):
         """Every route as ``(methods, pattern, handler name)``, mounts expanded."""
         rows = []
@@ -269,6 +297,36 @@ class Router:
         for route in self.class_routes.values():
             rows.append((route.methods, prefix + route.pattern, route.name))
         return rows
+
+
+def _build_url(pattern, args):
+    args = dict(args)
+    url = ''
+    rest = pattern
+    while '<' in rest:
+        before, _, rest = rest.partition('<')
+        spec, _, rest = rest.partition('>')
+        kind, _, name = spec.rpartition(':')
+        if name not in args:
+            raise ValueError('url_for: route %r needs argument %r' % (pattern, name))
+        url += before + url_quote(str(args.pop(name)), '/' if kind == 'path' else '')
+    url += rest
+    if args:
+        url += '?' + '&'.join('%s=%s' % (url_quote(str(k)), url_quote(str(v)))
+                              for k, v in args.items())
+    return url
+
+
+def url_quote(text, safe=''):
+    """Percent-encode *text* for a URL path segment or query value: every
+    byte but ASCII letters, digits, ``-._~`` and the characters in *safe*."""
+    out = []
+    for ch in text:
+        if ch.isalpha() and ord(ch) < 128 or ch.isdigit() or ch in '-._~' or ch in safe:
+            out.append(ch)
+        else:
+            out.extend('%%%02X' % b for b in ch.encode())
+    return ''.join(out)
 
 
 def _first(pair):

@@ -8,10 +8,10 @@ in a few microseconds, several times faster than PyJWT. On MicroPython a
 small HMAC-SHA256 over ``hashlib`` does the same work.
 
 Only HS256 headers are accepted, signatures are compared in constant time,
-an ``exp`` claim in the past is rejected. The signature is compared in its encoded form, so exactly one
-spelling of it is accepted: no padding, no characters outside the base64url
-alphabet, no other bits in its last character (header and payload are
-covered by the signature byte for byte).
+an ``exp`` claim in the past is rejected. The signature is compared in its
+encoded form, so exactly one spelling of it is accepted: no padding, no
+characters outside the base64url alphabet, no other bits in its last
+character (header and payload are covered by the signature byte for byte).
 """
 import binascii
 import hashlib
