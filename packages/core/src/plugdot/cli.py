@@ -81,7 +81,10 @@ def build_parser(pm=None):
     plugins = sub.add_parser('plugins', help='list loaded plugins, versions and hooks')
     plugins.add_argument('app', nargs='?')
     plugins.set_defaults(func=_cmd_plugins)
-    (pm or make_plugin_manager()).hook.plugdot_add_commands(subparsers=sub)
+    if pm is None:  # every installed plugin's commands, whatever PLUGDOT_PLUGINS says
+        from .plugins import entry_points
+        pm = make_plugin_manager([ep.name for ep in entry_points()])
+    pm.hook.plugdot_add_commands(subparsers=sub)
     return parser
 
 
