@@ -77,8 +77,9 @@ def declared_settings(pairs):
 
 def check_value(name, value, default):
     """Raise ValueError unless *value* has the type of setting *name*'s
-    *default* (an int for an int, a list for a list...; any for None)."""
-    if default is None or isinstance(default, str) and value is None:
+    *default* (an int for an int, a list for a list...; any for None; for a
+    string, a string or an object that is not a number or a container)."""
+    if default is None or value is None and isinstance(default, str):
         return
     if isinstance(default, bool):
         ok, kind = isinstance(value, bool), 'a boolean'
@@ -88,8 +89,8 @@ def check_value(name, value, default):
         ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
     elif isinstance(default, (list, tuple)):
         ok, kind = isinstance(value, (list, tuple)), 'a list'
-    elif isinstance(default, str):
-        ok, kind = isinstance(value, str), 'a string'
+    elif isinstance(default, str):  # an object may stand for a name (a session backend)
+        ok, kind = not isinstance(value, (int, float, list, tuple, dict)), 'a string'
     else:
         return
     if not ok:
