@@ -85,3 +85,15 @@ def test_a_cpython_only_plugin_is_left_out_with_a_warning(tmp_path):
     assert ("warning: plugin 'desktop' cannot be bundled (it declares no plugdot_bundle_modules: "
             "CPython only); left out") in done.stdout
     assert 'desktop' not in [row[0] for row in bundled_module(tmp_path)['PLUGINS']]
+
+
+def test_check_shows_the_traceback_of_a_500(tmp_path):
+    app = tmp_path / 'broken.py'
+    app.write_text('from plugdot import App\napp = App()\n\n@app.get("/boom")\n'
+                   'async def boom(request):\n    return 1 // 0\n')
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o',
+                           str(tmp_path / 'board'), '--source', '--no-shake', '--no-plugins',
+                           '--check', '--heap', '512k'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and 'FAIL GET /boom -> 500' in done.stdout
+    assert 'the board printed:' in done.stdout and 'ZeroDivisionError' in done.stdout

@@ -474,6 +474,10 @@ def check(out, app_path, heap, paths):
         proc.kill()
         proc.wait(5)
         os.remove(script)
+    if not ok:  # a 500's traceback is in what the board printed
+        output = proc.stdout.read().decode('utf-8', 'replace').strip()
+        if output:
+            lines.append('the board printed:\n' + output[-3000:])
     return ok, lines
 
 
