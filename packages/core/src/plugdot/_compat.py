@@ -151,7 +151,7 @@ if MICROPYTHON:
 else:
     import asyncio
     import contextvars
-    from time import monotonic
+    from time import monotonic  # noqa: F401  (plugdot.monotonic)
     import inspect
     import logging
     import traceback

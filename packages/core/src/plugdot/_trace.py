@@ -16,7 +16,8 @@ def trace(app, log=print):
     def traced_implementations(name):
         functions = implementations(name)
         owners = pm.owners(name)
-        return tuple(_traced(name[8:], owner, fn, log) for owner, fn in zip(owners, functions))
+        return tuple(_traced(name[8:], owner, fn, log)
+                     for owner, fn in zip(owners, functions, strict=True))
     pm.implementations = traced_implementations
     app._invalidate()
     return app

@@ -25,8 +25,8 @@ _CLIENT_GONE = (32, 104)
 
 #: Hooks called on every request, compiled into a :class:`Plan`.
 HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
-             'plugdot_parse_body', 'plugdot_before_request', 'plugdot_after_request', 'plugdot_handle_error',
-             'plugdot_make_response', 'plugdot_asgi_scope')
+             'plugdot_parse_body', 'plugdot_before_request', 'plugdot_after_request',
+             'plugdot_handle_error', 'plugdot_make_response', 'plugdot_asgi_scope')
 
 
 class Plan:
@@ -68,8 +68,9 @@ class App:
     def __init__(self, config=None, plugins=None, block_plugins=None):
         self.plugins = plugin_manager(plugins, block_plugins)
         pm = self.plugins
-        declared = declared_settings(zip(pm.owners('plugdot_settings'),
-                                         [fn() for fn in pm.implementations('plugdot_settings')]))
+        owners = pm.owners('plugdot_settings')
+        declared = declared_settings([(owners[i], fn()) for i, fn
+                                      in enumerate(pm.implementations('plugdot_settings'))])
         self.config = Config(declared, config, environ())
         self.router = Router()
         self._app_hooks = None

@@ -12,9 +12,10 @@ which lifts that rule in a bundle).
 Hooks marked *firstresult* stop at the first implementation that returns
 something other than ``None``. ``plugdot_request`` is the one hook whose
 implementations are wrappers (pluggy's ``wrapper=True``); old-style
-``hookwrapper=True`` is refused, and so is ``wrapper=True`` on other hooks. Hooks on the request path (``resolve``,
-``parse_body``, ``before_request``, ``after_request``, ``handle_error``,
-``make_response``, ``asgi_scope``) may be ``async def``; plugdot awaits them.
+``hookwrapper=True`` is refused, and so is ``wrapper=True`` on other hooks.
+Hooks on the request path (``resolve``, ``parse_body``, ``before_request``,
+``after_request``, ``handle_error``, ``make_response``, ``asgi_scope``) may be
+``async def``; plugdot awaits them.
 See ``docs/hooks.md`` for an example of each.
 """
 from ._compat import load_pluggy
