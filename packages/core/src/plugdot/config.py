@@ -87,8 +87,8 @@ def check_value(name, value, default):
         ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
     elif isinstance(default, float):
         ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
-    elif isinstance(default, (list, tuple)):
-        ok, kind = isinstance(value, (list, tuple)), 'a list'
+    elif isinstance(default, (list, tuple)):  # or its comma-separated text (see Config)
+        ok, kind = isinstance(value, (list, tuple, str)), 'a list'
     elif isinstance(default, str):  # an object may stand for a name (a session backend)
         ok, kind = not isinstance(value, (int, float, list, tuple, dict)), 'a string'
     else:
@@ -143,6 +143,10 @@ class Config(dict):
         for name in (given or {}):
             if name in self.help:
                 check_value(name, given[name], self[name])
+                if isinstance(given[name], str) and isinstance(self[name], (list, tuple)):
+                    # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
+                    super().__setitem__(name, parse_env_value(name, given[name], []))
+                    continue
             else:  # an app's own key is fine; one a typo away from a setting is not
                 match = close_match(name, self.help)
                 if match is not None:
