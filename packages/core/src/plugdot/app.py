@@ -237,6 +237,17 @@ class App:
             raise RuntimeError('self.request is only available while handling a request')
         return request
 
+    def url_for(self, route_name, **args):
+        """The path of the route whose handler is named *route_name*:
+        ``app.url_for('user', id=3)`` is ``/users/3`` for
+        ``@app.get('/users/<int:id>') def user(...)``; arguments the pattern
+        does not name become the query string. ValueError if no route has
+        that name or an argument is missing."""
+        url = self.router.url_for(route_name, args)
+        if url is None:
+            raise ValueError('url_for: no route is named %r' % route_name)
+        return url
+
     def routes(self):
         """Every route as ``(methods, pattern, handler name)``."""
         return self.router.describe()

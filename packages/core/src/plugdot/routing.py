@@ -208,6 +208,26 @@ class Router:
             return exc.headers and exc.headers.get('Allow')
         return _allow_header(route.methods)
 
+    def url_for(self, name, args):
+        """The URL path of the route whose handler is named *name*, with
+        *args* filling its ``<arguments>`` (percent-encoded) and the rest
+        added as a query string; None if no route has that name. Mounted
+        apps' routes are found under their prefix."""
+        for pattern, table in self.static.items():
+            if any(r.name == name for r in table.values()):
+                return _build_url(pattern, args)
+        for entry in self.dynamic:
+            if any(r.name == name for r in entry[4].values()):
+                return _build_url(entry[0], args)
+        for prefix, app in self.mounts:
+            url = app.router.url_for(name, args)
+            if url is not None:
+                return prefix + url
+        for route in self.class_routes.values():
+            if route.name == name:  # arguments as a query string: they bind by name
+                return _build_url('/' if name == 'index' else '/' + name, args)
+        return None
+
     def describe(self, prefix=''):
         """Every route as ``(methods, pattern, handler name)``, mounts expanded."""
         rows = []
@@ -220,6 +240,36 @@ class Router:
         for route in self.class_routes.values():
             rows.append((route.methods, prefix + route.pattern, route.name))
         return rows
+
+
+def _build_url(pattern, args):
+    args = dict(args)
+    url = ''
+    rest = pattern
+    while '<' in rest:
+        before, _, rest = rest.partition('<')
+        spec, _, rest = rest.partition('>')
+        kind, _, name = spec.rpartition(':')
+        if name not in args:
+            raise ValueError('url_for: route %r needs argument %r' % (pattern, name))
+        url += before + url_quote(str(args.pop(name)), '/' if kind == 'path' else '')
+    url += rest
+    if args:
+        url += '?' + '&'.join('%s=%s' % (url_quote(str(k)), url_quote(str(v)))
+                              for k, v in args.items())
+    return url
+
+
+def url_quote(text, safe=''):
+    """Percent-encode *text* for a URL path segment or query value: every
+    byte but ASCII letters, digits, ``-._~`` and the characters in *safe*."""
+    out = []
+    for ch in text:
+        if ch.isalpha() and ord(ch) < 128 or ch.isdigit() or ch in '-._~' or ch in safe:
+            out.append(ch)
+        else:
+            out.extend('%%%02X' % b for b in ch.encode())
+    return ''.join(out)
 
 
 def _allow_header(methods):
