@@ -78,7 +78,7 @@ def declared_settings(pairs):
 def check_value(name, value, default):
     """Raise ValueError unless *value* has the type of setting *name*'s
     *default* (an int for an int, a list for a list...; any for None; for a
-    string, a string or an object that is not a number or a container)."""
+    string, anything but a number: plugins take objects or lists there too)."""
     if default is None or value is None and isinstance(default, str):
         return
     if isinstance(default, bool):
@@ -89,8 +89,8 @@ def check_value(name, value, default):
         ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
     elif isinstance(default, (list, tuple)):  # or its comma-separated text (see Config)
         ok, kind = isinstance(value, (list, tuple, str)), 'a list'
-    elif isinstance(default, str):  # an object may stand for a name (a session backend)
-        ok, kind = not isinstance(value, (int, float, list, tuple, dict)), 'a string'
+    elif isinstance(default, str):  # or what the plugin takes instead (a backend, a list)
+        ok, kind = not isinstance(value, (int, float)), 'a string'
     else:
         return
     if not ok:
