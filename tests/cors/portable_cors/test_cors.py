@@ -218,6 +218,9 @@ def test_per_route_overrides_in_decorator_style():
     assert r.headers['access-control-allow-origin'] == '*'
     r = client.get('/off', headers={'Origin': SITE})
     assert 'access-control-allow-origin' not in r.headers
+    r = preflight(client, '/off', method='GET')  # a preflight grants nothing there either
+    assert 'access-control-allow-origin' not in r.headers
+    assert 'access-control-allow-credentials' not in r.headers
     r = preflight(client, '/partner', origin='https://partner.example.net', method='POST',
                   headers='content-type')
     assert r.status_code == 204

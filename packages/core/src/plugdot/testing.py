@@ -234,7 +234,7 @@ class TestClient:
 
         async def send(message):
             if gone.is_set():
-                raise OSError('the test client disconnected')
+                raise OSError(32, 'the test client disconnected')  # EPIPE, as a socket
             sent.append(message)
             if disconnect_after is not None and message.get('more_body') and \
                     sum(1 for m in sent if m.get('more_body')) >= disconnect_after:
