@@ -458,3 +458,10 @@ def _escape_param(text):
 
 
 __all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']
+
+# Under pytest (which loads this module through the pytest11 entry point):
+# the client / mpy_client fixtures and the plugdot marker. CPython only.
+import sys as _sys  # noqa: E402
+if 'pytest' in _sys.modules and _sys.implementation.name != 'micropython':
+    from ._pytest_plugin import (client, mpy_client, pytest_configure,  # noqa: F401
+                                 pytest_generate_tests)
