@@ -199,7 +199,7 @@ class Server:
             pass  # a broken connection must never take the server down
         finally:
             self.connections.discard(conn)
-            await _close(writer)
+            await _close(writer, self.limits.body_timeout)
 
 
 class _Lifespan:
@@ -268,14 +268,16 @@ async def _listen(accept, host, port, backlog, ssl):
     return listener
 
 
-async def _close(writer):
+async def _close(writer, timeout=1):
     try:
         writer.close()
-        await asyncio.wait_for(writer.wait_closed(), 1)
+        await asyncio.wait_for(writer.wait_closed(), timeout)
     except Exception:
         pass
     # CPython's close() keeps the socket and every unsent byte until the
-    # client reads them, which one that stopped reading never does: drop them.
+    # client reads them, which one that stopped reading never does: what it
+    # has not taken within *timeout* (body_timeout: the rule for any write)
+    # is dropped.
     transport = getattr(writer, 'transport', None)
     if transport is not None:
         transport.abort()
