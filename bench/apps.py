@@ -128,7 +128,7 @@ def starlette(routes=0, sessions=False):
 
 
 def blacksheep(routes=0, sessions=False):
-    from blacksheep import Application, FromForm, FromJSON, json as bs_json, text
+    from blacksheep import Application, json as bs_json, text
     app = Application()
     if sessions:
         app.use_sessions(SECRET)

@@ -103,3 +103,13 @@ def first_bytes_and_close(socks, size=100):
             answers.append(b'')
         s.close()
     return answers
+
+
+def websocket_upgrade(port, path='/ws'):
+    """A raw socket to 127.0.0.1:*port* that has sent a WebSocket upgrade for
+    *path* (and will read nothing unless the test does: a silent client)."""
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    s.sendall(b'GET %s HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+              b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+              % path.encode())
+    return s

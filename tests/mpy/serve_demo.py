@@ -1,6 +1,6 @@
 """A demo app on plugdot-mpy-server, for tests and benchmarks under MicroPython.
 
-Usage: micropython -X heapsize=N serve_demo.py LIBDIR PORT [max_connections]
+Usage: micropython -X heapsize=N serve_demo.py LIBDIR PORT [max_connections [header_timeout]]
 LIBDIR holds plugdot and plugdot_mpy_server (sources or .mpy files), or is
 the repository root (then the packages' src folders are used).
 """
@@ -40,6 +40,11 @@ async def echo(request):
     return request.body
 
 
+@app.post('/json')
+async def json_body(request):
+    return {'type': type(request.json).__name__}
+
+
 @app.get('/users/<int:id>')
 async def user(request, id):
     return {'id': id}
@@ -50,6 +55,23 @@ async def client(request):
     return {'client': request.client, 'url': request.url}
 
 
+@app.get('/hog')
+async def hog(request):
+    # Fill the heap and hold it while the server's other tasks run (issue 16).
+    import asyncio
+    ms = int(float(request.query.get('s', '1')) * 1000)  # no float to make later
+    hold = None
+    for size in (1024, 64, 1):  # a chain of small blocks leaves no gap behind
+        try:
+            while True:
+                hold = (hold, bytearray(size))
+        except MemoryError:
+            pass
+    await asyncio.sleep_ms(ms)
+    hold = None
+    return 'released'
+
+
 @app.get('/mem')
 async def mem(request):
     gc.collect()
@@ -57,7 +79,8 @@ async def mem(request):
 
 
 cap = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+head = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 serve(app, '127.0.0.1', int(sys.argv[2]),
-      limits=Limits(max_connections=cap, header_timeout=1.0, body_timeout=2.0,
-                    keepalive_timeout=2.0),
+      limits=Limits(max_connections=cap, header_timeout=head, body_timeout=2.0,
+                    keepalive_timeout=2.0, ws_ping_interval=1.0, ws_ping_timeout=1.0),
       access_log=False)

@@ -96,7 +96,7 @@ def run_board(exe, out, heap):
 
 
 def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython_exe):
-    out, report = bundle(tmp_path, 'hello', HELLO)
+    out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     files = files_of(out)
     assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
     assert 'hello.mpy' in files and 'plugdot/app.mpy' in files and 'plugdot_mpy_server/server.mpy' in files
@@ -212,7 +212,7 @@ app.mount(sub, '/sub')
 
 
 def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropython_exe):
-    out, _ = bundle(tmp_path, 'files', FILES, '--module', 'plugdot_websocket.broadcast')
+    out, _ = bundle(tmp_path, 'files', FILES, '--no-plugins', '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
     for used in ('plugdot/files.mpy', 'plugdot/_mount.mpy', 'plugdot_websocket/broadcast.mpy'):
         assert used in files, used
@@ -228,7 +228,7 @@ def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropyt
 
 
 def test_check_option_and_errors(tmp_path):
-    out, report = bundle(tmp_path, 'hello', HELLO, '--check', '--heap', '384k', '--source')
+    out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins', '--check', '--heap', '384k', '--source')
     assert 'pass GET / -> 200' in report and 'check: passed' in report and 'heap in use' in report
     assert 'pass the board replays the hook table (no plugin manager loaded)' in report
     assert (out / 'plugdot' / 'app.py').exists()  # --source keeps .py
@@ -267,7 +267,7 @@ def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
     app_file.write_text(HELLO)
     out = tmp_path / 'hello'
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
-                           str(out), '--check', '--micropython', micropython_exe], cwd=ROOT,
+                           str(out), '--no-plugins', '--check', '--micropython', micropython_exe], cwd=ROOT,
                           capture_output=True, text=True, timeout=280)
     assert done.returncode == 0 and 'Traceback' not in done.stdout + done.stderr, done.stdout
     needed = re.search(r'check: passed; heap needed: (\d+) KB', done.stdout)

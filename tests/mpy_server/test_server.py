@@ -241,7 +241,9 @@ def test_graceful_shutdown_finishes_in_flight_requests(running):
         result['r'] = httpx.get(srv.url + '/slow?s=0.5', timeout=5)
     t = threading.Thread(target=slow)
     t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5  # until the request is in flight (httpx may take a while to connect)
+    while not any(not c.idle for c in srv.server.connections) and time.monotonic() < deadline:
+        time.sleep(0.01)
     srv.stop()
     t.join(5)
     assert result['r'].status_code == 200 and result['r'].text == 'slow done'

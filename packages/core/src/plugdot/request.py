@@ -4,7 +4,7 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
-from ._compat import json_loads, utf8
+from ._compat import utf8
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
@@ -222,13 +222,18 @@ class Request:
 
     @property
     def json(self):
-        """The body parsed as JSON, or None without a body; 400 if invalid."""
+        """The body parsed as JSON, or None without a body; 400 if invalid or
+        nested deeper than the ``max_json_depth`` setting."""
         if self._json is None:
             body = self.body
             if not body:
                 return None
+            from .jsonlimit import TooDeep, loads
+            limit = self.app.config['max_json_depth']
             try:
-                self._json = json_loads(body)
+                self._json = loads(body, limit)
+            except TooDeep:
+                raise HTTPError(400, 'JSON body nested deeper than %d levels' % limit)
             except (ValueError, UnicodeError):
                 raise HTTPError(400, 'Invalid JSON body')
         return self._json

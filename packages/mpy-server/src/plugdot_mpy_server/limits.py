@@ -24,13 +24,23 @@ class Limits:
     * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
     * ``max_ws_message`` — bytes of one WebSocket message (close 1009)
     * ``ws_close_timeout`` — seconds to wait for the client's close frame
+    * ``max_websockets`` — WebSockets open at once, fewer than
+      ``max_connections`` so that plain HTTP always has room (default: half
+      of them); more upgrades get a 503
+    * ``ws_ping_interval`` — seconds of silence from a WebSocket client
+      before the server pings it
+    * ``ws_ping_timeout`` — seconds a pinged client has to send anything
+      (else close 1011)
+    * ``ws_idle_timeout`` — seconds without a message either way before a
+      WebSocket is closed (1001)
     """
 
     def __init__(self, max_request_line=1024, max_header_line=1024, max_headers=32,
                  max_header_size=4096, max_body_size=16 * 1024, max_chunk_line=64,
                  header_timeout=10.0, body_timeout=10.0, keepalive_timeout=5.0,
                  max_connections=8, backlog=16, read_size=512, shutdown_timeout=5.0,
-                 max_ws_message=16 * 1024, ws_close_timeout=2.0):
+                 max_ws_message=16 * 1024, ws_close_timeout=2.0, max_websockets=None,
+                 ws_ping_interval=20.0, ws_ping_timeout=20.0, ws_idle_timeout=300.0):
         self.max_request_line = max_request_line
         self.max_header_line = max_header_line
         self.max_headers = max_headers
@@ -46,6 +56,16 @@ class Limits:
         self.shutdown_timeout = shutdown_timeout
         self.max_ws_message = max_ws_message
         self.ws_close_timeout = ws_close_timeout
+        if max_websockets is None:
+            max_websockets = max_connections // 2
+        elif max_websockets >= max_connections:
+            raise ValueError('Limits: max_websockets (%d) must be below max_connections (%d), '
+                             'or WebSockets can lock plain HTTP out'
+                             % (max_websockets, max_connections))
+        self.max_websockets = max_websockets
+        self.ws_ping_interval = ws_ping_interval
+        self.ws_ping_timeout = ws_ping_timeout
+        self.ws_idle_timeout = ws_idle_timeout
 
     @classmethod
     def for_cpython(cls, **overrides):

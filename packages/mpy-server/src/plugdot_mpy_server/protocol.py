@@ -16,17 +16,18 @@ Parser states (one request at a time; pipelined bytes wait in the buffer)::
 Rules enforced (each malformed input raises ProtocolError with the status
 to answer; the connection is then closed):
 
-* lines end in CRLF; the request line is ``METHOD SP TARGET SP HTTP/1.x``;
-  the method is a token; the target is origin-form, ``*`` or absolute-form;
-  other versions get 505;
+* lines end in CRLF (a bare LF is a 400 at once); the request line is
+  ``METHOD SP TARGET SP HTTP/1.x``; the method is a token; the target is
+  origin-form, ``*`` or absolute-form; other versions get 505;
 * header names are tokens with no whitespace before the colon; values have
   no control characters but tab; obsolete line folding is refused;
 * line lengths are checked while the line is still arriving, not after;
 * Content-Length is digits only; several must agree; it cannot come with
   Transfer-Encoding (request smuggling); Transfer-Encoding must be exactly
   ``chunked`` (501 for other codings) and is refused from HTTP/1.0;
-* chunk sizes are hex digits (optional extensions), each chunk is followed
-  by CRLF; trailers are read and dropped within the head limits;
+* chunk lines are ``HEX[;extensions] OWS CRLF``, each chunk is followed
+  by CRLF; trailers are checked like header lines, then dropped, within the
+  head limits (see chunked.py);
 * HTTP/1.1 requires exactly one Host header.
 """
 
@@ -163,6 +164,8 @@ class RequestParser:
             self.buffer = buf
         end = buf.find(b'\r\n\r\n')
         if end < 0:
+            if buf.count(b'\n') > buf.count(b'\r\n'):  # else it would wait for the timeout
+                raise ProtocolError(400, 'bare LF in the request head')
             first = buf.find(b'\r\n')
             if first < 0:
                 if len(buf) > limits.max_request_line:
@@ -294,9 +297,10 @@ def is_upgrade(request):
 
 
 # -- responses -------------------------------------------------------------------
-def response_head(status, headers, keep_alive, chunked):
+def response_head(status, headers, keep_alive, chunked, http10=False):
     """Serialize a response head. *headers* are ``(bytes, bytes)`` pairs from
-    the app, which must not contain CR or LF (checked)."""
+    the app, which must not contain CR or LF (checked). An HTTP/1.0 client
+    (*http10*) kept alive is told so, or it would wait for the close."""
     parts = [b'HTTP/1.1 %d %s\r\n' % (status, status_phrase(status).encode())]
     for name, value in headers:
         if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
@@ -308,6 +312,8 @@ def response_head(status, headers, keep_alive, chunked):
         parts.append(b'transfer-encoding: chunked\r\n')
     if not keep_alive and status != 101:
         parts.append(b'connection: close\r\n')
+    elif http10:
+        parts.append(b'connection: keep-alive\r\n')
     parts.append(b'\r\n')
     return b''.join(parts)
 

@@ -33,6 +33,11 @@ if MICROPYTHON:
 
     def _left(deadline):
         return time.ticks_diff(deadline, time.ticks_ms()) / 1000
+
+    def _due(deadline):  # _left(deadline) <= 0 without a float: works on a full heap
+        return time.ticks_diff(deadline, time.ticks_ms()) <= 0
+
+    _sleep_ms = asyncio.sleep_ms  # an int, no float on the heap
 else:
     def _deadline(seconds):
         return time.monotonic() + seconds
@@ -40,13 +45,23 @@ else:
     def _left(deadline):
         return deadline - time.monotonic()
 
+    def _due(deadline):
+        return deadline <= time.monotonic()
+
+    def _sleep_ms(ms):
+        return asyncio.sleep(ms / 1000)
+
 
 class _Closed(OSError):
     """The client went away or timed out: close without answering. An
     OSError with errno EPIPE, so that an app sees what a broken socket is."""
 
-    def __init__(self):
+    timeout = False  # True when a deadline passed (the client is there, but too slow)
+
+    def __init__(self, timeout=False):
         super().__init__(32, 'connection closed')
+        if timeout:
+            self.timeout = True
 
 
 def request_target(request):
@@ -77,33 +92,52 @@ class Server:
         self.access_log = access_log
         self.connections = set()
         self.rejected = 0
+        self.websockets = 0  # open WebSockets (counted against limits.max_websockets)
         self.closing = False
         self.listener = None
-        self.tls = False
+        self.tls = None  # the SSL context, if any
         self._lifespan = None
         self._watchdog = None
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
         await self._lifespan_event('startup')
-        self.tls = ssl is not None
-        kwargs = {'backlog': self.limits.backlog}
-        if ssl is not None:
-            kwargs['ssl'] = ssl
-        self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
+        self.tls = ssl
+        if MICROPYTHON:
+            self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
+        else:
+            kwargs = {'backlog': self.limits.backlog}
+            if ssl is not None:
+                kwargs['ssl'] = ssl
+            self.listener = await asyncio.start_server(self._accept, host, port, **kwargs)
         self._watchdog = asyncio.create_task(self._watch())
         return self
 
     async def _watch(self):
-        # The check interval: a fifth of the shortest timeout, at least 50 ms.
+        # The check interval (ms): a fifth of the shortest timeout, at least 50 ms.
         limits = self.limits
-        tick = max(0.05, min(limits.header_timeout, limits.body_timeout,
-                             limits.keepalive_timeout) / 5)
+        tick = max(50, int(min(limits.header_timeout, limits.body_timeout,
+                               limits.keepalive_timeout, limits.ws_ping_interval,
+                               limits.ws_ping_timeout) * 200))
+        pause = tick
         while True:
-            await asyncio.sleep(tick)
-            for conn in list(self.connections):
-                if conn.deadline is not None and _left(conn.deadline) <= 0:
-                    conn.expire()
+            # This task must outlive anything, a full heap above all: catch,
+            # free, and back off (up to 2 s) until an allocation works again.
+            try:
+                await _sleep_ms(pause)
+                for conn in self.connections:  # expire() only cancels: no copy needed
+                    if conn.deadline is not None and _due(conn.deadline):
+                        conn.expire()
+                listener = self.listener
+                if MICROPYTHON and listener.task.done() and not self.closing:
+                    # MicroPython's accept loop died (a MemoryError in it is
+                    # not caught there): serve the same socket again.
+                    listener.task = asyncio.create_task(
+                        listener._serve(listener.sock, self._accept, self.tls))
+                pause = tick
+            except Exception:
+                gc.collect()
+                pause = min(pause * 2, 2000)
 
     async def stop(self):
         """Stop accepting, let in-flight requests finish (up to
@@ -112,6 +146,8 @@ class Server:
         self.closing = True
         if self.listener is not None:
             self.listener.close()
+            if MICROPYTHON:  # closed by the accept loop, unless that died
+                self.listener.sock.close()
         for conn in list(self.connections):
             if conn.idle:
                 conn.abort()
@@ -127,7 +163,10 @@ class Server:
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
         while not self.closing:
-            await asyncio.sleep(0.2)
+            try:
+                await _sleep_ms(200)
+            except MemoryError:  # a full heap must not end the server
+                gc.collect()
 
     async def _lifespan_event(self, phase):
         if self._lifespan is None:
@@ -145,21 +184,22 @@ class Server:
                 pass
             await _close(writer)
             return
-        conn = Connection(self, reader, writer)
-        self.connections.add(conn)
+        conn = None
         try:
+            conn = Connection(self, reader, writer)
+            self.connections.add(conn)
             await conn.run()
-        except MemoryError:
-            conn.abort()
+        except MemoryError:  # drop this connection (closed below), free, serve the next one
+            conn = None
             gc.collect()
         except asyncio.CancelledError:
-            if not conn.expired:
+            if conn is None or not conn.expired:
                 raise
         except Exception:
             pass  # a broken connection must never take the server down
         finally:
             self.connections.discard(conn)
-            await _close(writer)
+            await _close(writer, self.limits.body_timeout)
 
 
 class _Lifespan:
@@ -210,12 +250,37 @@ class _Lifespan:
             raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
 
 
-async def _close(writer):
+async def _listen(accept, host, port, backlog, ssl):
+    """MicroPython's ``asyncio.start_server``, but the listening socket is kept
+    (``listener.sock``), so that the watchdog can restart the accept loop on
+    it if a MemoryError killed it."""
+    import socket
+    from asyncio.stream import Server as Listener
+    sock = socket.socket()
+    sock.setblocking(False)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(socket.getaddrinfo(host, port)[0][-1])
+    sock.listen(backlog)
+    listener = Listener()
+    listener.sock = sock
+    listener.task = asyncio.create_task(listener._serve(sock, accept, ssl))
+    await asyncio.sleep(0)  # let it start, so that close() can cancel it
+    return listener
+
+
+async def _close(writer, timeout=1):
     try:
         writer.close()
-        await asyncio.wait_for(writer.wait_closed(), 1)
+        await asyncio.wait_for(writer.wait_closed(), timeout)
     except Exception:
         pass
+    # CPython's close() keeps the socket and every unsent byte until the
+    # client reads them, which one that stopped reading never does: what it
+    # has not taken within *timeout* (body_timeout: the rule for any write)
+    # is dropped.
+    transport = getattr(writer, 'transport', None)
+    if transport is not None:
+        transport.abort()
 
 
 class Connection:
@@ -256,7 +321,7 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed()
+            raise _Closed(True)
         except OSError:
             raise _Closed()
         finally:
@@ -413,6 +478,7 @@ class Exchange:
         self.complete = False
         self.keep_alive = request.keep_alive
         self.sent_bytes = 0
+        self.length = None  # the Content-Length the app declared
         self.finished = None  # an Event, made only if the app waits for disconnect
         self.disconnected = False
         self.error = None
@@ -498,7 +564,9 @@ class Exchange:
                 return {'type': 'http.request', 'body': event.data, 'more_body': True}
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
-            except _Closed:
+            except _Closed as exc:  # the server answers for the app, which gets a disconnect
+                self.error = (ProtocolError(408, 'request body too slow') if exc.timeout else
+                              ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
 
@@ -527,12 +595,21 @@ class Exchange:
         if not self.head_sent:
             out.append(self._head(body, more))
             self.head_sent = True
-        if body and self.request.method != 'HEAD' and self.status not in (204, 304):
+        bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
+        if body and not bodyless:
+            length = self.length
+            if length is not None and self.sent_bytes + len(body) > length:
+                # More than the app declared: what is past it never goes out
+                # (it would be read as the next response), and the connection closes.
+                body = body[:length - self.sent_bytes]
+                self.keep_alive = False
             out.append(chunk(body) if self.chunked else body)
             self.sent_bytes += len(body)
         if not more:
             if self.chunked:
                 out.append(LAST_CHUNK)
+            elif self.length is not None and self.sent_bytes < self.length and not bodyless:
+                self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
             await self.conn._write(b''.join(out))
@@ -542,13 +619,17 @@ class Exchange:
 
     def _head(self, body, more):
         headers = self.headers
-        has_length = False
-        for name, _ in headers:
+        for name, value in headers:
             if name.lower() == b'content-length':
-                has_length = True
-        if not has_length and self.status not in (204, 304):
-            if not more:
+                self.length = int(value) if value.isdigit() else -1
+                if self.length < 0:
+                    raise ValueError('invalid Content-Length from the app: %r' % value)
+        head = self.request.method == 'HEAD'
+        if self.length is None and self.status not in (204, 304):
+            if not more and (body or not head):
                 headers.append((b'content-length', b'%d' % len(body)))
+            elif head:
+                pass  # a streamed (or empty) answer to HEAD: its length is not known
             elif self.request.version == '1.1':
                 self.chunked = True
             else:
@@ -556,7 +637,8 @@ class Exchange:
                 self.keep_alive = False
         if self.error is not None:
             self.keep_alive = False
-        return response_head(self.status, headers, self.keep_alive, self.chunked)
+        return response_head(self.status, headers, self.keep_alive, self.chunked,
+                             self.request.version == '1.0')
 
 
 async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):

@@ -3,8 +3,8 @@ app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`)."""
 import asyncio
 
 from .protocol import ProtocolError, error_response, response_head
-from .server import ASGI, request_target
-from .wsproto import (BINARY, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
+from .server import ASGI, _deadline, _due, _left, request_target
+from .wsproto import (BINARY, PING, PONG, TEXT, NEED_DATA, FrameParser, WSProtocolError,
                       accept_key, close_frame, frame, handshake_problem, subprotocols)
 
 
@@ -18,6 +18,7 @@ class WebSocketSession:
     close_sent = False
     close_received = False
     refused = False
+    pinged = False      # a ping is out, unanswered
 
     def __init__(self, conn, request, scope):
         self.conn = conn
@@ -26,6 +27,11 @@ class WebSocketSession:
         self.parser = FrameParser(conn.limits.max_ws_message)
         self.parser.buffer = conn.parser.buffer  # bytes the client sent after its head
         conn.parser.buffer = b''
+        self.active()
+
+    def active(self):
+        """A message went one way or the other: the idle timeout starts again."""
+        self.idle_deadline = _deadline(self.conn.limits.ws_idle_timeout)
 
     async def run(self):
         """Run the app on the connection; the connection is closed afterwards."""
@@ -69,11 +75,35 @@ class WebSocketSession:
                 return
 
     async def _next(self):
+        limits = self.conn.limits
         while True:
             event = self.parser.next_event()
             if event is not NEED_DATA:
+                self.pinged = False  # any frame shows the client is there
                 return event
-            data = await self.conn.reader.read(self.conn.limits.read_size)
+            # Silence is bounded: after ws_ping_interval the client is pinged
+            # and has ws_ping_timeout to send anything; with no message either
+            # way for ws_idle_timeout the WebSocket is closed (1001).
+            # The read is awaited here, not through conn._read: an open
+            # WebSocket waits in this frame, and each frame more is heap.
+            conn = self.conn
+            wait = limits.ws_ping_timeout if self.pinged else limits.ws_ping_interval
+            conn.deadline = _deadline(min(wait, max(0, _left(self.idle_deadline))))
+            try:
+                data = await conn.reader.read(limits.read_size)
+            except asyncio.CancelledError as exc:
+                conn._expired(exc)  # not ours: raised on
+                data = None
+            finally:
+                conn.deadline = None
+            if data is None:  # the deadline passed
+                if _due(self.idle_deadline):
+                    raise WSProtocolError(1001, 'idle timeout')
+                if self.pinged:
+                    raise WSProtocolError(1011, 'ping timeout')
+                self.pinged = True
+                await conn._write(frame(PING, b'plugdot'))
+                continue
             if not data:
                 raise OSError('connection lost')
             self.parser.feed(data)
@@ -103,8 +133,10 @@ class WebSocketSession:
                 return {'type': 'websocket.disconnect', 'code': 1006}
             kind = event[0]
             if kind == 'text':
+                self.active()
                 return {'type': 'websocket.receive', 'text': event[1]}
             if kind == 'binary':
+                self.active()
                 return {'type': 'websocket.receive', 'bytes': event[1]}
             if kind == 'ping':
                 await self.conn._write(frame(PONG, event[1]))
@@ -145,6 +177,7 @@ class WebSocketSession:
         elif kind == 'websocket.send':
             if self.close_sent:
                 raise OSError('websocket is closed')
+            self.active()
             text = message.get('text')
             if text is not None:
                 data = frame(TEXT, text.encode())
@@ -172,6 +205,10 @@ async def upgrade(conn, request):
     except ProtocolError as exc:
         await conn._refuse(exc)
         return
+    server = conn.server
+    if server.websockets >= conn.limits.max_websockets:  # the rest is kept for plain HTTP
+        await conn._refuse(ProtocolError(503, 'too many WebSockets open'))
+        return
     conn.addresses()
     scope = {
         'type': 'websocket', 'asgi': ASGI,
@@ -180,5 +217,9 @@ async def upgrade(conn, request):
         'headers': request.headers, 'client': conn.peer, 'server': conn.local,
         'subprotocols': subprotocols(request), 'extensions': _EXTENSIONS,
     }
-    await WebSocketSession(conn, request, scope).run()
+    server.websockets += 1
+    try:
+        await WebSocketSession(conn, request, scope).run()
+    finally:
+        server.websockets -= 1
 

@@ -9,9 +9,9 @@ small HMAC-SHA256 over ``hashlib`` does the same work.
 
 Only HS256 headers are accepted, signatures are compared in constant time,
 an ``exp`` claim in the past is rejected. The signature is compared in its
-encoded form, so exactly one spelling of it is accepted: no padding, no characters outside the base64url
-alphabet, no other bits in its last character (header and payload are
-covered by the signature byte for byte).
+encoded form, so exactly one spelling of it is accepted: no padding, no
+characters outside the base64url alphabet, no other bits in its last
+character (header and payload are covered by the signature byte for byte).
 """
 import binascii
 import hashlib
@@ -19,8 +19,11 @@ import json
 import time
 
 from plugdot._compat import MICROPYTHON, json_dumps
+from plugdot.jsonlimit import loads
 
 from .signer import InvalidToken  # noqa: E402  one exception for both signers
+
+_MAX_HEADER_DEPTH = 4  # deeper is refused as a bad header, before any JSON parsing
 
 
 def _b64encode(data):
@@ -91,8 +94,8 @@ def decode(token, keys):
     if len(parts) != 3:
         raise InvalidToken('not a JWT')
     if parts[0] != _HEADER:  # the usual header needs no parsing
-        try:
-            header = json.loads(_b64decode(parts[0]))
+        try:  # parsed before the signature is checked: nesting bounded (a header is flat)
+            header = loads(_b64decode(parts[0]), _MAX_HEADER_DEPTH)
         except (ValueError, UnicodeError):
             raise InvalidToken('bad header')
         if not isinstance(header, dict) or header.get('alg') != 'HS256':

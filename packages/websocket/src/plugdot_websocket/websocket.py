@@ -63,9 +63,13 @@ class WebSocket:
             raise ConnectionClosed(1009, 'message too big')
         return data
 
+    max_json_depth = 64  # the app's max_json_depth setting, once accepted
+
     async def receive_json(self):
-        """The next message parsed as JSON."""
-        return json.loads(await self.receive())
+        """The next message parsed as JSON; ValueError if it is not JSON or
+        nests deeper than the app's ``max_json_depth``."""
+        from plugdot.jsonlimit import loads
+        return loads(await self.receive(), self.max_json_depth)
 
     async def send(self, data):
         """Send a text (str), binary (bytes) or JSON (dict/list) message."""
