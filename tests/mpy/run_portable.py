@@ -15,6 +15,8 @@ sys.path.insert(0, root + '/packages/sessions/src')
 sys.path.insert(0, root + '/tests/sessions')
 sys.path.insert(0, root + '/packages/websocket/src')
 sys.path.insert(0, root + '/tests/websocket')
+sys.path.insert(0, root + '/packages/sse/src')
+sys.path.insert(0, root + '/tests/sse')
 
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
@@ -22,7 +24,7 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256',
-                           'portable_ws.test_websocket']
+                           'portable_ws.test_websocket', 'portable_sse.test_sse']
 
 passed = failed = 0
 for name in MODULES:

@@ -30,6 +30,13 @@ class TestResponse:
         """The body parsed as JSON."""
         return _json.loads(self.body)
 
+    @property
+    def events(self):
+        """The Server-Sent Events of a ``text/event-stream`` body, parsed
+        (each has ``event``, ``data``, ``id``, ``retry`` and ``json()``)."""
+        from ._eventstream import parse_events
+        return parse_events(self.text)
+
     def __repr__(self):
         return '<TestResponse %d>' % self.status_code
 
@@ -168,8 +175,13 @@ class TestClient:
         }
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
-                            json=None, form=None):
-        """Send a request from inside a running event loop."""
+                            json=None, form=None, events=None, timeout=5):
+        """Send a request from inside a running event loop.
+
+        With *events* (an int), read an event stream until that many events
+        arrived, then disconnect as a browser leaving the page would; the
+        app must end within *timeout* seconds of it (RuntimeError if not:
+        a stream that outlives its client)."""
         headers = dict(headers or {})
         if json is not None:
             body = _json.dumps(json).encode()
@@ -185,16 +197,60 @@ class TestClient:
         scope = self.build_scope(method, path, headers, query)
         messages = [{'type': 'http.request', 'body': body or b'', 'more_body': False}]
         sent = []
+        if events is None:
+            finished = asyncio.Event()
+
+            async def receive():
+                if messages:
+                    return messages.pop(0)
+                await finished.wait()  # the client stays until the response is complete
+                return {'type': 'http.disconnect'}
+
+            async def send(message):
+                sent.append(message)
+
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                finished.set()
+            return self._response(sent)
+        return await self._read_events(scope, messages, sent, events, timeout)
+
+    async def _read_events(self, scope, messages, sent, count, timeout):
+        from ._eventstream import EventParser
+        parser, seen, gone = EventParser(), [0], asyncio.Event()
 
         async def receive():
             if messages:
                 return messages.pop(0)
+            await gone.wait()  # the client stays until it has its events
             return {'type': 'http.disconnect'}
 
         async def send(message):
+            if gone.is_set():
+                return  # after a disconnect a server drops what is sent (as uvicorn does)
             sent.append(message)
+            if message['type'] == 'http.response.body':
+                seen[0] += len(parser.feed(message.get('body', b'').decode('utf-8')))
+                if seen[0] >= count:
+                    gone.set()
 
-        await self.app(scope, receive, send)
+        async def run():
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                gone.set()
+        task = asyncio.create_task(run())
+        try:
+            await asyncio.wait_for(gone.wait(), timeout)
+        except asyncio.TimeoutError:
+            task.cancel()
+            raise RuntimeError('%d of %d events arrived in %s seconds' % (seen[0], count, timeout))
+        try:
+            await asyncio.wait_for(task, timeout)
+        except asyncio.TimeoutError:
+            raise RuntimeError('the app was still streaming %s seconds after the client '
+                               'disconnected' % timeout)
         return self._response(sent)
 
     def _response(self, sent):
