@@ -58,12 +58,12 @@ def with_sse(handler):
     async def endpoint(*args, **kwargs):
         from .stream import EventStream
         head = args[0]
-        if isinstance(head, Request):
+        request = head if isinstance(head, Request) else head.request
+        if request is head:
             async def produce(sse):
                 await handler(head, sse, *args[1:], **kwargs)
         else:  # class style: self.request must work in the handler's own task
             from plugdot.app import _current_request
-            request = head.request
 
             async def produce(sse):
                 token = _current_request.set(request)
@@ -71,7 +71,7 @@ def with_sse(handler):
                     await handler(head, sse, *args[1:], **kwargs)
                 finally:
                     _current_request.reset(token)
-        return EventStream(produce)
+        return EventStream(produce, app=request.app)
     try:
         endpoint.__name__ = handler.__name__  # for `plugdot routes`; MicroPython cannot
     except AttributeError:

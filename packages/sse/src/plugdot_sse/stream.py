@@ -233,23 +233,26 @@ class EventStream(Response):
     *source* is an async (or sync) iterator of events — :class:`Event`,
     dicts with keys ``data``/``event``/``id``/``retry``, or ``str`` data —
     or a coroutine function ``produce(sse)`` (what ``@with_sse`` gives).
-    A sync iterator runs in a worker thread on CPython.
+    A sync iterator runs in a worker thread on CPython. The ``sse_*``
+    settings are read from *app* (default: the app serving the request; give
+    the sub-app for a stream of a mounted app, as ``@with_sse`` does).
     """
 
     # A compression plugin must never buffer an event stream: it checks this.
     compressible = False
 
-    def __init__(self, source, status=200, headers=None):
+    def __init__(self, source, status=200, headers=None, app=None):
         Response.__init__(self, b'', status, headers, EVENT_STREAM)
         self.source = source
+        self.app = app
         h = self.headers
         h['Cache-Control'] = 'no-store'
         h['X-Accel-Buffering'] = 'no'
 
     async def send(self, send, request):
         """Stream the events (or answer 503 past ``sse_max_streams``)."""
-        config = request.app.config
-        app = request.app
+        app = self.app or request.app
+        config = app.config
         streams = _OPEN.get(app)
         if streams is None:
             streams = _OPEN[app] = []
