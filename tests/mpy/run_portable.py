@@ -17,6 +17,8 @@ sys.path.insert(0, root + '/packages/websocket/src')
 sys.path.insert(0, root + '/tests/websocket')
 sys.path.insert(0, root + '/packages/sse/src')
 sys.path.insert(0, root + '/tests/sse')
+sys.path.insert(0, root + '/packages/broadcast/src')
+sys.path.insert(0, root + '/tests/broadcast')
 
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
@@ -24,7 +26,8 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256',
-                           'portable_ws.test_websocket', 'portable_sse.test_sse']
+                           'portable_ws.test_websocket', 'portable_sse.test_sse',
+                           'portable_broadcast.test_memory']
 
 passed = failed = 0
 for name in MODULES:

@@ -79,6 +79,17 @@ class SSE:
         """Send a comment line (clients ignore it). ValueError on CR, LF, NUL."""
         await self._put(encode_comment(text))
 
+    async def forward(self, messages, event=None):
+        """Send every message of a plugdot-broadcast subscription as an
+        event (its ``id`` the message id, so a reconnecting client resumes
+        from it) until the client leaves; a ``resync`` marker becomes one
+        ``resync`` event. *event* names the event type (default ``message``)."""
+        async for message in messages:
+            if message.resync:
+                await self.send('', event='resync')
+            else:
+                await self.send(message.data, event, message.id)
+
     async def close(self):
         """End the stream once what is queued has been sent. (An
         ``EventSource`` reconnects after ``retry`` ms unless the page closes
