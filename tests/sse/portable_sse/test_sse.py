@@ -58,6 +58,8 @@ def test_fields_event_id_retry():
     assert (e.event, e.data, e.id, e.retry) == ('tick', 'x', '7', 3000)
     assert encode('x', id=12) == b'id: 12\ndata: x\n\n'
     assert encode('x', event='') == b'data: x\n\n'
+    assert encode(retry=1500) == b'retry: 1500\n\n' and encode(id='5') == b'id: 5\n\n'
+    assert parse_events('retry: 1500\n\n') == []  # fields only: no event dispatched
     assert roundtrip(data='x', id='').id == ''  # an empty id resets the client's last id
 
 

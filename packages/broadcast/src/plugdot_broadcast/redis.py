@@ -177,7 +177,7 @@ class RedisPubSubBackend(_Backend):
 
 
 class RedisStreamBackend(_Backend):
-    """``redis-stream://``: a Redis Stream per channel (``XADD MAXLEN ~``)."""
+    """``redis-stream://``: a Redis Stream per channel (``XADD MAXLEN``)."""
 
     def __init__(self, url, history, deliver):
         _Backend.__init__(self, url, deliver)
@@ -189,7 +189,7 @@ class RedisStreamBackend(_Backend):
         kind, payload = encode(data)
         ident = await self._retry(lambda: self.client.xadd(
             _PREFIX + channel, {'k': kind, 'd': payload}, maxlen=self.history,
-            approximate=True), timeout)
+            approximate=False), timeout)
         return ident.decode()
 
     async def replay(self, channel, last_id):
@@ -204,12 +204,8 @@ class RedisStreamBackend(_Backend):
             return [], False
         except Exception:  # no such stream yet: nothing was published
             return [], True
-        deleted = parse_id(_text(info.get('max-deleted-entry-id', b'0-0')))
-        if deleted is not None and after < deleted:
+        if not _continuous(info, after):
             return [], False
-        last = parse_id(_text(info.get('last-generated-id', b'0-0')))
-        if last is not None and after > last:
-            return [], False  # an id this stream never gave (it was reset)
         entries = await self.client.xrange(key, '(%d-%d' % after, '+')
         return [(_text(i), decode(f[b'k'], f[b'd'])) for i, f in entries], True
 
@@ -246,6 +242,24 @@ class RedisStreamBackend(_Backend):
                     ident = _text(ident)
                     self.positions[channel] = ident
                     self.deliver(channel, ident, decode(fields[b'k'], fields[b'd']))
+
+
+def _continuous(info, after):
+    """Whether the stream (its XINFO STREAM *info*) still holds every entry
+    after the id *after*. Trimmed entries are older than the first one
+    kept; if any was trimmed and *after* is older than that first entry,
+    one of them may be newer than *after*: not continuous (a client exactly
+    at the last trimmed entry gets a resync it could have done without)."""
+    last = parse_id(_text(info.get('last-generated-id', b'0-0')))
+    if last is not None and after > last:
+        return False  # an id this stream never gave: it was reset
+    deleted = parse_id(_text(info.get('max-deleted-entry-id', b'0-0')))
+    if deleted is not None and after < deleted:
+        return False
+    trimmed = info.get('entries-added', 0) > info.get('length', 0)
+    first = info.get('first-entry')
+    first = parse_id(_text(first[0])) if first else last
+    return not (trimmed and first is not None and after < first)
 
 
 def _text(value):

@@ -53,7 +53,9 @@ def encode(data=None, event=None, id=None, retry=None):
     """One event as bytes, ending with the blank line that dispatches it.
 
     ValueError when ``event`` or ``id`` contains CR, LF or NUL, or
-    ``retry`` is not a non-negative int (milliseconds)."""
+    ``retry`` is not a non-negative int (milliseconds). With ``data=None``
+    and only ``retry`` and/or ``id``, no data line is written: the client
+    takes the fields without receiving an event."""
     parts = []
     if event is not None:
         event = _check_field('event', event)
@@ -65,8 +67,9 @@ def encode(data=None, event=None, id=None, retry=None):
         if not isinstance(retry, int) or isinstance(retry, bool) or retry < 0:
             raise ValueError('SSE retry must be a non-negative int of milliseconds')
         parts.append('retry: %d\n' % retry)
-    for line in split_lines(data_text(data)):
-        parts.append('data: ' + line + '\n' if line else 'data:\n')
+    if data is not None or event or not parts:
+        for line in split_lines(data_text(data)):
+            parts.append('data: ' + line + '\n' if line else 'data:\n')
     parts.append('\n')
     return ''.join(parts).encode()
 
