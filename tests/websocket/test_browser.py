@@ -1,7 +1,6 @@
 """A page in headless Chromium (Debian's chromium) connects to the chat
 example's WebSocket, sends a message and shows the echo. The browser is
 driven over the DevTools protocol and the page polled in real time."""
-import json
 import shutil
 import subprocess
 import sys
@@ -10,37 +9,8 @@ import time
 
 import httpx
 import pytest
-from support import ROOT, free_port, wait_for_port
+from support import ROOT, CHROMIUM_FLAGS, DevTools, chromium, free_port, wait_for_port
 from websockets.sync.client import connect
-
-CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
-
-
-def chromium():
-    exe = shutil.which('chromium') or shutil.which('chromium-browser')
-    assert exe, 'Debian chromium is needed (apt-get install chromium; .ci/run installs it)'
-    return exe
-
-
-class DevTools:
-    """A minimal DevTools-protocol client for one page."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.next_id = 0
-
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({'id': self.next_id, 'method': method, 'params': params}))
-        while True:
-            reply = json.loads(self.ws.recv(timeout=10))
-            if reply.get('id') == self.next_id:
-                return reply.get('result', {})
-
-    def evaluate(self, expression):
-        return self.call('Runtime.evaluate', expression=expression,
-                         returnByValue=True)['result'].get('value')
 
 
 @pytest.mark.parametrize('server', ['hypercorn', 'mpy'])
