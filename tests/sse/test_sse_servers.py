@@ -205,3 +205,27 @@ def test_stream_cap_answers_503_with_retry_after(server):
     r, events, _ = read_events(base + '/idle', 1)
     assert r.status_code == 200 and events[0].data == 'hi'
     assert proc.poll() is None
+
+
+@pytest.mark.parametrize('server_name', ['hypercorn', 'mpy'])
+def test_ctrl_c_sends_open_streams_their_last_event_and_stops(tmp_path, server_name):
+    import signal
+    (tmp_path / 'sseapp.py').write_text(APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', str(tmp_path / 'sseapp.py') + ':app',
+                             '--port', str(port), '--server', server_name], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        parser, events = EventParser(), []
+        with httpx.stream('GET', 'http://127.0.0.1:%d/idle' % port, timeout=10) as r:
+            for piece in r.iter_raw():
+                events += parser.feed(piece.decode())
+                if len(events) == 1:
+                    proc.send_signal(signal.SIGINT)
+        # the stream ended by itself, after the last event
+        assert [(e.event, e.data) for e in events] == [('message', 'hi'), ('shutdown', '')]
+        assert proc.wait(5) is not None
+    finally:
+        _stop(proc)
+    assert 'Traceback' not in proc.stdout.read().decode()

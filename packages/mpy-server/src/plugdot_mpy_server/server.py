@@ -102,12 +102,19 @@ class Server:
                     conn.expire()
 
     async def stop(self):
-        """Stop accepting, let in-flight requests finish (up to
+        """Stop accepting, tell a plugdot app (``App.stopping()``: event
+        streams end), let in-flight requests finish (up to
         ``limits.shutdown_timeout``), close idle connections, then run the
         lifespan shutdown."""
         self.closing = True
         if self.listener is not None:
             self.listener.close()
+        stopping = getattr(self.app, 'stopping', None)
+        if stopping is not None:  # a plugdot App: end event streams first
+            try:
+                await stopping()
+            except Exception:
+                pass
         for conn in list(self.connections):
             if conn.idle:
                 conn.abort()

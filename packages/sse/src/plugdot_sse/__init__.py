@@ -41,11 +41,18 @@ def plugdot_settings():
     }
 
 
-async def plugdot_shutdown(app):
-    """Send open streams their last event and close them."""
+async def plugdot_stopping(app):
+    """The server is stopping: send open streams their last event and end
+    them, so that the server need not wait for them."""
     from .stream import _OPEN, shutdown_streams
     if _OPEN.get(app):
         await shutdown_streams(app, app.config.get('sse_shutdown_event', ''))
+
+
+async def plugdot_shutdown(app):
+    """The same at lifespan shutdown (a server that never called
+    ``plugdot_stopping``, the TestClient)."""
+    await plugdot_stopping(app)
 
 
 def with_sse(handler):
