@@ -62,6 +62,18 @@ async def text(request, sse):
         await sse.send('refused')
 
 
+@app.get('/relay')
+@with_sse
+async def relay(request, sse):
+    async with app.broadcast.subscribe('t', last_id=sse.last_event_id) as messages:
+        await sse.forward(messages, event='t')
+
+
+@app.post('/publish')
+async def publish(request):
+    return {'id': await app.broadcast.publish('t', request.json)}
+
+
 @app.get('/stats')
 async def stats(request):
     return {'cleanups': STATS['cleanups'], 'open': len(open_streams(app) + open_streams(fast))}
@@ -89,10 +101,12 @@ def server(request, tmp_path_factory):
     if request.param == 'micropython':
         out = folder / 'board'
         done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(folder / 'sseapp.py'),
-                               '-o', str(out), '--plugin', 'sse'], cwd=ROOT, capture_output=True,
+                               '-o', str(out), '--plugin', 'sse', '--plugin', 'broadcast'], cwd=ROOT, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         assert (out / 'plugdot_sse' / 'stream.mpy').exists()
+        assert (out / 'plugdot_broadcast' / 'memory.mpy').exists()
+        assert not (out / 'plugdot_broadcast' / 'redis.mpy').exists()
         env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
         command, cwd = [micropython(), '-X', 'heapsize=256k', 'main.py'], out
     elif request.param == 'uvicorn':
@@ -172,6 +186,31 @@ def test_resume_from_last_event_id(server):
     base, _ = server
     r, events, _ = read_events(base + '/ticks?n=5', 2, headers={'Last-Event-ID': '2'})
     assert [e.id for e in events[:2]] == ['3', '4']
+
+
+def test_broadcast_relay_and_resume(server):
+    base, _ = server
+    got = []
+
+    def listen(headers=None, count=3):
+        got.append(read_events(base + '/relay', count, headers=headers))
+    import threading
+    reader = threading.Thread(target=listen)
+    reader.start()
+    deadline = time.monotonic() + 5
+    while stats(base)['open'] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    ids = [httpx.post(base + '/publish', json={'n': n}, timeout=5).json()['id'] for n in range(5)]
+    reader.join(5)
+    _, events, _ = got[0]
+    assert [(e.event, e.json(), e.id) for e in events] == [('t', {'n': n}, ids[n]) for n in range(3)]
+    # reconnecting with the last id it got, the client gets 3 and 4 from the history
+    _, events, _ = read_events(base + '/relay', 2, headers={'Last-Event-ID': ids[2]})
+    assert [e.json()['n'] for e in events] == [3, 4]
+    _, events, _ = read_events(base + '/relay', 1, headers={'Last-Event-ID': 'nonsense'})
+    assert events[0].event == 'resync'
+    wait_for_cleanups(base, 0)
 
 
 def test_keep_alive_comments_on_the_wire(server):
