@@ -7,7 +7,7 @@ import httpx
 from plugdot.cli import build_parser, main
 from plugdot.plugins import make_plugin_manager
 
-from conftest import ROOT
+from support import ROOT
 
 
 def run_cli(*args):
@@ -53,7 +53,7 @@ def test_run_without_hypercorn_explains_what_to_install():
             'sys.exit(main(["run", "examples/decorator_app.py:app", "--server", "hypercorn"]))')
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
                        timeout=60)
-    assert r.returncode == 1 and "pip install 'plugdot[server]'" in r.stderr
+    assert r.returncode == 1 and "pip install hypercorn (the plugdot[server] extra)" in r.stderr
 
 
 def test_plugins_can_add_commands():
@@ -73,3 +73,39 @@ def test_plugins_can_add_commands():
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert 'run' in capsys.readouterr().out
+
+
+REFUSING_APP = '''
+from plugdot import App
+
+
+class NeedsDatabase:
+    def plugdot_startup(self, app):
+        raise RuntimeError('the database is not reachable')
+
+
+app = App(plugins=[])
+app.register_plugin(NeedsDatabase())
+'''
+
+
+def test_startup_failures_print_one_line_and_exit_non_zero(tmp_path):
+    from support import free_port
+    (tmp_path / 'refusing.py').write_text(REFUSING_APP)
+    for server in ('hypercorn', 'mpy'):
+        result = run_cli('run', str(tmp_path / 'refusing.py') + ':app', '--port',
+                         str(free_port()), '--server', server)
+        out = result.stdout + result.stderr
+        assert result.returncode == 1, (server, out)
+        assert 'Traceback' not in out and 'serving on' not in out, (server, out)
+        assert ('plugdot: could not start: RuntimeError: the database is not reachable'
+                in result.stderr), (server, out)
+    import socket
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli('run', 'examples/decorator_app.py:app', '--port', str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == ('plugdot: port %d on 127.0.0.1 is in use (another '
+                                     'server?): stop it or choose another port with --port' % port)

@@ -138,3 +138,53 @@ def test_exception_is_logged(caplog):
     assert r.status_code == 500 and 'logged-detail' not in r.text
     assert any('logged-detail' in (rec.exc_text or '') or rec.exc_info and
                'logged-detail' in str(rec.exc_info[1]) for rec in caplog.records)
+
+
+def test_handler_signature_mistakes_are_refused_when_declared():
+    from plugdot import App
+    app = App(plugins=[])
+
+    async def user(request):
+        return 'x'
+    with pytest.raises(TypeError) as info:
+        app.get('/users/<int:id>')(user)
+    assert 'user' in str(info.value) and 'def user(request, id)' in str(info.value)
+
+    async def lenient(request, **args):  # takes any path argument
+        return 'x'
+    app.get('/things/<int:id>')(lenient)
+
+
+def test_microdot_style_error_handler_is_accepted_and_a_bad_one_refused():
+    from plugdot import App
+    from plugdot.testing import TestClient
+    app = App(plugins=[])
+
+    @app.errorhandler(404)
+    def not_found(request):  # Microdot's spelling
+        return {'missing': request.path}, 404
+
+    assert TestClient(app).get('/nope').json() == {'missing': '/nope'}
+
+    def no_args():
+        return 'x'
+    with pytest.raises(TypeError) as info:
+        app.errorhandler(500)(no_args)
+    assert 'def no_args(request, error)' in str(info.value)
+
+
+def test_a_forgotten_await_is_named(caplog):
+    from plugdot import App
+    from plugdot.testing import TestClient
+    app = App(plugins=[])
+
+    async def load():
+        return 'data'
+
+    @app.get('/x')
+    async def x(request):
+        return load()  # missing await
+
+    r = TestClient(app).get('/x')
+    assert r.status_code == 500 and r.body == b'Internal Server Error'
+    assert 'handler x returned a coroutine' in caplog.text and '"await"' in caplog.text

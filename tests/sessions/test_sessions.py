@@ -280,3 +280,26 @@ def test_tokens_cross_between_pyjwt_and_micropython():
                              'print(_hs256.encode({"exp": 9999999999}, "wrong-key"))')
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(forged, KEY, algorithms=['HS256'])
+
+
+def test_sessions_in_a_mounted_app_use_the_served_apps_settings():
+    outer = App(config={'secret_key': KEY}, plugins=['plugdot_sessions'])
+    shop = App(plugins=['plugdot_sessions'])   # no secret_key of its own
+    blog = App(plugins=['plugdot_sessions'])
+
+    @shop.get('/add/<item>')
+    async def add(request, item):
+        request.session['cart'] = request.session.get('cart', []) + [item]
+        return {'cart': request.session['cart']}
+
+    @blog.get('/cart')
+    async def cart(request):
+        return {'cart': request.session.get('cart', [])}
+
+    outer.mount(shop, '/shop')
+    outer.mount(blog, '/blog')
+    c = TestClient(outer)
+    assert c.get('/shop/add/tea').json() == {'cart': ['tea']}
+    assert c.get('/shop/add/milk').json() == {'cart': ['tea', 'milk']}
+    assert c.get('/blog/cart').json() == {'cart': ['tea', 'milk']}  # one session, one cookie
+    assert list(c.cookies) == ['session']

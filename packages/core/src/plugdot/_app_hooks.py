@@ -7,7 +7,7 @@ used, so an app without them pays nothing on the request path. Functions
 run in the order they were added; ``after_request`` functions and middleware
 ``after_request`` methods run in reverse (the onion model).
 """
-from ._compat import isawaitable
+from ._compat import accepts_positional, isawaitable
 from .errors import HTTPError
 
 
@@ -73,6 +73,10 @@ class AppHooks:
                     if key is cls:
                         return fn
             classes = [b for c in classes for b in getattr(c, '__bases__', ())]
+        if not isinstance(error, HTTPError):  # unhandled: what a 500 handler is for
+            for key, fn in self.error_handlers:
+                if key == 500:
+                    return fn
         return None
 
     async def plugdot_startup(self, app):
@@ -84,6 +88,19 @@ class AppHooks:
         """Run the shutdown functions in order."""
         for fn in self.shutdown:
             await _maybe_await(fn())
+
+
+def error_handler_call(fn):
+    """*fn* as ``fn(request, error)``: an error handler written Microdot's
+    way, ``fn(request)``, is wrapped; one that can take neither is refused
+    here, when it is registered (on CPython, where it can be inspected)."""
+    takes = accepts_positional(fn)
+    if takes is None or takes >= 2:
+        return fn
+    if takes == 1:
+        return lambda request, error: fn(request)
+    raise TypeError('error handler %s must take (request, error) or (request): write '
+                    'def %s(request, error)' % (fn.__name__, fn.__name__))
 
 
 def middleware_functions(middleware):

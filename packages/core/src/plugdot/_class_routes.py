@@ -8,8 +8,45 @@ from ._compat import REQUIRED, annotations, method_signature, signature
 from .errors import HTTPError
 from .routing import _CLASS_METHODS, _DEFAULT_CLASS_METHODS, Route
 
-_CONVERT = {int: int, float: float, str: str,
-            bool: lambda v: v.lower() in ('1', 'true', 'yes', 'on')}
+_TRUE = ('1', 'true', 'yes', 'on')
+_FALSE = ('0', 'false', 'no', 'off', '')
+
+
+def _to_bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    raise ValueError(value)
+
+
+def _to_int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(value)  # JSON true, 4.7 and null are not ints
+    return int(value)
+
+
+def _to_float(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(value)
+    return float(value)
+
+
+def _to_str(value):
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+# Text from the path, query and forms, and values from a JSON body alike:
+# a value that is not of the annotated type is a 400, never passed on.
+_CONVERT = {int: _to_int, float: _to_float, str: _to_str, bool: _to_bool}
 
 
 class ClassRoute(Route):
@@ -38,7 +75,7 @@ class ClassRoute(Route):
     def bind(self, request):
         """Return ``(args, kwargs)`` for the method from *request*."""
         rest = request.route_path.lstrip('/')
-        if self.segment:
+        if self.segment or rest.partition('/')[0] == 'index':  # /index is index, as in MicroPie
             rest = rest.partition('/')[2]
         segments = [s for s in rest.split('/') if s] if rest else []
         if self.params is None:  # unknown signature (MicroPython without a bundle)
@@ -84,16 +121,16 @@ class ClassRoute(Route):
             if request.content_type == 'application/json':
                 data = request.json
                 if isinstance(data, dict) and name in data:
-                    return data[name], True
+                    return self._convert(name, data[name]), True
         return None, False
 
-    def _convert(self, name, text):
+    def _convert(self, name, value):
         convert = self.converters.get(name)
         if convert is None:
-            return text
+            return value
         try:
-            return convert(text)
-        except ValueError:
+            return convert(value)
+        except (ValueError, TypeError):
             raise HTTPError(400, 'Argument %r must be %s' % (name, self._type_name(name)))
 
     def _type_name(self, name):

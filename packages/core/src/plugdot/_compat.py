@@ -82,6 +82,18 @@ if MICROPYTHON:
         """Parameter annotations are not kept by MicroPython."""
         return {}
 
+    def accepts_positional(fn):
+        """Unknown on MicroPython: None."""
+        return None
+
+    def call_problem(fn, names):
+        """Not checked on MicroPython: None."""
+        return None
+
+    def log_line(message):
+        """Print one line on the console."""
+        print(message)
+
     def log_exception(message, exc):
         """Print *exc* with its traceback on the console."""
         print(message)
@@ -198,6 +210,37 @@ else:
             return inspect.get_annotations(fn, eval_str=True)
         except Exception:  # an unresolvable string annotation: ignore them all
             return {}
+
+    def accepts_positional(fn):
+        """How many positional arguments *fn* can take (a large number for
+        ``*args``), or None if it cannot be inspected."""
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        count = 0
+        for p in params:
+            if p.kind is p.VAR_POSITIONAL:
+                return 1 << 16
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                count += 1
+        return count
+
+    def call_problem(fn, names):
+        """Why *fn* cannot be called as ``fn(request, **names)``, or None."""
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return None
+        try:
+            sig.bind(None, **dict.fromkeys(names))
+        except TypeError as exc:
+            return str(exc)
+        return None
+
+    def log_line(message):
+        """Log one line (an error, without traceback) on the ``plugdot`` logger."""
+        _logger.error(message)
 
     def log_exception(message, exc):
         """Log *exc* with its traceback on the ``plugdot`` logger."""

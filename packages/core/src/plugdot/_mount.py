@@ -8,8 +8,10 @@ from .routing import Route
 
 class MountRoute(Route):
     """Hands the request to a mounted sub-app, with the prefix removed from
-    ``request.route_path`` and ``request.app`` set to the sub-app while it
-    runs; the sub-app's own hooks apply inside."""
+    ``request.route_path`` and ``request.mounted_app`` set to the sub-app
+    while it runs; the sub-app's own hooks apply inside. ``request.app``
+    stays the app being served, so plugins (sessions, limits) read its
+    settings whichever app's route answers."""
 
     def __init__(self, prefix, app):
         Route.__init__(self, self.dispatch, ('*',), prefix + '/...', stream=True, kind='async')
@@ -18,10 +20,10 @@ class MountRoute(Route):
 
     async def dispatch(self, request):
         """Run the sub-app's pipeline for *request*."""
-        outer_path, outer_app = request.route_path, request.app
+        outer_path, outer_app = request.route_path, request.mounted_app
         request.route_path = outer_path[len(self.prefix):] or '/'
-        request.app = self.app
+        request.mounted_app = self.app
         try:
             return await self.app.dispatch(request, mounted=True)
         finally:
-            request.route_path, request.app = outer_path, outer_app
+            request.route_path, request.mounted_app = outer_path, outer_app

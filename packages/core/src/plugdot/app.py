@@ -7,8 +7,8 @@ with errors turned into responses by ``plugdot_handle_error``. Each stage
 calls the plain functions of the compiled :class:`Plan`; a stage nobody
 implements costs a tuple check.
 """
-from ._app_hooks import AppHooks, first_result, middleware_functions
-from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, run_sync
+from ._app_hooks import AppHooks, error_handler_call, first_result, middleware_functions
+from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync
 from .config import Config, environ
 from .errors import HTTPError
 from .errors import plugdot_handle_error as _default_error_handler
@@ -19,6 +19,9 @@ from .routing import Router
 from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
+
+#: errno values of a send that failed because the client left (EPIPE, ECONNRESET).
+_CLIENT_GONE = (32, 104)
 
 #: Hooks called on every request, compiled into a :class:`Plan`.
 HOT_HOOKS = ('plugdot_resolve', 'plugdot_request_attribute', 'plugdot_parse_body',
@@ -118,6 +121,14 @@ class App:
         handlers run in a worker thread on CPython. With ``stream=True`` the
         body is not read beforehand: use ``request.stream()``.
         """
+        if not isinstance(pattern, str):
+            name = getattr(pattern, '__name__', 'handler')
+            raise TypeError('route decorator used without its URL pattern on %s: write '
+                            '@app.get(\'/path\') (with parentheses) above it' % name)
+        if isinstance(methods, str):
+            raise TypeError('methods=%r for route %r is a string: write methods=[%r]'
+                            % (methods, pattern, methods))
+
         def decorator(fn):
             self.router.add(pattern, fn, methods, stream)
             return fn
@@ -166,9 +177,11 @@ class App:
 
     def errorhandler(self, status_or_exception):
         """Handle an HTTP status (``404``) or an exception class (and its
-        subclasses) with ``fn(request, error)``, which returns a response."""
+        subclasses) with ``fn(request, error)`` (or Microdot's
+        ``fn(request)``), which returns a response. ``500`` also handles
+        any exception no other handler takes."""
         def decorator(fn):
-            self.hooks.error_handlers.append((status_or_exception, fn))
+            self.hooks.error_handlers.append((status_or_exception, error_handler_call(fn)))
             return fn
         return decorator
 
@@ -215,6 +228,8 @@ class App:
             try:
                 await response.send(send, request)
             except Exception as exc:
+                if isinstance(exc, OSError) and exc.args and exc.args[0] in _CLIENT_GONE:
+                    return  # the client left mid-response: nobody to answer, nothing wrong
                 log_exception('Error while sending the response to %s %s'
                               % (request.method, request.path), exc)
                 if not getattr(response, 'started', False):
@@ -237,8 +252,14 @@ class App:
             try:
                 await (self.startup() if phase == 'startup' else self.shutdown())
             except Exception as exc:
-                log_exception('Lifespan %s failed' % phase, exc)
-                await send({'type': 'lifespan.%s.failed' % phase, 'message': repr(exc)})
+                # One line unless debug is on: a plugin refusing to start (no
+                # database, a missing setting) says why; its traceback is noise.
+                if self.config.get('debug'):
+                    log_exception('Lifespan %s failed' % phase, exc)
+                else:
+                    log_line('Lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+                await send({'type': 'lifespan.%s.failed' % phase,
+                            'message': '%s: %s' % (type(exc).__name__, exc)})
                 return
             await send({'type': 'lifespan.%s.complete' % phase})
             if phase == 'shutdown':
@@ -313,6 +334,14 @@ class App:
         except HTTPError as exc:
             error = exc
             request.path_args = {}
+        route = request.route
+        # The body is read before the before-request functions, so that they
+        # can read request.form / json (a CSRF check), as in both peers; the
+        # size limits still apply (413 before reading when declared too large).
+        if error is None and request.has_body and not route.stream:
+            parsed = await first_result(plan.parse_body, request, request.content_type)
+            if parsed is not None:
+                request.set_parsed(parsed)
         before = plan.local_before if mounted else plan.before_request
         if before:
             value = await first_result(before, request)
@@ -320,14 +349,16 @@ class App:
                 return await self.make_response(request, value)
         if error is not None:
             raise error
-        route = request.route
-        if route.kind == 'async' and not request.has_body:
+        if route.kind == 'async':
             value = await route.fn(request, **request.path_args)
         else:
-            value = await self._handle(plan, request, route)
-        if plan.builtin_make_response:
-            return to_response(value)
-        return await self.make_response(request, value)
+            value = await self._handle(request, route)
+        try:
+            if plan.builtin_make_response:
+                return to_response(value)
+            return await self.make_response(request, value)
+        except TypeError as exc:
+            raise TypeError('handler %s %s' % (route.name, exc))
 
     async def _after(self, after, request, response):
         for fn in after:
@@ -338,14 +369,8 @@ class App:
                 response = replaced
         return response
 
-    async def _handle(self, plan, request, route):
-        if request.has_body and not route.stream:
-            parsed = await first_result(plan.parse_body, request, request.content_type)
-            if parsed is not None:
-                request.set_parsed(parsed)
+    async def _handle(self, request, route):
         kind, fn, args = route.kind, route.fn, request.path_args
-        if kind == 'async':
-            return await fn(request, **args)
         if kind == 'class':
             return await self._call_method(request, route)
         if kind == 'thread':

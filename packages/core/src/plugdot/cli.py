@@ -1,6 +1,7 @@
 """The ``plugdot`` command: ``run``, ``routes``, ``plugins``; plugins add more
 through the ``plugdot_add_commands`` hook. CPython only."""
 import argparse
+import errno
 import importlib
 import importlib.util
 import os
@@ -35,15 +36,53 @@ def load_app(target):
     return app
 
 
+def port_problem(host, port):
+    """Why *host*:*port* cannot be listened on (in use, no such address), or
+    None. Checked before serving: some servers bind with SO_REUSEPORT and
+    would share a port with another server instead of failing."""
+    import socket
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return 'cannot listen on %s: %s' % (host, exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return ('port %d on %s is in use (another server?): stop it or choose another '
+                        'port with --port' % (port, host))
+            return 'cannot listen on %s:%d: %s' % (host, port, exc.strerror or exc)
+    return None
+
+
 def _cmd_run(args):
     from .serve import ServerMissing, serve
     app = load_app(args.app)
+    problem = port_problem(args.host, args.port)
+    if problem is not None:
+        print('plugdot: %s' % problem, file=sys.stderr)
+        return 1
     try:
         serve(app, args.host, args.port, args.server)
     except ServerMissing as exc:
         print('plugdot: %s' % exc, file=sys.stderr)
         return 1
+    except Exception as exc:  # a plugin refused to start, a setting is missing...
+        print('plugdot: could not start: %s (PLUGDOT_DEBUG=1 shows the traceback)'
+              % _reason(exc), file=sys.stderr)
+        return 1
     return 0
+
+
+def _reason(exc):
+    # Servers wrap a failed lifespan startup in their own error: name the cause.
+    import re
+    text = str(exc) or type(exc).__name__
+    found = re.search(r'\w+(?:Error|Exception): [^\'"]*', text)
+    return found.group(0) if found else text
 
 
 def _cmd_routes(args):

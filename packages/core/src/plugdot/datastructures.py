@@ -107,10 +107,13 @@ class Headers:
         return current
 
     def update(self, other):
-        """Replace the values of each name in *other* (a mapping or pairs)."""
-        items = other.items() if hasattr(other, 'items') else other
+        """Replace the values of each name in *other* (a mapping or pairs);
+        a name repeated in *other* keeps every value (``Set-Cookie``)."""
+        items = list(other.items() if hasattr(other, 'items') else other)
+        names = [str(name).lower() for name, _ in items]
+        self._items = [kv for kv in self._items if kv[0].lower() not in names]
         for name, value in items:
-            self[name] = value
+            self._items.append((str(name), str(value)))
 
     def __contains__(self, name):
         return self.get(name) is not None

@@ -103,8 +103,9 @@ def plugdot_parse_body(request, content_type):
     """Read and parse the body of ``request``, whose media type (lower case,
     without parameters) is ``content_type``.
 
-    Called before the handler when the request has a body and the route
-    does not stream it. Return a dict with any of the keys ``form`` (a
+    Called after resolving, before the before-request hooks and the
+    handler, when a route matched, the request may have a body and the
+    route does not stream it. Return a dict with any of the keys ``form`` (a
     :class:`plugdot.MultiDict`), ``files`` (a MultiDict) and ``json``, or
     ``None`` to let the next implementation decide. The built-in
     implementation (``trylast``) reads the body into memory up to
@@ -116,9 +117,9 @@ def plugdot_parse_body(request, content_type):
 
 @hookspec(firstresult=True)
 def plugdot_before_request(request):
-    """Called after the route is resolved, before the body is read and the
-    handler runs (also when no route matched, so that CORS preflight or
-    authentication can answer).
+    """Called after the route is resolved and its body read (not for
+    ``stream=True`` routes), before the handler runs (also when no route
+    matched, so that CORS preflight or authentication can answer).
 
     Return ``None`` to continue, or any value a handler may return to answer
     the request without running the handler (authentication, rate limits).
@@ -155,9 +156,11 @@ def plugdot_make_response(request, value):
     """Turn a handler's return value into a :class:`plugdot.Response`.
 
     The built-in implementation (``trylast``) handles ``str``, ``bytes``,
-    ``dict``/``list`` (JSON), ``None`` (204), ``Response``, iterators and
-    async iterators (streamed) and the tuple forms ``(body, status)``,
-    ``(body, status, headers)`` and ``(status, body[, headers])``. Return
+    ``dict``/``list`` (JSON), ``None`` (204), an ``int`` status,
+    ``Response``, iterators and async iterators (streamed) and the tuple
+    forms of docs/guide.md ("Return values": ``(body, status[, headers])``,
+    ``(body, headers)``, ``(status, body[, headers])``, ``(status, dict)``
+    as status and headers). Return
     ``None`` to let the next implementation decide. firstresult: stops at
     the first non-None result.
     """

@@ -8,6 +8,10 @@ from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
 
+#: Methods whose requests carry no body unless the headers announce one.
+_BODYLESS = ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
+
+
 class _Namespace:
     """A plain attribute bag for per-request data (``request.g``)."""
 
@@ -15,19 +19,23 @@ class _Namespace:
 class Request:
     """One HTTP request, built from an ASGI ``http`` scope.
 
-    Plain attributes: ``app``, ``scope``, ``method``, ``path`` (decoded),
-    ``route_path`` (the path inside the app that handles it: without the
-    mount prefix), ``path_args`` (converted path arguments), ``route``
-    (the matched :class:`plugdot.routing.Route`), ``g`` (per-request data).
+    Plain attributes: ``app`` (the app being served, also inside a mounted
+    sub-app), ``mounted_app`` (the mounted sub-app whose route handles it,
+    or None), ``scope``, ``method``, ``path`` (decoded), ``route_path``
+    (the path inside the app that handles it: without the mount prefix),
+    ``path_args`` (converted path arguments), ``route`` (the matched
+    :class:`plugdot.routing.Route`), ``g`` (per-request data).
     """
 
     # Defaults live on the class so that creating a request stays cheap.
+    mounted_app = None
     route = None
     path_args = None
     has_body = False
     _headers = _query = _cookies = _g = None
     _body = _form = _json = _files = None
     _body_loaded = False
+    _body_done = False
     _after_this = None
 
     def __init__(self, app, scope, receive):
@@ -148,12 +156,18 @@ class Request:
         if len(raw) > max_count:
             raise HTTPError(431, 'Too many header fields (limit %d)' % max_count)
         size = 0
+        # Without Content-Length a body may still come (chunked through a server
+        # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
+        # methods that carry bodies are read to find out, never assumed empty.
+        has_body = self.method not in _BODYLESS
         for name, value in raw:
             size += len(name) + len(value)
             if name == b'content-length':
-                self.has_body = value != b'0'
+                has_body = value != b'0'
             elif name == b'transfer-encoding':
-                self.has_body = True
+                has_body = True
+                break
+        self.has_body = has_body
         if size + 4 * len(raw) > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
@@ -179,10 +193,19 @@ class Request:
             self._body_loaded = True
         return self._body
 
+    def body_consumed(self):
+        """True once nothing of the body is left to receive (there was none,
+        it was read, or a stream reached its end)."""
+        return not self.has_body or self._body_loaded or self._body_done
+
     def _require_body(self):
         if not self._body_loaded:
-            raise RuntimeError('the request body has not been read: this route streams '
-                               'it, so use "await request.load_body()" or request.stream()')
+            if self.route is not None and self.route.stream:
+                why = 'route %s streams it (stream=True)' % self.route.name
+            else:
+                why = 'no route matched, so it was not read'
+            raise RuntimeError('the request body has not been read: %s; use "await '
+                               'request.load_body()" first, or request.stream()' % why)
         return self._body
 
     @property
@@ -267,7 +290,7 @@ class _BodyStream:
             if message['type'] == 'http.disconnect':
                 raise HTTPError(400, 'Client disconnected')
             body = message.get('body', b'')
-            self.done = not message.get('more_body', False)
+            self.done = request._body_done = not message.get('more_body', False)
             self.size += len(body)
             if self.size > self.max_size:
                 raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)

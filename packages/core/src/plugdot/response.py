@@ -1,5 +1,7 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
+import asyncio
+
 from ._compat import MICROPYTHON, json_dumps
 from .datastructures import Headers
 
@@ -49,6 +51,15 @@ class Response:
     """
 
     def __init__(self, body=b'', status=200, headers=None, content_type=None):
+        if isinstance(body, (dict, list)):
+            body = json_dumps(body)
+            if content_type is None:
+                content_type = JSON
+        elif body is None:
+            body = b''
+        elif not isinstance(body, (str, bytes, bytearray)) and not _is_stream(body):
+            raise TypeError('a Response body must be str, bytes, a dict or list (sent as '
+                            'JSON) or an iterator of chunks, not %s' % type(body).__name__)
         self.status = status
         self.body = body
         self._headers = Headers(headers) if headers else None
@@ -59,7 +70,8 @@ class Response:
     @property
     def headers(self):
         """The response headers (:class:`plugdot.Headers`); Content-Type and
-        Content-Length are added when the response is sent."""
+        Content-Length are added when the response is sent, unless they are
+        set here (a ``Content-Type`` header replaces ``content_type``)."""
         if self._headers is None:
             self._headers = Headers()
         return self._headers
@@ -121,9 +133,10 @@ class Response:
 
     def _raw_headers(self, content_length):
         raw = []
-        if self.content_type is not None:
+        headers = self._headers
+        if self.content_type is not None and (headers is None or 'content-type' not in headers):
             raw.append((b'content-type', self.content_type.encode()))
-        if self._headers is not None:
+        if headers is not None:
             for name, value in self._headers._items:
                 _check_header_text('header ' + name, value)
                 raw.append((name.lower().encode(), value.encode()))
@@ -150,31 +163,62 @@ class Response:
         await send({'type': 'http.response.start', 'status': self.status,
                     'headers': self._raw_headers(None)})
         self.started = True
-        if request.method != 'HEAD':
-            await _send_stream(body, send)
-        else:
+        if request.method == 'HEAD':
             await _close(body)
+        elif not await _send_stream(body, send, request):
+            return  # the client left: nobody to end the body for
         await send({'type': 'http.response.body', 'body': b''})
 
     def __repr__(self):
         return '<Response %d>' % self.status
 
 
-async def _send_stream(body, send):
+async def _send_stream(body, send, request):
+    """Send the chunks of *body*; return False if the client left first.
+
+    While it streams, a watcher task waits for ``http.disconnect`` and then
+    cancels the streaming task, so that an endless stream (a camera feed, a
+    live log) stops within moments of its visitor leaving, on any server;
+    the iterator is closed either way (its ``finally`` runs). The watcher is
+    only started once the request body has been read, since it consumes
+    ``receive()``.
+    """
+    gone = []
+    watcher = None
+    if request.body_consumed():
+        watcher = asyncio.create_task(
+            _watch_disconnect(request.receive, asyncio.current_task(), gone))
     try:
-        if hasattr(body, '__aiter__'):
-            iterator = body.__aiter__()
-            while True:
-                try:
-                    chunk = await iterator.__anext__()
-                except StopAsyncIteration:
-                    break
-                await _send_chunk(send, chunk)
-        else:
-            for chunk in body:
-                await _send_chunk(send, chunk)
-    finally:
-        await _close(body)
+        try:
+            if hasattr(body, '__aiter__'):
+                iterator = body.__aiter__()
+                while True:
+                    try:
+                        chunk = await iterator.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    await _send_chunk(send, chunk)
+            else:
+                for chunk in body:
+                    await _send_chunk(send, chunk)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await _close(body)
+    except asyncio.CancelledError:
+        if not gone:
+            raise
+        task = gone[0]
+        if hasattr(task, 'uncancel'):  # Python 3.11+: this cancellation is handled
+            task.uncancel()
+    return not gone
+
+
+async def _watch_disconnect(receive, streaming, gone):
+    while (await receive())['type'] != 'http.disconnect':
+        pass  # body the handler did not read
+    gone.append(streaming)
+    streaming.cancel()
 
 
 async def _send_chunk(send, chunk):
@@ -200,8 +244,8 @@ def _is_stream(value):
 
 def to_response(value):
     """Convert a handler's return value to a :class:`Response` (see the
-    ``plugdot_make_response`` hook for the accepted forms); TypeError if
-    it cannot."""
+    ``plugdot_make_response`` hook and docs/guide.md for the accepted
+    forms); TypeError, saying what to return instead, if it cannot."""
     if isinstance(value, str):
         return Response(value)
     if isinstance(value, Response):
@@ -214,25 +258,62 @@ def to_response(value):
         return _tuple_to_response(value)
     if isinstance(value, (bytes, bytearray)):
         return Response(bytes(value))
+    if _is_status(value):  # Microdot: a bare status, empty body
+        return _empty(value)
+    if not MICROPYTHON and hasattr(value, '__await__'):
+        if hasattr(value, 'close'):
+            value.close()  # no "never awaited" warning on top of this error
+        raise TypeError('returned a coroutine: a call to an async function is missing '
+                        '"await" (write "return await ...")')
     if _is_stream(value):
         return Response(value)
-    raise TypeError('a handler returned %s, which plugdot cannot send' % type(value).__name__)
+    raise TypeError('returned %s, which plugdot cannot send; return str, bytes, a dict or '
+                    'list, None, a Response, an iterator or a tuple such as (body, status)'
+                    % type(value).__name__)
+
+
+def _is_status(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _empty(status):
+    if not 100 <= status <= 599:
+        raise TypeError('returned %d, which is not an HTTP status (100-599)' % status)
+    return Response(b'', status, content_type=None if status in _NO_BODY_STATUSES else TEXT)
 
 
 def _tuple_to_response(value):
-    if not 1 < len(value) < 4:
-        raise TypeError('a handler returned a tuple of %d items; expected 2 or 3' % len(value))
-    if isinstance(value[0], int) and not isinstance(value[0], bool):
-        status, body = value[0], value[1]
-    else:
-        body, status = value[0], value[1]
-    headers = value[2] if len(value) == 3 else None
-    if not isinstance(status, int):
-        if len(value) == 2 and isinstance(status, (dict, list, Headers)):
-            status, headers = 200, status  # (body, headers)
+    # The one rule (docs/guide.md, "Return values"): a tuple that starts with
+    # an int is (status, body[, headers]) -- MicroPie's order -- except that
+    # (status, dict) is Microdot's (status, headers); any other tuple is
+    # (body, status[, headers]) or (body, headers), as in Microdot and Flask.
+    n = len(value)
+    if not 1 < n < 4:
+        raise TypeError('returned a tuple of %d items; return (body, status), (body, status, '
+                        'headers), (body, headers) or (status, body[, headers])' % n)
+    first, second = value[0], value[1]
+    headers = value[2] if n == 3 else None
+    if _is_status(first):
+        status = first
+        if n == 2 and isinstance(second, (dict, Headers)):
+            for name, item in (second.items() if isinstance(second, dict) else second):
+                if not isinstance(item, str):
+                    raise TypeError('returned (%d, {...}): a dict after a status is headers '
+                                    '(as in Microdot), and the value of %r is not a str; for '
+                                    'a JSON body return (body, %d)' % (status, name, status))
+            body, headers = b'', second
         else:
-            raise TypeError('a handler returned a tuple without an int status')
-    response = to_response(body)
+            body = second
+    elif _is_status(second):
+        body, status = first, second
+    elif n == 2 and isinstance(second, (dict, list, Headers)):
+        body, status, headers = first, 200, second
+    else:
+        raise TypeError('returned a tuple without an int status: (%s, %s)'
+                        % (type(first).__name__, type(second).__name__))
+    response = _empty(status) if isinstance(body, bytes) and not body else to_response(body)
+    if not 100 <= status <= 599:
+        raise TypeError('returned status %d, which is not an HTTP status (100-599)' % status)
     response.status = status
     if status in _NO_BODY_STATUSES:
         response.content_type = None

@@ -8,7 +8,7 @@ subclass.
 """
 import re
 
-from ._compat import handler_kind
+from ._compat import call_problem, handler_kind
 from .errors import HTTPError
 
 #: Converter name -> (regular expression without groups, conversion).
@@ -107,6 +107,12 @@ class Router:
             raise ValueError('route %r must start with "/"' % pattern)
         route = Route(fn, tuple(m.upper() for m in methods), pattern, stream)
         compiled = compile_pattern(pattern, self.converters)
+        names = compiled[1] if compiled else ()
+        problem = call_problem(fn, names)
+        if problem is not None:
+            wanted = ', '.join(('request',) + names)
+            raise TypeError('handler %s cannot take the arguments of route %r (%s): write '
+                            'def %s(%s)' % (route.name, pattern, problem, route.name, wanted))
         if compiled is None:
             table = self.static.setdefault(pattern, {})
         else:
@@ -181,7 +187,7 @@ class Router:
                     return MountRoute(prefix, app), {}
             if self.class_routes:
                 first = path.lstrip('/').partition('/')[0]
-                route = self.class_routes.get(first)
+                route = self.class_routes.get('' if first == 'index' else first)
                 if route is not None:
                     if method in route.methods or (method == 'HEAD' and 'GET' in route.methods):
                         return route, {}
@@ -238,4 +244,4 @@ def _describe_table(pattern, table):
 
 def plugdot_resolve(request):
     """The built-in router: the app's routes for the request's path."""
-    return request.app.router.resolve(request.method, request.route_path)
+    return (request.mounted_app or request.app).router.resolve(request.method, request.route_path)

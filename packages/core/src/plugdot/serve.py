@@ -17,14 +17,14 @@ def serve(app, host='127.0.0.1', port=8000, server=None):
         except ImportError:
             if server == 'hypercorn':
                 raise ServerMissing("the hypercorn server is not installed: "
-                                    "pip install 'plugdot[server]'")
+                                    'pip install hypercorn (the plugdot[server] extra)')
         else:
             return _serve_hypercorn(app, host, port)
     try:
         from plugdot_mpy_server import serve as mpy_serve
     except ImportError:
-        raise ServerMissing("no server is installed: pip install 'plugdot[server]' "
-                            "(hypercorn) or plugdot-mpy-server")
+        raise ServerMissing('no server is installed: pip install hypercorn (the plugdot[server] '
+                            'extra), or install plugdot-mpy-server')
     return mpy_serve(app, host, port)
 
 
@@ -35,14 +35,15 @@ def _serve_hypercorn(app, host, port):
     config = Config()
     config.bind = ['%s:%d' % (host, port)]
     config.accesslog = '-'
-    print('plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port), flush=True)
+    line = 'plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port)
     try:
-        asyncio.run(_hypercorn_until_signal(app, config, hyper_serve))
+        asyncio.run(_hypercorn_until_signal(app, _announce_when_started(app, line), config,
+                                            hyper_serve))
     except KeyboardInterrupt:
         pass
 
 
-async def _hypercorn_until_signal(app, config, hyper_serve):
+async def _hypercorn_until_signal(app, asgi, config, hyper_serve):
     # hypercorn waits for every open connection before the lifespan
     # shutdown; the app is told first (App.stopping), so that endless
     # responses (event streams) end and the server can stop.
@@ -61,4 +62,18 @@ async def _hypercorn_until_signal(app, config, hyper_serve):
         stopping = getattr(app, 'stopping', None)
         if stopping is not None:
             await stopping()
-    await hyper_serve(app, config, shutdown_trigger=trigger)
+    await hyper_serve(asgi, config, shutdown_trigger=trigger)
+
+
+def _announce_when_started(app, line):
+    # "serving on" only once the app's startup succeeded, never before a failure.
+    async def announcing(scope, receive, send):
+        if scope['type'] != 'lifespan':
+            return await app(scope, receive, send)
+
+        async def send_and_announce(message):
+            await send(message)
+            if message['type'] == 'lifespan.startup.complete':
+                print(line, flush=True)
+        return await app(scope, receive, send_and_announce)
+    return announcing

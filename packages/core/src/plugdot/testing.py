@@ -6,6 +6,7 @@ context manager (``with TestClient(app) as client``).
 """
 import asyncio
 import json as _json
+import time
 
 from .datastructures import Headers, unquote
 
@@ -63,9 +64,13 @@ class TestClient:
     """Call an ASGI app in-process.
 
     ``client.get('/path?x=1', headers={...})`` and friends return a
-    :class:`TestResponse`; ``json=`` sends a JSON body, ``form=`` an
-    urlencoded one, ``body=`` raw bytes. Cookies set by the app are kept and
-    sent back. Inside a running event loop use ``await client.request_async(...)``.
+    :class:`TestResponse`; ``json=`` sends a JSON body, ``form=`` or
+    ``data=`` an urlencoded one, ``files=`` a multipart one, ``body=`` raw
+    bytes (see :meth:`request_async`). Cookies the app sets are kept as a
+    browser keeps them (Path, Domain, Max-Age, deletion) and sent back;
+    ``client.cookies`` is the jar (name -> value; set one by hand to send it
+    everywhere). Inside a running event loop use
+    ``await client.request_async(...)``.
     """
 
     __test__ = False
@@ -73,7 +78,8 @@ class TestClient:
     def __init__(self, app, headers=None, client=('127.0.0.1', 50000), scheme='http'):
         self.app = app
         self.headers = dict(headers or {})
-        self.cookies = {}
+        self.cookies = {}        # name -> value; set by hand, sent on every request
+        self._cookie_rules = {}  # name -> (path, domain, expiry) of cookies the app set
         self.client = client
         self.scheme = scheme
         self._loop = None
@@ -163,9 +169,18 @@ class TestClient:
         all_headers = dict((k.lower(), str(v)) for k, v in self.headers.items())
         for k, v in (headers or {}).items():
             all_headers[k.lower()] = str(v)
-        if self.cookies and 'cookie' not in all_headers:
-            all_headers['cookie'] = '; '.join('%s=%s' % kv for kv in self.cookies.items())
         all_headers.setdefault('host', 'testserver')
+        jar = self._cookies_for(unquote(path), all_headers['host'].partition(':')[0])
+        if jar:
+            # An explicit Cookie header adds to the jar; its own names win.
+            explicit = all_headers.get('cookie')
+            if explicit:
+                names = [part.partition('=')[0].strip() for part in explicit.split(';')]
+                jar = [kv for kv in jar if kv[0] not in names]
+            pairs = ['%s=%s' % kv for kv in jar]
+            if explicit:
+                pairs.insert(0, explicit)
+            all_headers['cookie'] = '; '.join(pairs)
         return {
             'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1',
             'method': method.upper(), 'scheme': self.scheme, 'path': unquote(path),
@@ -175,15 +190,30 @@ class TestClient:
         }
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
-                            json=None, form=None, events=None, timeout=5):
+                            json=None, form=None, data=None, files=None,
+                            disconnect_after=None, events=None):
         """Send a request from inside a running event loop.
 
-        With *events* (an int), read an event stream until that many events
-        arrived, then disconnect as a browser leaving the page would; the
-        app must end within *timeout* seconds of it (RuntimeError if not:
-        a stream that outlives its client)."""
+        ``json=`` sends a JSON body, ``form=`` (or httpx's ``data=`` with a
+        dict) an urlencoded one, ``data=`` with str/bytes a raw body, and
+        ``files=`` a multipart body (``{'field': ('name.txt', b'...',
+        'text/plain')}`` or ``{'field': b'...'}``, with ``data=`` fields
+        beside the files). With ``disconnect_after=N`` the client hangs up
+        once the app has sent N body chunks (for streams that never end);
+        with ``events=N`` once N Server-Sent Events have arrived (then read
+        them from ``response.events``).
+        """
         headers = dict(headers or {})
-        if json is not None:
+        if data is not None:
+            if isinstance(data, dict):
+                form = data
+            else:
+                body = data
+        if files is not None:
+            boundary = 'plugdot-test-boundary-7MA4YWxkTrZu0gW'
+            body = multipart_body(form or {}, files, boundary)
+            headers.setdefault('Content-Type', 'multipart/form-data; boundary=' + boundary)
+        elif json is not None:
             body = _json.dumps(json).encode()
             headers.setdefault('Content-Type', 'application/json')
         elif form is not None:
@@ -197,60 +227,33 @@ class TestClient:
         scope = self.build_scope(method, path, headers, query)
         messages = [{'type': 'http.request', 'body': body or b'', 'more_body': False}]
         sent = []
-        if events is None:
-            finished = asyncio.Event()
-
-            async def receive():
-                if messages:
-                    return messages.pop(0)
-                await finished.wait()  # the client stays until the response is complete
-                return {'type': 'http.disconnect'}
-
-            async def send(message):
-                sent.append(message)
-
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                finished.set()
-            return self._response(sent)
-        return await self._read_events(scope, messages, sent, events, timeout)
-
-    async def _read_events(self, scope, messages, sent, count, timeout):
-        from ._eventstream import EventParser
-        parser, seen, gone = EventParser(), [0], asyncio.Event()
+        gone = asyncio.Event()  # set when the exchange ends (or the client hangs up)
+        if events is not None:
+            from ._eventstream import EventParser
+            parser, seen = EventParser(), [0]
 
         async def receive():
             if messages:
                 return messages.pop(0)
-            await gone.wait()  # the client stays until it has its events
+            await gone.wait()  # as a server: disconnect only once the client is gone
             return {'type': 'http.disconnect'}
 
         async def send(message):
             if gone.is_set():
-                return  # after a disconnect a server drops what is sent (as uvicorn does)
+                raise OSError('the test client disconnected')
             sent.append(message)
-            if message['type'] == 'http.response.body':
+            if disconnect_after is not None and message.get('more_body') and \
+                    sum(1 for m in sent if m.get('more_body')) >= disconnect_after:
+                gone.set()
+            if events is not None and message['type'] == 'http.response.body':
                 seen[0] += len(parser.feed(message.get('body', b'').decode('utf-8')))
-                if seen[0] >= count:
+                if seen[0] >= events:
                     gone.set()
 
-        async def run():
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                gone.set()
-        task = asyncio.create_task(run())
         try:
-            await asyncio.wait_for(gone.wait(), timeout)
-        except asyncio.TimeoutError:
-            task.cancel()
-            raise RuntimeError('%d of %d events arrived in %s seconds' % (seen[0], count, timeout))
-        try:
-            await asyncio.wait_for(task, timeout)
-        except asyncio.TimeoutError:
-            raise RuntimeError('the app was still streaming %s seconds after the client '
-                               'disconnected' % timeout)
+            await self.app(scope, receive, send)
+        finally:
+            gone.set()
         return self._response(sent)
 
     def _response(self, sent):
@@ -263,15 +266,50 @@ class TestClient:
             self._store_cookie(value)
         return TestResponse(start['status'], headers, body)
 
+    def _cookies_for(self, path, host):
+        """The ``(name, value)`` pairs of the jar that a request to *path* on
+        *host* carries: cookie Path and Domain match, expired ones dropped."""
+        pairs = []
+        now = time.time()
+        for name in list(self.cookies):
+            rule = self._cookie_rules.get(name)
+            if rule is not None:
+                cookie_path, domain, expires = rule
+                if expires is not None and expires <= now:
+                    del self.cookies[name]
+                    continue
+                if not _path_matches(path, cookie_path) or not _domain_matches(host, domain):
+                    continue
+            pairs.append((name, self.cookies[name]))
+        return pairs
+
     def _store_cookie(self, header):
+        """Keep a ``Set-Cookie`` value as a browser would: Path, Domain,
+        Max-Age (0 or less deletes) and Expires in the past (deletes)."""
         pair, _, attrs = header.partition(';')
         name, _, value = pair.partition('=')
         name = name.strip()
-        attrs = attrs.lower()
-        if 'max-age=0' in attrs.replace(' ', '') or 'expires=thu, 01 jan 1970' in attrs:
+        path, domain, expires = '/', None, None
+        for attr in attrs.split(';'):
+            key, _, arg = attr.partition('=')
+            key, arg = key.strip().lower(), arg.strip()
+            if key == 'path' and arg.startswith('/'):
+                path = arg
+            elif key == 'domain' and arg:
+                domain = arg.lstrip('.').lower()
+            elif key == 'max-age':
+                try:
+                    expires = time.time() + int(arg)
+                except ValueError:
+                    pass
+            elif key == 'expires' and expires is None and ' 1970 ' in arg:
+                expires = 0
+        if expires is not None and expires <= time.time():
             self.cookies.pop(name, None)
-        else:
-            self.cookies[name] = value.strip()
+            self._cookie_rules.pop(name, None)
+            return
+        self.cookies[name] = value.strip()
+        self._cookie_rules[name] = (path, domain, expires)
 
 
 class WebSocketClosed(Exception):
@@ -369,6 +407,16 @@ class TestWebSocket:
             self._own_loop = None
 
 
+def _path_matches(path, cookie_path):
+    if path == cookie_path or cookie_path == '/':
+        return True
+    return path.startswith(cookie_path if cookie_path.endswith('/') else cookie_path + '/')
+
+
+def _domain_matches(host, domain):
+    return domain is None or host == domain or host.endswith('.' + domain)
+
+
 def _quote(text):
     out = []
     for ch in text:
@@ -377,6 +425,33 @@ def _quote(text):
         else:
             out.extend('%%%02X' % b for b in ch.encode())
     return ''.join(out)
+
+
+def multipart_body(fields, files, boundary):
+    """A ``multipart/form-data`` body of text *fields* and *files*, each file
+    given as bytes or ``(filename, content[, content_type])``."""
+    out = []
+    for name, value in fields.items():
+        for item in (value if isinstance(value, list) else [value]):
+            out.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n'
+                        % (boundary, name)).encode())
+            out.append(item if isinstance(item, bytes) else str(item).encode())
+            out.append(b'\r\n')
+    for name, spec in files.items():
+        if isinstance(spec, (bytes, str)):
+            spec = (name, spec)
+        filename, content = spec[0], spec[1]
+        kind = spec[2] if len(spec) > 2 else 'application/octet-stream'
+        if hasattr(content, 'read'):
+            content = content.read()
+        if isinstance(content, str):
+            content = content.encode()
+        out.append(('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
+                    'Content-Type: %s\r\n\r\n' % (boundary, name, filename, kind)).encode())
+        out.append(content)
+        out.append(b'\r\n')
+    out.append(('--%s--\r\n' % boundary).encode())
+    return b''.join(out)
 
 
 __all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']

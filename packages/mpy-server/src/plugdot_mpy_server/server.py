@@ -41,8 +41,12 @@ else:
         return deadline - time.monotonic()
 
 
-class _Closed(Exception):
-    """The client went away or timed out: close without answering."""
+class _Closed(OSError):
+    """The client went away or timed out: close without answering. An
+    OSError with errno EPIPE, so that an app sees what a broken socket is."""
+
+    def __init__(self):
+        super().__init__(32, 'connection closed')
 
 
 def request_target(request):
@@ -289,7 +293,10 @@ class Connection:
             uncancel()
 
     async def _write(self, data, timeout=None):
-        self.writer.write(data)
+        try:
+            self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
+        except OSError:
+            raise _Closed()
         await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
 
     async def run(self):

@@ -78,7 +78,7 @@ def with_sse(handler):
                     await handler(head, sse, *args[1:], **kwargs)
                 finally:
                     _current_request.reset(token)
-        return EventStream(produce, app=request.app)
+        return EventStream(produce, app=request.mounted_app or request.app)
     try:
         endpoint.__name__ = handler.__name__  # for `plugdot routes`; MicroPython cannot
     except AttributeError:
