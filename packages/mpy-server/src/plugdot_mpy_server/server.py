@@ -469,6 +469,8 @@ class Exchange:
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
         if self.body_done or self.disconnected:
+            if not self.disconnected and await self._client_left():
+                return {'type': 'http.disconnect'}
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()
@@ -494,6 +496,24 @@ class Exchange:
             except _Closed:
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
+
+    async def _client_left(self):
+        # The body is read: an app still waiting here streams a response (the
+        # core watches for http.disconnect while it does). Read the socket so
+        # that a client closing is seen at once, not at the next failed write
+        # -- an idle event stream may write nothing for many seconds. Bytes of
+        # a pipelined next request are kept for it, up to a head's worth.
+        conn = self.conn
+        while not self.complete and len(conn.parser.buffer or b'') <= conn.limits.max_header_size:
+            try:
+                data = await conn.reader.read(conn.limits.read_size)
+            except OSError:
+                data = b''
+            if not data:
+                self.disconnected = True
+                return True
+            conn.parser.feed(data)
+        return False
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
