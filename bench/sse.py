@@ -258,16 +258,27 @@ def heap_per_stream(url, proc, n=3):
     try:
         with httpx.Client(timeout=5) as c:
             with c.stream('GET', url + '/stream') as r:
-                next(r.iter_raw())
-            time.sleep(0.3)
+                got = b''
+                raw = r.iter_raw()
+                while b'hello' not in got:
+                    got += next(raw)
+            time.sleep(0.5)
             base = int(c.get(url + '/mem').text)
             streams = []
             for _ in range(n):
                 s = httpx.stream('GET', url + '/stream', timeout=5)
                 r = s.__enter__()
-                next(r.iter_raw())
+                if r.status_code != 200:
+                    raise RuntimeError('stream refused: %d' % r.status_code)
+                raw = r.iter_raw()
+                got = b''
+                while b'hello' not in got:  # the handler runs and has sent its event
+                    got += next(raw)
                 streams.append(s)
+            time.sleep(0.3)
             held = int(c.get(url + '/mem').text)
+            if os.environ.get('SSE_BENCH_DEBUG'):
+                print(url, base, held)
             for s in streams:
                 s.__exit__(None, None, None)
         return (held - base) // n
