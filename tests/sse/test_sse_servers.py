@@ -20,8 +20,8 @@ from plugdot_sse import open_streams, with_sse
 
 # No keep-alive for a minute: a departure must be seen without writing to the socket.
 app = App(config={'sse_max_streams': 3, 'sse_ping_interval': 60, 'sse_retry_after': 9})
-fast = App(config={'sse_ping_interval': 0.3})
-STATS = {'cleanups': 0}
+fast = App(config={'sse_ping_interval': 0.3, 'sse_queue_size': 4, 'sse_send_timeout': 0.5})
+STATS = {'cleanups': 0, 'evicted': 0}
 
 
 @app.get('/ticks')
@@ -62,6 +62,17 @@ async def text(request, sse):
         await sse.send('refused')
 
 
+@fast.get('/flood')
+@with_sse
+async def flood(request, sse):
+    try:
+        while True:
+            await sse.send('x' * 1000)
+    finally:
+        STATS['evicted'] += sse.evicted
+        STATS['cleanups'] += 1
+
+
 @app.get('/relay')
 @with_sse
 async def relay(request, sse):
@@ -76,7 +87,8 @@ async def publish(request):
 
 @app.get('/stats')
 async def stats(request):
-    return {'cleanups': STATS['cleanups'], 'open': len(open_streams(app) + open_streams(fast))}
+    return {'cleanups': STATS['cleanups'], 'evicted': STATS['evicted'],
+            'open': len(open_streams(app) + open_streams(fast))}
 
 
 app.mount(fast, '/fast')
@@ -126,6 +138,8 @@ def server(request, tmp_path_factory):
         raise
     yield 'http://127.0.0.1:%d' % port, proc
     _stop(proc)
+    out = proc.stdout.read().decode(errors='replace')
+    assert 'Traceback' not in out and 'Exception in ASGI' not in out, out[-3000:]
 
 
 def read_events(url, count, headers=None, timeout=5):
@@ -211,6 +225,21 @@ def test_broadcast_relay_and_resume(server):
     _, events, _ = read_events(base + '/relay', 1, headers={'Last-Event-ID': 'nonsense'})
     assert events[0].event == 'resync'
     wait_for_cleanups(base, 0)
+
+
+def test_a_client_that_stops_reading_is_evicted(server):
+    base, proc = server
+    before = stats(base)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(('127.0.0.1', int(base.rsplit(':', 1)[1])))
+        s.sendall(b'GET /fast/flood HTTP/1.1\r\nHost: x\r\n\r\n')
+        deadline = time.monotonic() + 15  # the socket buffers fill, then 0.5 s of sse_send_timeout
+        while stats(base)['evicted'] == before['evicted']:
+            assert time.monotonic() < deadline, stats(base)
+            time.sleep(0.1)
+    wait_for_cleanups(base, before['cleanups'] + 1)
+    assert proc.poll() is None and httpx.get(base + '/stats', timeout=5).status_code == 200
 
 
 def test_keep_alive_comments_on_the_wire(server):

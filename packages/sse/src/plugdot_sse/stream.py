@@ -283,6 +283,14 @@ class EventStream(Response):
         streams.append(body)
         try:
             await Response.send(self, send, request)
+        except asyncio.CancelledError:
+            if not sse.evicted:
+                raise
+            # Our own cancellation (see SSE._evict): the connection is given
+            # up on, quietly -- not an error of the app for the server to log.
+            uncancel = getattr(sse._sender, 'uncancel', None)
+            if uncancel is not None:
+                uncancel()
         finally:
             streams.remove(body)
             if not streams:
