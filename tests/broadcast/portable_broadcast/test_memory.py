@@ -144,3 +144,41 @@ def test_sse_resume_through_the_app_broadcast():
     assert [e.json() for e in resumed.events] == [{'n': 5}, {'n': 6}]
     assert [e.event for e in stale.events] == ['resync']
     assert app.broadcast.subscribers('ticks') == 0
+
+
+def test_websocket_broadcast_relays_through_a_channel():
+    from plugdot_websocket import Broadcast as Clients
+    from plugdot_websocket import with_websocket
+    app = App(plugins=['plugdot_websocket', 'plugdot_broadcast'])
+    room = Clients('room', app.broadcast)
+
+    @app.route('/ws')
+    @with_websocket
+    async def chat(request, ws):
+        room.add(ws)
+        try:
+            async for message in ws:
+                await room.send(message)
+        finally:
+            room.discard(ws)
+
+    with TestClient(app) as client:  # one event loop for both sockets
+        with client.websocket_connect('/ws') as one:
+            with client.websocket_connect('/ws') as two:
+                one.send('hello')
+                assert one.receive() == 'hello' and two.receive() == 'hello'
+                two.send_json({'a': 1})
+                assert one.receive_json() == {'a': 1} and two.receive_json() == {'a': 1}
+        async def pause():
+            await asyncio.sleep(0.01)
+        client._run(pause())  # the relay task ends with the last client
+        assert app.broadcast.subscribers('room') == 0
+
+
+def test_the_websocket_broadcast_needs_both_channel_and_via():
+    from plugdot_websocket import Broadcast as Clients
+    try:
+        Clients('room')
+    except ValueError:
+        return
+    raise AssertionError('ValueError not raised')
