@@ -79,7 +79,7 @@ async def events(request, sse):
 async def websocket(request, ws):
     watchers.add(ws)
     try:
-        async for message in ws:  # read-only: readings arrive through `watchers`
+        async for _ in ws:  # read-only: readings arrive through `watchers`
             pass
     finally:
         watchers.discard(ws)

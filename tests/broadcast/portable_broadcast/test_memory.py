@@ -84,7 +84,7 @@ def test_leaving_the_loop_by_cancellation_unsubscribes():
         b = Broadcast('memory://')
 
         async def reader():
-            async for message in b.subscribe('c'):
+            async for _ in b.subscribe('c'):
                 pass
         task = asyncio.create_task(reader())
         await asyncio.sleep(0.01)
