@@ -1,5 +1,4 @@
 """Helpers shared by the tests that start real servers on 127.0.0.1."""
-import json
 import pathlib
 import shutil
 import socket
@@ -49,35 +48,3 @@ def first_bytes_and_close(socks, size=100):
             answers.append(b'')
         s.close()
     return answers
-
-
-#: Flags for a quiet headless Chromium driven over the DevTools protocol.
-CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
-
-
-def chromium():
-    """Debian's chromium executable (headless browser tests)."""
-    exe = shutil.which('chromium') or shutil.which('chromium-browser')
-    assert exe, 'Debian chromium is needed (apt-get install chromium; .ci/run installs it)'
-    return exe
-
-
-class DevTools:
-    """A minimal DevTools-protocol client for one page."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.next_id = 0
-
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({'id': self.next_id, 'method': method, 'params': params}))
-        while True:
-            reply = json.loads(self.ws.recv(timeout=10))
-            if reply.get('id') == self.next_id:
-                return reply.get('result', {})
-
-    def evaluate(self, expression):
-        return self.call('Runtime.evaluate', expression=expression,
-                         returnByValue=True)['result'].get('value')

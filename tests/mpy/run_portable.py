@@ -15,6 +15,10 @@ sys.path.insert(0, root + '/packages/sessions/src')
 sys.path.insert(0, root + '/tests/sessions')
 sys.path.insert(0, root + '/packages/websocket/src')
 sys.path.insert(0, root + '/tests/websocket')
+sys.path.insert(0, root + '/packages/cors/src')
+sys.path.insert(0, root + '/tests/cors')
+sys.path.insert(0, root + '/packages/static/src')
+sys.path.insert(0, root + '/tests/static')
 sys.path.insert(0, root + '/packages/sse/src')
 sys.path.insert(0, root + '/tests/sse')
 sys.path.insert(0, root + '/packages/broadcast/src')
@@ -27,8 +31,9 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256',
-                           'portable_ws.test_websocket', 'portable_sse.test_sse',
-                           'portable_broadcast.test_memory']
+                           'portable_ws.test_websocket',
+                           'portable_cors.test_cors', 'portable_static.test_static',
+                           'portable_sse.test_sse', 'portable_broadcast.test_memory']
 
 passed = failed = 0
 for name in MODULES:

@@ -2,17 +2,15 @@
 receives readings, loses its connection when the test drops it (a TCP
 proxy between browser and server cuts both sides), reconnects by itself
 with Last-Event-ID and gets exactly the readings it missed."""
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import httpx
-from support import CHROMIUM_FLAGS, ROOT, DevTools, chromium, free_port, wait_for_port
-from websockets.sync.client import connect
+from browser import Browser
+from support import ROOT, free_port, wait_for_port
 
 
 class Proxy:
@@ -76,14 +74,10 @@ class Proxy:
 
 
 def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_events():
-    port, debug_port = free_port(), free_port()
+    port = free_port()
     app = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', 'examples/dashboard_app.py:app',
                             '--port', str(port), '--server', 'hypercorn'], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    profile = tempfile.mkdtemp()
-    browser = subprocess.Popen([chromium(), *CHROMIUM_FLAGS, '--user-data-dir=' + profile,
-                                '--remote-debugging-port=%d' % debug_port, 'about:blank'],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proxy = None
     base = 'http://127.0.0.1:%d' % port
 
@@ -93,13 +87,8 @@ def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_
 
     try:
         wait_for_port(port, app)
-        wait_for_port(debug_port, browser, timeout=30)
         proxy = Proxy(port)
-        pages = [t for t in httpx.get('http://127.0.0.1:%d/json/list' % debug_port, timeout=10).json()
-                 if t['type'] == 'page']
-        with connect(pages[0]['webSocketDebuggerUrl'], open_timeout=10, max_size=None) as ws:
-            tools = DevTools(ws)
-
+        with Browser() as tools:
             def received(count, timeout=10):
                 deadline = time.monotonic() + timeout
                 got = []
@@ -142,12 +131,9 @@ def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_
     finally:
         if proxy is not None:
             proxy.close()
-        browser.terminate()
         app.terminate()
-        browser.wait(10)
         try:
             app.wait(5)
         except subprocess.TimeoutExpired:
             app.kill()
             app.wait(5)
-        shutil.rmtree(profile, ignore_errors=True)

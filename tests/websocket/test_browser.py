@@ -9,7 +9,8 @@ import time
 
 import httpx
 import pytest
-from support import ROOT, CHROMIUM_FLAGS, DevTools, chromium, free_port, wait_for_port
+from browser import CHROMIUM_FLAGS, DevTools, chromium
+from support import ROOT, free_port, wait_for_port
 from websockets.sync.client import connect
 
 

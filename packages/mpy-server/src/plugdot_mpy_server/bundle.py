@@ -439,14 +439,40 @@ def add_command(subparsers):
     p.add_argument('--port', type=int, default=80, help='port main.py listens on')
     p.add_argument('--check', action='store_true', help='run it under the local micropython')
     p.add_argument('--heap', default='64k', help='heap size for --check (default 64k)')
+    p.add_argument('--static', action='append', default=[], metavar='DIR',
+                   help='static assets to ship gzipped, with hashed names (plugdot-static; repeat)')
     p.set_defaults(func=_run)
+
+
+def _static(folders, out, source, mpy_cross_args):
+    # plugdot-static's assets step: gzipped, hashed files and their manifest.
+    try:
+        from plugdot_static.bundle import bundle_static
+    except ImportError:
+        raise BundleError('--static needs plugdot-static (pip install plugdot-static)')
+    try:
+        rows = bundle_static(folders, out)
+    except ValueError as exc:
+        raise BundleError(str(exc))
+    path = os.path.join(out, 'plugdot_static_manifest.py')
+    size = os.path.getsize(path)
+    if not source:
+        _mpy_cross(path, path[:-3] + '.mpy', ['-s', 'plugdot_static_manifest.py', *mpy_cross_args])
+        os.remove(path)
+        return rows + [('plugdot_static_manifest.mpy', size, os.path.getsize(path[:-3] + '.mpy'))]
+    return rows + [('plugdot_static_manifest.py', size, None)]
 
 
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
+        for folder in args.static:  # before the slow part
+            if not os.path.isdir(folder):
+                raise BundleError('--static %s: not a folder' % folder)
         rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
                                 args.module, not args.no_shake, args.keep)
+        if args.static:
+            rows += _static(args.static, args.output, args.source, extra)
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))

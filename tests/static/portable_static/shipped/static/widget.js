@@ -1,0 +1,1 @@
+window.widget = "shipped by a plugin";

@@ -1,0 +1,1 @@
+document.getElementById('box').dataset.js = 'ran';
