@@ -376,3 +376,13 @@ def test_a_client_that_stops_reading_is_evicted():
     finally:
         loop.close()
     assert outcome[0][0] == 'evicted' and outcome[0][2] is True and outcome[0][1] < 10, outcome
+
+
+def test_app_mistakes_are_reported_when_the_app_is_built():
+    raises(TypeError, EventStream, 'not an iterator of events')
+    raises(TypeError, EventStream, 42)
+    if not MICROPYTHON:
+        def plain(request, sse):
+            pass
+        error = raises(TypeError, with_sse, plain)
+        assert 'plain' in str(error) and 'async def' in str(error)

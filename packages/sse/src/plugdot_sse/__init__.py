@@ -62,6 +62,12 @@ def with_sse(handler):
     ``self.request`` as usual. Put it below the route decorator. The stream
     ends when the handler returns or calls ``await sse.close()``; when the
     client leaves, the handler is cancelled."""
+    if not MICROPYTHON:  # (MicroPython cannot tell an async def from a def)
+        from plugdot._compat import handler_kind
+        if handler_kind(handler) != 'async':
+            raise TypeError('@with_sse: %s must be an "async def" taking (request, sse)'
+                            % getattr(handler, '__name__', handler))
+
     async def endpoint(*args, **kwargs):
         from .stream import EventStream
         head = args[0]

@@ -224,10 +224,18 @@ def _pump_in_thread(source, sse, loop):
     # A sync generator runs in a worker thread, so a blocking producer
     # (a sensor read, time.sleep) never stalls the event loop. The put is
     # done on the loop; StreamClosed stops the generator at its next yield.
+    from concurrent.futures import TimeoutError as Waiting  # the builtin one only from 3.11
     try:
         for item in source:
-            frame = to_frame(item)
-            asyncio.run_coroutine_threadsafe(sse._put(frame), loop).result()
+            done = asyncio.run_coroutine_threadsafe(sse._put(to_frame(item)), loop)
+            while True:
+                try:
+                    done.result(1)
+                    break
+                except Waiting:  # the queue is full: the client reads slowly
+                    if sse.closed or loop.is_closed():
+                        done.cancel()
+                        return
             if sse.closed:
                 break
     except StreamClosed:
@@ -253,6 +261,10 @@ class EventStream(Response):
     compressible = False
 
     def __init__(self, source, status=200, headers=None, app=None):
+        if isinstance(source, (str, bytes, bytearray, dict)) or not (
+                callable(source) or _is_iterator(source)):
+            raise TypeError('EventStream takes an iterator of events or a function '
+                            'produce(sse), not %s' % type(source).__name__)
         Response.__init__(self, b'', status, headers, EVENT_STREAM)
         self.source = source
         self.app = app
