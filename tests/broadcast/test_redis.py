@@ -253,3 +253,25 @@ def test_subscriber_survives_a_broker_restart_in_process(redis):
             await b.close()
     first, second, reconnects = asyncio.run(scenario())
     assert (first, second) == ('one', 'two') and reconnects >= 1
+
+
+@pytest.mark.parametrize('scheme', ['redis', 'redis-stream'])
+def test_json_by_default_bytes_as_they_are(redis, scheme):
+    from plugdot_broadcast import Broadcast
+
+    async def scenario():
+        b = Broadcast(redis.url(scheme))
+        try:
+            async with b.subscribe('kinds', 'other') as sub:
+                sent = [{'a': [1, 'é']}, 'text', 42, None, b'\x00\xffraw']
+                for value in sent:
+                    await b.publish('kinds', value)
+                await b.publish('other', 'o')
+                got = [await asyncio.wait_for(sub.__anext__(), 5) for _ in range(6)]
+            return sent, got, b.subscribers('kinds')
+        finally:
+            await b.close()
+    sent, got, left = asyncio.run(scenario())
+    assert [m.data for m in got if m.channel == 'kinds'] == sent
+    assert [m.data for m in got if m.channel == 'other'] == ['o'] and left == 0
+    assert all((m.id is None) == (scheme == 'redis') for m in got)
