@@ -124,13 +124,12 @@ class _Backend:
 
     async def close(self):
         """Stop the listener and close the connections."""
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except BaseException:
-                pass
-            self.task = None
+        task, self.task = self.task, None
+        for _ in range(5):  # a cancellation can be lost inside a client's
+            if task is None or task.done():  # timeouts before Python 3.12
+                break
+            task.cancel()
+            await asyncio.wait([task], timeout=1)
         await self.client.aclose()
 
 

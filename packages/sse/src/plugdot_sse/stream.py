@@ -27,6 +27,34 @@ _OPENING = b':\n\n'  # sent first, so that clients and proxies see the stream op
 _OPEN = {}
 
 
+if MICROPYTHON:
+    async def _wait(event, timeout):
+        """Wait for *event* up to *timeout* seconds; False if the time ran out."""
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+else:
+    async def _wait(event, timeout):
+        """Wait for *event* up to *timeout* seconds; False if the time ran out
+        (the event is then set, so other waiters re-check their condition)."""
+        # Not asyncio.wait_for: before Python 3.12 it loses a cancellation
+        # that arrives just as the event is set -- and the core cancels the
+        # stream of a client that left while events are flowing.
+        expired = []
+
+        def expire():
+            expired.append(True)
+            event.set()
+        handle = asyncio.get_running_loop().call_later(timeout, expire)
+        try:
+            await event.wait()
+        finally:
+            handle.cancel()
+        return not expired
+
+
 class StreamClosed(Exception):
     """Sending on a stream that is closed: the client left, the handler
     closed it, or it was evicted for not reading."""
@@ -108,9 +136,8 @@ class SSE:
             if len(self._queue) < self._queue_size:
                 break
             self._space.clear()
-            try:
-                await asyncio.wait_for(self._space.wait(), self._send_timeout)
-            except asyncio.TimeoutError:
+            if not await _wait(self._space, self._send_timeout) and not self.closed \
+                    and len(self._queue) >= self._queue_size:
                 self._evict()
         self._queue.append(frame)
         self._ready.set()
@@ -157,14 +184,10 @@ class Body:
             if sse.closed:
                 raise StopAsyncIteration
             sse._ready.clear()
-            try:
-                if self._ping:
-                    await asyncio.wait_for(sse._ready.wait(), self._ping)
-                else:
-                    await sse._ready.wait()
-            except asyncio.TimeoutError:
-                if not sse._queue and not sse.closed:
-                    return b':\n\n'  # keep-alive
+            if not self._ping:
+                await sse._ready.wait()
+            elif not await _wait(sse._ready, self._ping) and not sse._queue and not sse.closed:
+                return b':\n\n'  # keep-alive
 
     async def _run(self):
         try:
