@@ -585,6 +585,8 @@ def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
     async def main():
         server = await start(app, host, port, limits, ssl, access_log)
         print('plugdot-mpy-server: serving on http%s://%s:%d' % ('s' if ssl else '', host, port))
+        if not MICROPYTHON:
+            _stop_on_signals(server)
         try:
             await server.serve_forever()
         finally:
@@ -593,3 +595,19 @@ def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+
+
+def _stop_on_signals(server):
+    # SIGINT/SIGTERM end serve_forever() and stop() runs, with every task
+    # still alive: Python 3.10's asyncio.run would cancel them all at once on
+    # Ctrl+C (no last event for open streams), and SIGTERM would kill at once.
+    import signal
+
+    def request_stop():
+        server.closing = True
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, request_stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            pass
