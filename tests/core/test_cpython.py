@@ -188,3 +188,89 @@ def test_a_forgotten_await_is_named(caplog):
     r = TestClient(app).get('/x')
     assert r.status_code == 500 and r.body == b'Internal Server Error'
     assert 'handler x returned a coroutine' in caplog.text and '"await"' in caplog.text
+
+
+def test_a_plain_generator_streams_off_the_event_loop_and_is_closed():
+    import asyncio
+    app = App(plugins=[])
+    closed = []
+
+    @app.get('/slow')
+    def slow(request):
+        def gen():
+            try:
+                for i in range(3):
+                    time.sleep(0.2)  # blocking, as a sensor read or a file would
+                    yield 'x%d ' % i
+            finally:
+                closed.append(True)
+        return gen()
+
+    @app.get('/fast')
+    async def fast(request):
+        return 'fast'
+
+    @app.get('/endless')
+    def endless(request):
+        def gen():
+            try:
+                while True:
+                    time.sleep(0.05)
+                    yield 'tick '
+            finally:
+                closed.append('endless')
+        return gen()
+
+    client = TestClient(app)
+
+    async def both():
+        slow_task = asyncio.ensure_future(client.request_async('GET', '/slow'))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        fast_response = await client.request_async('GET', '/fast')
+        fast_took = time.monotonic() - started
+        return (await slow_task), fast_response, fast_took
+    slow_r, fast_r, fast_took = asyncio.run(both())
+    assert slow_r.text == 'x0 x1 x2 ' and fast_r.text == 'fast'
+    assert fast_took < 0.3  # not queued behind the generator's 0.6 s of sleeps
+    assert closed == [True]
+    r = client.get('/endless', disconnect_after=3)
+    assert r.text == 'tick tick tick '
+    assert closed == [True, 'endless']  # the client left: the generator was closed
+
+
+def test_a_catch_all_error_handler_still_logs_the_exception(caplog):
+    app = App(plugins=[])
+
+    @app.get('/boom')
+    async def boom(request):
+        raise RuntimeError('the real cause')
+
+    @app.errorhandler(500)
+    def crashed(request, error):
+        return 'Sorry', 500
+
+    assert TestClient(app).get('/boom').text == 'Sorry'
+    assert 'the real cause' in caplog.text and 'Traceback' in caplog.text
+
+
+def test_error_handlers_that_cannot_take_the_error_are_refused():
+    app = App(plugins=[])
+
+    def three(a, b, c):
+        return 'x'
+    with pytest.raises(TypeError) as info:
+        app.errorhandler(404)(three)
+    assert 'def three(request, error)' in str(info.value)
+
+
+def test_a_multipart_body_without_the_uploads_plugin_says_what_to_install(caplog):
+    app = App(plugins=[])
+
+    @app.post('/f')
+    async def f(request):
+        return dict(request.form)
+
+    r = TestClient(app).post('/f', files={'doc': ('a.txt', b'hello')}, data={'x': '1'})
+    assert r.status_code == 500
+    assert 'install plugdot-uploads' in caplog.text

@@ -12,7 +12,7 @@ import pytest
 from support import ROOT, free_port, micropython, wait_for_port
 
 APP = '''
-import asyncio, os, sys
+import asyncio, os, sys, time
 from plugdot import App
 
 app = App(plugins=[])
@@ -49,6 +49,20 @@ class Frames:
 @app.get('/feed')
 async def feed(request):
     return Frames()
+
+
+@app.get('/syncfeed')
+def syncfeed(request):
+    def frames():
+        n = 0
+        try:
+            while True:
+                n += 1
+                yield 'frame %d\\n' % n
+                time.sleep(0.05)  # blocking: runs in a worker thread on CPython
+        finally:
+            mark('closed after %d' % n)
+    return frames()
 
 
 @app.post('/echo')
@@ -103,10 +117,13 @@ def _closed(mark):
     return mark.exists() and 'closed after' in mark.read_text()
 
 
-def test_a_stream_stops_soon_after_its_client_leaves(stream_server):
+@pytest.mark.parametrize('path', ['/feed', '/syncfeed'])
+def test_a_stream_stops_soon_after_its_client_leaves(stream_server, path):
     url, kind, proc, mark = stream_server
+    if kind == 'micropython' and path == '/syncfeed':
+        pytest.skip('a blocking generator blocks the whole MicroPython server (no threads)')
     with httpx.Client(timeout=5) as client:
-        with client.stream('GET', url + '/feed') as response:
+        with client.stream('GET', url + path) as response:
             assert response.status_code == 200
             lines = response.iter_lines()
             assert next(lines) == 'frame 1'

@@ -27,7 +27,7 @@ sys.path.insert(0, root + '/tests/broadcast')
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
                            'portable.test_hooks_conformance', 'portable.test_testclient',
-                           'portable.test_peer_conventions',
+                           'portable.test_peer_conventions', 'portable.test_url_for',
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256',

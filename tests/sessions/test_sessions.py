@@ -282,6 +282,105 @@ def test_tokens_cross_between_pyjwt_and_micropython():
         jwt.decode(forged, KEY, algorithms=['HS256'])
 
 
+def test_cookies_are_standard_jwts_both_ways():
+    # plugdot's cookie is verified by PyJWT ...
+    c = TestClient(make_app())
+    c.get('/set/user/ann')
+    claims = jwt.decode(c.cookies['session'], KEY, algorithms=['HS256'], options={'require': ['exp']})
+    assert claims['data'] == {'user': 'ann'} and claims['exp'] > time.time()
+    assert jwt.get_unverified_header(c.cookies['session']) == {'alg': 'HS256', 'typ': 'JWT'}
+    # ... and a token PyJWT made (with any header PyJWT writes) is read by plugdot
+    now = int(time.time())
+    for headers in (None, {'kid': 'k1'}):
+        fresh = TestClient(make_app())
+        fresh.cookies['session'] = jwt.encode({'data': {'user': 'bob'}, 'exp': now + 60}, KEY,
+                                              algorithm='HS256', headers=headers)
+        assert fresh.get('/get').json() == {'data': {'user': 'bob'}, 'new': False}
+
+
+def test_malleable_spellings_of_a_valid_token_are_rejected():
+    now = int(time.time())
+    good = jwt.encode({'data': {'user': 'ann'}, 'exp': now + 60}, KEY, algorithm='HS256')
+    h, p, s = good.split('.')
+    for bad in (good + '=', good + '==', h + '.' + p + '.' + s[:4] + '!' + s[4:], h + '=.' + p + '.' + s,
+                h + '.' + p + '.' + s[:-1] + ('A' if s[-1] != 'A' else 'B')):
+        c = TestClient(make_app())
+        c.cookies['session'] = bad
+        assert c.get('/get').json() == {'data': {}, 'new': True}, bad
+
+
+class CountingBackend(MemoryBackend):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.saves = 0
+
+    async def save(self, sid, data, timeout):
+        self.saves += 1
+        await super().save(sid, data, timeout)
+
+
+def store_app(backend):
+    app = make_app(session_backend=backend)
+
+    @app.before_request
+    def mark_visit(request):
+        if request.path == '/visit':
+            request.session['visits'] = request.session.get('visits', 0) + 1
+
+    @app.get('/visit')
+    async def visit(request):
+        return {'visits': request.session['visits']}
+    return app
+
+
+def test_store_before_request_sees_and_writes_the_session_and_saves_once():
+    backend = CountingBackend(100)
+    c = TestClient(store_app(backend))
+    c.get('/set/user/ann')
+    assert backend.saves == 1
+    assert c.get('/guarded').text == 'hello ann'  # a before_request reads the stored session
+    assert backend.saves == 1  # nothing changed: nothing saved
+    assert [c.get('/visit').json()['visits'] for _ in range(3)] == [1, 2, 3]  # written in before_request
+    assert backend.saves == 4  # once per request that changed it
+    assert c.get('/get').json()['data'] == {'user': 'ann', 'visits': 3}
+
+
+def test_store_cookie_is_signed_only_for_a_new_id():
+    app = make_app(session_backend='memory')
+    c = TestClient(app)
+    first = c.get('/set/a/1')
+    assert 'set-cookie' in first.headers
+    token = c.cookies['session']
+    r = c.get('/set/b/2')  # data changed, same id: the cookie needs no new signature
+    assert 'set-cookie' not in r.headers and c.get('/get').json()['data'] == {'a': '1', 'b': '2'}
+    r = c.get('/regenerate')  # a new id: a new cookie
+    assert 'set-cookie' in r.headers and c.cookies['session'] != token
+    # a cookie past half its lifetime is renewed by the next change
+    short = TestClient(make_app(session_backend='memory', session_max_age=100))
+    short.get('/set/a/1')
+    sid = jwt.decode(short.cookies['session'], KEY, algorithms=['HS256'])['sid']
+    short.cookies['session'] = jwt.encode({'sid': sid, 'exp': int(time.time()) + 40}, KEY, algorithm='HS256')
+    r = short.get('/set/b/2')
+    assert 'set-cookie' in r.headers
+    assert jwt.decode(short.cookies['session'], KEY, algorithms=['HS256'])['exp'] >= int(time.time()) + 99
+
+
+def test_anonymous_requests_do_not_evict_a_logged_in_user():
+    backend = MemoryBackend(max_entries=100)
+    app = make_app(session_backend=backend)
+    user = TestClient(app)
+    user.get('/set/user/ann')
+    for _ in range(150):  # anonymous visitors who only read: nothing stored
+        assert TestClient(app).get('/get').json() == {'data': {}, 'new': True}
+    assert len(backend.entries) == 1
+    for i in range(150):  # visitors who write: the least recently used go first
+        TestClient(app).get('/set/x/%d' % i)
+        if i % 50 == 0:
+            assert user.get('/guarded').text == 'hello ann'
+    assert len(backend.entries) == 100
+    assert user.get('/guarded').text == 'hello ann'
+
+
 def test_sessions_in_a_mounted_app_use_the_served_apps_settings():
     outer = App(config={'secret_key': KEY}, plugins=['plugdot_sessions'])
     shop = App(plugins=['plugdot_sessions'])   # no secret_key of its own

@@ -55,6 +55,8 @@ def site(tmp_path_factory):
     os.symlink(root / 'app.js', root / 'inside-link.js')
     os.symlink(base / 'secret.txt', root / 'outside-link.txt')
     os.symlink(base, root / 'outside-dir')
+    (root / 'inner.txt').write_bytes(b'inner\n')
+    os.symlink(base / 'secret.txt', root / 'inner.txt.gz')  # a "precompressed sibling" leading out
     big = root / 'big.bin'
     with open(big, 'wb') as f:
         f.truncate(200 * 1024 * 1024)  # sparse: cheap to make, real to read
@@ -156,6 +158,8 @@ def test_traversal_corpus_never_leaves_the_root(server):
         assert status in (400, 404), (target, status)
         assert SECRET not in out and b'root:' not in out, target
     assert raw(port, b'/static/app.js').startswith(b'HTTP/1.1 200')
+    status, h, body = curl(port, '/static/inner.txt', '-H', 'Accept-Encoding: gzip')
+    assert status == 200 and body == b'inner\n' and 'content-encoding' not in h
     # A link that stays inside is served on CPython; MicroPython cannot read
     # where a link points, so it refuses every link (unless follow_symlinks).
     inside = raw(port, b'/static/inside-link.js')
@@ -175,7 +179,7 @@ def _read_bytes(pid):
                 return int(line.split()[1])
 
 
-@pytest.mark.parametrize('kind', ['hypercorn', 'uvicorn', 'mpy'])
+@pytest.mark.parametrize('kind', ['hypercorn', 'uvicorn', 'mpy', 'micropython'])
 def test_transfer_stops_when_the_client_leaves(site, kind):
     proc, port = start_site(kind, site)
     try:

@@ -110,6 +110,10 @@ def test_an_unsupported_return_form_names_the_handler():
     async def json_after_status(request):
         return 201, {'id': 5}  # MicroPie's JSON body; a dict after a status is headers
 
+    @app.get('/text_json_after_status')
+    async def text_json_after_status(request):
+        return 201, {'status': 'created'}  # str values, but no header names
+
     @app.get('/four')
     async def four(request):
         return 'a', 200, {}, 'extra'
@@ -126,11 +130,12 @@ def test_an_unsupported_return_form_names_the_handler():
         return 'logged', 500
 
     client = TestClient(app)
-    for path in ('/json_after_status', '/four', '/not_status'):
+    for path in ('/json_after_status', '/text_json_after_status', '/four', '/not_status'):
         assert client.get(path).status_code == 500
     assert 'json_after_status' in errors[0] and "(body, 201)" in errors[0]
-    assert 'four' in errors[1] and '4 items' in errors[1]
-    assert 'not_status' in errors[2] and 'HTTP status' in errors[2]
+    assert 'text_json_after_status' in errors[1] and "'status'" in errors[1]
+    assert 'four' in errors[2] and '4 items' in errors[2]
+    assert 'not_status' in errors[3] and 'HTTP status' in errors[3]
 
 
 def test_errorhandler_500_takes_unhandled_exceptions():
@@ -161,8 +166,77 @@ def test_route_mistakes_are_refused_when_declared():
         return 'x'
     err = raises(TypeError, app.get, index)  # @app.get without parentheses
     assert 'index' in str(err) and "@app.get('/path')" in str(err)
-    err = raises(TypeError, app.route, '/p', 'POST')
-    assert "methods=['POST']" in str(err)
+    err = raises(TypeError, app.route('/p', 'POST'), index)
+    assert "methods=['POST']" in str(err) and 'index' in str(err)
+    err = raises(TypeError, app.post, index)
+    assert "@app.post('/path')" in str(err)
+    err = raises(TypeError, app.errorhandler, index)  # without (404)
+    assert '@app.errorhandler(404)' in str(err) and 'index' in str(err)
+    err = raises(ValueError, app.get('/a/<int:id>/<int:id>'), index)
+    assert 'twice' in str(err)
+    err = raises(ValueError, app.get('/a/<re:(x|y):v>'), index)
+    assert '(?:' in str(err)
+    err = raises(ValueError, app.get('/a/<re:[a-:v>'), index)
+    assert '/a/<re:[a-:v>' in str(err)
+
+
+def test_a_middleware_after_runs_only_if_its_before_ran():
+    app = make_app()
+    calls = []
+
+    @app.before_request
+    async def token(request):
+        if request.headers.get('authorization') != 'yes':
+            return 'unauthorized', 401
+
+    class Timing:
+        def before_request(self, request):
+            request.g.start = 1
+
+        def after_request(self, request, response):
+            calls.append(request.g.start)  # would fail had its before not run
+            response.headers['X-Time'] = 'ok'
+
+    @app.after_request
+    def always(request, response):
+        response.headers['X-Always'] = 'yes'
+
+    app.add_middleware(Timing())
+
+    @app.get('/')
+    async def index(request):
+        return 'ok'
+
+    client = TestClient(app)
+    r = client.get('/')
+    assert (r.status_code, r.headers.get('x-time'), r.headers.get('x-always')) == \
+        (401, None, 'yes')
+    r = client.get('/', headers={'Authorization': 'yes'})
+    assert (r.status_code, r.headers.get('x-time')) == (200, 'ok') and calls == [1]
+    big = client.post('/', body=b'x' * 10, headers={'Authorization': 'yes'})
+    assert big.status_code == 405
+
+
+def test_a_catch_all_handler_leaves_http_errors_their_status():
+    app = make_app()
+
+    @app.get('/forbidden')
+    async def forbidden(request):
+        from plugdot import abort
+        abort(403)
+
+    @app.get('/boom')
+    async def boom(request):
+        raise RuntimeError('x')
+
+    @app.errorhandler(Exception)
+    async def anything(request, error):
+        return 'caught', 500
+
+    client = TestClient(app)
+    assert client.get('/forbidden').status_code == 403
+    assert client.post('/forbidden').status_code == 405
+    assert (client.get('/boom').status_code, client.get('/boom').text) == (500, 'caught')
 
 
 def test_before_request_can_read_the_form():

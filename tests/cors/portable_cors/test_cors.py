@@ -218,6 +218,9 @@ def test_per_route_overrides_in_decorator_style():
     assert r.headers['access-control-allow-origin'] == '*'
     r = client.get('/off', headers={'Origin': SITE})
     assert 'access-control-allow-origin' not in r.headers
+    r = preflight(client, '/off', method='GET')  # a preflight grants nothing there either
+    assert 'access-control-allow-origin' not in r.headers
+    assert 'access-control-allow-credentials' not in r.headers
     r = preflight(client, '/partner', origin='https://partner.example.net', method='POST',
                   headers='content-type')
     assert r.status_code == 204
@@ -302,3 +305,24 @@ def test_route_override_conflicting_with_settings_fails_at_startup():
         assert 'wild' in str(exc)
     else:
         raise AssertionError('startup did not fail')
+
+
+def test_websocket_handshake_from_a_foreign_origin_is_refused():
+    from plugdot.testing import WebSocketClosed
+    from plugdot_websocket import with_websocket
+    app = App(config={'cors_allowed_origins': [SITE]}, plugins=['plugdot_cors', 'plugdot_websocket'])
+
+    @app.route('/ws')
+    @with_websocket
+    async def ws_hello(request, ws):
+        await ws.send('hi')
+    client = TestClient(app)
+    for origin in (SITE, 'http://testserver'):  # allowed, and the app's own page
+        with client.websocket_connect('/ws', headers={'Origin': origin}) as ws:
+            assert ws.receive() == 'hi'
+    try:
+        with client.websocket_connect('/ws', headers={'Origin': 'https://evil.example'}):
+            pass
+    except WebSocketClosed:
+        return
+    raise AssertionError('a foreign origin must be refused')

@@ -75,3 +75,36 @@ def test_cookie_session_in_a_portable_app():
     assert client.get('/peek').text == '3'
     client.cookies['session'] = client.cookies['session'][:-2] + 'xx'  # tampered
     assert client.get('/peek').text == 'None'
+
+
+def test_exactly_one_spelling_of_the_signature():
+    # Padding, characters outside base64url, the standard alphabet or other
+    # bits in the last character would make the same signature: malleable.
+    token = _hs256.encode({'data': {'a': 1}, 'exp': int(time.time()) + 60}, KEY)
+    head, sig = token.rsplit('.', 1)
+    last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    sibling = last[last.index(sig[-1]) ^ 1]  # differs only in the low (unused) bits
+    variants = [token + '=', token + '==', token + '===', token + ' ', head + '.' + sig[:5] + '!' + sig[5:],
+                head + '.' + sig[:5] + '\n' + sig[5:], head + '.' + sig[:-1] + sibling,
+                head + '.' + sig.replace('-', '+').replace('_', '/') if ('-' in sig or '_' in sig)
+                else head + '.' + sig + '=' * 4]
+    assert _hs256.decode(token, [KEY])['data'] == {'a': 1}
+    for bad in variants:
+        try:
+            _hs256.decode(bad, [KEY])
+        except _hs256.InvalidToken:
+            continue
+        raise AssertionError('accepted %r' % bad)
+
+
+def test_payload_and_header_are_signed_byte_for_byte():
+    token = _hs256.encode({'exp': int(time.time()) + 60}, KEY)
+    head, payload, sig = token.split('.')
+    for bad in (head + '=.' + payload + '.' + sig, head + '.' + payload + '=.' + sig,
+                head + '.' + payload[:3] + '!' + payload[3:] + '.' + sig):
+        try:
+            _hs256.decode(bad, [KEY])
+        except _hs256.InvalidToken:
+            continue
+        raise AssertionError('accepted %r' % bad)
+

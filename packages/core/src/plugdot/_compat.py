@@ -63,6 +63,8 @@ if MICROPYTHON:
         """Compact JSON text of *value*."""
         return json.dumps(value, separators=(',', ':'))
 
+    json_loads = json.loads
+
     _GENERATOR = type((lambda: (yield))())
 
     def isawaitable(value):
@@ -82,11 +84,7 @@ if MICROPYTHON:
         """Parameter annotations are not kept by MicroPython."""
         return {}
 
-    def accepts_positional(fn):
-        """Unknown on MicroPython: None."""
-        return None
-
-    def call_problem(fn, names):
+    def call_problem(fn, names, positional=1):
         """Not checked on MicroPython: None."""
         return None
 
@@ -143,24 +141,81 @@ else:
     import logging
     import traceback
 
-    def _make_json_dumps():
+    _NONFINITE_KEYS = {'nan': 'NaN', 'inf': 'Infinity', '-inf': '-Infinity'}  # as json writes keys
+
+    def _finite(value):
+        # *value* with NaN and Infinity as None: JSON has no such numbers
+        # (json would write NaN, which JSON.parse refuses; orjson writes null).
+        if isinstance(value, float):
+            return value if value - value == 0 else None
+        if isinstance(value, dict):
+            return dict((_NONFINITE_KEYS[repr(k)] if isinstance(k, float) and k - k != 0 else k,
+                         _finite(v)) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return [_finite(v) for v in value]
+        return value
+
+    def _stdlib_json_dumps():
         # json.dumps builds a new C encoder on every call; building it once
         # halves the cost of a small JSON response. Without markers a cyclic
         # value ends in RecursionError (a 500) instead of ValueError.
         import json
         from json.encoder import c_make_encoder, encode_basestring_ascii
-        python_encode = json.JSONEncoder(separators=(',', ':')).encode
+        python_encode = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
         if c_make_encoder is None:
-            return python_encode
-        encoder = c_make_encoder(None, json.JSONEncoder().default, encode_basestring_ascii,
-                                 None, ':', ',', False, False, True)
+            encode = python_encode
+        else:
+            encoder = c_make_encoder(None, json.JSONEncoder().default, encode_basestring_ascii,
+                                     None, ':', ',', False, False, False)
+
+            def encode(value):
+                if isinstance(value, str):
+                    return python_encode(value)
+                return ''.join(encoder(value, 0))
+
+        def json_dumps(value):
+            """Compact JSON text of *value*; NaN and Infinity are null."""
+            try:
+                return encode(value)
+            except ValueError:  # NaN or Infinity somewhere: rare, so found only now
+                return encode(_finite(value))
+        return json_dumps
+
+    def _refuse(value):
+        raise TypeError('Object of type %s is not JSON serializable' % type(value).__name__)
+
+    def _orjson_dumps(orjson, stdlib):
+        # orjson (``pip install 'plugdot[fast]'``) where its bytes are the
+        # standard library's; the standard library for the rest: text that
+        # is not ASCII (orjson writes UTF-8, json escapes), floats below
+        # 1e-4 (0.00001 vs 1e-05), integers past 64 bits, keys that are not
+        # strings, subclasses of the built-in types. (NaN and Infinity are
+        # null with both.)
+        import re
+        one_digit_exponent = re.compile(rb'[0-9]e-[0-9](?![0-9])').search
+        dumps = orjson.dumps
+        options = (orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
         def json_dumps(value):
             """Compact JSON text of *value*."""
-            if isinstance(value, str):
-                return python_encode(value)
-            return ''.join(encoder(value, 0))
+            try:
+                out = dumps(value, _refuse, options)
+            except TypeError:
+                return stdlib(value)
+            if (not out.isascii() or b'\x7f' in out or b'0.0000' in out
+                    or b'e-' in out and one_digit_exponent(out)):
+                return stdlib(value)
+            return out.decode()
         return json_dumps
+
+    def _make_json_dumps():
+        stdlib = _stdlib_json_dumps()
+        try:
+            import orjson
+        except ImportError:
+            return stdlib
+        return _orjson_dumps(orjson, stdlib)
 
     _json_dumps = None
 
@@ -171,6 +226,42 @@ else:
         if _json_dumps is None:
             _json_dumps = _make_json_dumps()
         return _json_dumps(value)
+
+    _json_loads = None
+
+    def _make_json_loads():
+        import json
+        try:
+            import orjson
+        except ImportError:
+            return json.loads
+        fast = orjson.loads
+        # orjson reads integers past 64 bits as floats: leave any run of 20
+        # digits to json (bytes.translate and `in` scan in C, a regex would
+        # cost more than the parse).
+        digits = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+        twenty = b'0' * 20
+
+        def json_loads(text):
+            """The value of JSON *text*; ValueError if it is not JSON."""
+            raw = text.encode('utf-8', 'surrogatepass') if isinstance(text, str) else text
+            if twenty not in raw.translate(digits):
+                try:
+                    return fast(raw)
+                except ValueError:
+                    pass
+            # What orjson refuses or reads otherwise (NaN, integers past 64
+            # bits, UTF-16, a BOM): the standard library decides.
+            return json.loads(text)
+        return json_loads
+
+    def json_loads(text):
+        """The value of JSON *text* (str or bytes); ValueError if it is not
+        JSON. orjson when installed, with the standard library's results."""
+        global _json_loads
+        if _json_loads is None:
+            _json_loads = _make_json_loads()
+        return _json_loads(text)
 
     _logger = logging.getLogger('plugdot')
 
@@ -211,29 +302,15 @@ else:
         except Exception:  # an unresolvable string annotation: ignore them all
             return {}
 
-    def accepts_positional(fn):
-        """How many positional arguments *fn* can take (a large number for
-        ``*args``), or None if it cannot be inspected."""
-        try:
-            params = inspect.signature(fn).parameters.values()
-        except (TypeError, ValueError):
-            return None
-        count = 0
-        for p in params:
-            if p.kind is p.VAR_POSITIONAL:
-                return 1 << 16
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                count += 1
-        return count
-
-    def call_problem(fn, names):
-        """Why *fn* cannot be called as ``fn(request, **names)``, or None."""
+    def call_problem(fn, names, positional=1):
+        """Why *fn* cannot be called with *positional* arguments (the
+        request...) and keyword arguments *names*, or None."""
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
             return None
         try:
-            sig.bind(None, **dict.fromkeys(names))
+            sig.bind(*([None] * positional), **dict.fromkeys(names))
         except TypeError as exc:
             return str(exc)
         return None

@@ -121,38 +121,41 @@ class App:
         handlers run in a worker thread on CPython. With ``stream=True`` the
         body is not read beforehand: use ``request.stream()``.
         """
+        return self._route(pattern, methods, stream, 'route')
+
+    def _route(self, pattern, methods, stream, verb):
         if not isinstance(pattern, str):
             name = getattr(pattern, '__name__', 'handler')
-            raise TypeError('route decorator used without its URL pattern on %s: write '
-                            '@app.get(\'/path\') (with parentheses) above it' % name)
-        if isinstance(methods, str):
-            raise TypeError('methods=%r for route %r is a string: write methods=[%r]'
-                            % (methods, pattern, methods))
+            raise TypeError('@app.%s used without its URL pattern on %s: write '
+                            '@app.%s(\'/path\') (with parentheses) above it' % (verb, name, verb))
 
         def decorator(fn):
+            if isinstance(methods, str):
+                raise TypeError('methods=%r on handler %s is a string: write methods=[%r]'
+                                % (methods, getattr(fn, '__name__', fn), methods))
             self.router.add(pattern, fn, methods, stream)
             return fn
         return decorator
 
-    def get(self, pattern, **options):
+    def get(self, pattern, stream=False):
         """``route(pattern, methods=('GET',))``."""
-        return self.route(pattern, ('GET',), **options)
+        return self._route(pattern, ('GET',), stream, 'get')
 
-    def post(self, pattern, **options):
+    def post(self, pattern, stream=False):
         """``route(pattern, methods=('POST',))``."""
-        return self.route(pattern, ('POST',), **options)
+        return self._route(pattern, ('POST',), stream, 'post')
 
-    def put(self, pattern, **options):
+    def put(self, pattern, stream=False):
         """``route(pattern, methods=('PUT',))``."""
-        return self.route(pattern, ('PUT',), **options)
+        return self._route(pattern, ('PUT',), stream, 'put')
 
-    def patch(self, pattern, **options):
+    def patch(self, pattern, stream=False):
         """``route(pattern, methods=('PATCH',))``."""
-        return self.route(pattern, ('PATCH',), **options)
+        return self._route(pattern, ('PATCH',), stream, 'patch')
 
-    def delete(self, pattern, **options):
+    def delete(self, pattern, stream=False):
         """``route(pattern, methods=('DELETE',))``."""
-        return self.route(pattern, ('DELETE',), **options)
+        return self._route(pattern, ('DELETE',), stream, 'delete')
 
     def add_converter(self, name, regex, convert=str):
         """Add a path converter usable as ``<name:arg>`` in later routes."""
@@ -180,6 +183,12 @@ class App:
         subclasses) with ``fn(request, error)`` (or Microdot's
         ``fn(request)``), which returns a response. ``500`` also handles
         any exception no other handler takes."""
+        if not isinstance(status_or_exception, (int, type)):
+            name = getattr(status_or_exception, '__name__', 'handler')
+            raise TypeError('@app.errorhandler used without a status or an exception class on '
+                            '%s: write @app.errorhandler(404) or @app.errorhandler(ValueError)'
+                            % name)
+
         def decorator(fn):
             self.hooks.error_handlers.append((status_or_exception, error_handler_call(fn)))
             return fn
@@ -191,10 +200,13 @@ class App:
         before, after = middleware_functions(middleware)
         if before is None and after is None:
             raise TypeError('middleware needs a before_request or after_request method')
+        hooks = self.hooks
         if before is not None:
-            self.hooks.before.append(before)
+            hooks.before.append(before)
         if after is not None:
-            self.hooks.after.append(after)
+            if before is not None:
+                hooks.paired[after] = len(hooks.before) - 1
+            hooks.after.append(after)
         return middleware
 
     def on_startup(self, fn):
@@ -214,6 +226,17 @@ class App:
         if request is None:
             raise RuntimeError('self.request is only available while handling a request')
         return request
+
+    def url_for(self, route_name, **args):
+        """The path of the route whose handler is named *route_name*:
+        ``app.url_for('user', id=3)`` is ``/users/3`` for
+        ``@app.get('/users/<int:id>') def user(...)``; arguments the pattern
+        does not name become the query string. ValueError if no route has
+        that name or an argument is missing."""
+        url = self.router.url_for(route_name, args)
+        if url is None:
+            raise ValueError('url_for: no route is named %r' % route_name)
+        return url
 
     def routes(self):
         """Every route as ``(methods, pattern, handler name)``."""

@@ -23,7 +23,7 @@ hookspec = pluggy.HookspecMarker('plugdot')
 
 #: Hooks only the CLI and ``plugdot bundle`` call, on CPython: a bundle
 #: leaves their implementations off the board.
-CPYTHON_ONLY_HOOKS = ('plugdot_add_commands', 'plugdot_bundle_modules')
+CPYTHON_ONLY_HOOKS = ('plugdot_add_commands', 'plugdot_bundle_modules', 'plugdot_bundle_sources')
 
 
 @hookspec(historic=True)
@@ -196,4 +196,17 @@ def plugdot_bundle_modules():
     Return a list of importable module or package names whose source is
     portable (no CPython-only imports at module level). ``plugdot bundle``
     copies exactly these for each chosen plugin. CPython only.
+    """
+
+
+@hookspec
+def plugdot_bundle_sources(app):
+    """Generate modules for a MicroPython bundle of ``app`` (``plugdot
+    bundle``), such as templates compiled to Python.
+
+    Return a dict mapping each module name (dotted, written to the path it
+    names: ``pkg.__init__`` is ``pkg/__init__.py``) to its Python source, or
+    ``None``. The modules are written and compiled to ``.mpy`` like the
+    others, but never specialized (they are the app's, not the library's).
+    An exception refuses the bundle with its message. CPython only.
     """

@@ -145,6 +145,7 @@ def make_plugin_manager(plugins=None, block_plugins=None):
         chosen = [ep.name for ep in entry_points()]
     else:
         chosen = list(plugins)
+    loaded = []
     for item in chosen:
         if isinstance(item, str):
             if item in blocked:
@@ -157,16 +158,46 @@ def make_plugin_manager(plugins=None, block_plugins=None):
                 except ImportError as exc:
                     raise PluginError('plugdot plugin %r is neither an installed plugin nor '
                                       'an importable module: %s' % (item, exc))
-            register_plugin(pm, plugin, item)
+            loaded.append((plugin, item))
         else:
-            register_plugin(pm, item)
+            loaded.append((item, None))
+    # Every plugin's own hooks are declared before any plugin registers, so
+    # that a plugin may implement a hook another plugin defines.
+    for plugin, name in loaded:
+        add_plugin_hookspecs(pm, plugin, name)
+    for plugin, name in loaded:
+        register_plugin(pm, plugin, name)
     return pm
+
+
+def add_plugin_hookspecs(pm, plugin, name=None):
+    """Declare the hooks *plugin* defines for other plugins: its
+    ``PLUGDOT_HOOKSPECS`` attribute names a module (or is a module or class)
+    of ``@plugdot.hookspecs.hookspec`` functions. Loaded only when a real
+    plugin manager is built, never on a board that replays a bundle."""
+    specs = getattr(plugin, 'PLUGDOT_HOOKSPECS', None)
+    if specs is None:
+        return
+    done = getattr(pm, 'plugin_hookspecs', None)
+    if done is None:
+        done = pm.plugin_hookspecs = []
+    if specs in done:
+        return
+    try:
+        if isinstance(specs, str):
+            specs = import_module(specs)
+        pm.add_hookspecs(specs)
+        done.append(plugin.PLUGDOT_HOOKSPECS)
+    except Exception as exc:
+        raise PluginError('plugdot plugin %r declares invalid hooks: %s'
+                          % (name or getattr(plugin, '__name__', plugin), exc)) from exc
 
 
 def register_plugin(pm, plugin, name=None):
     """Register *plugin* and validate it, raising :class:`PluginError` with
     its name if it implements a hook plugdot does not define."""
     try:
+        add_plugin_hookspecs(pm, plugin, name)
         name = pm.register(plugin, name)
         pm.check_pending()
     except Exception as exc:

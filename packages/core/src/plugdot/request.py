@@ -4,6 +4,7 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
+from ._compat import json_loads
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
@@ -222,9 +223,8 @@ class Request:
             body = self.body
             if not body:
                 return None
-            import json
             try:
-                self._json = json.loads(body)
+                self._json = json_loads(body)
             except (ValueError, UnicodeError):
                 raise HTTPError(400, 'Invalid JSON body')
         return self._json
@@ -234,11 +234,15 @@ class Request:
         """Form fields (:class:`plugdot.MultiDict`) of an urlencoded or
         multipart body (the latter needs a plugin); 400 if malformed."""
         if self._form is None:
-            if self.content_type == 'application/x-www-form-urlencoded':
+            kind = self.content_type
+            if kind == 'application/x-www-form-urlencoded':
                 try:
                     self._form = parse_query(self.body.decode('latin-1'))
                 except ValueError as exc:
                     raise HTTPError(400, 'Malformed form body: %s' % exc)
+            elif kind == 'multipart/form-data' and self.has_body:
+                raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
+                                   'install plugdot-uploads (packages/uploads)')
             else:
                 self._form = MultiDict()
         return self._form

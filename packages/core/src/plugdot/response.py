@@ -198,9 +198,11 @@ async def _send_stream(body, send, request):
                     except StopAsyncIteration:
                         break
                     await _send_chunk(send, chunk)
-            else:
+            elif MICROPYTHON:
                 for chunk in body:
                     await _send_chunk(send, chunk)
+            else:
+                await _send_sync_stream(body, send)
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -212,6 +214,31 @@ async def _send_stream(body, send, request):
         if hasattr(task, 'uncancel'):  # Python 3.11+: this cancellation is handled
             task.uncancel()
     return not gone
+
+
+async def _send_sync_stream(body, send):
+    # A plain generator may block between chunks (time.sleep, a sensor, a
+    # file): on CPython each chunk is produced in a worker thread, so the
+    # event loop keeps serving others while it waits.
+    import contextvars
+    loop = asyncio.get_running_loop()
+    iterator, end, context = iter(body), object(), contextvars.copy_context()
+    while True:
+        pending = loop.run_in_executor(None, context.run, next, iterator, end)
+        try:
+            chunk = await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            # Let the chunk being produced finish (bounded), so that the
+            # generator is not running when it is closed.
+            await asyncio.wait([pending], timeout=_SYNC_CLOSE_WAIT)
+            raise
+        if chunk is end:
+            return
+        await _send_chunk(send, chunk)
+
+
+#: Seconds a cancelled sync stream waits for its current chunk before it is closed.
+_SYNC_CLOSE_WAIT = 2
 
 
 async def _watch_disconnect(receive, streaming, gone):
@@ -276,6 +303,19 @@ def _is_status(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+#: One-word header names; any other header name has a dash (X-Request-Id).
+_ONE_WORD_HEADERS = ('location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
+                     'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade', 'connection',
+                     'authorization', 'cookie', 'host', 'origin', 'te', 'trailer', 'dnt')
+
+
+def _header_like(name, value):
+    # Tells Microdot's (status, {headers}) from MicroPie's (status, {json}):
+    # a header has a str value and a dashed or standard one-word name.
+    return isinstance(value, str) and isinstance(name, str) and \
+        ('-' in name or name.lower() in _ONE_WORD_HEADERS)
+
+
 def _empty(status):
     if not 100 <= status <= 599:
         raise TypeError('returned %d, which is not an HTTP status (100-599)' % status)
@@ -297,10 +337,10 @@ def _tuple_to_response(value):
         status = first
         if n == 2 and isinstance(second, (dict, Headers)):
             for name, item in (second.items() if isinstance(second, dict) else second):
-                if not isinstance(item, str):
-                    raise TypeError('returned (%d, {...}): a dict after a status is headers '
-                                    '(as in Microdot), and the value of %r is not a str; for '
-                                    'a JSON body return (body, %d)' % (status, name, status))
+                if not _header_like(name, item):
+                    raise TypeError('returned (%d, {%r: ...}): a dict after a status is headers '
+                                    '(as in Microdot), and this is not one; for a JSON body '
+                                    'return (body, %d)' % (status, name, status))
             body, headers = b'', second
         else:
             body = second

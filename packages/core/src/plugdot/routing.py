@@ -5,10 +5,17 @@ Decorator routes are checked first (static paths by dict lookup, then the
 precompiled dynamic patterns in the order they were added), then mounted
 sub-apps (longest prefix first), then the public methods of an ``App``
 subclass.
+
+On CPython an app with more than a few dynamic routes does not try them
+all: a tree of their leading static segments (``/api/v1/users/<id>`` sits
+under ``api`` -> ``v1`` -> ``users``) gives the few that can match a path,
+still in the order they were added, so the time to resolve does not grow
+with the number of routes. (On MicroPython the list is scanned: a board's
+apps have few routes, and the tree would cost heap.)
 """
 import re
 
-from ._compat import call_problem, handler_kind
+from ._compat import MICROPYTHON, call_problem, handler_kind
 from .errors import HTTPError
 
 #: Converter name -> (regular expression without groups, conversion).
@@ -19,6 +26,8 @@ DEFAULT_CONVERTERS = {
     'path': ('.+', str),
 }
 _DEFAULT_CLASS_METHODS = ('GET', 'POST')
+if not MICROPYTHON:
+    _SCAN = 4  # up to this many dynamic routes, trying each is faster than the tree
 _CLASS_METHODS = {}
 
 
@@ -80,11 +89,19 @@ def compile_pattern(pattern, converters):
             if kind not in converters:
                 raise ValueError('unknown converter %r in route %r' % (kind, pattern))
             part, convert = converters[kind]
+        if name in names:
+            raise ValueError('path argument %r appears twice in route %r' % (name, pattern))
+        if '(' in part.replace('\\(', '').replace('(?:', ''):
+            raise ValueError('<re:...> in route %r must not contain groups: write (?:...) '
+                             'for %r' % (pattern, name))
         regex += '(' + part + ')'
         names.append(name)
         conversions.append(convert)
     regex += _escape(rest) + '$'
-    return re.compile(regex), tuple(names), tuple(conversions)
+    try:
+        return re.compile(regex), tuple(names), tuple(conversions)
+    except Exception as exc:  # re.error on CPython, ValueError on MicroPython
+        raise ValueError('invalid regular expression in route %r: %s' % (pattern, exc))
 
 
 def _escape(text):
@@ -100,6 +117,8 @@ class Router:
         self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
         self.mounts = []     # [(prefix, app)], longest prefix first
         self.class_routes = {}  # first segment -> ClassRoute
+        if not MICROPYTHON:
+            self._tree = None  # the dynamic routes by leading static segments
 
     def add(self, pattern, fn, methods, stream=False):
         """Add a route for *pattern* answering *methods*; return the Route."""
@@ -113,6 +132,8 @@ class Router:
             wanted = ', '.join(('request',) + names)
             raise TypeError('handler %s cannot take the arguments of route %r (%s): write '
                             'def %s(%s)' % (route.name, pattern, problem, route.name, wanted))
+        if not MICROPYTHON:
+            self._tree = None
         if compiled is None:
             table = self.static.setdefault(pattern, {})
         else:
@@ -163,7 +184,11 @@ class Router:
             if route is not None:
                 return route, {}
             allowed = list(table)
-        for entry in self.dynamic:
+        dynamic = self.dynamic
+        if not MICROPYTHON:
+            if len(dynamic) > _SCAN:
+                dynamic = self._candidates(path)
+        for entry in dynamic:
             m = entry[1].match(path)
             if m is None:
                 continue
@@ -200,6 +225,38 @@ class Router:
                          kind='inline'), {}
         raise HTTPError(405, headers={'Allow': allow})
 
+    def _candidates(self, path):
+        """The dynamic routes that can match *path*, in the order they were added."""
+        node = self._tree or self._build_tree()
+        found = [node] if node[1] else []
+        for segment in path.split('/')[1:]:
+            node = node[0].get(segment)
+            if node is None:
+                break
+            if node[1]:
+                found.append(node)
+        if len(found) == 1:
+            return found[0][1]
+        # Routes under different prefixes (``/<lang>/about`` and
+        # ``/docs/<page>``): back into the order they were added.
+        return [entry for _, entry in sorted(
+            ((i, entry) for node in found for i, entry in zip(node[2], node[1])),  # noqa: B905 (portable: no strict= on MicroPython)
+            key=_first)]
+
+    def _build_tree(self):
+        # node: (children by segment, its routes, their positions in self.dynamic)
+        root = ({}, [], [])
+        for i, entry in enumerate(self.dynamic):
+            node = root
+            # The route's regex starts with the text before its first "<":
+            # every segment that text completes is a fixed segment of the path.
+            for segment in entry[0][:entry[0].index('<')].split('/')[1:-1]:
+                node = node[0].setdefault(segment, ({}, [], []))
+            node[1].append(entry)
+            node[2].append(i)
+        self._tree = root
+        return root
+
     def allowed_methods(self, path):
         """The Allow header value for *path*, or None if nothing matches it."""
         try:
@@ -207,6 +264,26 @@ class Router:
         except HTTPError as exc:
             return exc.headers and exc.headers.get('Allow')
         return _allow_header(route.methods)
+
+    def url_for(self, name, args):
+        """The URL path of the route whose handler is named *name*, with
+        *args* filling its ``<arguments>`` (percent-encoded) and the rest
+        added as a query string; None if no route has that name. Mounted
+        apps' routes are found under their prefix."""
+        for pattern, table in self.static.items():
+            if any(r.name == name for r in table.values()):
+                return _build_url(pattern, args)
+        for entry in self.dynamic:
+            if any(r.name == name for r in entry[4].values()):
+                return _build_url(entry[0], args)
+        for prefix, app in self.mounts:
+            url = app.router.url_for(name, args)
+            if url is not None:
+                return prefix + url
+        for route in self.class_routes.values():
+            if route.name == name:  # arguments as a query string: they bind by name
+                return _build_url('/' if name == 'index' else '/' + name, args)
+        return None
 
     def describe(self, prefix=''):
         """Every route as ``(methods, pattern, handler name)``, mounts expanded."""
@@ -220,6 +297,40 @@ class Router:
         for route in self.class_routes.values():
             rows.append((route.methods, prefix + route.pattern, route.name))
         return rows
+
+
+def _build_url(pattern, args):
+    args = dict(args)
+    url = ''
+    rest = pattern
+    while '<' in rest:
+        before, _, rest = rest.partition('<')
+        spec, _, rest = rest.partition('>')
+        kind, _, name = spec.rpartition(':')
+        if name not in args:
+            raise ValueError('url_for: route %r needs argument %r' % (pattern, name))
+        url += before + url_quote(str(args.pop(name)), '/' if kind == 'path' else '')
+    url += rest
+    if args:
+        url += '?' + '&'.join('%s=%s' % (url_quote(str(k)), url_quote(str(v)))
+                              for k, v in args.items())
+    return url
+
+
+def url_quote(text, safe=''):
+    """Percent-encode *text* for a URL path segment or query value: every
+    byte but ASCII letters, digits, ``-._~`` and the characters in *safe*."""
+    out = []
+    for ch in text:
+        if ch.isalpha() and ord(ch) < 128 or ch.isdigit() or ch in '-._~' or ch in safe:
+            out.append(ch)
+        else:
+            out.extend('%%%02X' % b for b in ch.encode())
+    return ''.join(out)
+
+
+def _first(pair):
+    return pair[0]
 
 
 def _allow_header(methods):

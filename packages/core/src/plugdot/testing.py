@@ -13,14 +13,19 @@ from .datastructures import Headers, unquote
 
 class TestResponse:
     """What the app answered: ``status_code``, ``headers``, ``body``,
-    ``text`` and ``json()``."""
+    ``text`` and ``json()``; ``template`` and ``context`` when a plugin
+    reported them through the ASGI ``http.response.debug`` extension (the
+    templates plugin does), else None."""
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, status_code, headers, body):
+    def __init__(self, status_code, headers, body, debug=None):
         self.status_code = status_code
         self.headers = headers
         self.body = body
+        debug = debug or {}
+        self.template = debug.get('template')
+        self.context = debug.get('context')
 
     @property
     def text(self):
@@ -187,6 +192,7 @@ class TestClient:
             'raw_path': path.encode(), 'query_string': query_string.encode(),
             'root_path': '', 'client': self.client, 'server': ('testserver', 80),
             'headers': [(k.encode(), v.encode()) for k, v in all_headers.items()],
+            'extensions': {'http.response.debug': {}},
         }
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
@@ -240,7 +246,7 @@ class TestClient:
 
         async def send(message):
             if gone.is_set():
-                raise OSError('the test client disconnected')
+                raise OSError(32, 'the test client disconnected')  # EPIPE, as a socket
             sent.append(message)
             if disconnect_after is not None and message.get('more_body') and \
                     sum(1 for m in sent if m.get('more_body')) >= disconnect_after:
@@ -257,6 +263,9 @@ class TestClient:
         return self._response(sent)
 
     def _response(self, sent):
+        debug = {}
+        while sent and sent[0]['type'] == 'http.response.debug':
+            debug.update(sent.pop(0).get('info') or {})
         start = sent[0]
         if start['type'] != 'http.response.start':
             raise RuntimeError('the app sent %r before http.response.start' % start['type'])
@@ -264,7 +273,7 @@ class TestClient:
         body = b''.join(m.get('body', b'') for m in sent[1:])
         for value in headers.getlist('set-cookie'):
             self._store_cookie(value)
-        return TestResponse(start['status'], headers, body)
+        return TestResponse(start['status'], headers, body, debug)
 
     def _cookies_for(self, path, host):
         """The ``(name, value)`` pairs of the jar that a request to *path* on

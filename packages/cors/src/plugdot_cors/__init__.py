@@ -190,6 +190,7 @@ def plugdot_before_request(request):
             if policy.active:
                 return policy.preflight(origin, method,
                                         headers.get('access-control-request-headers'))
+            request._plugdot_cors_off = True  # @cors(False): the OPTIONS answer grants nothing
             return None
     if request.scope.get('type') == 'websocket' or \
             'text/event-stream' in headers.get('accept', ''):
@@ -214,6 +215,8 @@ def plugdot_after_request(request, response):
     affect, error responses included."""
     state = _configured_state(request.app)
     if state is None:
+        return None
+    if getattr(request, '_plugdot_cors_off', False):
         return None
     policy = state.for_route(request.app, request.route)
     if not policy.active or getattr(response, 'cors_preflight', False) \

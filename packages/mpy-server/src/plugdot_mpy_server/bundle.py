@@ -91,7 +91,9 @@ def _hook_tables(pm, names):
     from plugdot import hookspecs
     from plugdot._table import FIRSTRESULT, HISTORIC
     specs, hooks, argnames = {}, {}, {}
-    for hook in sorted(n for n in dir(hookspecs) if n.startswith('plugdot_')):
+    # The core's hooks and those plugins define (PLUGDOT_HOOKSPECS).
+    for hook in sorted(n for n in dir(pm.hook) if n.startswith('plugdot_')
+                       and getattr(getattr(pm.hook, n), 'spec', None) is not None):
         caller = getattr(pm.hook, hook)
         spec_args = tuple(caller.spec.argnames)
         opts = caller.spec.opts
@@ -187,6 +189,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     signature_rows = _signatures(app, problems)
     if problems:
         raise BundleError('; '.join(problems))
+    generated = _generated_sources(pm, app)  # a refusal leaves a previous bundle alone
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
@@ -197,6 +200,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts['plugdot_bundled'] = _generated(plugin_rows, tables, signature_rows)
     texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port,
                             'load_start': LOAD_START, 'load_end': LOAD_END}
+    texts.update(generated)  # before shaking: what they use stays in the library
     if shake:
         from .shake import specialize
         packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
@@ -205,6 +209,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     written = []
     for module in modules:
         written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
+    written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
+                   for name in sorted(generated))
     for module in (app_module, 'plugdot_bundled', 'main'):
         written.append(_write(out, module + '.py', texts[module]))
     _write(out, 'manifest.py', _manifest(written, out))
@@ -222,6 +228,18 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             path = mpy
         rows.append((os.path.relpath(path, out), size, compiled))
     return rows, app
+
+
+def _generated_sources(pm, app):
+    """The modules plugins generate for this app (``plugdot_bundle_sources``:
+    compiled templates), refused with the plugin's message if they fail."""
+    sources = {}
+    try:
+        for result in pm.hook.plugdot_bundle_sources(app=app):
+            sources.update(result or {})
+    except Exception as exc:
+        raise BundleError(str(exc)) from exc
+    return sources
 
 
 def _write(out, name, text):

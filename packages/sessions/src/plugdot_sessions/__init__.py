@@ -5,6 +5,8 @@ on first use of ``request.session`` (nothing happens on requests that never
 read it) and is written back only when it changed. Default store: a signed
 JWT cookie; server-side stores keep a signed random id in the cookie.
 """
+from plugdot import hookimpl
+
 from .backends import MemoryBackend, SessionBackend
 from .manager import SessionManager, SessionTooLarge
 from .session import Session
@@ -44,11 +46,13 @@ def manager_of(app):
 class _StoreLoader:
     """Per-app plugin, only for server-side stores: loads the session before
     the handler when the client sent a session cookie (stores are async;
-    attribute access cannot await)."""
+    attribute access cannot await). It runs before every other
+    ``before_request`` function, so that those see the session too."""
 
     def __init__(self, cookie_name):
         self.cookie_name = cookie_name
 
+    @hookimpl(tryfirst=True)
     async def plugdot_before_request(self, request):
         if self.cookie_name not in request.cookies:
             return None

@@ -1,19 +1,26 @@
-"""A small, portable JWT (HS256 only) for MicroPython, where PyJWT is not
-available. Same tokens as PyJWT: base64url without padding, compact JSON.
+"""JWT with HS256 only: the tokens PyJWT makes and verifies (base64url
+without padding, compact JSON, header ``{"alg":"HS256","typ":"JWT"}``),
+portable to MicroPython.
 
-Only ``{"alg": "HS256", "typ": "JWT"}`` headers are accepted, signatures are
-compared in constant time, and an ``exp`` claim in the past is rejected.
+On CPython the HMAC and the comparison are the standard library's C code
+(``hmac.digest``, ``hmac.compare_digest``): a token is signed or verified
+in a few microseconds, several times faster than PyJWT. On MicroPython a
+small HMAC-SHA256 over ``hashlib`` does the same work.
+
+Only HS256 headers are accepted, signatures are compared in constant time,
+an ``exp`` claim in the past is rejected. The signature is compared in its
+encoded form, so exactly one spelling of it is accepted: no padding, no
+characters outside the base64url alphabet, no other bits in its last
+character (header and payload are covered by the signature byte for byte).
 """
 import binascii
 import hashlib
 import json
 import time
 
+from plugdot._compat import MICROPYTHON, json_dumps
 
 from .signer import InvalidToken  # noqa: E402  one exception for both signers
-
-
-_HEADER = b'{"alg":"HS256","typ":"JWT"}'
 
 
 def _b64encode(data):
@@ -26,6 +33,10 @@ def _b64decode(text):
         return binascii.a2b_base64(text + b'=' * (-len(text) % 4))
     except ValueError:  # binascii.Error is a ValueError (MicroPython has only the latter)
         raise InvalidToken('bad base64')
+
+
+#: The encoded header of every token made here, and of PyJWT's (it sorts the keys).
+_HEADER = _b64encode(b'{"alg":"HS256","typ":"JWT"}')
 
 
 def hmac_sha256(key, message):
@@ -50,14 +61,22 @@ def equal(a, b):
     return result == 0
 
 
+if not MICROPYTHON:  # the same, in C
+    import hmac as _hmac
+
+    def hmac_sha256(key, message):
+        """HMAC-SHA256 of *message* under *key*."""
+        return _hmac.digest(key, message, 'sha256')
+    equal = _hmac.compare_digest
+
+
 def _key(key):
     return key.encode() if isinstance(key, str) else key
 
 
 def encode(payload, key):
     """Sign *payload* (a dict) with *key*; return the token as str."""
-    body = json.dumps(payload, separators=(',', ':')).encode()
-    signing_input = _b64encode(_HEADER) + b'.' + _b64encode(body)
+    signing_input = _HEADER + b'.' + _b64encode(json_dumps(payload).encode())
     return (signing_input + b'.' + _b64encode(hmac_sha256(_key(key), signing_input))).decode()
 
 
@@ -71,18 +90,22 @@ def decode(token, keys):
     parts = token.split(b'.')
     if len(parts) != 3:
         raise InvalidToken('not a JWT')
-    try:
-        header = json.loads(_b64decode(parts[0]))
-    except (ValueError, UnicodeError):
-        raise InvalidToken('bad header')
-    if not isinstance(header, dict) or header.get('alg') != 'HS256':
-        raise InvalidToken('algorithm must be HS256')
-    signing_input = parts[0] + b'.' + parts[1]
-    signature = _b64decode(parts[2])
-    if not any(equal(hmac_sha256(_key(k), signing_input), signature) for k in keys):
+    if parts[0] != _HEADER:  # the usual header needs no parsing
+        try:
+            header = json.loads(_b64decode(parts[0]))
+        except (ValueError, UnicodeError):
+            raise InvalidToken('bad header')
+        if not isinstance(header, dict) or header.get('alg') != 'HS256':
+            raise InvalidToken('algorithm must be HS256')
+    signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
+    signature = parts[2]
+    for k in keys:
+        if equal(_b64encode(hmac_sha256(_key(k), signing_input)), signature):
+            break
+    else:
         raise InvalidToken('bad signature')
     try:
-        payload = json.loads(_b64decode(parts[1]))
+        payload = json.loads(_b64decode(parts[1]).decode())
     except (ValueError, UnicodeError):
         raise InvalidToken('bad payload')
     if not isinstance(payload, dict):

@@ -3,6 +3,13 @@ bounded, expiring in-memory store. (Redis: :mod:`plugdot_sessions.redis`.)"""
 import json
 import time
 
+from plugdot._compat import json_dumps
+
+try:
+    from collections import OrderedDict
+except ImportError:  # a MicroPython build without collections
+    OrderedDict = dict
+
 
 class SessionBackend:
     """Where server-side sessions live. Subclass it and implement the three
@@ -13,7 +20,14 @@ class SessionBackend:
     * ``await save(sid, data, timeout)`` — store *data*, expiring after
       *timeout* seconds;
     * ``await delete(sid)`` — forget *sid* (no error if unknown).
+
+    Each operation is given ``session_backend_timeout`` seconds (503 past
+    it), unless the store sets ``immediate = True``: its coroutines never
+    wait for anything (they finish at their first step), so no timer is
+    armed.
     """
+
+    immediate = False
 
     async def load(self, sid):
         """Return the data of *sid* or None."""
@@ -29,38 +43,40 @@ class SessionBackend:
 
 
 class MemoryBackend(SessionBackend):
-    """Sessions in this process's memory: bounded (the soonest-expiring
-    entries are dropped past *max_entries*) and expiring. Not shared between
-    workers — use Redis for that."""
+    """Sessions in this process's memory: bounded (past *max_entries* the
+    least recently used session is dropped: one that is read stays) and
+    expiring. Not shared between workers — use Redis for that."""
+
+    immediate = True
 
     def __init__(self, max_entries=10000):
         self.max_entries = max_entries
-        self.entries = {}  # sid -> (expires_at, json text)
+        self.entries = OrderedDict()  # sid -> (expires_at, json text), least recently used first
 
     async def load(self, sid):
         """Return the data of *sid* or None."""
-        entry = self.entries.get(sid)
+        entry = self.entries.pop(sid, None)
         if entry is None:
             return None
         if entry[0] <= time.time():
-            del self.entries[sid]
             return None
+        self.entries[sid] = entry  # now the most recently used
         return json.loads(entry[1])
 
     async def save(self, sid, data, timeout):
         """Store a copy of *data* for *timeout* seconds."""
-        if sid not in self.entries and len(self.entries) >= self.max_entries:
-            self._evict()
-        self.entries[sid] = (time.time() + timeout, json.dumps(data))
+        if self.entries.pop(sid, None) is None:
+            while self.entries and len(self.entries) >= self.max_entries:
+                self._evict()
+        self.entries[sid] = (time.time() + timeout, json_dumps(data))
 
     async def delete(self, sid):
         """Forget *sid*."""
         self.entries.pop(sid, None)
 
     def _evict(self):
-        now = time.time()
-        for sid in [s for s, e in self.entries.items() if e[0] <= now]:
+        # The least recently used entry is the first (every use moves an
+        # entry to the end).
+        for sid in self.entries:
             del self.entries[sid]
-        while len(self.entries) >= self.max_entries:
-            soonest = min(self.entries, key=lambda s: self.entries[s][0])
-            del self.entries[soonest]
+            return

@@ -61,6 +61,7 @@ class SessionManager:
         self.timeout = float(config['session_backend_timeout'])
         self.backend = make_backend(config['session_backend'],
                                     config['session_memory_max_entries'])
+        self.immediate = getattr(self.backend, 'immediate', False)
 
     def _claims(self, token):
         try:
@@ -87,13 +88,19 @@ class SessionManager:
         if isinstance(sid, str):
             data = await self._store(self.backend.load(sid))
             if data is not None:
-                return Session(data, sid=sid, new=False)
+                session = Session(data, sid=sid, new=False)
+                session.expires = claims['exp']
+                return session
         return Session()
 
     async def _store(self, operation):
         # A store that is down or slow is the server's trouble, not a bug in
         # the app: answer 503 and log why (the client never sees the cause).
+        # A store that never waits (memory) needs no timer: arming one costs
+        # more than the operation.
         try:
+            if self.immediate:
+                return await operation
             return await asyncio.wait_for(operation, self.timeout)
         except Exception as exc:
             log_exception('plugdot-sessions: the session store failed', exc)
@@ -104,6 +111,7 @@ class SessionManager:
         session = request.session
         if not session.modified:
             return None
+        session.modified = False  # saved once, however often this is called
         now = int(time.time())
         if self.backend is None:
             if not session:
@@ -123,8 +131,12 @@ class SessionManager:
         sid = old or new_sid()
         session.sid = sid
         await self._store(self.backend.save(sid, session.to_dict(), self.max_age))
-        self._set_cookie(request, response, sign({'sid': sid, 'exp': now + self.max_age},
-                                                 self.keys[0]))
+        # The cookie holds only the id: sign a new one for a new id, or when
+        # less than half of its lifetime is left (the store's expiry moves
+        # with every save), not on every change.
+        if sid != old or session.expires - now < self.max_age // 2:
+            self._set_cookie(request, response, sign({'sid': sid, 'exp': now + self.max_age},
+                                                     self.keys[0]))
         return None
 
     def _secure(self, request):

@@ -19,6 +19,7 @@ class Session(dict):
         self.new = new
         self.modified = False
         self.regenerated = False
+        self.expires = 0  # when the client's signed id expires (server-side stores)
 
     def __setitem__(self, key, value):
         super().__setitem__(key, value)

@@ -189,8 +189,7 @@ class StaticFiles:
             found = self._find(split_path(self.fallback, True))
         if found is None or found == 'dir':
             raise HTTPError(404)
-        full, st, name = found
-        return self._file(request, full, st, name)
+        return self._file(request, *found)
 
     def _find(self, parts):
         rel = '/'.join(parts)
@@ -207,7 +206,7 @@ class StaticFiles:
                 continue
             if _is_file(st) or (st is None and _is_file(_stat(full + '.gz'))):
                 if self._inside(real, full if st is not None else full + '.gz'):
-                    return full, st, parts[-1] if parts else ''
+                    return full, st, parts[-1] if parts else '', real
         return None
 
     def _inside(self, real, full):
@@ -228,7 +227,7 @@ class StaticFiles:
                 return root
         return full
 
-    def _file(self, request, full, st, name):
+    def _file(self, request, full, st, name, real):
         headers = {}
         if self.immutable is not None and self.immutable(name):
             headers['Cache-Control'] = self.immutable_cache_control
@@ -242,7 +241,7 @@ class StaticFiles:
                 if coding == 'br' and st is None:
                     continue
                 sib = _stat(full + suffix)
-                if not _is_file(sib):
+                if not _is_file(sib) or not self._inside(real, full + suffix):
                     continue
                 headers['Vary'] = 'Accept-Encoding'
                 if coding in accept or (st is None and can_inflate()):
