@@ -128,6 +128,23 @@ def publish(base, sensor, value):
     return r
 
 
+def warm_up(base, readers):
+    """Publish until every reader has a message (each process has
+    subscribed), then drop what the warm-up left in their queues."""
+    boxes = [r.events if isinstance(r, SSEReader) else r.messages for r in readers]
+    waiting = set(range(len(boxes)))
+    deadline = time.monotonic() + 15
+    while waiting:
+        assert time.monotonic() < deadline, 'some subscribers never received anything'
+        publish(base, 'warm-up', 0)
+        time.sleep(0.2)
+        waiting = set(i for i in waiting if boxes[i].empty())
+    time.sleep(0.5)
+    for box in boxes:
+        while not box.empty():
+            box.get()
+
+
 @pytest.mark.parametrize('scheme', ['redis-stream', 'redis'])
 def test_two_processes_a_script_and_a_redis_restart(redis, scheme):
     url = redis.url(scheme)
@@ -138,7 +155,7 @@ def test_two_processes_a_script_and_a_redis_restart(redis, scheme):
         sse = [SSEReader(base_a), SSEReader(base_b)]
         ws = [WSReader(base_a), WSReader(base_b)]
         readers = sse
-        time.sleep(0.5)  # every process has subscribed
+        warm_up(base_a, sse + ws)
         assert publish(base_a, 'from-a', 1).status_code == 200
         assert publish(base_b, 'from-b', 2).status_code == 200
         script = subprocess.run([sys.executable, '-m', 'plugdot_broadcast', url, 'readings',
@@ -205,7 +222,7 @@ def test_stream_resume_across_processes(redis):
     b, base_b = start_app(url, broadcast_history=5)
     try:
         first = SSEReader(base_a)
-        time.sleep(0.3)
+        warm_up(base_a, [first])
         publish(base_a, 's', 1)
         last = first.take(1)[0]
         first.stop = True

@@ -21,7 +21,7 @@ from plugdot_sse import open_streams, with_sse
 # No keep-alive for a minute: a departure must be seen without writing to the socket.
 app = App(config={'sse_max_streams': 3, 'sse_ping_interval': 60, 'sse_retry_after': 9})
 fast = App(config={'sse_ping_interval': 0.3, 'sse_queue_size': 4, 'sse_send_timeout': 0.5})
-STATS = {'cleanups': 0, 'evicted': 0}
+STATS = {'cleanups': 0, 'evicted': 0, 'relaying': 0}
 
 
 @app.get('/ticks')
@@ -77,6 +77,7 @@ async def flood(request, sse):
 @with_sse
 async def relay(request, sse):
     async with app.broadcast.subscribe('t', last_id=sse.last_event_id) as messages:
+        STATS['relaying'] += 1
         await sse.forward(messages, event='t')
 
 
@@ -87,7 +88,7 @@ async def publish(request):
 
 @app.get('/stats')
 async def stats(request):
-    return {'cleanups': STATS['cleanups'], 'evicted': STATS['evicted'],
+    return {'cleanups': STATS['cleanups'], 'evicted': STATS['evicted'], 'relaying': STATS['relaying'],
             'open': len(open_streams(app) + open_streams(fast))}
 
 
@@ -209,10 +210,11 @@ def test_broadcast_relay_and_resume(server):
     def listen(headers=None, count=3):
         got.append(read_events(base + '/relay', count, headers=headers))
     import threading
+    subscribed = stats(base)['relaying']
     reader = threading.Thread(target=listen)
     reader.start()
     deadline = time.monotonic() + 5
-    while stats(base)['open'] == 0:
+    while stats(base)['relaying'] == subscribed:  # the handler has subscribed
         assert time.monotonic() < deadline
         time.sleep(0.02)
     ids = [httpx.post(base + '/publish', json={'n': n}, timeout=5).json()['id'] for n in range(5)]
