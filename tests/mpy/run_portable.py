@@ -19,6 +19,8 @@ sys.path.insert(0, root + '/packages/cors/src')
 sys.path.insert(0, root + '/tests/cors')
 sys.path.insert(0, root + '/packages/static/src')
 sys.path.insert(0, root + '/tests/static')
+sys.path.insert(0, root + '/packages/uploads/src')
+sys.path.insert(0, root + '/tests/uploads')
 sys.path.insert(0, root + '/packages/sse/src')
 sys.path.insert(0, root + '/tests/sse')
 sys.path.insert(0, root + '/packages/broadcast/src')
@@ -27,6 +29,7 @@ sys.path.insert(0, root + '/tests/broadcast')
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
                            'portable.test_hooks_conformance', 'portable.test_testclient',
+                           'portable.test_request_wrappers',
                            'portable.test_peer_conventions', 'portable.test_url_for',
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',

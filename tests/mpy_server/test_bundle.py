@@ -91,7 +91,7 @@ def run_board(out, heap):
 
 
 def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path):
-    out, report = bundle(tmp_path, 'hello', HELLO)
+    out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     files = files_of(out)
     assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
     assert 'hello.mpy' in files and 'plugdot/app.mpy' in files and 'plugdot_mpy_server/server.mpy' in files
@@ -176,7 +176,7 @@ app.mount(sub, '/sub')
 
 
 def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path):
-    out, _ = bundle(tmp_path, 'files', FILES, '--module', 'plugdot_websocket.broadcast')
+    out, _ = bundle(tmp_path, 'files', FILES, '--no-plugins', '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
     for used in ('plugdot/files.mpy', 'plugdot/_mount.mpy', 'plugdot_websocket/broadcast.mpy'):
         assert used in files, used
@@ -192,7 +192,7 @@ def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path):
 
 
 def test_check_option_and_errors(tmp_path):
-    out, report = bundle(tmp_path, 'hello', HELLO, '--check', '--heap', '384k', '--source')
+    out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins', '--check', '--heap', '384k', '--source')
     assert 'pass GET / -> 200' in report and 'check: passed' in report and 'heap in use' in report
     assert 'pass the board replays the hook table (no plugin manager loaded)' in report
     assert (out / 'plugdot' / 'app.py').exists()  # --source keeps .py

@@ -166,3 +166,24 @@ def test_module_level_function_plugins_and_get_hookimpls():
         impls = pm.hook.demo_collect.get_hookimpls()
         return pm.hook.demo_collect(x=3), [i.plugin_name for i in impls]
     assert each(scenario) == (['mod:3'], ['mod'])
+
+
+def test_new_style_wrappers_wrap_the_results():
+    def scenario(lib):
+        pm, impl = build(lib)
+        seen = []
+
+        class Wrap:
+            @impl(wrapper=True)
+            def demo_collect(self, x):
+                seen.append('before %s' % x)
+                result = yield
+                seen.append('after %r' % (result,))
+                return result + ['wrapped']
+
+        pm.register(plugin(impl, 'a'))
+        pm.register(Wrap())
+        pm.register(plugin(impl, 'b'))
+        return pm.hook.demo_collect(x=1), seen
+    assert each(scenario) == (['b:1', 'a:1', 'wrapped'],
+                              ['before 1', "after ['b:1', 'a:1']"])

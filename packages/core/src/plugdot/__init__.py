@@ -9,12 +9,13 @@ from .errors import HTTPError, PluginError, abort
 from .request import Request
 from .response import Response, redirect, send_file
 from .routing import methods
-from ._compat import REQUIRED, register_signature
+from ._compat import REQUIRED, monotonic, register_signature
 
 __version__ = '0.1.0'
 
 __all__ = ['App', 'Headers', 'HTTPError', 'MultiDict', 'PluginError', 'Request', 'Response',
-           'REQUIRED', 'abort', 'hookimpl', 'methods', 'redirect', 'register_signature',
+           'REQUIRED', 'abort', 'hookimpl', 'methods', 'monotonic', 'redirect',
+           'register_signature',
            'send_file', '__version__']
 
 

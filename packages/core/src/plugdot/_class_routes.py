@@ -1,5 +1,6 @@
 """Class-style routes: a public method of an ``App`` subclass as a route,
-its arguments bound from path segments, query, form and JSON fields.
+its arguments bound from path segments, query, form fields, uploaded files
+and JSON fields.
 
 Loaded on first use by :meth:`plugdot.routing.Router.add_class_routes`, so a
 decorator-style app (and its MicroPython bundle) never carries it.
@@ -51,7 +52,7 @@ _CONVERT = {int: _to_int, float: _to_float, str: _to_str, bool: _to_bool}
 
 class ClassRoute(Route):
     """A public method of an ``App`` subclass as a route: path segments bind
-    positionally, then query, form and JSON fields by name; defaults apply;
+    positionally, then query, form fields, files and JSON fields by name; defaults apply;
     a missing required argument is a 400 naming it, extra segments a 404."""
 
     def __init__(self, name, method, function, owner=None):
@@ -118,6 +119,9 @@ class ClassRoute(Route):
             form = request.form
             if name in form:
                 return self._convert(name, form[name]), True
+            files = request._files  # filled by an uploads plugin
+            if files and name in files:
+                return files[name], True
             if request.content_type == 'application/json':
                 data = request.json
                 if isinstance(data, dict) and name in data:

@@ -58,6 +58,18 @@ REQUIRED = _Required()
 if MICROPYTHON:
     import asyncio
     import json
+    import time as _time
+
+    _clock = [_time.ticks_ms(), 0]  # last ticks read, milliseconds counted so far
+
+    def monotonic():
+        """Seconds (a float) on a clock that never goes back, from an
+        arbitrary start: built on ``time.ticks_ms()``, whose wrap-around it
+        follows as long as it is read at least once every few days."""
+        now = _time.ticks_ms()
+        _clock[1] += _time.ticks_diff(now, _clock[0])
+        _clock[0] = now
+        return _clock[1] / 1000
 
     def json_dumps(value):
         """Compact JSON text of *value*."""
@@ -137,6 +149,7 @@ if MICROPYTHON:
 else:
     import asyncio
     import contextvars
+    from time import monotonic  # noqa: F401  (plugdot.monotonic)
     import inspect
     import logging
     import traceback

@@ -3,8 +3,10 @@
 MicroPython has no pluggy, so this module gives the same semantics for what
 plugdot needs: spec and implementation markers, registration by name,
 ``plugdot_``-named implementations, LIFO call order with ``tryfirst`` and
-``trylast``, ``firstresult``, ``historic`` hooks and ``check_pending``.
-Hookwrappers are not part of the subset.
+``trylast``, ``firstresult``, ``historic`` hooks, new-style wrappers (``wrapper=True``:
+a generator that yields once and gets the result; an exception is not
+thrown into it) and ``check_pending``. Old-style hookwrappers are not part
+of the subset.
 
 MicroPython cannot set attributes on functions, so the markers record their
 options in a dict keyed by the function. A conformance test suite runs the
@@ -45,11 +47,12 @@ class HookimplMarker:
 
     def __call__(self, function=None, hookwrapper=False, optionalhook=False,
                  tryfirst=False, trylast=False, specname=None, wrapper=False):
-        if hookwrapper or wrapper:
-            raise NotImplementedError('hook wrappers are not supported by plugdot._hooks')
+        if hookwrapper:
+            raise NotImplementedError('old-style hookwrapper=True is not supported by '
+                                      'plugdot._hooks: use wrapper=True')
 
         def mark(func):
-            _IMPL_OPTS[func] = {'tryfirst': tryfirst, 'trylast': trylast,
+            _IMPL_OPTS[func] = {'tryfirst': tryfirst, 'trylast': trylast, 'wrapper': wrapper,
                                 'optionalhook': optionalhook, 'specname': specname}
             return func
         return mark(function) if function is not None else mark
@@ -65,6 +68,7 @@ class HookImpl:
         self.tryfirst = opts.get('tryfirst', False)
         self.trylast = opts.get('trylast', False)
         self.optionalhook = opts.get('optionalhook', False)
+        self.wrapper = opts.get('wrapper', False)
         self.argnames = _argnames(function)
 
     def __repr__(self):
@@ -117,17 +121,29 @@ class HookCaller:
 
     def _call(self, impls, kwargs):
         firstresult = bool(self.spec_opts and self.spec_opts['firstresult'])
-        results = []
+        results, wrappers, result = [], [], None
         for impl in reversed(impls):
             if impl.argnames is None:
                 res = impl.function(**kwargs)
             else:
                 res = impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
-            if res is not None:
+            if impl.wrapper:
+                next(res)
+                wrappers.append(res)
+            elif res is not None:
                 if firstresult:
-                    return res
+                    result = res
+                    break
                 results.append(res)
-        return None if firstresult else results
+        if not firstresult:
+            result = results
+        for gen in reversed(wrappers):
+            try:
+                gen.send(result)
+                raise RuntimeError('a hook wrapper must yield exactly once')
+            except StopIteration as stop:
+                result = stop.value
+        return result
 
     def __call__(self, **kwargs):
         if self.spec_opts and self.spec_opts['historic']:

@@ -21,9 +21,15 @@ HISTORIC = 2
 _MARKS = {}  # function -> rank, recorded by hookimpl() on a board
 
 
-def hookimpl(function=None, tryfirst=False, trylast=False, **ignored):
+def hookimpl(function=None, tryfirst=False, trylast=False, hookwrapper=False, **ignored):
     """The ``@hookimpl`` marker in a bundle: records ``tryfirst`` / ``trylast``
-    (the other pluggy options do not apply to a resolved table)."""
+    (``wrapper`` needs no record: ``plugdot_request`` implementations are
+    always wrappers; the other pluggy options do not apply to a resolved
+    table). Old-style ``hookwrapper`` is refused, as on CPython."""
+    if hookwrapper:
+        raise PluginError('hookwrapper=True is not supported: use a plugdot_request '
+                          'wrapper (docs/hooks.md#plugdot_request)')
+
     def mark(fn):
         _MARKS[fn] = 0 if tryfirst else 2 if trylast else 1
         return fn
@@ -133,6 +139,11 @@ class TablePluginManager:
                 results.append(result)
         return None if first else results
 
+    def owners(self, hook):
+        """The names of the plugins implementing *hook*, in call order."""
+        names = dict((id(plugin), name) for name, plugin in self.names.items())
+        return [names.get(id(row[1])) for row in self.impls.get(hook, ())]
+
     def implementations(self, hook):
         """*hook*'s implementations in call order, each taking the hook's
         arguments positionally (what the app's plan calls)."""
@@ -230,6 +241,7 @@ def from_bundle(module, plugins=None, block_plugins=None):
         allowed = (allowed if allowed is not None else set(modules)) - blocked
     pm = TablePluginManager(module.SPECS, module.HOOKS, modules, allowed,
                             getattr(module, 'ARGNAMES', None))
-    for item in objects:
+    pm.blocked = blocked
+    for item in reversed(objects):  # objects run in the order given, as on CPython
         pm.register(item)
     return pm

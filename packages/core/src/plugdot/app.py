@@ -9,8 +9,8 @@ implements costs a tuple check.
 """
 from ._app_hooks import AppHooks, error_handler_call, first_result, middleware_functions
 from ._compat import MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync
-from .config import Config, environ
-from .errors import HTTPError
+from .config import Config, declared_settings, environ
+from .errors import HTTPError, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
 from .response import plugdot_make_response as _builtin_make_response
@@ -24,9 +24,9 @@ _current_request = context_slot('plugdot_request')
 _CLIENT_GONE = (32, 104)
 
 #: Hooks called on every request, compiled into a :class:`Plan`.
-HOT_HOOKS = ('plugdot_resolve', 'plugdot_request_attribute', 'plugdot_parse_body',
-             'plugdot_before_request', 'plugdot_after_request', 'plugdot_handle_error',
-             'plugdot_make_response', 'plugdot_asgi_scope')
+HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
+             'plugdot_parse_body', 'plugdot_before_request', 'plugdot_after_request',
+             'plugdot_handle_error', 'plugdot_make_response', 'plugdot_asgi_scope')
 
 
 class Plan:
@@ -67,7 +67,10 @@ class App:
 
     def __init__(self, config=None, plugins=None, block_plugins=None):
         self.plugins = plugin_manager(plugins, block_plugins)
-        declared = list(reversed(self.plugins.hook.plugdot_settings()))
+        pm = self.plugins
+        owners = pm.owners('plugdot_settings')
+        declared = declared_settings([(owners[i], fn()) for i, fn
+                                      in enumerate(pm.implementations('plugdot_settings'))])
         self.config = Config(declared, config, environ())
         self.router = Router()
         self._app_hooks = None
@@ -97,12 +100,31 @@ class App:
 
     def register_plugin(self, plugin, name=None):
         """Register a plugin (module or object) with this app only."""
-        name = self.plugins.add(plugin, name)
         settings = getattr(plugin, 'plugdot_settings', None)
-        if settings is not None:
-            for key, (default, text) in settings().items():
-                self.config.declare(key, default, text)
+        settings = settings() if settings is not None else {}
+        for key in settings:
+            if key in self.config.help:
+                raise PluginError('plugdot plugin %r declares setting %r, which another plugin '
+                                  'of this app declares already: rename one of them'
+                                  % (name or getattr(plugin, '__name__', plugin), key))
+        name = self.plugins.add(plugin, name)
+        for key in settings:
+            default, text = settings[key]
+            self.config.declare(key, default, text)
         return name
+
+    def list_plugins(self):
+        """The names of this app's plugins, built-ins included, in the order
+        their hooks run (the same list on CPython and in a MicroPython
+        bundle; docs/hooks.md, "Order")."""
+        pm = self.plugins
+        names = []
+        for hook in ('plugdot_settings',) + HOT_HOOKS + ('plugdot_app_created',
+                                                       'plugdot_startup', 'plugdot_shutdown'):
+            for name in pm.owners(hook):
+                if name not in names and not name.startswith('app-hooks-'):
+                    names.append(name)
+        return names
 
     @property
     def hooks(self):
@@ -247,7 +269,11 @@ class App:
         kind = scope['type']
         if kind == 'http':
             request = Request(self, scope, receive)
-            response = await self.dispatch(request)
+            plan = self._plan or self._compile()
+            if plan.request:
+                response = await self._wrapped(plan, request)
+            else:
+                response = await self.dispatch(request)
             try:
                 await response.send(send, request)
             except Exception as exc:
@@ -340,6 +366,36 @@ class App:
                 response = await self._after(request._after_this, request, response)
             except Exception as exc:
                 response = await self._error_response(plan, request, exc, mounted)
+        return response
+
+    async def _wrapped(self, plan, request):
+        """dispatch() inside the ``plugdot_request`` wrappers, outermost first;
+        a wrapper that raises answers with the error response."""
+        started, response = [], None
+        for fn in plan.request:
+            try:
+                gen = fn(request)
+                next(gen)
+                started.append(gen)
+            except StopIteration:
+                response = await self._error_response(plan, request, RuntimeError(
+                    'a plugdot_request wrapper returned without yielding'), False)
+                break
+            except Exception as exc:
+                response = await self._error_response(plan, request, exc, False)
+                break
+        if response is None:
+            response = await self.dispatch(request)
+        for gen in reversed(started):
+            try:
+                gen.send(response)
+                gen.close()
+                raise RuntimeError('a plugdot_request wrapper yielded twice')
+            except StopIteration as stop:
+                if stop.value is not None:
+                    response = await self.make_response(request, stop.value)
+            except Exception as exc:
+                response = await self._error_response(plan, request, exc, False)
         return response
 
     async def _respond(self, plan, request, mounted):

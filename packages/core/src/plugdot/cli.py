@@ -1,5 +1,5 @@
-"""The ``plugdot`` command: ``run``, ``routes``, ``plugins``; plugins add more
-through the ``plugdot_add_commands`` hook. CPython only."""
+"""The ``plugdot`` command: ``run``, ``routes``, ``plugins``, ``new-plugin``;
+plugins add more through the ``plugdot_add_commands`` hook. CPython only."""
 import argparse
 import errno
 import importlib
@@ -61,6 +61,9 @@ def port_problem(host, port):
 def _cmd_run(args):
     from .serve import ServerMissing, serve
     app = load_app(args.app)
+    if args.trace:
+        from ._trace import trace
+        trace(app, lambda line: print('plugdot trace: ' + line, file=sys.stderr, flush=True))
     problem = port_problem(args.host, args.port)
     if problem is not None:
         print('plugdot: %s' % problem, file=sys.stderr)
@@ -94,12 +97,53 @@ def _cmd_routes(args):
     return 0
 
 
+def _bundle_note(name, plugin):
+    from .plugins import BUILTIN_PLUGINS
+    if name in BUILTIN_PLUGINS:
+        return 'core'
+    if getattr(plugin, 'plugdot_bundle_modules', None) is not None:
+        return 'bundles for MicroPython'
+    return 'CPython only (no plugdot_bundle_modules)'
+
+
 def _cmd_plugins(args):
+    if args.trace:
+        if not args.app:
+            print('plugdot plugins: --trace needs an app (plugdot plugins app.py --trace /path)',
+                  file=sys.stderr)
+            return 2
+        return _trace_request(args)
     pm = load_app(args.app).plugins if args.app else make_plugin_manager()
+    plugins = dict(pm.list_name_plugin())
     for name, version, hooks in plugin_info(pm):
-        print('%s %s' % (name, version or '-'))
+        print('%s %s  [%s]' % (name, version or '-', _bundle_note(name, plugins.get(name))))
         for hook in hooks:
             print('    %s' % hook)
+    blocked = sorted(getattr(pm, 'blocked', ()))
+    if blocked:
+        print('blocked: %s' % ', '.join(blocked))
+    return 0
+
+
+def _trace_request(args):
+    from ._trace import trace
+    from .testing import TestClient
+    app = trace(load_app(args.app))
+    print('%s %s' % (args.method, args.trace))
+    response = TestClient(app).request(args.method, args.trace)
+    print('-> %d (%d bytes)' % (response.status_code, len(response.body)))
+    return 0
+
+
+def _cmd_new_plugin(args):
+    from ._new_plugin import NewPluginError, create
+    try:
+        path = create(args.name, args.directory)
+    except NewPluginError as exc:
+        print('plugdot new-plugin: %s' % exc, file=sys.stderr)
+        return 1
+    print('created %s' % path)
+    print('next: pip install -e %s && pytest %s' % (path, os.path.join(path, 'tests')))
     return 0
 
 
@@ -113,14 +157,28 @@ def build_parser(pm=None):
     run.add_argument('--port', type=int, default=8000)
     run.add_argument('--server', choices=('hypercorn', 'mpy'), default=None,
                      help='hypercorn (default when installed) or plugdot-mpy-server')
+    run.add_argument('--trace', action='store_true',
+                     help='log every hook call of every request to stderr (debugging)')
     run.set_defaults(func=_cmd_run)
     routes = sub.add_parser('routes', help="list an app's routes")
     routes.add_argument('app')
     routes.set_defaults(func=_cmd_routes)
-    plugins = sub.add_parser('plugins', help='list loaded plugins, versions and hooks')
+    plugins = sub.add_parser('plugins', help='list loaded plugins, versions and hooks, '
+                             'whether each bundles for MicroPython')
     plugins.add_argument('app', nargs='?')
+    plugins.add_argument('--trace', metavar='PATH',
+                         help="send one request to PATH and log each hook call with its plugin")
+    plugins.add_argument('--method', default='GET', help='method of the --trace request')
     plugins.set_defaults(func=_cmd_plugins)
-    (pm or make_plugin_manager()).hook.plugdot_add_commands(subparsers=sub)
+    new = sub.add_parser('new-plugin', help='create a plugin distribution: entry point, '
+                         'a test on both interpreters, README')
+    new.add_argument('name', help='the plugin name, e.g. cache-control (plugdot-cache-control)')
+    new.add_argument('-d', '--directory', default='.', help='where to create it')
+    new.set_defaults(func=_cmd_new_plugin)
+    if pm is None:  # every installed plugin's commands, whatever PLUGDOT_PLUGINS says
+        from .plugins import entry_points
+        pm = make_plugin_manager([ep.name for ep in entry_points()])
+    pm.hook.plugdot_add_commands(subparsers=sub)
     return parser
 
 

@@ -2,8 +2,11 @@
 environment variables.
 
 Every setting is declared once, with a default and a help text, by the
-``plugdot_settings`` hook (the core's own are below). Values come from, in
-increasing precedence: the declared defaults, the ``config`` mapping given
+``plugdot_settings`` hook (the core's own are below); two plugins declaring
+the same name is an error when the app is built. Values given to
+``App(config=...)`` are checked against the type of the default then too,
+and a name nobody declared but close to a declared one is warned about.
+Values come from, in increasing precedence: the declared defaults, the ``config`` mapping given
 to ``App(...)``, and ``PLUGDOT_<NAME>`` environment variables (so that a
 deployment can override what the code says).
 """
@@ -54,6 +57,76 @@ def parse_env_value(name, text, default):
     return text
 
 
+def declared_settings(pairs):
+    """The settings dicts of ``(plugin name, settings)`` *pairs*; a
+    :class:`plugdot.PluginError` naming both plugins if two declare the
+    same setting (one would silently configure the other)."""
+    owner, declared = {}, []
+    for name, settings in pairs:
+        for key in settings or ():
+            if key in owner:
+                from .errors import PluginError
+                raise PluginError('setting %r is declared by two plugins, %r and %r: rename it '
+                                  'in one of them (or block one: App(block_plugins=[...]))'
+                                  % (key, owner[key], name))
+            owner[key] = name
+        if settings:
+            declared.append(settings)
+    return declared
+
+
+def check_value(name, value, default):
+    """Raise ValueError unless *value* has the type of setting *name*'s
+    *default* (an int for an int, a list for a list...; any for None; for a
+    string, anything but a number: plugins take objects or lists there too)."""
+    if default is None or value is None and isinstance(default, str):
+        return
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), 'a boolean'
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
+    elif isinstance(default, float):
+        ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
+    elif isinstance(default, (list, tuple)):  # or its comma-separated text (see Config)
+        ok, kind = isinstance(value, (list, tuple, str)), 'a list'
+    elif isinstance(default, str):  # or what the plugin takes instead (a backend, a list)
+        ok, kind = not isinstance(value, (int, float)), 'a string'
+    else:
+        return
+    if not ok:
+        raise ValueError('App(config=...): setting %r expects %s (like its default %r), got %r'
+                         % (name, kind, default, value))
+
+
+def close_match(name, names):
+    """The name among *names* within two edits of *name*, or None."""
+    best = None
+    for other in names:
+        d = _distance(name, other)
+        if d <= 2 and (best is None or d < best[0]):
+            best = (d, other)
+    return best[1] if best else None
+
+
+def _distance(a, b):
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        prev, row[0] = row[0], i
+        for j in range(1, len(b) + 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                       prev + (a[i - 1] != b[j - 1]))
+    return row[-1]
+
+
+def warn(message):
+    """A warning: :mod:`warnings` on CPython, printed where there is none."""
+    try:
+        import warnings
+        warnings.warn(message, stacklevel=3)
+    except ImportError:
+        print('plugdot warning: ' + message)
+
+
 class Config(dict):
     """The settings of one app: a dict whose declared entries have help texts
     (``config.help[name]``). Changing a value tells the app, which re-reads
@@ -66,8 +139,19 @@ class Config(dict):
         for settings in declared:
             for name in settings:
                 default, text = settings[name]
-                self.declare(name, default, text)  # the first declaration wins
+                self.declare(name, default, text)
         for name in (given or {}):
+            if name in self.help:
+                check_value(name, given[name], self[name])
+                if isinstance(given[name], str) and isinstance(self[name], (list, tuple)):
+                    # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
+                    super().__setitem__(name, parse_env_value(name, given[name], []))
+                    continue
+            else:  # an app's own key is fine; one a typo away from a setting is not
+                match = close_match(name, self.help)
+                if match is not None:
+                    warn('App(config=...): unknown setting %r (did you mean %r?)'
+                         % (name, match))
             super().__setitem__(name, given[name])
         for name in self.help:
             env = environ.get('PLUGDOT_' + name.upper()) if environ is not None else None

@@ -10,9 +10,12 @@ of them in the order documented here (``plugdot bundle`` records the names,
 which lifts that rule in a bundle).
 
 Hooks marked *firstresult* stop at the first implementation that returns
-something other than ``None``. Hooks on the request path (``resolve``,
-``parse_body``, ``before_request``, ``after_request``, ``handle_error``,
-``make_response``, ``asgi_scope``) may be ``async def``; plugdot awaits them.
+something other than ``None``. ``plugdot_request`` is the one hook whose
+implementations are wrappers (pluggy's ``wrapper=True``); old-style
+``hookwrapper=True`` is refused, and so is ``wrapper=True`` on other hooks.
+Hooks on the request path (``resolve``, ``parse_body``, ``before_request``,
+``after_request``, ``handle_error``, ``make_response``, ``asgi_scope``) may be
+``async def``; plugdot awaits them.
 See ``docs/hooks.md`` for an example of each.
 """
 from ._compat import load_pluggy
@@ -112,6 +115,31 @@ def plugdot_parse_body(request, content_type):
     ``max_body_size`` (413 past it) and leaves form and JSON decoding to the
     first access of ``request.form`` / ``request.json``. May be async.
     firstresult: stops at the first non-None result.
+    """
+
+
+@hookspec
+def plugdot_request(request):
+    """Wrap the whole handling of an HTTP request: every implementation is a
+    *wrapper*, a generator function (``@hookimpl(wrapper=True)``, or
+    unmarked) that yields exactly once::
+
+        def plugdot_request(request):
+            started = now()              # before anything else runs
+            response = yield             # resolve, before, handler, after...
+            response.headers['X-Took'] = str(now() - started)
+            return response              # or a replacement Response
+
+    Always runs, for every HTTP request of the top-level app: also when a
+    ``plugdot_before_request`` answered, when the handler raised, and when
+    another wrapper inside it raised. What ``yield`` returns is always a
+    :class:`plugdot.Response` (errors are already turned into responses);
+    returning ``None`` keeps it. An exception raised by the wrapper itself
+    (``HTTPError(429)`` before its ``yield``) answers the request with the
+    app's usual error response; the wrappers inside it and the rest of the
+    pipeline do not run, the wrappers around it still see that response.
+    Wrappers run outermost first: the same order as every other hook.
+    Not async (use ``plugdot_before_request`` to await something).
     """
 
 

@@ -24,6 +24,9 @@ BUILTIN_PLUGINS = ('plugdot.config', 'plugdot.routing', 'plugdot.request',
 #: The entry point group third-party plugins declare themselves in.
 ENTRY_POINT_GROUP = 'plugdot'
 
+#: The one hook whose implementations are wrappers (pluggy's ``wrapper=True``).
+WRAPPER_HOOK = 'plugdot_request'
+
 _IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
                   'optionalhook': False, 'specname': None, 'wrapper': False}
 
@@ -46,9 +49,13 @@ class PluginManager(pluggy.PluginManager):
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and callable(getattr(plugin, name, None)):
             opts = dict(_IMPL_DEFAULTS)
-        if opts is not None and getattr(plugin, '__name__', None) in BUILTIN_PLUGINS:
+        if opts is None:
+            return None
+        check_wrapper_opts(name, opts.get('wrapper'), opts.get('hookwrapper'))
+        if name == WRAPPER_HOOK or getattr(plugin, '__name__', None) in BUILTIN_PLUGINS:
             opts = dict(opts)
-            opts['trylast'] = True
+            opts['wrapper'] = opts['wrapper'] or name == WRAPPER_HOOK
+            opts['trylast'] = opts['trylast'] or name != WRAPPER_HOOK
         return opts
 
     def register(self, plugin, name=None):
@@ -67,6 +74,11 @@ class PluginManager(pluggy.PluginManager):
         for listener in getattr(self, 'listeners', ()):
             listener()
 
+    def owners(self, name):
+        """The names of the plugins implementing hook *name*, in call order
+        (parallel to :meth:`implementations`)."""
+        return [impl.plugin_name for impl in reversed(getattr(self.hook, name).get_hookimpls())]
+
     def add(self, plugin, name=None):
         """Register and validate *plugin* (see :func:`register_plugin`)."""
         return register_plugin(self, plugin, name)
@@ -79,6 +91,17 @@ class PluginManager(pluggy.PluginManager):
         spec_args = _spec_argnames(caller)
         return tuple(positional(impl.function, impl.argnames, spec_args)
                      for impl in reversed(caller.get_hookimpls()))
+
+
+def check_wrapper_opts(name, wrapper, hookwrapper):
+    """Refuse the wrapper options plugdot cannot honour, with the fix."""
+    if hookwrapper:
+        raise PluginError('%s: old-style hookwrapper=True is not supported; wrap the request '
+                          'with a plugdot_request generator (@hookimpl(wrapper=True), '
+                          'docs/hooks.md#plugdot_request)' % name)
+    if wrapper and name != WRAPPER_HOOK:
+        raise PluginError('%s: wrapper=True is only supported on plugdot_request, which wraps '
+                          'the whole request (docs/hooks.md#plugdot_request)' % name)
 
 
 class _BundledPlugin:
@@ -138,6 +161,7 @@ def make_plugin_manager(plugins=None, block_plugins=None):
     for name in BUILTIN_PLUGINS:
         pm.register(import_module(name), name=name)
     blocked = set(block_plugins or ()) | set(_env_list('PLUGDOT_BLOCK_PLUGINS') or ())
+    pm.blocked = blocked
     if plugins is None:
         plugins = _env_list('PLUGDOT_PLUGINS')
     by_name = dict((ep.name, ep) for ep in entry_points())
@@ -146,7 +170,7 @@ def make_plugin_manager(plugins=None, block_plugins=None):
     else:
         chosen = list(plugins)
     loaded = []
-    for item in chosen:
+    for item in plugin_order(chosen):
         if isinstance(item, str):
             if item in blocked:
                 continue
@@ -168,6 +192,18 @@ def make_plugin_manager(plugins=None, block_plugins=None):
     for plugin, name in loaded:
         register_plugin(pm, plugin, name)
     return pm
+
+
+def plugin_order(chosen):
+    """The order to register *chosen* plugins in, so that their hooks run in
+    the one documented order whatever order they were listed in: plugins
+    named by a string run in alphabetical order of their names, then plugin
+    objects in the order given (objects run before named plugins).
+    pluggy calls the last registered first, hence the reversal. The bundle
+    replays the result (:func:`plugdot_mpy_server.bundle.make_bundle`)."""
+    names = sorted(set(item for item in chosen if isinstance(item, str)))
+    objects = [item for item in chosen if not isinstance(item, str)]
+    return list(reversed(names)) + list(reversed(objects))
 
 
 def add_plugin_hookspecs(pm, plugin, name=None):

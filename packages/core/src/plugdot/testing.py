@@ -438,29 +438,46 @@ def _quote(text):
 
 def multipart_body(fields, files, boundary):
     """A ``multipart/form-data`` body of text *fields* and *files*, each file
-    given as bytes or ``(filename, content[, content_type])``."""
+    given as bytes or ``(filename, content[, content_type])``; a list of
+    values (fields) or of files repeats the name. Quotes, CR and LF in names
+    are percent-encoded as browsers do; anything else is sent as given
+    (tests of unsafe file names)."""
     out = []
     for name, value in fields.items():
-        for item in (value if isinstance(value, list) else [value]):
+        for item in (value if isinstance(value, (list, tuple)) else [value]):
             out.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n'
-                        % (boundary, name)).encode())
+                        % (boundary, _escape_param(name))).encode())
             out.append(item if isinstance(item, bytes) else str(item).encode())
             out.append(b'\r\n')
-    for name, spec in files.items():
-        if isinstance(spec, (bytes, str)):
-            spec = (name, spec)
-        filename, content = spec[0], spec[1]
-        kind = spec[2] if len(spec) > 2 else 'application/octet-stream'
-        if hasattr(content, 'read'):
-            content = content.read()
-        if isinstance(content, str):
-            content = content.encode()
-        out.append(('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
-                    'Content-Type: %s\r\n\r\n' % (boundary, name, filename, kind)).encode())
-        out.append(content)
-        out.append(b'\r\n')
+    for name, specs in files.items():
+        for spec in (specs if isinstance(specs, list) else [specs]):
+            if isinstance(spec, (bytes, bytearray, str)):
+                spec = (name, spec)
+            filename, content = spec[0], spec[1]
+            kind = spec[2] if len(spec) > 2 else 'application/octet-stream'
+            if hasattr(content, 'read'):
+                content = content.read()
+            if isinstance(content, str):
+                content = content.encode()
+            out.append(('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
+                        'Content-Type: %s\r\n\r\n' % (boundary, _escape_param(name),
+                                                       _escape_param(filename), kind)).encode())
+            out.append(bytes(content))
+            out.append(b'\r\n')
     out.append(('--%s--\r\n' % boundary).encode())
     return b''.join(out)
 
 
+def _escape_param(text):
+    # What browsers do (WHATWG HTML): quote, CR and LF percent-encoded.
+    return text.replace('"', '%22').replace('\r', '%0D').replace('\n', '%0A')
+
+
 __all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']
+
+# Under pytest (which loads this module through the pytest11 entry point):
+# the client / mpy_client fixtures and the plugdot marker. CPython only.
+import sys as _sys  # noqa: E402
+if 'pytest' in _sys.modules and _sys.implementation.name != 'micropython':
+    from ._pytest_plugin import (client, mpy_client, pytest_configure,  # noqa: F401
+                                 pytest_generate_tests)

@@ -24,7 +24,8 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
 #: Modules that must never reach a board.
-CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot.testing', 'plugdot._discovery',
+CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
+                'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake', 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
@@ -106,7 +107,7 @@ def _hook_tables(pm, names):
             if impl.plugin_name in names:
                 rows.append((impl.plugin_name, 0 if impl.tryfirst else 2 if impl.trylast else 1,
                              params))
-            elif params is not None:
+            elif params is not None and type(impl.plugin) is not type(os):
                 argnames[(type(impl.plugin).__name__, hook)] = params
         if rows and hook not in hookspecs.CPYTHON_ONLY_HOOKS:  # the board never calls those
             hooks[hook] = tuple(rows)
@@ -132,9 +133,8 @@ def _optional_modules(app, sources):
     return needed
 
 
-def load_app(app_path, plugins):
-    """Import the app with exactly *plugins* loaded; return (app, module name)."""
-    os.environ['PLUGDOT_PLUGINS'] = ','.join(plugins)
+def load_app(app_path):
+    """Import the app as it loads on CPython; return (app, module name, attribute)."""
     from plugdot.cli import load_app as cli_load_app
     target = app_path if ':' in app_path else app_path + ':app'
     app = cli_load_app(target)
@@ -147,26 +147,82 @@ def _read_text(path):
         return f.read()
 
 
+def bundleable(plugin):
+    """True if *plugin* can go into a bundle: it names its portable modules
+    (``plugdot_bundle_modules``)."""
+    return getattr(plugin, 'plugdot_bundle_modules', None) is not None
+
+
+def choose_plugins(pm, requested, note):
+    """The plugins to bundle, in the order the app resolved them on CPython
+    (so the board replays the same order). *requested* None means every
+    plugin the app loaded (those that cannot be bundled are left out with a
+    warning); else exactly those names. *note* gets one line per decision."""
+    from plugdot.plugins import BUILTIN_PLUGINS, entry_points
+    installed = set(ep.name for ep in entry_points())
+    loaded = [name for name in pm_order(pm) if name not in BUILTIN_PLUGINS
+              and name != 'mpy_server' and (name in installed or _is_module(pm, name))]
+    blocked = getattr(pm, 'blocked', ())
+    if requested is None:
+        chosen = []
+        for name in loaded:
+            if bundleable(pm.get_plugin(name)):
+                chosen.append(name)
+            else:
+                note('warning: plugin %r cannot be bundled (it declares no '
+                     'plugdot_bundle_modules: CPython only); left out' % name)
+    else:
+        for name in requested:
+            if name in loaded or name == 'mpy_server':
+                continue
+            if name in blocked:
+                raise BundleError('plugin %r is blocked (App(block_plugins=...) or '
+                                  'PLUGDOT_BLOCK_PLUGINS): unblock it to bundle it' % name)
+            if name in installed:
+                raise BundleError('plugin %r is installed but the app does not load it '
+                                  '(App(plugins=...) or PLUGDOT_PLUGINS leaves it out)' % name)
+            raise BundleError('plugin %r is not installed (see `plugdot plugins`)' % name)
+        chosen = [name for name in loaded if name in requested]
+        for name in loaded:
+            if name not in requested:
+                note('warning: plugin %r is loaded by the app on CPython but left out of the '
+                     'bundle (add --plugin %s to keep it)' % (name, name))
+    for name in sorted(installed & set(blocked)):
+        note('plugin %r is blocked: not bundled' % name)
+    note('plugins bundled, in call order: %s' % (', '.join(chosen) or '(none)'))
+    return chosen
+
+
+def pm_order(pm):
+    """The app's plugin names in call order (pluggy calls the last
+    registered first)."""
+    return [name for name, _ in reversed(pm.list_name_plugin())]
+
+
+def _is_module(pm, name):
+    return type(pm.get_plugin(name)) is type(os)
+
+
 def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80,
-                extra_modules=(), shake=True, keep=()):
+                extra_modules=(), shake=True, keep=(), note=None):
     """Write the bundle to *out*; return the size report rows
     ``(path, source bytes, compiled bytes or None)`` and the app as loaded.
+    *plugins* None bundles the plugins the app loads (see
+    :func:`choose_plugins`; *note* gets its messages).
     *extra_modules* are bundled besides what the app and plugins need.
     With *shake* the library modules are specialized for the board
     (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay)."""
-    plugins = list(plugins)
-    app, app_module, app_attr = load_app(app_path, plugins)
+    app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
+    plugins = choose_plugins(pm, None if plugins is None else list(plugins),
+                             note or (lambda line: None))
     loaded = dict(pm.list_name_plugin())
     modules = list(CORE_MODULES)
     plugin_rows = []
     for name in plugins + ['mpy_server']:
         plugin = loaded.get(name)
         if plugin is None:
-            if name == 'mpy_server':
-                import plugdot_mpy_server as plugin
-            else:
-                raise BundleError('plugin %r is not installed (see `plugdot plugins`)' % name)
+            import plugdot_mpy_server as plugin
         declared = getattr(plugin, 'plugdot_bundle_modules', None)
         if declared is None:
             raise BundleError('plugin %r declares no modules for a bundle '
@@ -436,6 +492,10 @@ def check(out, app_path, heap, paths):
         proc.kill()
         proc.wait(5)
         os.remove(script)
+    if not ok:  # a 500's traceback is in what the board printed
+        output = proc.stdout.read().decode('utf-8', 'replace').strip()
+        if output:
+            lines.append('the board printed:\n' + output[-3000:])
     return ok, lines
 
 
@@ -443,7 +503,10 @@ def add_command(subparsers):
     """The ``bundle`` subcommand (through ``plugdot_add_commands``)."""
     p = subparsers.add_parser('bundle', help='make a MicroPython bundle of an app and its plugins')
     p.add_argument('app', help='app.py or app.py:attr')
-    p.add_argument('--plugin', action='append', default=[], help='a plugin to include (repeat)')
+    p.add_argument('--plugin', action='append', default=None,
+                   help='bundle this plugin (repeat); default: every plugin the app loads')
+    p.add_argument('--no-plugins', action='store_true',
+                   help='bundle none of the installed plugins (the core and the server only)')
     p.add_argument('-o', '--output', default='build/board')
     p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
     p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
@@ -487,8 +550,9 @@ def _run(args):
         for folder in args.static:  # before the slow part
             if not os.path.isdir(folder):
                 raise BundleError('--static %s: not a folder' % folder)
-        rows, app = make_bundle(args.app, args.plugin, args.output, args.source, extra, args.port,
-                                args.module, not args.no_shake, args.keep)
+        plugins = [] if args.no_plugins else args.plugin
+        rows, app = make_bundle(args.app, plugins, args.output, args.source, extra, args.port,
+                                args.module, not args.no_shake, args.keep, note=print)
         if args.static:
             rows += _static(args.static, args.output, args.source, extra)
         print(report(rows))

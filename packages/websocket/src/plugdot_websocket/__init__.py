@@ -30,7 +30,7 @@ def plugdot_settings():
     return {
         'websocket_max_message_size': (1024 * 1024, 'Largest message accepted, in bytes '
                                                     '(closes with 1009 past it).'),
-        'websocket_idle_timeout': (0, 'Seconds receive() waits before closing with 1001 '
+        'websocket_idle_timeout': (0.0, 'Seconds receive() waits before closing with 1001 '
                                       '(0: forever).'),
         'websocket_allowed_origins': ([], 'Origins allowed to connect (empty: any; a page on '
                                           'another site can connect unless you list yours).'),
