@@ -24,6 +24,23 @@ def test_plugdot_startup_and_plugdot_shutdown():
     assert plugin.events == [('startup', app), ('shutdown', app)]
 
 
+class Stopping:
+    def __init__(self):
+        self.apps = []
+
+    async def plugdot_stopping(self, app):
+        self.apps.append(app)
+
+
+def test_plugdot_stopping_reaches_the_app_and_its_mounted_apps():
+    import asyncio
+    plugin = Stopping()
+    app, sub = App(plugins=[plugin]), App(plugins=[plugin])
+    app.mount(sub, '/sub')
+    asyncio.run(app.stopping())
+    assert plugin.apps == [app, sub]
+
+
 class CSVBody:
     @hookimpl(tryfirst=True)
     async def plugdot_parse_body(self, request, content_type):

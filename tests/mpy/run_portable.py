@@ -21,6 +21,10 @@ sys.path.insert(0, root + '/packages/static/src')
 sys.path.insert(0, root + '/tests/static')
 sys.path.insert(0, root + '/packages/uploads/src')
 sys.path.insert(0, root + '/tests/uploads')
+sys.path.insert(0, root + '/packages/sse/src')
+sys.path.insert(0, root + '/tests/sse')
+sys.path.insert(0, root + '/packages/broadcast/src')
+sys.path.insert(0, root + '/tests/broadcast')
 
 MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes',
                            'portable.test_request_response', 'portable.test_app_hooks',
@@ -31,7 +35,8 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256', 'portable_sessions.test_jwt_header_depth',
                            'portable_ws.test_websocket',
-                           'portable_cors.test_cors', 'portable_static.test_static']
+                           'portable_cors.test_cors', 'portable_static.test_static',
+                           'portable_sse.test_sse', 'portable_broadcast.test_memory']
 
 passed = failed = 0
 for name in MODULES:

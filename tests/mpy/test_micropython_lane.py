@@ -14,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PORTABLE = [ROOT / 'tests' / 'core' / 'portable', ROOT / 'tests' / 'mpy_server' / 'portable_server',
             ROOT / 'tests' / 'sessions' / 'portable_sessions',
             ROOT / 'tests' / 'websocket' / 'portable_ws',
-            ROOT / 'tests' / 'cors' / 'portable_cors', ROOT / 'tests' / 'static' / 'portable_static']
+            ROOT / 'tests' / 'cors' / 'portable_cors', ROOT / 'tests' / 'static' / 'portable_static',
+            ROOT / 'tests' / 'sse' / 'portable_sse', ROOT / 'tests' / 'broadcast' / 'portable_broadcast']
 
 
 def expected_count():

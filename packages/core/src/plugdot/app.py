@@ -350,6 +350,15 @@ class App:
         for _, sub in self.router.mounts:
             await sub.startup()
 
+    async def stopping(self):
+        """The server begins a graceful shutdown: run the ``plugdot_stopping``
+        hooks of this app and of its mounted apps (servers call this)."""
+        for result in self.plugins.hook.plugdot_stopping(app=self):
+            if isawaitable(result):
+                await result
+        for _, sub in self.router.mounts:
+            await sub.stopping()
+
     async def shutdown(self):
         """Run the shutdown hooks of this app and of its mounted apps."""
         for _, sub in self.router.mounts:

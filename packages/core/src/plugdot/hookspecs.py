@@ -65,6 +65,16 @@ def plugdot_shutdown(app):
     """
 
 
+@hookspec
+def plugdot_stopping(app):
+    """Called when the server begins a graceful shutdown, before it waits
+    for the requests in flight: end long-lived responses (event streams,
+    WebSockets) now, or the server waits for them. May be async. The
+    return value is ignored. (``plugdot run`` and the mpy-server call it;
+    under another server it is not called.)
+    """
+
+
 @hookspec(firstresult=True)
 def plugdot_resolve(request):
     """Decide which handler answers ``request``.

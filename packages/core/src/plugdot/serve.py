@@ -37,9 +37,32 @@ def _serve_hypercorn(app, host, port):
     config.accesslog = '-'
     line = 'plugdot: serving on http://%s:%d (hypercorn, Ctrl+C to stop)' % (host, port)
     try:
-        asyncio.run(hyper_serve(_announce_when_started(app, line), config))
+        asyncio.run(_hypercorn_until_signal(app, _announce_when_started(app, line), config,
+                                            hyper_serve))
     except KeyboardInterrupt:
         pass
+
+
+async def _hypercorn_until_signal(app, asgi, config, hyper_serve):
+    # hypercorn waits for every open connection before the lifespan
+    # shutdown; the app is told first (App.stopping), so that endless
+    # responses (event streams) end and the server can stop.
+    import asyncio
+    import signal
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C raises KeyboardInterrupt
+            pass
+
+    async def trigger():
+        await stop.wait()
+        stopping = getattr(app, 'stopping', None)
+        if stopping is not None:
+            await stopping()
+    await hyper_serve(asgi, config, shutdown_trigger=trigger)
 
 
 def _announce_when_started(app, line):

@@ -36,6 +36,13 @@ class TestResponse:
         """The body parsed as JSON."""
         return _json.loads(self.body)
 
+    @property
+    def events(self):
+        """The Server-Sent Events of a ``text/event-stream`` body, parsed
+        (each has ``event``, ``data``, ``id``, ``retry`` and ``json()``)."""
+        from ._eventstream import parse_events
+        return parse_events(self.text)
+
     def __repr__(self):
         return '<TestResponse %d>' % self.status_code
 
@@ -190,7 +197,7 @@ class TestClient:
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
                             json=None, form=None, data=None, files=None,
-                            disconnect_after=None):
+                            disconnect_after=None, events=None):
         """Send a request from inside a running event loop.
 
         ``json=`` sends a JSON body, ``form=`` (or httpx's ``data=`` with a
@@ -198,7 +205,9 @@ class TestClient:
         ``files=`` a multipart body (``{'field': ('name.txt', b'...',
         'text/plain')}`` or ``{'field': b'...'}``, with ``data=`` fields
         beside the files). With ``disconnect_after=N`` the client hangs up
-        once the app has sent N body chunks (for streams that never end).
+        once the app has sent N body chunks (for streams that never end);
+        with ``events=N`` once N Server-Sent Events have arrived (then read
+        them from ``response.events``).
         """
         headers = dict(headers or {})
         if data is not None:
@@ -225,6 +234,9 @@ class TestClient:
         messages = [{'type': 'http.request', 'body': body or b'', 'more_body': False}]
         sent = []
         gone = asyncio.Event()  # set when the exchange ends (or the client hangs up)
+        if events is not None:
+            from ._eventstream import EventParser
+            parser, seen = EventParser(), [0]
 
         async def receive():
             if messages:
@@ -239,6 +251,10 @@ class TestClient:
             if disconnect_after is not None and message.get('more_body') and \
                     sum(1 for m in sent if m.get('more_body')) >= disconnect_after:
                 gone.set()
+            if events is not None and message['type'] == 'http.response.body':
+                seen[0] += len(parser.feed(message.get('body', b'').decode('utf-8')))
+                if seen[0] >= events:
+                    gone.set()
 
         try:
             await self.app(scope, receive, send)

@@ -140,7 +140,8 @@ class Server:
                 pause = min(pause * 2, 2000)
 
     async def stop(self):
-        """Stop accepting, let in-flight requests finish (up to
+        """Stop accepting, tell a plugdot app (``App.stopping()``: event
+        streams end), let in-flight requests finish (up to
         ``limits.shutdown_timeout``), close idle connections, then run the
         lifespan shutdown."""
         self.closing = True
@@ -148,6 +149,12 @@ class Server:
             self.listener.close()
             if MICROPYTHON:  # closed by the accept loop, unless that died
                 self.listener.sock.close()
+        stopping = getattr(self.app, 'stopping', None)
+        if stopping is not None:  # a plugdot App: end event streams first
+            try:
+                await stopping()
+            except Exception:
+                pass
         for conn in list(self.connections):
             if conn.idle:
                 conn.abort()
@@ -542,6 +549,8 @@ class Exchange:
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
         if self.body_done or self.disconnected:
+            if not self.disconnected and await self._client_left():
+                return {'type': 'http.disconnect'}
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()
@@ -569,6 +578,24 @@ class Exchange:
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
+
+    async def _client_left(self):
+        # The body is read: an app still waiting here streams a response (the
+        # core watches for http.disconnect while it does). Read the socket so
+        # that a client closing is seen at once, not at the next failed write
+        # -- an idle event stream may write nothing for many seconds. Bytes of
+        # a pipelined next request are kept for it, up to a head's worth.
+        conn = self.conn
+        while not self.complete and len(conn.parser.buffer or b'') <= conn.limits.max_header_size:
+            try:
+                data = await conn.reader.read(conn.limits.read_size)
+            except OSError:
+                data = b''
+            if not data:
+                self.disconnected = True
+                return True
+            conn.parser.feed(data)
+        return False
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
@@ -654,6 +681,8 @@ def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
     async def main():
         server = await start(app, host, port, limits, ssl, access_log)
         print('plugdot-mpy-server: serving on http%s://%s:%d' % ('s' if ssl else '', host, port))
+        if not MICROPYTHON:
+            _stop_on_signals(server)
         try:
             await server.serve_forever()
         finally:
@@ -662,3 +691,19 @@ def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+
+
+def _stop_on_signals(server):
+    # SIGINT/SIGTERM end serve_forever() and stop() runs, with every task
+    # still alive: Python 3.10's asyncio.run would cancel them all at once on
+    # Ctrl+C (no last event for open streams), and SIGTERM would kill at once.
+    import signal
+
+    def request_stop():
+        server.closing = True
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, request_stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            pass
