@@ -15,7 +15,9 @@ import subprocess
 import sys
 
 VERSIONS = ('3.13', '3.12', '3.11', '3.10')
-_SUMMARY = re.compile(r'=+ (.*) in [0-9.]+s')
+# pytest's closing line, with its ===== frame or, under -q, without one.
+_SUMMARY = re.compile(r'^(?:=+ )?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*) in '
+                      r'[0-9.]+s')
 
 
 def available(version):
