@@ -120,8 +120,6 @@ def _closed(mark):
 @pytest.mark.parametrize('path', ['/feed', '/syncfeed'])
 def test_a_stream_stops_soon_after_its_client_leaves(stream_server, path):
     url, kind, proc, mark = stream_server
-    if kind == 'micropython' and path == '/syncfeed':
-        pytest.skip('a blocking generator blocks the whole MicroPython server (no threads)')
     with httpx.Client(timeout=5) as client:
         with client.stream('GET', url + path) as response:
             assert response.status_code == 200
