@@ -208,6 +208,11 @@ async def _send_stream(body, send, request):
             if watcher is not None:
                 watcher.cancel()
             await _close(body)
+            if watcher is not None:
+                # Let the watcher take its cancellation now: a server may read
+                # the next request on this connection as soon as the response
+                # ends, and two reads waiting on one socket is an error.
+                await asyncio.sleep(0)
     except asyncio.CancelledError:
         if not gone:
             raise

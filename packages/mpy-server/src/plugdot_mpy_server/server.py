@@ -187,6 +187,9 @@ class Server:
             try:  # past the cap: a quick 503, never a hung client
                 writer.write(error_response(503))
                 await asyncio.wait_for(writer.drain(), 1)
+                # Take what the client sent, briefly: a socket closed with
+                # unread bytes is reset, and the client may lose the 503.
+                await asyncio.wait_for(reader.read(self.limits.read_size), 0.5)
             except Exception:
                 pass
             await _close(writer)
