@@ -29,7 +29,8 @@ def wait_ready(port, proc, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError('server exited early')
+            out = proc.stdout.read().decode()[-2000:] if proc.stdout else ''
+            raise RuntimeError('server exited early: %s' % out)
         try:
             socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
             return

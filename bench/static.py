@@ -24,6 +24,7 @@ import threading
 import time
 
 import httpx
+from servers import free_port, wait_ready  # bench/ is on sys.path: the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -75,25 +76,6 @@ async def mem(request):
 
 app.run(host='127.0.0.1', port=%(port)d)
 '''
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, proc, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError('server exited early: %s' % proc.stdout.read().decode()[-2000:])
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError('server did not start')
 
 
 def wrk(url, duration, headers=()):
