@@ -33,10 +33,11 @@ import ast
 # names whose meaning depends on the module they are written in
 _MODULE_BOUND = ('__name__', '__file__', '__path__', '__spec__', '__loader__', 'globals',
                  'vars', 'locals', '__builtins__')
-#: the alias lines at the top of a merged module (see :func:`merge`)
+#: the alias lines at the top of a merged module (see :func:`merge`): the old
+#: module names in sys.modules, and as attributes of the package
 ALIASES = ('import sys\n'
            'for __m in %r: sys.modules[__m] = sys.modules[__name__]\n'
-           'del __m\n')
+           '%s = sys.modules[__name__]; del __m\n')
 
 
 def _resolve(current, is_package, node):
@@ -326,6 +327,8 @@ def _own(module, info, packages, parts):
             if base in parts and base + '.' + what[2] not in parts:
                 continue  # a name of a merged part: the same object
             what = ('import', base, what[2])
+        elif what[0] == 'own':
+            what = ('own', module)  # a module's own definition is like no other's
         own[n] = what
     return own
 
@@ -367,7 +370,11 @@ def merge(texts, groups, packages, paths):
     merged, rows = {}, []
     for host, members in groups.items():
         parts = [host] + members
-        aliases = ALIASES % (tuple(members),)
+        bound = set()
+        for module in parts:
+            bound.update(_names(ast.parse(texts[module])).bound)
+        leaves = [m.split('.')[1] for m in members if m.split('.')[1] not in bound]
+        aliases = ALIASES % (tuple(members), ' = '.join(leaves) or '__m')
         chunks = [aliases]
         line = aliases.count('\n') + 1
         for module in members + [host]:

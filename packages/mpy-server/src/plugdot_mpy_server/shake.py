@@ -64,7 +64,7 @@ def specialize(sources, library, packages=(), keep=()):
                     spans.append((node, parent))
                     removed.append('%s.%s' % (name, qualname))
                     if '.' not in qualname:
-                        gone.setdefault(name, set()).add(node.name)
+                        gone.setdefault(name, set()).update(qualname.split(','))
             if spans:
                 texts[name] = _blank(texts[name], spans)
                 dropped = True
@@ -88,8 +88,11 @@ def _docstrings(tree):
 def _collect_uses(tree, used, is_library):
     docs = _docstrings(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            used.add(node.id)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            used.add(node.target.id)  # read, then written
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Store):  # binding a name does not use it
+                used.add(node.id)
         elif isinstance(node, ast.Attribute):
             used.add(node.attr)
         elif isinstance(node, ast.keyword) and node.arg:
@@ -108,17 +111,48 @@ def _collect_uses(tree, used, is_library):
 
 
 # -- what may go ---------------------------------------------------------------
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign)
+
+
 def _definitions(tree):
-    """(qualified name, node, the statement list holding it) of the functions
-    and classes at module level (also inside top-level ``if`` blocks) and
-    at class level."""
+    """(qualified name, node, the statement list holding it) of the functions,
+    classes and assigned names at module level (also inside top-level ``if``
+    blocks) and at class level."""
     for node, body in _statements(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield node.name, node, body
+        if isinstance(node, _DEFS):
+            yield _name(node), node, body
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    yield '%s.%s' % (node.name, item.name), item, node.body
+                if isinstance(item, _DEFS):
+                    yield '%s.%s' % (node.name, _name(item)), item, node.body
+
+
+def _name(node):
+    if isinstance(node, ast.Assign):
+        return ','.join(t.id if isinstance(t, ast.Name) else '?' for t in node.targets)
+    return node.name
+
+
+def _pure(node):
+    """True if evaluating *node* has no effect but its value (literals,
+    names, attributes, operators on those, lambdas)."""
+    if isinstance(node, (ast.Constant, ast.Name, ast.Lambda)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _pure(node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_pure(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or _pure(k) for k in node.keys) and all(map(_pure, node.values))
+    if isinstance(node, ast.BinOp):
+        return _pure(node.left) and _pure(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _pure(node.operand)
+    if isinstance(node, (ast.BoolOp, ast.Compare)):
+        return all(map(_pure, getattr(node, 'values', None) or [node.left] + node.comparators))
+    if isinstance(node, ast.IfExp):
+        return _pure(node.test) and _pure(node.body) and _pure(node.orelse)
+    return False
 
 
 def _statements(body):
@@ -140,6 +174,9 @@ def _decorator_name(node):
 
 
 def _removable(node, used):
+    if isinstance(node, ast.Assign):  # names nothing reads, bound to a value without effects
+        return all(isinstance(t, ast.Name) and t.id not in used and t.id[:2] != '__'
+                   for t in node.targets) and _pure(node.value)
     name = node.name
     if name in CPYTHON_ONLY_HOOKS:
         return True  # found through the hook table, never by name
