@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from plugdot_mpy_server.merge import eager_modules, map_text, merge, plan
+from plugdot_mpy_server.merge import eager_modules, explain, map_text, merge, plan
 
 INIT = '''"""The package."""
 from .a import A, _helper as helper
@@ -53,6 +53,13 @@ def value():
     return _helper()
 '''
 
+HOLDER = '''lazy = None  # merged, this would be replaced when pkg.lazy is imported
+
+
+def held():
+    return lazy
+'''
+
 LAZY = '''from .a import A
 
 
@@ -64,24 +71,26 @@ APP = '''import pkg.b
 from pkg.a import A
 from pkg import B, helper, a
 from pkg.clash import value
+from pkg.holder import held
 
 
 def run():
     from pkg import Lazy  # loaded on first use: a module of its own
-    print(B().where(), helper(), a.A is A, value(), Lazy.__name__, pkg.b.B is B)
+    print(B().where(), helper(), a.A is A, value(), Lazy.__name__, pkg.b.B is B, held())
     A().fail()
 '''
 
 TEXTS = {'pkg': INIT, 'pkg.a': A, 'pkg.b': B, 'pkg.clash': CLASH, 'pkg.lazy': LAZY,
-         'app': APP + 'import pkg.clash\n'}
-MODULES = ['pkg', 'pkg.a', 'pkg.b', 'pkg.clash', 'pkg.lazy']
+         'pkg.holder': HOLDER,
+         'app': APP + 'import pkg.clash\nimport pkg.holder\n'}
+MODULES = ['pkg', 'pkg.a', 'pkg.b', 'pkg.clash', 'pkg.lazy', 'pkg.holder']
 PATHS = {'pkg': 'pkg/__init__.py', 'pkg.a': 'pkg/a.py', 'pkg.b': 'pkg/b.py',
-         'pkg.clash': 'pkg/clash.py', 'pkg.lazy': 'pkg/lazy.py'}
+         'pkg.clash': 'pkg/clash.py', 'pkg.lazy': 'pkg/lazy.py', 'pkg.holder': 'pkg/holder.py'}
 
 
 def merged():
     eager = eager_modules(TEXTS, MODULES, {'pkg'}, ['app'])
-    groups, refused = plan(TEXTS, eager, {'pkg'})
+    groups, refused = plan(TEXTS, eager, {'pkg'}, MODULES)
     hosts, rows = merge(TEXTS, groups, {'pkg'}, PATHS)
     return eager, groups, refused, hosts, rows
 
@@ -90,7 +99,8 @@ def test_what_loads_at_start_merges_and_a_clash_stays_separate():
     eager, groups, refused, hosts, _ = merged()
     assert 'pkg.lazy' not in eager  # imported inside a function only
     assert groups == {'pkg': ['pkg.a', 'pkg.b']}
-    assert refused == {'pkg.clash': "binds '_helper' as pkg.a does"}
+    assert refused == {'pkg.clash': "binds '_helper' as pkg.a does",
+                       'pkg.holder': "binds 'lazy', the name of a module of the package"}
     text = hosts['pkg']
     assert 'from .a import' not in text and 'Base = A' in text and 'from pkg import a' in text
 
@@ -99,7 +109,7 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
     _, groups, _, hosts, rows = merged()
     (tmp_path / 'pkg').mkdir()
     files = dict(TEXTS, **hosts)
-    for module in ('pkg', 'pkg.clash', 'pkg.lazy'):
+    for module in ('pkg', 'pkg.clash', 'pkg.lazy', 'pkg.holder'):
         (tmp_path / PATHS[module]).write_text(files[module])
     (tmp_path / 'app.py').write_text(APP)
     (tmp_path / 'main.py').write_text('import app\napp.run()\n')
@@ -108,7 +118,7 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
                               timeout=30)
         assert done.stdout.split('\n')[0].split(', ') == [
             'B', 'A in ' + ('micropython' if exe == micropython_exe else 'cpython') +
-            ' a-helper True clash-helper Lazy True'], done.stdout + done.stderr
+            ' a-helper True clash-helper Lazy True None'], done.stdout + done.stderr
         output = done.stdout + done.stderr  # MicroPython prints tracebacks to stdout
         assert 'ZeroDivisionError' in output
         if exe == micropython_exe:
@@ -125,3 +135,6 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
                 break
     else:
         raise AssertionError('line %d is in no row of bundle.map' % line)
+    # what `plugdot bundle --check` shows of a board's traceback
+    shown = explain(board, map_text(rows))
+    assert re.search(r'pkg/__init__.py", line \d+ \[pkg/a.py, line 13\], in fail', shown), shown

@@ -49,6 +49,14 @@ def unused():
     return only_used_by_unused()
 
 
+def ping():  # only each other names them: not reached
+    return pong()
+
+
+def pong():
+    return ping()
+
+
 def named_in_a_string():
     return 3
 
@@ -72,6 +80,9 @@ class Thing:
     @staticmethod
     def plugdot_startup(app):
         return 6
+
+    def walk(self, n):  # only itself names it
+        return self.walk(n - 1) if n else 0
 
     def kept_by_option(self):
         return 7
@@ -114,10 +125,11 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
-                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.UNREAD',
-                               'pkg.lib.only_on_cpython',
-                               'pkg.lib.only_used_by_unused', 'pkg.lib.plugdot_add_commands',
-                               'pkg.lib.plugdot_bundle_modules', 'pkg.lib.unused']
+                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.Thing.walk',
+                               'pkg.lib.UNREAD', 'pkg.lib.only_on_cpython',
+                               'pkg.lib.only_used_by_unused', 'pkg.lib.ping',
+                               'pkg.lib.plugdot_add_commands',
+                               'pkg.lib.plugdot_bundle_modules', 'pkg.lib.pong', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
                  'def plugdot_startup', 'def kept_by_option'):
         assert kept in lib, kept

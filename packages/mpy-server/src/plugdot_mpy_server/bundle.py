@@ -311,7 +311,7 @@ def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, 
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
     eager = eager_modules(texts, modules, packages, roots)
-    groups, _ = plan(texts, eager, packages)
+    groups, _ = plan(texts, eager, packages, modules)
     hosts, rows = merge(texts, groups, packages, paths)
     texts.update(hosts)
     if rows:
@@ -588,6 +588,10 @@ def check(out, app_path, heap, paths, exe=None):
         os.remove(script)
     if not ok:  # a 500's traceback is in what the board printed
         output = proc.stdout.read().decode('utf-8', 'replace').strip()
+        mapping = os.path.join(out, 'bundle.map')
+        if output and os.path.exists(mapping):  # merged modules: name the installed sources
+            from .merge import explain
+            output = explain(output, _read_text(mapping))
         if output:
             lines.append('the board printed:\n' + output[-3000:])
     return ok, lines

@@ -259,9 +259,11 @@ def _names(tree):
 
 
 # -- the plan ------------------------------------------------------------------
-def plan(texts, eager, packages):
+def plan(texts, eager, packages, modules=()):
     """``{host package: [merged modules in load order]}`` for the *eager*
-    modules (load order), and the modules left separate with why."""
+    modules (load order), and the modules left separate with why. No merged
+    part may bind the name of a module of the package (*modules*: all the
+    bundle's): importing a submodule sets that name on the package."""
     groups, refused = {}, {}
     for name in eager:
         top = name.split('.')[0]
@@ -275,16 +277,23 @@ def plan(texts, eager, packages):
         reads = {}
         parts = members + [host]
         infos = {m: _names(ast.parse(texts[m])) for m in parts}
+        submodules = set(m.split('.')[1] for m in list(modules) + parts if m.count('.') == 1
+                         and m.split('.')[0] == host)
         for module in parts:
             info = infos[module]
             why = None
-            if info.star:
+            own = _own(module, info, packages, parts)
+            taken = sorted(n for n in submodules & set(own) if own[n] != ('import', host, n))
+            if taken:
+                why = 'binds %r, the name of a module of the package' % taken[0]
+            if why is not None:
+                pass
+            elif info.star:
                 why = 'imports *'
             elif info.reads & set(_MODULE_BOUND):
                 why = 'names ' + ', '.join(sorted(info.reads & set(_MODULE_BOUND)))
             elif module != host and [n for n in info.bound if n[:2] == '__' == n[-2:]]:
                 why = 'defines module dunders'
-            own = _own(module, info, packages, parts)
             if why is None:
                 for n, what in own.items():
                     if n in bound and bound[n][1] != what:
@@ -397,3 +406,23 @@ def map_text(rows):
     for merged, first, last, source, offset in rows:
         lines.append('%s %d-%d %s -%d' % (merged, first, last, source, offset))
     return '\n'.join(lines) + '\n'
+
+
+def explain(output, mapping):
+    """*output* (a board's traceback) with the installed source file and line
+    after each line of a merged file, from *mapping* (``bundle.map``'s text)."""
+    rows = []
+    for row in mapping.splitlines():
+        if row and not row.startswith('#'):
+            merged, lines, source, offset = row.split()
+            first, last = lines.split('-')
+            rows.append((merged, int(first), int(last), source, int(offset)))
+
+    def place(match):
+        path, line = match.group(1), int(match.group(2))
+        for merged, first, last, source, offset in rows:
+            if path.endswith(merged) and first <= line <= last:
+                return '%s [%s, line %d]' % (match.group(0), source, line + offset)
+        return match.group(0)
+    import re
+    return re.sub(r'File "([^"]+)", line (\d+)', place, output)

@@ -53,9 +53,7 @@ def specialize(sources, library, packages=(), keep=()):
     removed, gone = [], {}
     while True:
         trees = {name: ast.parse(text) for name, text in texts.items()}
-        used = set(keep)
-        for name, tree in trees.items():
-            _collect_uses(tree, used, name in library)
+        used = _reachable_uses(trees, library, keep)
         dropped = False
         for name in library:
             spans = []
@@ -88,26 +86,86 @@ def _docstrings(tree):
 def _collect_uses(tree, used, is_library):
     docs = _docstrings(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            used.add(node.target.id)  # read, then written
-        elif isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Store):  # binding a name does not use it
-                used.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            used.add(node.attr)
-        elif isinstance(node, ast.keyword) and node.arg:
-            used.add(node.arg)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            used.update(node.names)
-        elif isinstance(node, ast.alias) and not is_library:
-            # What the app imports is used; a library module's imports are
-            # pruned instead (_prune_imports) so that they keep nothing alive.
-            used.update(node.name.split('.'))
-            if node.asname:
-                used.add(node.asname)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in docs:
-            used.update(_WORD.findall(node.value))
+        _collect_one(node, used, is_library, docs)
+
+
+def _collect_one(node, used, is_library, docs):
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        used.add(node.target.id)  # read, then written
+    elif isinstance(node, ast.Name):
+        if not isinstance(node.ctx, ast.Store):  # binding a name does not use it
+            used.add(node.id)
+    elif isinstance(node, ast.Attribute):
+        used.add(node.attr)
+    elif isinstance(node, ast.keyword) and node.arg:
+        used.add(node.arg)
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        used.update(node.names)
+    elif isinstance(node, ast.alias) and not is_library:
+        # What the app imports is used; a library module's imports are
+        # pruned instead (_prune_imports) so that they keep nothing alive.
+        used.update(node.name.split('.'))
+        if node.asname:
+            used.add(node.asname)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            and id(node) not in docs:
+        used.update(_WORD.findall(node.value))
+
+
+def _mentions(node, used, is_library, docs, skip=()):
+    """The names *node* mentions (see :func:`_collect_uses`), not looking
+    inside the nodes whose ids are in *skip*."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        _collect_one(current, used, is_library, docs)
+        stack.extend(child for child in ast.iter_child_nodes(current) if id(child) not in skip)
+
+
+def _reachable_uses(trees, library, keep):
+    """The names mentioned by the code a board can reach: everything outside
+    the library's definitions (the app, generated modules, module-level code),
+    then the definitions those mention (by name), then what they mention, and
+    so on. A function only other unreachable functions name (or only itself)
+    is not reached."""
+    used = set(keep)
+    units = {}  # name -> [(node, module, the ids of its member definitions)]
+    pending = []
+    for name, tree in trees.items():
+        docs = _docstrings(tree)
+        if name not in library:
+            _mentions(tree, used, False, docs)
+            continue
+        found = list(_definitions(tree))
+        skip = set(id(node) for _, node, _ in found)
+        _mentions(tree, used, True, docs, skip)
+        members = {}
+        for qualname, node, _ in found:
+            if '.' in qualname:
+                members.setdefault(qualname.split('.')[0], []).append(node)
+        for qualname, node, _ in found:
+            unit = (node, docs, set(id(m) for m in members.get(qualname, ())))
+            for target in (_name(node).split(',') if isinstance(node, ast.Assign)
+                           else [node.name]):
+                units.setdefault(target, []).append(unit)
+            if not _removable(node, ()) and '.' not in qualname:
+                pending.append(unit)  # pinned at module level: always runs
+            elif not _removable(node, ()) and '.' in qualname:
+                units.setdefault(' class ' + qualname.split('.')[0], []).append(unit)
+    done = set()
+    while True:
+        for name in list(used):
+            if name not in done:
+                done.add(name)
+                pending.extend(units.get(name, ()))
+                pending.extend(units.get(' class ' + name, ()))  # its pinned members
+        if not pending:
+            return used
+        while pending:
+            node, docs, skip = pending.pop()
+            _mentions(node, used, True, docs, skip)
+            if isinstance(node, ast.ClassDef):  # its dunders and hooks come with it
+                pending.extend(units.get(' class ' + node.name, ()))
 
 
 # -- what may go ---------------------------------------------------------------
