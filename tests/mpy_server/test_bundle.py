@@ -134,15 +134,17 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
 
 
 def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micropython_exe):
-    out, _ = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
-                    '--plugin', 'request_id')
+    out, report = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
+                         '--plugin', 'request_id')
     files = files_of(out)
     for package in ('plugdot_sessions/', 'plugdot_websocket/', 'plugdot_request_id/',
                     'plugdot_mpy_server/wsproto.mpy'):
         assert [f for f in files if f.startswith(package)], package
     merged = (out / 'bundle.map').read_text()
-    for module in ('plugdot/_class_routes.py', 'plugdot_sessions/manager.py'):
-        assert module in merged, module  # loaded before serving: merged
+    assert 'plugdot_sessions/manager.py' in merged  # loaded before serving: merged
+    # merged, or a module of its own when merging would change a name (the bundler says why)
+    assert 'plugdot/_class_routes.py' in merged or ('plugdot/_class_routes.mpy' in files and
+                                                   'plugdot._class_routes stays a module' in report)
     for banned in CPYTHON_ONLY:
         assert not [f for f in files if f.startswith(banned)], banned
     # A board may carry another `jwt` module (micropython-lib's, for Microdot):

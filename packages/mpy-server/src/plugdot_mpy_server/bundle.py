@@ -276,7 +276,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         shaken, _ = specialize(texts, modules, packages, keep)
         texts.update(shaken)
         if not source:  # a board compiling .py needs heap for its largest file
-            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out)
+            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out,
+                            note or (lambda line: None))
     written = []
     for module in modules:
         if module not in merged:
@@ -302,7 +303,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     return rows, app
 
 
-def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out):
+def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out, note):
     """Merge each package's modules the board loads at start into its
     ``__init__`` (:mod:`plugdot_mpy_server.merge`); write ``bundle.map``.
     Returns the merged modules (not written as files of their own)."""
@@ -311,7 +312,9 @@ def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, 
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
     eager = eager_modules(texts, modules, packages, roots)
-    groups, _ = plan(texts, eager, packages, modules)
+    groups, refused = plan(texts, eager, packages, modules)
+    for module, why in sorted(refused.items()):
+        note('%s stays a module of its own: it %s' % (module, why))
     hosts, rows = merge(texts, groups, packages, paths)
     texts.update(hosts)
     if rows:

@@ -273,7 +273,6 @@ def plan(texts, eager, packages, modules=()):
     for host, members in groups.items():
         kept = []
         bound = {}  # name -> (module, what)
-        host_names = _names(ast.parse(texts[host]))
         reads = {}
         parts = members + [host]
         infos = {m: _names(ast.parse(texts[m])) for m in parts}
@@ -309,7 +308,7 @@ def plan(texts, eager, packages, modules=()):
                         break
             if why is not None:
                 if module == host:  # the host itself cannot stay out: merge nothing
-                    refused.update((m, 'the package %s: %s' % (host, why)) for m in kept)
+                    refused.update((m, 'is in %s, whose __init__ %s' % (host, why)) for m in kept)
                     kept = []
                     break
                 refused[module] = why
@@ -321,7 +320,6 @@ def plan(texts, eager, packages, modules=()):
                     reads.setdefault(n, module)
             if module != host:
                 kept.append(module)
-        del host_names
         groups[host] = kept
     return {h: m for h, m in groups.items() if m}, refused
 
