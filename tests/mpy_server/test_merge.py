@@ -45,12 +45,20 @@ class B(Base):
         return 'B, ' + Base.where(self)
 '''
 
-CLASH = '''def _helper():  # another _helper: merged, it would replace a's
+CLASH = '''def _helper():  # another _helper, which nothing else can reach: renamed to merge
     return 'clash-helper'
 
 
+class Box:
+    _helper = 'class-attribute'  # not the global
+
+
 def value():
-    return _helper()
+    return _helper() + '/' + Box._helper
+'''
+
+OTHER = '''def _helper():  # another _helper, which the app imports: not renamed, stays separate
+    return 'other-helper'
 '''
 
 HOLDER = '''lazy = None  # merged, this would be replaced when pkg.lazy is imported
@@ -72,36 +80,41 @@ from pkg.a import A
 from pkg import B, helper, a
 from pkg.clash import value
 from pkg.holder import held
+from pkg.other import _helper as other
 
 
 def run():
     from pkg import Lazy  # loaded on first use: a module of its own
-    print(B().where(), helper(), a.A is A, value(), Lazy.__name__, pkg.b.B is B, held())
+    print(B().where(), helper(), a.A is A, value(), Lazy.__name__, pkg.b.B is B, held(), other())
     A().fail()
 '''
 
 TEXTS = {'pkg': INIT, 'pkg.a': A, 'pkg.b': B, 'pkg.clash': CLASH, 'pkg.lazy': LAZY,
-         'pkg.holder': HOLDER,
-         'app': APP + 'import pkg.clash\nimport pkg.holder\n'}
-MODULES = ['pkg', 'pkg.a', 'pkg.b', 'pkg.clash', 'pkg.lazy', 'pkg.holder']
+         'pkg.holder': HOLDER, 'pkg.other': OTHER,
+         'app': APP + 'import pkg.clash\nimport pkg.holder\nimport pkg.other\n'}
+MODULES = ['pkg', 'pkg.a', 'pkg.b', 'pkg.clash', 'pkg.lazy', 'pkg.holder', 'pkg.other']
 PATHS = {'pkg': 'pkg/__init__.py', 'pkg.a': 'pkg/a.py', 'pkg.b': 'pkg/b.py',
-         'pkg.clash': 'pkg/clash.py', 'pkg.lazy': 'pkg/lazy.py', 'pkg.holder': 'pkg/holder.py'}
+         'pkg.clash': 'pkg/clash.py', 'pkg.lazy': 'pkg/lazy.py', 'pkg.holder': 'pkg/holder.py',
+         'pkg.other': 'pkg/other.py'}
 
 
 def merged():
     eager = eager_modules(TEXTS, MODULES, {'pkg'}, ['app'])
-    groups, refused = plan(TEXTS, eager, {'pkg'}, MODULES)
-    hosts, rows = merge(TEXTS, groups, {'pkg'}, PATHS)
+    groups, refused, renamed = plan(TEXTS, eager, {'pkg'}, MODULES)
+    hosts, rows = merge(dict(TEXTS, **renamed), groups, {'pkg'}, PATHS)
     return eager, groups, refused, hosts, rows
 
 
 def test_what_loads_at_start_merges_and_a_clash_stays_separate():
     eager, groups, refused, hosts, _ = merged()
     assert 'pkg.lazy' not in eager  # imported inside a function only
-    assert groups == {'pkg': ['pkg.a', 'pkg.b']}
-    assert refused == {'pkg.clash': "binds '_helper' as pkg.a does",
+    assert groups == {'pkg': ['pkg.a', 'pkg.b', 'pkg.clash']}
+    assert refused == {'pkg.other': "binds '_helper' as pkg.a does",
                        'pkg.holder': "binds 'lazy', the name of a module of the package"}
     text = hosts['pkg']
+    # pkg.clash's _helper is renamed; the class attribute of the same name is not
+    assert 'def _helper_clash():' in text and "    _helper = 'class-attribute'" in text
+    assert "    return _helper_clash() + '/' + Box._helper" in text
     assert 'from .a import' not in text and 'Base = A' in text and 'from pkg import a' in text
 
 
@@ -109,7 +122,7 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
     _, groups, _, hosts, rows = merged()
     (tmp_path / 'pkg').mkdir()
     files = dict(TEXTS, **hosts)
-    for module in ('pkg', 'pkg.clash', 'pkg.lazy', 'pkg.holder'):
+    for module in ('pkg', 'pkg.other', 'pkg.lazy', 'pkg.holder'):
         (tmp_path / PATHS[module]).write_text(files[module])
     (tmp_path / 'app.py').write_text(APP)
     (tmp_path / 'main.py').write_text('import app\napp.run()\n')
@@ -118,7 +131,7 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
                               timeout=30)
         assert done.stdout.split('\n')[0].split(', ') == [
             'B', 'A in ' + ('micropython' if exe == micropython_exe else 'cpython') +
-            ' a-helper True clash-helper Lazy True None'], done.stdout + done.stderr
+            ' a-helper True clash-helper/class-attribute Lazy True None other-helper'], done.stdout + done.stderr
         output = done.stdout + done.stderr  # MicroPython prints tracebacks to stdout
         assert 'ZeroDivisionError' in output
         if exe == micropython_exe:

@@ -312,7 +312,8 @@ def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, 
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
     eager = eager_modules(texts, modules, packages, roots)
-    groups, refused = plan(texts, eager, packages, modules)
+    groups, refused, renamed = plan(texts, eager, packages, modules)
+    texts.update(renamed)
     for module, why in sorted(refused.items()):
         note('%s stays a module of its own: it %s' % (module, why))
     hosts, rows = merge(texts, groups, packages, paths)

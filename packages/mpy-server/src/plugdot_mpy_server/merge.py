@@ -29,6 +29,7 @@ numbers inside a part are those of the installed source: parts are copied
 line for line). CPython only: it runs inside ``plugdot bundle``.
 """
 import ast
+import re
 
 # names whose meaning depends on the module they are written in
 _MODULE_BOUND = ('__name__', '__file__', '__path__', '__spec__', '__loader__', 'globals',
@@ -264,7 +265,8 @@ def plan(texts, eager, packages, modules=()):
     modules (load order), and the modules left separate with why. No merged
     part may bind the name of a module of the package (*modules*: all the
     bundle's): importing a submodule sets that name on the package."""
-    groups, refused = {}, {}
+    groups, refused, renamed = {}, {}, {}
+    texts = dict(texts)
     for name in eager:
         top = name.split('.')[0]
         if name == top or top not in packages or top not in eager or name.count('.') > 1:
@@ -280,8 +282,20 @@ def plan(texts, eager, packages, modules=()):
                          and m.split('.')[0] == host)
         for module in parts:
             info = infos[module]
-            why = None
             own = _own(module, info, packages, parts)
+            clashing = [n for n, what in own.items()
+                        if (n in bound and bound[n][1] != what)
+                        or (n in submodules and what != ('import', host, n))
+                        or (n in reads and reads[n] != module)]
+            if module != host and clashing and all(
+                    _renamable(n, module, own, texts, packages) for n in clashing):
+                text = texts[module]
+                for n in clashing:  # private and named nowhere else: renamed here
+                    text = _rename_global(text, n, _fresh(n, module, texts))
+                renamed[module] = texts[module] = text
+                info = infos[module] = _names(ast.parse(text))
+                own = _own(module, info, packages, parts)
+            why = None
             taken = sorted(n for n in submodules & set(own) if own[n] != ('import', host, n))
             if taken:
                 why = 'binds %r, the name of a module of the package' % taken[0]
@@ -321,7 +335,82 @@ def plan(texts, eager, packages, modules=()):
             if module != host:
                 kept.append(module)
         groups[host] = kept
-    return {h: m for h, m in groups.items() if m}, refused
+    return {h: m for h, m in groups.items() if m}, refused, renamed
+
+
+def _renamable(name, module, own, texts, packages=()):
+    """True if *module*'s own *name* is private and no other text can reach
+    it: imports it from *module*, reads it as an attribute or names it in a
+    string (so renaming it inside *module* changes nothing for anyone else)."""
+    if name[:1] != '_' or name[:2] == '__' or own[name] != ('own', module):
+        return False
+    word = re.compile(r'\b%s\b' % re.escape(name))
+    for other, text in texts.items():
+        if other == module or not word.search(text):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names) \
+                    and _resolve(other, other in packages, node) == module:
+                return False
+            if isinstance(node, ast.Attribute) and node.attr == name:
+                return False
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and word.search(node.value):
+                return False
+    return True
+
+
+def _fresh(name, module, texts):
+    new = '%s_%s' % (name, module.split('.')[-1].strip('_'))
+    while any(new in text for text in texts.values()):
+        new += '_'
+    return new
+
+
+def _rename_global(text, old, new):
+    """*text* with its module-level name *old* renamed *new*: the
+    definition, ``global`` statements and every reference that is not to a
+    local of the same name. Line for line."""
+    tree = ast.parse(text)
+    lines = text.split('\n')
+    edits = []  # (line index, byte start, byte end)
+
+    class Refs(_Names):
+        def visit_Name(self, node):
+            if node.id == old and not any(old in scope for scope in self.scopes):
+                edits.append((node.lineno - 1, node.col_offset, node.end_col_offset))
+
+        def visit_Global(self, node):
+            if old in node.names:
+                line = lines[node.lineno - 1].encode()
+                for match in re.finditer(rb'\b%s\b' % re.escape(old.encode()), line):
+                    if match.start() >= node.col_offset:
+                        edits.append((node.lineno - 1, match.start(), match.end()))
+            super().visit_Global(node)
+
+        def bind(self, name, what=('own',)):
+            pass
+
+        def visit_ClassDef(self, node):  # a class body's own names are not the global
+            for d in node.decorator_list + node.bases:
+                self.visit(d)
+            self.scopes.append(set(t.id for stmt in node.body for t in ast.walk(stmt)
+                                   if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)))
+            for stmt in node.body:
+                self.visit(stmt)
+            self.scopes.pop()
+
+    Refs().visit(tree)
+    for node in _load_time(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node.name == old:
+            line = lines[node.lineno - 1].encode()
+            match = re.search(rb'(def|class)\s+(%s)\b' % re.escape(old.encode()), line)
+            edits.append((node.lineno - 1, match.start(2), match.end(2)))
+    for index, start, end in sorted(set(edits), reverse=True):
+        line = lines[index].encode()
+        lines[index] = (line[:start] + new.encode() + line[end:]).decode()
+    return '\n'.join(lines)
 
 
 def _own(module, info, packages, parts):
@@ -422,5 +511,4 @@ def explain(output, mapping):
             if path.endswith(merged) and first <= line <= last:
                 return '%s [%s, line %d]' % (match.group(0), source, line + offset)
         return match.group(0)
-    import re
     return re.sub(r'File "([^"]+)", line (\d+)', place, output)
