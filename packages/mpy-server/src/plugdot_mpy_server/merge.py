@@ -17,10 +17,13 @@ plugins. Modules loaded on first use while serving (the chunked body decoder,
 mid-request, a large module would land among the request's allocations
 (bench/README.md, session 7).
 
-A module stays separate, too, when merging could change what a name means:
-it binds a name another merged module binds differently (or uses as a
-built-in), names ``__name__``/``__file__``/``globals()``, defines a module
-dunder, or imports with ``*``.
+When a module binds a private name another merged module binds too (or
+that is the name of a module of the package), and nothing outside the module
+can reach it, the name is renamed in that module (``_TRUE`` becomes
+``_TRUE_class_routes``). Otherwise a module stays separate when merging could
+change what a name means: it binds a public name another merged module binds
+differently (or uses as a built-in), names ``__name__``/``__file__``/
+``globals()``, defines a module dunder, or imports with ``*``.
 
 Tracebacks on the board name the merged file (``plugdot/__init__.py``) and a
 line in it, and the function's own name; ``bundle.map`` beside the bundle

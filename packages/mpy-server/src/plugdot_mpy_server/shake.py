@@ -7,11 +7,13 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
 * code for CPython only: the ``else`` of ``if MICROPYTHON:``, the body of
   ``if not MICROPYTHON:``, and the CPython side of a one-line
   ``a if MICROPYTHON else b``;
-* functions, methods and classes whose name appears nowhere else in the
-  bundle: not as a name, an attribute, a keyword argument, an imported name,
-  nor as a word in a string (so ``getattr(obj, 'name')`` keeps ``name``);
-  repeated until nothing more goes, since a removed function's own body no
-  longer counts;
+* functions, methods, classes and module-level constants (an assignment of
+  a value without effects) that the reachable code never names: not as a
+  name, an attribute, a keyword argument, an imported name, nor as a word in
+  a string (so ``getattr(obj, 'name')`` keeps ``name``). Reachable is
+  everything outside the library's definitions (the app, generated modules,
+  module-level code), then the definitions that names, transitively — so a
+  function only itself or other unreachable code names goes too;
 * implementations of the hooks only the CLI and the bundler call
   (``plugdot.hookspecs.CPYTHON_ONLY_HOOKS``), which a board never runs;
 * ``__all__`` lists (a board does not use them).
