@@ -248,8 +248,11 @@ _SYNC_CLOSE_WAIT = 2
 
 
 async def _watch_disconnect(receive, streaming, gone):
-    while (await receive())['type'] != 'http.disconnect':
-        pass  # body the handler did not read
+    try:
+        while (await receive())['type'] != 'http.disconnect':
+            pass  # body the handler did not read
+    except Exception:  # the server can no longer tell (a MemoryError on a board): stop as if gone
+        pass
     gone.append(streaming)
     streaming.cancel()
 
