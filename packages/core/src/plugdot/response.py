@@ -123,7 +123,8 @@ class Response:
 
     def delete_cookie(self, name, path='/', domain=None):
         """Tell the client to drop cookie *name*."""
-        self.set_cookie(name, '', max_age=0, expires=0, path=path, domain=domain)
+        self.set_cookie(name, '', max_age=0, expires='Thu, 01 Jan 1970 00:00:00 GMT', path=path,
+                        domain=domain)
 
     @classmethod
     def redirect(cls, location, status=302):

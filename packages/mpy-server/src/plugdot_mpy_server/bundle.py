@@ -24,7 +24,7 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 #: request.json, receive_json and session tokens: bundled when a source names json
 JSON_LIMIT = 'plugdot.jsonlimit'
-FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
+FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a number needs http_date
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
@@ -125,8 +125,8 @@ def _optional_modules(app, sources):
     """The on-demand core modules this app needs: class routes if any app
     (or mounted app) is class-style; mounts if any app mounts another; files
     if *sources* (the app's and the bundled plugins' source texts) name
-    ``send_file`` or ``FileResponse``; the JSON nesting limit if they name
-    ``json``."""
+    ``send_file`` or ``FileResponse`` or set a cookie's ``expires=``; the JSON
+    nesting limit if they name ``json`` or a route is class-style."""
     needed = []
     apps = [app]
     while apps:
@@ -138,8 +138,8 @@ def _optional_modules(app, sources):
         apps.extend(sub for _, sub in current.router.mounts)
     if any(name in text for text in sources for name in FILE_NAMES):
         needed.append(FILES)
-    if any('json' in text for text in sources):
-        needed.append(JSON_LIMIT)
+    if CLASS_ROUTES in needed or any('json' in text for text in sources):
+        needed.append(JSON_LIMIT)  # class-style routes bind JSON bodies without naming json
     return needed
 
 
