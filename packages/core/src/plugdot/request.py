@@ -58,7 +58,9 @@ class Request:
             if value is not None:
                 setattr(self, name, value)
                 return value
-        raise AttributeError("'Request' object has no attribute %r" % name)
+        raise AttributeError("'Request' object has no attribute %r, and no loaded plugin provides "
+                             "it (request.session is plugdot-sessions': see `plugdot plugins`, "
+                             "App(plugins=...), `plugdot bundle --plugin`)" % name)
 
     def after_this_request(self, fn):
         """Run ``fn(request, response)`` after this request's after-request

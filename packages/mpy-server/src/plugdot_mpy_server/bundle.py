@@ -203,6 +203,20 @@ def choose_plugins(pm, requested, note):
     return chosen
 
 
+def _refuse_imports_of_left_out(app_text, loaded, chosen):
+    """A BundleError if the app imports the package of a plugin it loads
+    but the bundle leaves out: the board would fail at boot with an
+    ImportError."""
+    import re
+    for name, plugin in loaded.items():
+        package = getattr(plugin, '__name__', '').split('.')[0]
+        if name in chosen or name == 'mpy_server' or not package.startswith('plugdot_'):
+            continue
+        if re.search(r'^\s*(from|import)\s+%s\b' % package, app_text, re.M):
+            raise BundleError('the app imports %s but its plugin %r is left out of the bundle: '
+                              'add --plugin %s' % (package, name, name))
+
+
 def pm_order(pm):
     """The app's plugin names in call order (pluggy calls the last
     registered first)."""
@@ -243,6 +257,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         if name != 'mpy_server':
             plugin_rows.append((name, getattr(plugin, '__name__', name)))
     app_source = os.path.abspath(app_path.partition(':')[0])
+    _refuse_imports_of_left_out(_read_text(app_source), loaded, plugins)
     sources = [_read_text(app_source)] + [_read_text(_module_file(m)) for m in modules
                                           if m not in CORE_MODULES]
     for module in _optional_modules(app, sources) + list(extra_modules):
