@@ -316,3 +316,25 @@ def test_check_cuts_an_endless_stream_and_takes_a_command_name(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and '--micropython no-such-port: no such file' in done.stderr
     assert 'Traceback' not in done.stderr
+
+
+def test_an_app_that_ends_with_app_run_bundles_and_serves(tmp_path, micropython_exe):
+    # Microdot's apps end with a module-level `app.run(...)`: `plugdot bundle`
+    # hung in it (hypercorn started while the app was imported), and on the
+    # board it was an ImportError (plugdot.serve was not bundled).
+    port = free_port()
+    app_file = tmp_path / 'runs.py'
+    app_file.write_text(HELLO + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
+    out = tmp_path / 'runs'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(out), '--no-plugins', '--source'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=512k', 'main.py'], cwd=out,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        assert httpx.get('http://127.0.0.1:%d/' % port, timeout=5).text == 'Hello, board!'
+    finally:
+        proc.kill()
+        proc.wait(5)
