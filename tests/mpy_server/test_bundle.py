@@ -338,3 +338,28 @@ def test_an_app_that_ends_with_app_run_bundles_and_serves(tmp_path, micropython_
     finally:
         proc.kill()
         proc.wait(5)
+
+
+WEBSOCKET = '''
+from plugdot import App
+from plugdot_websocket import with_websocket
+app = App(plugins=['websocket'])
+
+@app.get('/echo')
+@with_websocket
+async def echo(request, ws):
+    while True:
+        await ws.send(await ws.receive())
+'''
+
+
+def test_check_opens_the_websockets_of_the_app(tmp_path):
+    # The outside-in trial: --check got a 426 from the WebSocket route and
+    # reported a heap in which no upgrade then succeeded.
+    app_file = tmp_path / 'wsapp.py'
+    app_file.write_text(WEBSOCKET)
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--plugin', 'websocket', '--check', '--heap',
+                           '512k'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'pass GET /echo -> 101' in done.stdout

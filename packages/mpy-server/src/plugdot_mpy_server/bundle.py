@@ -506,6 +506,36 @@ def _get(url, seconds=3):
         return r.status, body
 
 
+def _upgrade(port, path, seconds=5):
+    """Open a WebSocket to *path* (a route that answered 426 to a plain GET)
+    and close it again: the status of the handshake (101), or None. The
+    heap --check reports then covers an open WebSocket."""
+    import socket
+    request = ('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+               'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+               'Sec-WebSocket-Version: 13\r\n\r\n' % path).encode()
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=seconds) as s:
+            s.sendall(request)
+            head = b''
+            while b'\r\n\r\n' not in head:
+                piece = s.recv(4096)
+                if not piece:
+                    break
+                head += piece
+            status = int(head.split(b' ', 2)[1]) if head.startswith(b'HTTP/1.1 ') else None
+            if status == 101:
+                s.sendall(b'\x88\x82\x00\x00\x00\x00\x03\xe8')  # close 1000, masked
+                s.settimeout(1)
+                try:
+                    s.recv(64)
+                except OSError:
+                    pass
+            return status
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _failure(output):
     """The line that says why a board process stopped (not its traceback)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -588,6 +618,8 @@ def check(out, app_path, heap, paths, exe=None):
                 time.sleep(0.05)
         for path in list(paths) + ['/__plugdot_heap__']:
             status, body = _get('http://127.0.0.1:%d%s' % (port, path))
+            if status == 426:  # a WebSocket route: open one, as a browser would
+                status = _upgrade(port, path)
             good = status is not None and status < 500
             ok = ok and good
             if path == '/__plugdot_heap__' and good:
