@@ -1,6 +1,7 @@
-"""The disconnect watcher of a streamed response when the server's
-``receive()`` fails (a MemoryError on a board, found by the outside-in trial:
-the watcher died and endless streams outlived their visitors)."""
+"""What the outside-in trial of session 10 met in its first hour: a stream's
+disconnect watcher when the server's ``receive()`` fails (a MemoryError on a
+board: the watcher died and endless streams outlived their visitors), and a
+plugin's decorator put above the route's."""
 import asyncio
 
 from plugdot import App
@@ -44,3 +45,16 @@ def test_a_stream_stops_when_receive_fails():
     asyncio.run(main())
     assert closed == [True]
     assert sent[0]['status'] == 200 and any(m.get('body') == b'tick\n' for m in sent[1:])
+
+
+def test_a_plugin_decorator_above_the_route_names_the_fix():
+    # The outside-in trial: @with_websocket above @app.route was told to drop `ws`.
+    import pytest
+    from plugdot_websocket import with_websocket
+    app = App(plugins=['websocket'])
+    with pytest.raises(TypeError) as info:
+        @with_websocket
+        @app.route('/echo')
+        async def echo(request, ws):
+            pass
+    assert 'put @with_websocket below the route decorator, not above it' in str(info.value)
