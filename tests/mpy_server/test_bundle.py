@@ -363,3 +363,12 @@ def test_check_opens_the_websockets_of_the_app(tmp_path):
                            '512k'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert 'pass GET /echo -> 101' in done.stdout
+
+
+def test_a_bad_setting_on_the_board_is_one_line(tmp_path, micropython_exe):
+    out, _ = bundle(tmp_path, 'hello', HELLO, '--no-plugins', '--source')
+    done = subprocess.run([micropython_exe, 'main.py'], cwd=out, capture_output=True, text=True,
+                          timeout=30, env=dict(os.environ, PLUGDOT_MAX_BODY_SIZE='abc'))
+    assert done.returncode == 1
+    assert done.stdout.strip() == "plugdot: PLUGDOT_MAX_BODY_SIZE: expected an integer, got 'abc'"
+    assert 'Traceback' not in done.stdout + done.stderr

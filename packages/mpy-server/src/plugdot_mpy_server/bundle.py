@@ -385,6 +385,11 @@ except MemoryError:
     print('plugdot: MemoryError while loading the app (%%d bytes of heap free): freeze the '
           'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
     raise SystemExit(1)
+except ValueError as exc:  # a bad PLUGDOT_* setting (unix port): one line, as on CPython
+    if not str(exc).startswith('PLUGDOT_'):
+        raise
+    print('plugdot: %%s' %% exc)
+    raise SystemExit(1)
 %(load_end)s
 
 env = environ()  # empty on a board, which has no environment
