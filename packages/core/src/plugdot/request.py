@@ -250,7 +250,7 @@ class Request:
                 try:
                     self._form = parse_query(utf8(self.body))
                 except ValueError as exc:
-                    raise HTTPError(400, 'Malformed form body: %s' % (exc or 'not UTF-8'))
+                    raise HTTPError(400, 'Malformed form body: %s' % (str(exc) or 'not UTF-8'))
             elif kind == 'multipart/form-data' and self.has_body:
                 raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
                                    'install plugdot-uploads (packages/uploads)')
