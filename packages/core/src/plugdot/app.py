@@ -528,8 +528,8 @@ class App:
     # -- serving ----------------------------------------------------------
     def run(self, host=None, port=8000, server=None, debug=None):
         """Serve the app (hypercorn on CPython, on 127.0.0.1 by default; the
-        mpy-server on a board, on 0.0.0.0); ``debug=True`` sets the ``debug`` setting (Microdot's and Flask's
-        ``app.run(debug=True)``). Ignored while ``plugdot run`` or
+        mpy-server on a board, on 0.0.0.0); ``debug=True`` sets the ``debug``
+        setting (Microdot's and Flask's ``app.run(debug=True)``). Ignored while ``plugdot run`` or
         ``plugdot bundle`` loads the app (which then serve or bundle it), so
         that an app ending with a module-level ``app.run()`` works with both."""
         if debug is not None:
