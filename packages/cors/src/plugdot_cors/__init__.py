@@ -163,7 +163,9 @@ def plugdot_startup(app):
     """Check the settings again, and every route's ``@cors`` rules merged
     with them, before the first request."""
     _drop(app)
-    state = _state(app)
+    state = _configured_state(app)
+    if state is None:  # CORS not asked for: requests must not pay for a policy
+        return
     router = app.router
     tables = list(router.static.values()) + [entry[4] for entry in router.dynamic]
     routes = [route for table in tables for route in table.values()]
