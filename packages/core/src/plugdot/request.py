@@ -11,6 +11,9 @@ from .errors import HTTPError
 
 _jsonlimit = None  # plugdot.jsonlimit, loaded with the first JSON body
 
+#: The headers that say whether there is a body and how to read it.
+_BODY_HEADERS = (b'content-type', b'content-length', b'transfer-encoding')
+
 #: Methods whose requests carry no body unless the headers announce one.
 _BODYLESS = ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
 
@@ -145,11 +148,8 @@ class Request:
     @property
     def content_length(self):
         """The declared body length, or None."""
-        if self._type is None:  # headers not scanned (see scan_headers)
-            value = self.headers.get('content-length')
-        else:
-            value = self._length
-            value = None if value is None else latin1(value)
+        # raw bytes once scan_headers noted them (isdigit: ASCII digits only)
+        value = self.headers.get('content-length') if self._type is None else self._length
         if value is None:
             return None
         if not value.isdigit():
@@ -171,27 +171,28 @@ class Request:
         raw = self.scope['headers']
         if len(raw) > max_count:
             raise HTTPError(431, 'Too many header fields (limit %d)' % max_count)
-        size = 0
+        size = 4 * len(raw)
         kind = length = None
-        # Without Content-Length a body may still come (chunked through a server
-        # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
-        # methods that carry bodies are read to find out, never assumed empty.
         chunked = False
         for name, value in raw:
             size += len(name) + len(value)
-            if name == b'content-type':
-                if kind is None:
-                    kind = value
-            elif name == b'content-length':
-                if length is None:
-                    length = value
-            elif name == b'transfer-encoding':
-                chunked = True
+            if name in _BODY_HEADERS:
+                if name == b'content-type':
+                    if kind is None:
+                        kind = value
+                elif name == b'content-length':
+                    if length is None:
+                        length = value
+                else:
+                    chunked = True
         self._type = kind or b''
         self._length = length
+        # Without Content-Length a body may still come (chunked through a server
+        # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
+        # methods that carry bodies are read to find out, never assumed empty.
         self.has_body = chunked or (self.method not in _BODYLESS if length is None
                                     else length != b'0')
-        if size + 4 * len(raw) > max_size:
+        if size > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
     # -- the body --------------------------------------------------------
@@ -211,12 +212,20 @@ class Request:
         *max_size* bytes (default: the app's ``max_body_size``) a 413,
         before reading anything when Content-Length announces it."""
         if not self._body_loaded:
-            stream = self.stream(max_size)
-            declared = self.content_length
-            if declared is not None and declared > stream.max_size:
-                raise HTTPError(413, 'Request body too large (limit %d bytes)' % stream.max_size)
-            body = stream.take(await self.receive())
-            if not stream.done:  # a body in parts (chunked; the mpy-server's way)
+            if max_size is None:
+                max_size = self.app.config['max_body_size']
+            if self._length is not None or self._type is None:  # declared (or not scanned)
+                declared = self.content_length
+                if declared is not None and declared > max_size:
+                    raise _too_large(max_size)
+            message = await self.receive()
+            body = message.get('body', b'')
+            if message['type'] == 'http.request' and not message.get('more_body', False) \
+                    and len(body) <= max_size:  # all of it in one message: the usual case
+                self._body_done = True
+            else:  # a body in parts (chunked; the mpy-server's way), or a disconnect
+                stream = _BodyStream(self, max_size)
+                body = stream.take(message)
                 chunks = [body] if body else []
                 while not stream.done:
                     body = stream.take(await self.receive())
@@ -344,8 +353,12 @@ class _BodyStream:
         self.done = self.request._body_done = not message.get('more_body', False)
         self.size += len(body)
         if self.size > self.max_size:
-            raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
+            raise _too_large(self.max_size)
         return body
+
+
+def _too_large(limit):
+    return HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
 
 
 async def plugdot_parse_body(request, content_type):
