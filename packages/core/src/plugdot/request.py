@@ -263,7 +263,7 @@ class Request:
         """The body parsed as JSON, or None without a body; 400 if invalid or
         nested deeper than the ``max_json_depth`` setting."""
         if self._json is None:
-            body = self.body
+            body = self._body if self._body_loaded else self.body
             if not body:
                 return None
             global _jsonlimit
