@@ -1,8 +1,11 @@
-"""Server-side session stores: the :class:`SessionBackend` interface and the
-bounded, expiring in-memory store. (Redis: :mod:`plugdot_sessions.redis`.)"""
+"""Server-side session stores: the :class:`SessionBackend` interface, the
+bounded, expiring in-memory store (Redis: :mod:`plugdot_sessions.redis`),
+and the plugin that loads a stored session before the handler. Loaded only
+by apps that use a server-side store."""
 import json
 import time
 
+from plugdot import hookimpl
 from plugdot._compat import json_dumps
 
 try:
@@ -80,3 +83,22 @@ class MemoryBackend(SessionBackend):
         for sid in self.entries:
             del self.entries[sid]
             return
+
+
+class StoreLoader:
+    """Per-app plugin, only for server-side stores: loads the session before
+    the handler when the client sent a session cookie (stores are async;
+    attribute access cannot await). It runs before every other
+    ``before_request`` function, so that those see the session too."""
+
+    def __init__(self, cookie_name):
+        self.cookie_name = cookie_name
+
+    @hookimpl(tryfirst=True)
+    async def plugdot_before_request(self, request):
+        if self.cookie_name not in request.cookies:
+            return None
+        m = request.app._plugdot_sessions
+        request.session = await m.from_store(request)
+        request.after_this_request(m.save)
+        return None
