@@ -106,7 +106,8 @@ class WebSocketSession:
                 if draining:
                     raise
                 return {'type': 'websocket.disconnect', 'code': 1006}
-            self.pinged = False  # any frame shows the client is there
+            if self.pinged:  # any frame shows the client is there
+                self.pinged = False
             kind = event[0]
             if kind == 'close':
                 self.close_received = True
