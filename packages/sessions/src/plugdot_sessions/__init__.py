@@ -47,18 +47,25 @@ def plugdot_settings():
     }
 
 
+def _uses_store(app):
+    return app.config.get('session_backend') not in (None, '', 'cookie')
+
+
 def manager_of(app):
     """The :class:`SessionManager` of *app* (made on first use)."""
     found = getattr(app, '_plugdot_sessions', None)
     if found is None:
-        from .manager import SessionManager
-        found = app._plugdot_sessions = SessionManager(app.config)
+        if _uses_store(app):
+            from .backends import StoreManager as make
+        else:
+            from .manager import SessionManager as make
+        found = app._plugdot_sessions = make(app.config)
     return found
 
 
 def _add_store_loader(app):
     # Apps with a server-side store load the session before the handler.
-    if app.config.get('session_backend') in (None, '', 'cookie'):
+    if not _uses_store(app):
         return False
     from .backends import StoreLoader
     if not any(isinstance(p, StoreLoader) for p in app.plugins.get_plugins()):
