@@ -13,8 +13,9 @@ from .wsproto import (NEED_DATA, FrameParser, WSProtocolError, accept_key, close
                       handshake_problem, header)
 
 
-class WebSocketSession:
-    """One upgraded connection: ASGI ``receive`` and ``send``, frames both ways."""
+class WebSocketSession(FrameParser):
+    """One upgraded connection: ASGI ``receive`` and ``send``, frames both
+    ways. It is its own frame parser: one object less per open WebSocket."""
 
     # States as class-level defaults: an instance stores only what changed,
     # which is heap held for as long as the WebSocket is open.
@@ -28,8 +29,8 @@ class WebSocketSession:
     def __init__(self, conn, request):
         self.conn = conn
         self.request = request
-        self.parser = FrameParser(conn.limits.max_ws_message)
-        self.parser.buffer = conn.parser.buffer  # bytes the client sent after its head
+        self.max_message_size = conn.limits.max_ws_message
+        self.buffer = conn.parser.buffer  # bytes the client sent after its head
         conn.parser.buffer = b''
         self.idle_deadline = _deadline(conn.limits.ws_idle_timeout)
 
@@ -54,12 +55,11 @@ class WebSocketSession:
             return {'type': 'websocket.connect'}
         conn = self.conn
         limits = conn.limits
-        parser = self.parser
         while True:
             if not draining and (self.close_received or self.close_sent):
                 return {'type': 'websocket.disconnect', 'code': 1000}
             try:
-                event = parser.next_event()
+                event = self.next_event()
                 if event is NEED_DATA:
                     # Silence is bounded: after ws_ping_interval the client is
                     # pinged and has ws_ping_timeout to send anything; with no
@@ -85,7 +85,7 @@ class WebSocketSession:
                     elif not data:
                         raise OSError('connection lost')
                     else:
-                        parser.buffer += data
+                        self.buffer += data
                     continue
             except WSProtocolError as exc:
                 if draining:
@@ -95,7 +95,7 @@ class WebSocketSession:
             except MemoryError:  # the board ran out of heap: drop this connection only
                 if draining:
                     raise
-                parser.buffer = b''
+                self.buffer = b''
                 self.close_received = True  # read nothing more from this client
                 import gc
                 gc.collect()
@@ -200,7 +200,7 @@ async def upgrade(conn, request):
                 'raw_path': raw_path, 'query_string': query, 'root_path': '',
                 'headers': request.headers, 'client': conn.peer, 'server': conn.local,
                 'subprotocols': [p.strip().decode() for p in offered.split(b',') if p.strip()]
-                if offered else [], 'extensions': _EXTENSIONS,
+                if offered else (), 'extensions': _EXTENSIONS,
             }, ws.receive, ws.send)
         except Exception:
             if ws.accepted and not ws.close_sent:
