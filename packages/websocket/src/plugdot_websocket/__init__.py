@@ -94,12 +94,11 @@ def with_websocket(handler=None, subprotocols=None):
     ``self.request`` as usual. Use as ``@with_websocket`` or
     ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
     def wrap(fn):
-        async def endpoint(*args, **kwargs):
-            head = args[0]
+        async def endpoint(head, *args, **kwargs):
             request = head if isinstance(head, Request) else head.request  # class style
             ws = await websocket_accept(request, subprotocols)
             try:
-                await fn(head, ws, *args[1:], **kwargs)
+                await fn(head, ws, *args, **kwargs)
             except ConnectionClosed:
                 pass
             except Exception:
