@@ -50,7 +50,7 @@ class WebSocketSession(FrameParser):
     async def receive(self, draining=False):
         """ASGI receive for the websocket scope. (*draining*: our close frame
         is out; read until the client's, answering nothing.)"""
-        if not self.connected:
+        if not self.connected and not draining:
             self.connected = True
             return {'type': 'websocket.connect'}
         conn = self.conn
