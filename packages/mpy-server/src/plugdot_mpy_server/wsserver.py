@@ -6,6 +6,9 @@ read it waits on, for as long as it is open: so the upgrade runs the app in
 its own frame and ``receive`` reads the socket itself (no helper frames).
 """
 import asyncio
+import gc
+
+from plugdot._compat import MICROPYTHON
 
 from .protocol import ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
@@ -97,7 +100,6 @@ class WebSocketSession(FrameParser):
                     raise
                 self.buffer = b''
                 self.close_received = True  # read nothing more from this client
-                import gc
                 gc.collect()
                 await self._close(1011, 'out of memory')
                 return {'type': 'websocket.disconnect', 'code': 1011}
@@ -215,3 +217,8 @@ async def upgrade(conn, request):
             await ws._close(1000, '')
     finally:
         server.websockets -= 1
+        if MICROPYTHON:
+            # What the WebSocket held is garbage now, spread across the heap:
+            # collected at once, the next requests find large free blocks
+            # rather than holes between it (a board's heap is small).
+            gc.collect()
