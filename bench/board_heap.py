@@ -17,9 +17,12 @@ frozen, and prints
 Usage: python bench/board_heap.py [--only hello|full] [--no-mpy] [--microdot]
 """
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import httpx
 from bundle import (FULL, HELLO, BundleTarget, build_port, microdot_lib, only_main,
@@ -55,6 +58,12 @@ for _name in MODULES:
     _step(_name)
 from APP import app
 _step('the app: App() and its routes')
+
+
+@app.get('/hold')
+async def _hold(request):  # a request in flight: its handler waits
+    await asyncio.sleep(1)
+    return ''
 import plugdot_mpy_server
 from plugdot_mpy_server.server import start
 
@@ -140,6 +149,17 @@ def steps(exe, folder, app, modules):
                 for _ in range(20):
                     client.get(url + '/')
                 inside = int(client.get(url + '/mem').text)
+                # one idle connection, then one whose request's handler waits
+                idle = socket.create_connection(('127.0.0.1', int(url.rsplit(':', 1)[1])))
+                time.sleep(0.3)
+                idle_conn = int(client.get(url + '/mem').text) - inside
+                idle.close()
+                held = threading.Thread(target=httpx.get, args=(url + '/hold',),
+                                        kwargs={'timeout': 5})
+                held.start()
+                time.sleep(0.3)
+                in_flight = int(client.get(url + '/mem').text) - inside
+                held.join()
     finally:
         stop(proc)
         out = proc.stdout.read().decode()
@@ -149,6 +169,9 @@ def steps(exe, folder, app, modules):
     if url:
         print('  %-34s %6d  (gc.mem_alloc() inside GET /mem after 20 requests)'
               % ('heap in use in a request', inside))
+        print('  %-34s %6d  (one more connection, idle)' % ('an idle connection', idle_conn))
+        print('  %-34s %6d  (one more connection whose handler waits; %d over an idle one)'
+              % ('one request in flight', in_flight, in_flight - idle_conn))
     else:
         print(out[-2000:])
 

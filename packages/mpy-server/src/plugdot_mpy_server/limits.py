@@ -6,7 +6,8 @@ Defaults are sized for a small board (tens of KB of heap); pass a
 
 
 class Limits:
-    """Hard limits of one server; every field has a default and a keyword.
+    """Hard limits of one server; every field has a default and a keyword
+    (``Limits(max_connections=4)``; an unknown one is a TypeError).
 
     * ``max_request_line`` — bytes in the request line (414 past it)
     * ``max_header_line`` — bytes in one header line (431)
@@ -35,37 +36,40 @@ class Limits:
       WebSocket is closed (1001)
     """
 
-    def __init__(self, max_request_line=1024, max_header_line=1024, max_headers=32,
-                 max_header_size=4096, max_body_size=16 * 1024, max_chunk_line=64,
-                 header_timeout=10.0, body_timeout=10.0, keepalive_timeout=5.0,
-                 max_connections=8, backlog=16, read_size=512, shutdown_timeout=5.0,
-                 max_ws_message=16 * 1024, ws_close_timeout=2.0, max_websockets=None,
-                 ws_ping_interval=20.0, ws_ping_timeout=20.0, ws_idle_timeout=300.0):
-        self.max_request_line = max_request_line
-        self.max_header_line = max_header_line
-        self.max_headers = max_headers
-        self.max_header_size = max_header_size
-        self.max_body_size = max_body_size
-        self.max_chunk_line = max_chunk_line
-        self.header_timeout = header_timeout
-        self.body_timeout = body_timeout
-        self.keepalive_timeout = keepalive_timeout
-        self.max_connections = max_connections
-        self.backlog = backlog
-        self.read_size = read_size
-        self.shutdown_timeout = shutdown_timeout
-        self.max_ws_message = max_ws_message
-        self.ws_close_timeout = ws_close_timeout
-        if max_websockets is None:
-            max_websockets = max_connections // 2
-        elif max_websockets >= max_connections:
+    # The defaults live on the class: a server with them holds no copy, and
+    # an instance stores only what was given.
+    max_request_line = 1024
+    max_header_line = 1024
+    max_headers = 32
+    max_header_size = 4096
+    max_body_size = 16 * 1024
+    max_chunk_line = 64
+    header_timeout = 10.0
+    body_timeout = 10.0
+    keepalive_timeout = 5.0
+    max_connections = 8
+    backlog = 16
+    read_size = 512
+    shutdown_timeout = 5.0
+    max_ws_message = 16 * 1024
+    ws_close_timeout = 2.0
+    max_websockets = 4  # max_connections // 2 unless given
+    ws_ping_interval = 20.0
+    ws_ping_timeout = 20.0
+    ws_idle_timeout = 300.0
+
+    def __init__(self, **limits):
+        for name, value in limits.items():
+            if name[:1] == '_' or name == 'for_cpython' or not hasattr(Limits, name):
+                raise TypeError('Limits: unknown limit %r' % name)
+            setattr(self, name, value)
+        if 'max_websockets' not in limits:
+            if 'max_connections' in limits:
+                self.max_websockets = self.max_connections // 2
+        elif self.max_websockets >= self.max_connections:
             raise ValueError('Limits: max_websockets (%d) must be below max_connections (%d), '
                              'or WebSockets can lock plain HTTP out'
-                             % (max_websockets, max_connections))
-        self.max_websockets = max_websockets
-        self.ws_ping_interval = ws_ping_interval
-        self.ws_ping_timeout = ws_ping_timeout
-        self.ws_idle_timeout = ws_idle_timeout
+                             % (self.max_websockets, self.max_connections))
 
     @classmethod
     def for_cpython(cls, **overrides):

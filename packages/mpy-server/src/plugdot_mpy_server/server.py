@@ -18,8 +18,8 @@ import time
 from plugdot.datastructures import unquote
 
 from .limits import Limits
-from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
-                       chunk, error_response, is_upgrade, response_head)
+from .protocol import (END, LAST_CHUNK, NEED_DATA, ProtocolError, RequestParser, chunk,
+                       error_response, is_upgrade, response_head)
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 _CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
@@ -69,7 +69,15 @@ def request_target(request):
     path percent-decoded; ProtocolError 400 when malformed. (The parser already
     refused non-ASCII bytes in the target; a malformed escape or invalid UTF-8
     after decoding is the client's error.)"""
-    raw_path, query = request.path_and_query()
+    target = request.target
+    if target[:1] != b'/':
+        if target == b'*':
+            return '*', b'*', b''
+        # absolute-form: http://host/path?query
+        rest = target.split(b'://', 1)[1]
+        slash = rest.find(b'/')
+        target = rest[slash:] if slash >= 0 else b'/'
+    raw_path, _, query = target.partition(b'?')
     try:
         return unquote(raw_path.decode()), raw_path, query
     except (ValueError, UnicodeError):
@@ -176,9 +184,21 @@ class Server:
                 gc.collect()
 
     async def _lifespan_event(self, phase):
+        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
+        RuntimeError if it reports failure."""
+        app = self.app
+        if getattr(app, 'stopping', None) is not None:
+            # A plugdot App: its startup() and shutdown() are what its lifespan
+            # runs, awaited here, so that no task, frame or event is held for
+            # the server's whole life (heap on a board).
+            try:
+                await (app.startup() if phase == 'startup' else app.shutdown())
+            except Exception as exc:
+                raise RuntimeError('lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+            return
         if self._lifespan is None:
-            self._lifespan = _Lifespan(self.app)
-        await self._lifespan.event(phase)
+            self._lifespan = _lifespan(app)
+        await self._lifespan(phase)
 
     # -- connections ----------------------------------------------------------------
     async def _accept(self, reader, writer):
@@ -212,52 +232,50 @@ class Server:
             await _close(writer, self.limits.body_timeout)
 
 
-class _Lifespan:
-    """The server's side of the ASGI ``lifespan`` scope: one task runs the
-    app's lifespan call for the server's whole life. One event serves both
-    directions; whoever wakes checks its own condition (a set event wakes
-    every waiter, even if it is cleared again before they run)."""
+def _lifespan(app):
+    """The server's side of the ASGI ``lifespan`` scope of any ASGI app: one
+    task runs the app's lifespan call for the server's whole life. Returns
+    ``event(phase)``, which sends ``lifespan.<phase>`` and waits for the
+    answer. One event serves both directions; whoever wakes checks its own
+    condition (a set event wakes every waiter, even if it is cleared again
+    before they run)."""
+    # for the app, for the server, the app returned (no lifespan, or over), its task
+    state = [None, None, False, None]
+    wake = asyncio.Event()
 
-    def __init__(self, app):
-        self.message = None  # for the app
-        self.reply = None  # for the server
-        self.ended = False  # the app returned: it does not do lifespan, or it is over
-        self.wake = asyncio.Event()
-        # Held so that the task is not garbage-collected while it waits.
-        self.task = asyncio.create_task(self.run(app))
-
-    async def run(self, app):
-        try:
-            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, self.receive, self.send)
-        except Exception:
-            pass  # an app without lifespan support
-        self.ended = True
-        self.wake.set()
-
-    async def receive(self):
-        while self.message is None:
-            self.wake.clear()
-            await self.wake.wait()
-        message, self.message = self.message, None
+    async def receive():
+        while state[0] is None:
+            wake.clear()
+            await wake.wait()
+        message, state[0] = state[0], None
         return message
 
-    async def send(self, message):
-        self.reply = message
-        self.wake.set()
+    async def send(message):
+        state[1] = message
+        wake.set()
 
-    async def event(self, phase):
-        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
-        RuntimeError if it reports failure."""
-        if self.ended:
+    async def run():
+        try:
+            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
+        except Exception:
+            pass  # an app without lifespan support
+        state[2] = True
+        wake.set()
+
+    async def event(phase):
+        if state[2]:
             return
-        self.message = {'type': 'lifespan.' + phase}
-        self.wake.set()
-        while self.reply is None and not self.ended:
-            self.wake.clear()
-            await self.wake.wait()
-        reply, self.reply = self.reply, None
+        state[0] = {'type': 'lifespan.' + phase}
+        wake.set()
+        while state[1] is None and not state[2]:
+            wake.clear()
+            await wake.wait()
+        reply, state[1] = state[1], None
         if reply is not None and reply['type'].endswith('.failed'):
             raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
+
+    state[3] = asyncio.create_task(run())  # held, so that it is not garbage-collected
+    return event
 
 
 async def _listen(accept, host, port, backlog, ssl):
@@ -476,22 +494,18 @@ ASGI = {'version': '3.0', 'spec_version': '2.3'}
 class Exchange:
     """One request and its response, as an ASGI ``http`` scope."""
 
+    # The state as class-level defaults: an instance stores only what
+    # changed, heap held while the request is in flight.
+    body_done = continue_sent = head_sent = chunked = complete = disconnected = False
+    status = headers = error = None
+    length = None  # the Content-Length the app declared
+    finished = None  # an Event, made only if the app waits for disconnect
+    sent_bytes = 0
+
     def __init__(self, conn, request):
         self.conn = conn
         self.request = request
-        self.body_done = False
-        self.continue_sent = False
-        self.status = None
-        self.headers = None
-        self.head_sent = False
-        self.chunked = False
-        self.complete = False
         self.keep_alive = request.keep_alive
-        self.sent_bytes = 0
-        self.length = None  # the Content-Length the app declared
-        self.finished = None  # an Event, made only if the app waits for disconnect
-        self.disconnected = False
-        self.error = None
 
     async def run(self):
         """Run the app; return True if the connection may serve another request."""
@@ -572,8 +586,8 @@ class Exchange:
             if event is END:
                 self.body_done = True
                 return {'type': 'http.request', 'body': b'', 'more_body': False}
-            if isinstance(event, Data):
-                return {'type': 'http.request', 'body': event.data, 'more_body': True}
+            if event is not NEED_DATA:
+                return {'type': 'http.request', 'body': event, 'more_body': True}
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
