@@ -60,7 +60,7 @@ class Limits:
 
     def __init__(self, **limits):
         for name, value in limits.items():
-            if name[:1] == '_' or name == 'for_cpython' or not hasattr(Limits, name):
+            if type(getattr(Limits, name, None)) not in (int, float):  # not a limit
                 raise TypeError('Limits: unknown limit %r' % name)
             setattr(self, name, value)
         if 'max_websockets' not in limits:

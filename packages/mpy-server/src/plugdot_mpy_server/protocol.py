@@ -118,9 +118,10 @@ class RequestParser:
         """After a complete request, get ready to parse the next one."""
         self.state = HEAD
         self.request = None
-        self.body_size = 0
-        self.chunk_state = 'size'
-        self.trailer_bytes = 0
+        if self.chunk_state != 'size' or self.body_size:  # a chunked body (else never set)
+            self.body_size = 0
+            self.chunk_state = 'size'
+            self.trailer_bytes = 0
 
     def next_event(self):
         """Return a Request, a piece of the body (bytes), END, or

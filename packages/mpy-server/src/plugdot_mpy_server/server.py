@@ -94,23 +94,26 @@ class Server:
     roomier ones on CPython); *access_log* prints one line per request.
     """
 
+    # Class-level defaults: a running server stores only what it changed.
+    rejected = 0
+    websockets = 0  # open WebSockets (counted against limits.max_websockets)
+    closing = False
+    listener = None
+    tls = None  # the SSL context, if any
+    _lifespan = None
+    _watchdog = None
+
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
         self.access_log = access_log
         self.connections = set()
-        self.rejected = 0
-        self.websockets = 0  # open WebSockets (counted against limits.max_websockets)
-        self.closing = False
-        self.listener = None
-        self.tls = None  # the SSL context, if any
-        self._lifespan = None
-        self._watchdog = None
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
         await self._lifespan_event('startup')
-        self.tls = ssl
+        if ssl is not None:
+            self.tls = ssl
         if MICROPYTHON:
             self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
         else:
@@ -133,9 +136,10 @@ class Server:
             # free, and back off (up to 2 s) until an allocation works again.
             try:
                 await _sleep_ms(pause)
-                for conn in self.connections:  # expire() only cancels: no copy needed
-                    if conn.deadline is not None and _due(conn.deadline):
-                        conn.expire()
+                for conn in self.connections:  # this only cancels: no copy needed
+                    if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
+                        conn.expired = True  # the I/O waited on timed out
+                        conn.task.cancel()
                 listener = self.listener
                 if MICROPYTHON and listener.task.done() and not self.closing:
                     # MicroPython's accept loop died (a MemoryError in it is
@@ -163,14 +167,18 @@ class Server:
                 await stopping()
             except Exception:
                 pass
-        for conn in list(self.connections):
-            if conn.idle:
-                conn.abort()
         deadline = _deadline(self.limits.shutdown_timeout)
-        while self.connections and _left(deadline) > 0:
+        while True:
+            late = _due(deadline)
+            for conn in list(self.connections):
+                if conn.idle or late:  # idle ones at once, the others at the deadline
+                    try:
+                        conn.writer.close()
+                    except Exception:
+                        pass
+            if late or not self.connections:
+                break
             await asyncio.sleep(0.02)
-        for conn in list(self.connections):
-            conn.abort()
         if self._watchdog is not None:
             self._watchdog.cancel()
         await self._lifespan_event('shutdown')
@@ -335,12 +343,6 @@ class Connection:
             self.peer = _address(self.writer, 'peername')
             self.local = _address(self.writer, 'sockname')
 
-    def expire(self):
-        """The I/O waited on timed out: cancel the connection's task."""
-        if not self.expired:
-            self.expired = True
-            self.task.cancel()
-
     async def _io(self, awaitable, timeout):
         # Await socket I/O with a deadline the watchdog enforces: _Closed on
         # timeout or a socket error.
@@ -354,13 +356,6 @@ class Connection:
             raise _Closed()
         finally:
             self.deadline = None
-
-    def abort(self):
-        """Close the socket now (shutdown, memory exhaustion)."""
-        try:
-            self.writer.close()
-        except Exception:
-            pass
 
     async def _read(self, timeout):
         data = await self._io(self.reader.read(self.limits.read_size), timeout)
@@ -550,29 +545,44 @@ class Exchange:
 
     async def _drain(self):
         # The next request starts where this body ends: skip what the app did
-        # not read (within the body limits), or give up on keep-alive.
-        parser = self.conn.parser
+        # not read (within the body limits), or give up on keep-alive. (Not
+        # in run(): its frame is held while the app runs.)
+        conn = self.conn
         try:
             while True:
-                event = parser.next_event()
+                event = conn.parser.next_event()
                 if event is END:
                     self.body_done = True
                     return
                 if event is NEED_DATA:
-                    parser.feed(await self.conn._read(self.conn.limits.body_timeout))
+                    conn.parser.feed(await conn._read(conn.limits.body_timeout))
         except (ProtocolError, _Closed):
             self.keep_alive = False
 
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
+        conn = self.conn
         if self.body_done or self.disconnected:
-            if not self.disconnected and await self._client_left():
-                return {'type': 'http.disconnect'}
+            # The body is read: an app still waiting here streams a response
+            # (the core watches for http.disconnect while it does). Read the
+            # socket so that a client closing is seen at once, not at the next
+            # failed write -- an idle event stream may write nothing for many
+            # seconds. Bytes of a pipelined next request are kept for it, up
+            # to a head's worth.
+            while not (self.disconnected or self.complete or
+                       len(conn.parser.buffer) > conn.limits.max_header_size):
+                try:
+                    data = await conn.reader.read(conn.limits.read_size)
+                except OSError:
+                    data = b''
+                if not data:
+                    self.disconnected = True
+                    return {'type': 'http.disconnect'}
+                conn.parser.feed(data)
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()
             return {'type': 'http.disconnect'}
-        conn = self.conn
         if self.request.expect_continue and not self.continue_sent and not self.head_sent:
             self.continue_sent = True
             await conn._write(_CONTINUE)
@@ -595,24 +605,6 @@ class Exchange:
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
-
-    async def _client_left(self):
-        # The body is read: an app still waiting here streams a response (the
-        # core watches for http.disconnect while it does). Read the socket so
-        # that a client closing is seen at once, not at the next failed write
-        # -- an idle event stream may write nothing for many seconds. Bytes of
-        # a pipelined next request are kept for it, up to a head's worth.
-        conn = self.conn
-        while not self.complete and len(conn.parser.buffer or b'') <= conn.limits.max_header_size:
-            try:
-                data = await conn.reader.read(conn.limits.read_size)
-            except OSError:
-                data = b''
-            if not data:
-                self.disconnected = True
-                return True
-            conn.parser.feed(data)
-        return False
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
@@ -637,7 +629,27 @@ class Exchange:
         more = message.get('more_body', False)
         out = []
         if not self.head_sent:
-            out.append(self._head(body, more))
+            headers = self.headers
+            for name, value in headers:
+                if name.lower() == b'content-length':
+                    self.length = int(value) if value.isdigit() else -1
+                    if self.length < 0:
+                        raise ValueError('invalid Content-Length from the app: %r' % value)
+            head = self.request.method == 'HEAD'
+            if self.length is None and self.status not in (204, 304):
+                if not more and (body or not head):
+                    headers.append((b'content-length', b'%d' % len(body)))
+                elif head:
+                    pass  # a streamed (or empty) answer to HEAD: its length is not known
+                elif self.request.version == '1.1':
+                    self.chunked = True
+                else:
+                    # HTTP/1.0: the end of the body is the end of the connection
+                    self.keep_alive = False
+            if self.error is not None:
+                self.keep_alive = False
+            out.append(response_head(self.status, headers, self.keep_alive, self.chunked,
+                                     self.request.version == '1.0'))
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
         if body and not bodyless:
@@ -660,29 +672,6 @@ class Exchange:
         except _Closed:
             self.disconnected = True
             raise
-
-    def _head(self, body, more):
-        headers = self.headers
-        for name, value in headers:
-            if name.lower() == b'content-length':
-                self.length = int(value) if value.isdigit() else -1
-                if self.length < 0:
-                    raise ValueError('invalid Content-Length from the app: %r' % value)
-        head = self.request.method == 'HEAD'
-        if self.length is None and self.status not in (204, 304):
-            if not more and (body or not head):
-                headers.append((b'content-length', b'%d' % len(body)))
-            elif head:
-                pass  # a streamed (or empty) answer to HEAD: its length is not known
-            elif self.request.version == '1.1':
-                self.chunked = True
-            else:
-                # HTTP/1.0: the end of the body is the end of the connection
-                self.keep_alive = False
-        if self.error is not None:
-            self.keep_alive = False
-        return response_head(self.status, headers, self.keep_alive, self.chunked,
-                             self.request.version == '1.0')
 
 
 async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):
