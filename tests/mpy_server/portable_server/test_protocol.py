@@ -1,6 +1,6 @@
 """The sans-IO parser against a corpus of valid and malformed requests.
 Portable: runs under CPython and MicroPython."""
-from plugdot_mpy_server.limits import Limits
+from plugdot_mpy_server import Limits
 from plugdot_mpy_server.protocol import (END, NEED_DATA, ProtocolError, Request,
                                          RequestParser, chunk, error_response, response_head)
 
@@ -31,7 +31,7 @@ def status_of(raw, limits=None):
     try:
         parse(raw, limits)
     except ProtocolError as exc:
-        return exc.status
+        return exc.args[0]
     return None
 
 

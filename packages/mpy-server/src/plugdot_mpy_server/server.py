@@ -17,8 +17,7 @@ import time
 
 from plugdot.datastructures import unquote
 
-from .limits import Limits
-from .protocol import (END, LAST_CHUNK, NEED_DATA, ProtocolError, RequestParser, chunk,
+from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
                        error_response, is_upgrade, response_head)
 
 MICROPYTHON = sys.implementation.name == 'micropython'
@@ -53,16 +52,10 @@ else:
 
 
 class _Closed(OSError):
-    """The client went away or timed out: close without answering. An
-    OSError with errno EPIPE, so that an app sees what a broken socket is."""
-
-    timeout = False  # True when a deadline passed (the client is there, but too slow)
-
-    def __init__(self, timeout=False):
-        super().__init__(32, 'connection closed')
-        if timeout:
-            self.timeout = True
-
+    """The client went away (``_Closed(32, 'connection closed')``) or timed
+    out (``_Closed(32, 'timed out')``: the client is there, but too slow):
+    close without answering. An OSError with errno EPIPE, so that an app
+    sees what a broken socket is. (No __init__: a method less on a board.)"""
 
 def request_target(request):
     """``(path, raw_path, query)`` of a parsed request for its ASGI scope, the
@@ -351,16 +344,16 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed(True)
+            raise _Closed(32, 'timed out')
         except OSError:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         finally:
             self.deadline = None
 
     async def _read(self, timeout):
         data = await self._io(self.reader.read(self.limits.read_size), timeout)
         if not data:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         return data
 
     def _expired(self, cancelled):
@@ -377,7 +370,7 @@ class Connection:
         try:
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
 
     async def run(self):
@@ -440,10 +433,9 @@ class Connection:
         close after a lingering read."""
         if self.server.access_log:
             self.addresses()
-            print('%s - "-" %d (%s)' % (self.peer[0] if self.peer else '-', exc.status,
-                                        exc.reason))
+            print('%s - "-" %d (%s)' % ((self.peer[0] if self.peer else '-',) + exc.args))
         try:
-            await self._write(error_response(exc.status, exc.reason), 2)
+            await self._write(error_response(*exc.args), 2)
         except Exception:
             return
         # Lingering close: closing with unread request bytes makes the kernel
@@ -601,7 +593,8 @@ class Exchange:
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
-                self.error = (ProtocolError(408, 'request body too slow') if exc.timeout else
+                self.error = (ProtocolError(408, 'request body too slow')
+                              if exc.args[1] == 'timed out' else
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
@@ -619,7 +612,7 @@ class Exchange:
             raise RuntimeError('unexpected ASGI message %r' % kind)
         if self.disconnected:
             if self.error is None:
-                raise _Closed()
+                raise _Closed(32, 'connection closed')
             if not self.head_sent:
                 # The body was malformed or too large: the server answers with
                 # that status and reason (413, 400...), not the app's reply to
