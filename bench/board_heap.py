@@ -11,7 +11,8 @@ frozen, and prints
   measures them again, in this run);
 * the steps of a frozen bundle's heap (``gc.mem_alloc()`` after a collection
   after each step: each module as it is imported, ``App()`` with its routes,
-  the started server, one request in flight);
+  the started server, the heap in use inside a request, then one more
+  connection idle and one whose handler waits: a request in flight);
 * the classes, functions and module-level names the loaded bundle holds.
 
 Usage: python bench/board_heap.py [--only hello|full] [--no-mpy] [--microdot]
@@ -31,6 +32,9 @@ from mpy_server import MICRODOT_MAIN, Target, free_port, launch, min_heap, stop
 
 # bench/bundle.py's 32-bit run of 2026-11-30 (KB): Microdot 2.7.0
 MICRODOT_KB = {'hello frozen': 15, 'full frozen': 20, 'hello .mpy': 32, 'full .mpy': 45}
+# Microdot 2.7.0 frozen on 32-bit, measured as steps() does (2026-11-30, B): in a
+# request, one more idle connection, one more whose handler waits
+MICRODOT_STEPS = {'in a request': 11984, 'idle': 736, 'in flight': 1712}
 
 # Run on the board's interpreter: the heap after each step of loading and
 # starting a bundle whose modules are frozen.
@@ -169,9 +173,11 @@ def steps(exe, folder, app, modules):
     if url:
         print('  %-34s %6d  (gc.mem_alloc() inside GET /mem after 20 requests)'
               % ('heap in use in a request', inside))
-        print('  %-34s %6d  (one more connection, idle)' % ('an idle connection', idle_conn))
-        print('  %-34s %6d  (one more connection whose handler waits; %d over an idle one)'
-              % ('one request in flight', in_flight, in_flight - idle_conn))
+        print('  %-34s %6d  (one more connection, idle; Microdot %d)'
+              % ('an idle connection', idle_conn, MICRODOT_STEPS['idle']))
+        print('  %-34s %6d  (one more connection whose handler waits; %d over an idle one; '
+              'Microdot %d)' % ('one request in flight', in_flight, in_flight - idle_conn,
+                               MICRODOT_STEPS['in flight']))
     else:
         print(out[-2000:])
 
