@@ -191,11 +191,18 @@ class Server:
         if getattr(app, 'stopping', None) is not None:
             # A plugdot App: its startup() and shutdown() are what its lifespan
             # runs, awaited here, so that no task, frame or event is held for
-            # the server's whole life (heap on a board).
+            # the server's whole life (heap on a board). As with the lifespan
+            # scope, shutdown runs once, and only after a startup that succeeded.
+            if phase == 'shutdown':
+                if self._lifespan is not True:
+                    return
+                self._lifespan = False
             try:
                 await (app.startup() if phase == 'startup' else app.shutdown())
             except Exception as exc:
                 raise RuntimeError('lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+            if phase == 'startup':
+                self._lifespan = True
             return
         if self._lifespan is None:
             self._lifespan = _lifespan(app)
