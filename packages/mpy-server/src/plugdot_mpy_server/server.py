@@ -228,6 +228,7 @@ class Server:
             self.connections.add(conn)
             await conn.run()
         except MemoryError:  # drop this connection (closed below), free, serve the next one
+            self.connections.discard(conn)  # before letting go of it: its slot comes back
             conn = None
             gc.collect()
         except asyncio.CancelledError:
@@ -572,12 +573,12 @@ class Exchange:
                        len(conn.parser.buffer) > conn.limits.max_header_size):
                 try:
                     data = await conn.reader.read(conn.limits.read_size)
-                except OSError:
+                    conn.parser.feed(data)
+                except (OSError, MemoryError):  # a connection that cannot be read is dropped
                     data = b''
                 if not data:
                     self.disconnected = True
                     return {'type': 'http.disconnect'}
-                conn.parser.feed(data)
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()
