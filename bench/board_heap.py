@@ -26,6 +26,7 @@ import threading
 import time
 
 import httpx
+from websockets.sync.client import connect
 from bundle import (FULL, HELLO, BundleTarget, build_port, microdot_lib, only_main,
                     plugdot_bundle, use_session_and_websocket)
 from mpy_server import MICRODOT_MAIN, Target, free_port, launch, min_heap, stop
@@ -164,6 +165,13 @@ def steps(exe, folder, app, modules):
                 time.sleep(0.3)
                 in_flight = int(client.get(url + '/mem').text) - inside
                 held.join()
+                if app == 'full':  # the first session request, then one open WebSocket
+                    client.get(url + '/count')
+                    session = int(client.get(url + '/mem').text)
+                    with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
+                        ws.send('held')
+                        ws.recv(timeout=5)
+                        websocket = int(client.get(url + '/mem').text)
     finally:
         stop(proc)
         out = proc.stdout.read().decode()
@@ -178,6 +186,11 @@ def steps(exe, folder, app, modules):
         print('  %-34s %6d  (one more connection whose handler waits; %d over an idle one; '
               'Microdot %d)' % ('one request in flight', in_flight, in_flight - idle_conn,
                                MICRODOT_STEPS['in flight']))
+        if app == 'full':
+            print('  %-34s %6d  (then after GET /count)' % ('+ the first session request',
+                                                           session - inside))
+            print('  %-34s %6d  (then with one WebSocket open)' % ('+ an open WebSocket',
+                                                                  websocket - session))
     else:
         print(out[-2000:])
 
