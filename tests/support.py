@@ -121,6 +121,24 @@ def start_server(command, port, timeout=20, **popen):
     return proc
 
 
+def send_and_read(port, data, timeout=3):
+    """Send *data* to 127.0.0.1:*port* over a raw socket; return all the
+    server sends until it closes the connection or *timeout* seconds pass
+    without a byte."""
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b''
+        try:
+            while True:
+                got = s.recv(65536)
+                if not got:
+                    break
+                out += got
+        except socket.timeout:
+            pass
+        return out
+
+
 def first_bytes_and_close(socks, size=100):
     """What each socket received first (``b''`` if it was reset), closing each."""
     answers = []
