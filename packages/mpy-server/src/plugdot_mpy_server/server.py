@@ -200,6 +200,7 @@ class Server:
             self.connections.add(conn)
             await conn.run()
         except MemoryError:  # drop this connection (closed below), free, serve the next one
+            self.connections.discard(conn)  # before the reference goes: its place is given back
             conn = None
             gc.collect()
         except asyncio.CancelledError:
