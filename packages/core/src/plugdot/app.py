@@ -14,6 +14,7 @@ from .config import Config, declared_settings, environ
 from .errors import HTTPError, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
+from .request import plugdot_parse_body as _builtin_parse_body
 from .response import plugdot_make_response as _builtin_make_response
 from .response import to_response
 from .routing import NEEDS, Router
@@ -103,6 +104,8 @@ class App:
         # Hooks only the built-in plugin implements are called directly.
         plan.builtin_resolve = plan.resolve == (_builtin_resolve,)
         plan.builtin_make_response = plan.make_response == (_builtin_make_response,)
+        plan.read_body = _builtin_parse_body in plan.parse_body  # called after the others
+        plan.parse_body = tuple(fn for fn in plan.parse_body if fn is not _builtin_parse_body)
         self._plan = plan
         return plan
 
@@ -445,9 +448,12 @@ class App:
         # can read request.form / json (a CSRF check), as in both peers; the
         # size limits still apply (413 before reading when declared too large).
         if error is None and request.has_body and not route.stream:
-            parsed = await first_result(plan.parse_body, request, request.content_type)
+            parsed = await first_result(plan.parse_body, request, request.content_type) \
+                if plan.parse_body else None
             if parsed is not None:
                 request.set_parsed(parsed)
+            elif plan.read_body:  # the built-in reader, without its hook's frame
+                await request.load_body(request.app.config['max_body_size'])
         before = plan.local_before if mounted else plan.before_request
         if before:
             value = await first_result(before, request)
