@@ -99,8 +99,15 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     files = files_of(out)
     assert 'main.py' in files and 'manifest.py' in files and 'plugdot_bundled.mpy' in files
-    assert 'hello.mpy' in files and 'plugdot/app.mpy' in files and 'plugdot_mpy_server/server.mpy' in files
+    assert 'hello.mpy' in files and 'plugdot/__init__.mpy' in files
+    assert 'plugdot_mpy_server/__init__.mpy' in files
     assert not [f for f in files if f.endswith('.py') and f not in ('main.py', 'manifest.py')]
+    # what the board loads at start is one module per package; bundle.map says where each
+    # installed source file is in it; what loads on first use stays a module of its own
+    merged = (out / 'bundle.map').read_text()
+    for module in ('plugdot/app.py', 'plugdot/request.py', 'plugdot_mpy_server/server.py'):
+        assert module in merged and module[:-3] + '.mpy' not in files, module
+    assert 'plugdot_mpy_server/chunked.mpy' in files and 'chunked' not in merged
     # on-demand parts of the core this decorator-style app does not use stay out
     for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions',
                                   'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files']:
@@ -127,12 +134,22 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
 
 
 def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micropython_exe):
-    out, _ = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
-                    '--plugin', 'request_id')
+    out, report = bundle(tmp_path, 'full', FULL, '--plugin', 'sessions', '--plugin', 'websocket',
+                         '--plugin', 'request_id')
     files = files_of(out)
     for package in ('plugdot_sessions/', 'plugdot_websocket/', 'plugdot_request_id/',
-                    'plugdot_mpy_server/wsproto.mpy', 'plugdot/_class_routes.mpy'):
+                    'plugdot_mpy_server/wsproto.mpy'):
         assert [f for f in files if f.startswith(package)], package
+    merged = (out / 'bundle.map').read_text()
+    # what the board loads before serving is merged (which plugin modules are depends on
+    # what each plugin imports at load); a merged module is no file of its own
+    rows = [line.split() for line in merged.splitlines() if not line.startswith('#')]
+    assert 'plugdot_mpy_server/server.py' in [row[2] for row in rows]
+    for _, _, source, _ in rows:
+        assert source.endswith('__init__.py') or source[:-3] + '.mpy' not in files, source
+    # merged, or a module of its own when merging would change a name (the bundler says why)
+    assert 'plugdot/_class_routes.py' in merged or ('plugdot/_class_routes.mpy' in files and
+                                                   'plugdot._class_routes stays a module' in report)
     for banned in CPYTHON_ONLY:
         assert not [f for f in files if f.startswith(banned)], banned
     # A board may carry another `jwt` module (micropython-lib's, for Microdot):
@@ -214,8 +231,9 @@ app.mount(sub, '/sub')
 def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropython_exe):
     out, _ = bundle(tmp_path, 'files', FILES, '--no-plugins', '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
-    for used in ('plugdot/files.mpy', 'plugdot/_mount.mpy', 'plugdot_websocket/broadcast.mpy'):
-        assert used in files, used
+    for used in ('plugdot/files.mpy', 'plugdot_websocket/broadcast.mpy'):
+        assert used in files, used  # loaded on first use: modules of their own
+    assert 'plugdot/_mount.py' in (out / 'bundle.map').read_text()  # loaded by app.mount()
     (out / 'static.txt').write_text('served from the board')
     proc, url = run_board(micropython_exe, out, '192k')
     try:

@@ -25,8 +25,16 @@ if not MICROPYTHON:
     EXTRA = json.dumps([])
 
 
+UNREAD = {'a': (1, 2)}  # a constant nothing reads
+READ = 1
+COUNTED = 0
+EFFECT = print('loaded')  # not pure: stays
+
+
 def helper():
-    return 1 if MICROPYTHON else only_on_cpython()
+    global COUNTED
+    COUNTED += 1
+    return READ if MICROPYTHON else only_on_cpython()
 
 
 def only_on_cpython():
@@ -39,6 +47,14 @@ def only_used_by_unused():
 
 def unused():
     return only_used_by_unused()
+
+
+def ping():  # only each other names them: not reached
+    return pong()
+
+
+def pong():
+    return ping()
 
 
 def named_in_a_string():
@@ -64,6 +80,9 @@ class Thing:
     @staticmethod
     def plugdot_startup(app):
         return 6
+
+    def walk(self, n):  # only itself names it
+        return self.walk(n - 1) if n else 0
 
     def kept_by_option(self):
         return 7
@@ -106,15 +125,18 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
-                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.only_on_cpython',
-                               'pkg.lib.only_used_by_unused', 'pkg.lib.plugdot_add_commands',
-                               'pkg.lib.plugdot_bundle_modules', 'pkg.lib.unused']
+                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.Thing.walk',
+                               'pkg.lib.UNREAD', 'pkg.lib.only_on_cpython',
+                               'pkg.lib.only_used_by_unused', 'pkg.lib.ping',
+                               'pkg.lib.plugdot_add_commands',
+                               'pkg.lib.plugdot_bundle_modules', 'pkg.lib.pong', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
                  'def plugdot_startup', 'def kept_by_option'):
         assert kept in lib, kept
     # the CPython branches are gone, the board's stays
     assert "'cpython'" not in lib and 'json' not in lib and "'board'" in lib
-    assert '    return (1)' in lib.splitlines()
+    assert '    return (READ)' in lib.splitlines()
+    assert 'UNREAD' not in lib and 'READ = 1' in lib and 'COUNTED = 0' in lib and 'EFFECT' in lib
     assert '__all__' not in lib
     # imports of what went are pruned, the rest stays
     assert texts['pkg'].splitlines()[0] == 'from .lib import Thing, named_in_a_string'
@@ -137,7 +159,7 @@ def test_line_numbers_do_not_move_and_the_result_runs(tmp_path):
     done = subprocess.run([sys.executable, 'app.py'], cwd=tmp_path, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ['board', '5', '3']
+    assert done.stdout.split() == ['loaded', 'board', '5', '3']
 
 
 def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):

@@ -124,14 +124,14 @@ class TablePluginManager:
                 if allowed is None or name in allowed or name not in modules:
                     plugin = self.names.get(name) or import_module(modules.get(name, name))
                     self.names[name] = plugin
-                    rows.append((rank, plugin, getattr(plugin, hook), params))
+                    rows.append((rank, plugin, getattr(plugin, hook), params, name))
 
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
         the first one for a *firstresult* hook."""
         first = self.specs[hook][0] & FIRSTRESULT
         results = []
-        for _, _, fn, params in self.impls.get(hook, ()):
+        for _, _, fn, params, _ in self.impls.get(hook, ()):
             result = _invoke(fn, params, kwargs)
             if result is not None:
                 if first:
@@ -141,15 +141,15 @@ class TablePluginManager:
 
     def owners(self, hook):
         """The names of the plugins implementing *hook*, in call order."""
-        names = dict((id(plugin), name) for name, plugin in self.names.items())
-        return [names.get(id(row[1])) for row in self.impls.get(hook, ())]
+        # by name: in a bundle one (merged) module may be several plugins
+        return [row[4] for row in self.impls.get(hook, ())]
 
     def implementations(self, hook):
         """*hook*'s implementations in call order, each taking the hook's
         arguments positionally (what the app's plan calls)."""
         spec_args = self.specs[hook][1]
         return tuple(positional(fn, params, spec_args)
-                     for _, _, fn, params in self.impls.get(hook, ()))
+                     for _, _, fn, params, _ in self.impls.get(hook, ()))
 
     def register(self, plugin, name=None):
         """Register *plugin*, placed as pluggy would; return its name.
@@ -174,7 +174,7 @@ class TablePluginManager:
             while i < len(rows) and rows[i][0] < rank:
                 i += 1
             params = params_of((type(plugin).__name__, hook))
-            rows.insert(i, (rank, plugin, fn, params))
+            rows.insert(i, (rank, plugin, fn, params, name))
             if self.specs[hook][0] & HISTORIC:
                 for called, kwargs in self.history:
                     if called == hook:
@@ -189,10 +189,11 @@ class TablePluginManager:
         if plugin is None:
             plugin = self.names.get(name)
         for n in list(self.names):
-            if self.names[n] is plugin:
+            if self.names[n] is plugin and name in (None, n):
                 del self.names[n]
         for hook in self.impls:
-            self.impls[hook] = [row for row in self.impls[hook] if row[1] is not plugin]
+            self.impls[hook] = [row for row in self.impls[hook]
+                                if row[1] is not plugin or name not in (None, row[4])]
         self._changed()
         return plugin
 

@@ -28,7 +28,8 @@ FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a num
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
-                'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake', 'plugdot_sessions.redis',
+                'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
+                'plugdot_mpy_server.merge', 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
 
@@ -282,14 +283,20 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port,
                             'load_start': LOAD_START, 'load_end': LOAD_END}
     texts.update(generated)  # before shaking: what they use stays in the library
+    packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
+    paths = {module: _target_path(module, _module_file(module)) for module in modules}
+    merged = {}
     if shake:
         from .shake import specialize
-        packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
         shaken, _ = specialize(texts, modules, packages, keep)
         texts.update(shaken)
+        if not source:  # a board compiling .py needs heap for its largest file
+            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out,
+                            note or (lambda line: None))
     written = []
     for module in modules:
-        written.append(_write(out, _target_path(module, _module_file(module)), texts[module]))
+        if module not in merged:
+            written.append(_write(out, paths[module], texts[module]))
     written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
                    for name in sorted(generated))
     for module in (app_module, 'plugdot_bundled', 'main'):
@@ -309,6 +316,26 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         rows.append((os.path.relpath(path, out), size, compiled))
     _write(out, 'manifest.py', _manifest([r[0] for r in rows if r[0] != 'main.py']))
     return rows, app
+
+
+def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out, note):
+    """Merge each package's modules the board loads at start into its
+    ``__init__`` (:mod:`plugdot_mpy_server.merge`); write ``bundle.map``.
+    Returns the merged modules (not written as files of their own)."""
+    from .merge import eager_modules, map_text, merge, plan
+    roots = ([app_module, 'main', 'plugdot_bundled'] + sorted(generated)
+             + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
+             + [module for _, module in plugin_rows])
+    eager = eager_modules(texts, modules, packages, roots)
+    groups, refused, renamed = plan(texts, eager, packages, modules)
+    texts.update(renamed)
+    for module, why in sorted(refused.items()):
+        note('%s stays a module of its own: it %s' % (module, why))
+    hosts, rows = merge(texts, groups, packages, paths)
+    texts.update(hosts)
+    if rows:
+        _write(out, 'bundle.map', map_text(rows))
+    return {m for members in groups.values() for m in members}
 
 
 def _generated_sources(pm, app):
@@ -640,6 +667,10 @@ def check(out, app_path, heap, paths, exe=None):
         os.remove(script)
     if not ok:  # a 500's traceback is in what the board printed
         output = proc.stdout.read().decode('utf-8', 'replace').strip()
+        mapping = os.path.join(out, 'bundle.map')
+        if output and os.path.exists(mapping):  # merged modules: name the installed sources
+            from .merge import explain
+            output = explain(output, _read_text(mapping))
         if output:
             lines.append('the board printed:\n' + output[-3000:])
     return ok, lines

@@ -7,11 +7,13 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
 * code for CPython only: the ``else`` of ``if MICROPYTHON:``, the body of
   ``if not MICROPYTHON:``, and the CPython side of a one-line
   ``a if MICROPYTHON else b``;
-* functions, methods and classes whose name appears nowhere else in the
-  bundle: not as a name, an attribute, a keyword argument, an imported name,
-  nor as a word in a string (so ``getattr(obj, 'name')`` keeps ``name``);
-  repeated until nothing more goes, since a removed function's own body no
-  longer counts;
+* functions, methods, classes and module-level constants (an assignment of
+  a value without effects) that the reachable code never names: not as a
+  name, an attribute, a keyword argument, an imported name, nor as a word in
+  a string (so ``getattr(obj, 'name')`` keeps ``name``). Reachable is
+  everything outside the library's definitions (the app, generated modules,
+  module-level code), then the definitions that names, transitively — so a
+  function only itself or other unreachable code names goes too;
 * implementations of the hooks only the CLI and the bundler call
   (``plugdot.hookspecs.CPYTHON_ONLY_HOOKS``), which a board never runs;
 * ``__all__`` lists (a board does not use them).
@@ -53,9 +55,7 @@ def specialize(sources, library, packages=(), keep=()):
     removed, gone = [], {}
     while True:
         trees = {name: ast.parse(text) for name, text in texts.items()}
-        used = set(keep)
-        for name, tree in trees.items():
-            _collect_uses(tree, used, name in library)
+        used = _reachable_uses(trees, library, keep)
         dropped = False
         for name in library:
             spans = []
@@ -64,7 +64,7 @@ def specialize(sources, library, packages=(), keep=()):
                     spans.append((node, parent))
                     removed.append('%s.%s' % (name, qualname))
                     if '.' not in qualname:
-                        gone.setdefault(name, set()).add(node.name)
+                        gone.setdefault(name, set()).update(qualname.split(','))
             if spans:
                 texts[name] = _blank(texts[name], spans)
                 dropped = True
@@ -88,37 +88,131 @@ def _docstrings(tree):
 def _collect_uses(tree, used, is_library):
     docs = _docstrings(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        _collect_one(node, used, is_library, docs)
+
+
+def _collect_one(node, used, is_library, docs):
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        used.add(node.target.id)  # read, then written
+    elif isinstance(node, ast.Name):
+        if not isinstance(node.ctx, ast.Store):  # binding a name does not use it
             used.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            used.add(node.attr)
-        elif isinstance(node, ast.keyword) and node.arg:
-            used.add(node.arg)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            used.update(node.names)
-        elif isinstance(node, ast.alias) and not is_library:
-            # What the app imports is used; a library module's imports are
-            # pruned instead (_prune_imports) so that they keep nothing alive.
-            used.update(node.name.split('.'))
-            if node.asname:
-                used.add(node.asname)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in docs:
-            used.update(_WORD.findall(node.value))
+    elif isinstance(node, ast.Attribute):
+        used.add(node.attr)
+    elif isinstance(node, ast.keyword) and node.arg:
+        used.add(node.arg)
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        used.update(node.names)
+    elif isinstance(node, ast.alias) and not is_library:
+        # What the app imports is used; a library module's imports are
+        # pruned instead (_prune_imports) so that they keep nothing alive.
+        used.update(node.name.split('.'))
+        if node.asname:
+            used.add(node.asname)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            and id(node) not in docs:
+        used.update(_WORD.findall(node.value))
+
+
+def _mentions(node, used, is_library, docs, skip=()):
+    """The names *node* mentions (see :func:`_collect_uses`), not looking
+    inside the nodes whose ids are in *skip*."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        _collect_one(current, used, is_library, docs)
+        stack.extend(child for child in ast.iter_child_nodes(current) if id(child) not in skip)
+
+
+def _reachable_uses(trees, library, keep):
+    """The names mentioned by the code a board can reach: everything outside
+    the library's definitions (the app, generated modules, module-level code),
+    then the definitions those mention (by name), then what they mention, and
+    so on. A function only other unreachable functions name (or only itself)
+    is not reached."""
+    used = set(keep)
+    units = {}  # name -> [(node, module, the ids of its member definitions)]
+    pending = []
+    for name, tree in trees.items():
+        docs = _docstrings(tree)
+        if name not in library:
+            _mentions(tree, used, False, docs)
+            continue
+        found = list(_definitions(tree))
+        skip = set(id(node) for _, node, _ in found)
+        _mentions(tree, used, True, docs, skip)
+        members = {}
+        for qualname, node, _ in found:
+            if '.' in qualname:
+                members.setdefault(qualname.split('.')[0], []).append(node)
+        for qualname, node, _ in found:
+            unit = (node, docs, set(id(m) for m in members.get(qualname, ())))
+            for target in (_name(node).split(',') if isinstance(node, ast.Assign)
+                           else [node.name]):
+                units.setdefault(target, []).append(unit)
+            if not _removable(node, ()) and '.' not in qualname:
+                pending.append(unit)  # pinned at module level: always runs
+            elif not _removable(node, ()) and '.' in qualname:
+                units.setdefault(' class ' + qualname.split('.')[0], []).append(unit)
+    done = set()
+    while True:
+        for name in list(used):
+            if name not in done:
+                done.add(name)
+                pending.extend(units.get(name, ()))
+                pending.extend(units.get(' class ' + name, ()))  # its pinned members
+        if not pending:
+            return used
+        while pending:
+            node, docs, skip = pending.pop()
+            _mentions(node, used, True, docs, skip)
+            if isinstance(node, ast.ClassDef):  # its dunders and hooks come with it
+                pending.extend(units.get(' class ' + node.name, ()))
 
 
 # -- what may go ---------------------------------------------------------------
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign)
+
+
 def _definitions(tree):
-    """(qualified name, node, the statement list holding it) of the functions
-    and classes at module level (also inside top-level ``if`` blocks) and
-    at class level."""
+    """(qualified name, node, the statement list holding it) of the functions,
+    classes and assigned names at module level (also inside top-level ``if``
+    blocks) and at class level."""
     for node, body in _statements(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield node.name, node, body
+        if isinstance(node, _DEFS):
+            yield _name(node), node, body
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    yield '%s.%s' % (node.name, item.name), item, node.body
+                if isinstance(item, _DEFS):
+                    yield '%s.%s' % (node.name, _name(item)), item, node.body
+
+
+def _name(node):
+    if isinstance(node, ast.Assign):
+        return ','.join(t.id if isinstance(t, ast.Name) else '?' for t in node.targets)
+    return node.name
+
+
+def _pure(node):
+    """True if evaluating *node* has no effect but its value (literals,
+    names, attributes, operators on those, lambdas)."""
+    if isinstance(node, (ast.Constant, ast.Name, ast.Lambda)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _pure(node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_pure(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or _pure(k) for k in node.keys) and all(map(_pure, node.values))
+    if isinstance(node, ast.BinOp):
+        return _pure(node.left) and _pure(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _pure(node.operand)
+    if isinstance(node, (ast.BoolOp, ast.Compare)):
+        return all(map(_pure, getattr(node, 'values', None) or [node.left] + node.comparators))
+    if isinstance(node, ast.IfExp):
+        return _pure(node.test) and _pure(node.body) and _pure(node.orelse)
+    return False
 
 
 def _statements(body):
@@ -140,6 +234,9 @@ def _decorator_name(node):
 
 
 def _removable(node, used):
+    if isinstance(node, ast.Assign):  # names nothing reads, bound to a value without effects
+        return all(isinstance(t, ast.Name) and t.id not in used and t.id[:2] != '__'
+                   for t in node.targets) and _pure(node.value)
     name = node.name
     if name in CPYTHON_ONLY_HOOKS:
         return True  # found through the hook table, never by name
