@@ -291,8 +291,8 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         shaken, _ = specialize(texts, modules, packages, keep)
         texts.update(shaken)
         if not source:  # a board compiling .py needs heap for its largest file
-            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out,
-                            note or (lambda line: None))
+            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated,
+                            out, note or (lambda line: None))
     written = []
     for module in modules:
         if module not in merged:
