@@ -57,10 +57,6 @@ def bundled():
     return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
 
 
-def _invoke(fn, params, kwargs):
-    return fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
-
-
 def import_module(name):
     """The module (or object) at dotted *name*: ``__import__`` returns the
     top package, MicroPython has no importlib."""
@@ -71,11 +67,17 @@ def import_module(name):
 
 
 class _Caller:
-    """``pm.hook.<name>``: call the hook with keyword arguments."""
+    """``pm.hook`` (*name* None), whose attributes are the hooks, and
+    ``pm.hook.<name>``: call the hook with keyword arguments."""
 
-    def __init__(self, pm, name):
+    def __init__(self, pm, name=None):
         self.pm = pm
         self.name = name
+
+    def __getattr__(self, name):
+        if self.name is None and name in self.pm.specs:
+            return _Caller(self.pm, name)
+        raise AttributeError(name)
 
     def __call__(self, **kwargs):
         return self.pm.call(self.name, kwargs)
@@ -87,16 +89,6 @@ class _Caller:
         for result in self.pm.call(self.name, kwargs):
             if result_callback is not None:
                 result_callback(result)
-
-
-class _Relay:
-    def __init__(self, pm):
-        self._pm = pm
-
-    def __getattr__(self, name):
-        if name in self._pm.specs:
-            return _Caller(self._pm, name)
-        raise AttributeError(name)
 
 
 class TablePluginManager:
@@ -117,7 +109,7 @@ class TablePluginManager:
         self.names = {}
         self.history = []
         self.listeners = []
-        self.hook = _Relay(self)
+        self.hook = _Caller(self)
         for hook in table:
             rows = self.impls[hook] = []
             for name, rank, params in table[hook]:
@@ -132,7 +124,7 @@ class TablePluginManager:
         first = self.specs[hook][0] & FIRSTRESULT
         results = []
         for _, _, fn, params in self.impls.get(hook, ()):
-            result = _invoke(fn, params, kwargs)
+            result = fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
             if result is not None:
                 if first:
                     return result
@@ -155,7 +147,7 @@ class TablePluginManager:
         """Register *plugin*, placed as pluggy would; return its name.
         :class:`PluginError` if it implements a hook plugdot does not define."""
         name = name or getattr(plugin, '__name__', None) or 'plugin-%x' % id(plugin)
-        if name in self.names or self.is_registered(plugin):
+        if name in self.names or any(p is plugin for p in self.names.values()):
             raise ValueError('plugin already registered: %s' % name)
         found = []
         for attr in dir(plugin):
@@ -178,8 +170,9 @@ class TablePluginManager:
             if self.specs[hook][0] & HISTORIC:
                 for called, kwargs in self.history:
                     if called == hook:
-                        _invoke(fn, params, kwargs)
-        self._changed()
+                        fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
+        for listener in self.listeners:
+            listener()
         return name
 
     add = register
@@ -193,7 +186,8 @@ class TablePluginManager:
                 del self.names[n]
         for hook in self.impls:
             self.impls[hook] = [row for row in self.impls[hook] if row[1] is not plugin]
-        self._changed()
+        for listener in self.listeners:
+            listener()
         return plugin
 
     def is_registered(self, plugin):
@@ -210,10 +204,6 @@ class TablePluginManager:
 
     def check_pending(self):
         """Nothing to check: :meth:`register` refuses unknown hooks."""
-
-    def _changed(self):
-        for listener in self.listeners:
-            listener()
 
 
 def from_bundle(module, plugins=None, block_plugins=None):

@@ -104,29 +104,16 @@ def close_match(name, names):
     """The name among *names* within two edits of *name*, or None."""
     best = None
     for other in names:
-        d = _distance(name, other)
+        row = list(range(len(other) + 1))  # the edit distance, row by row
+        for i in range(1, len(name) + 1):
+            prev, row[0] = row[0], i
+            for j in range(1, len(other) + 1):
+                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                           prev + (name[i - 1] != other[j - 1]))
+        d = row[-1]
         if d <= 2 and (best is None or d < best[0]):
             best = (d, other)
     return best[1] if best else None
-
-
-def _distance(a, b):
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(b) + 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                       prev + (a[i - 1] != b[j - 1]))
-    return row[-1]
-
-
-def warn(message):
-    """A warning: :mod:`warnings` on CPython, printed where there is none."""
-    try:
-        import warnings
-        warnings.warn(message, stacklevel=3)
-    except ImportError:
-        print('plugdot warning: ' + message)
 
 
 class Config(dict):
@@ -134,7 +121,7 @@ class Config(dict):
     (``config.help[name]``). Changing a value tells the app, which re-reads
     the limits it caches."""
 
-    def __init__(self, declared=(), given=None, environ=None):
+    def __init__(self, declared=(), given=None, getenv=None):
         super().__init__()
         self.help = {}
         self.listeners = []
@@ -152,11 +139,16 @@ class Config(dict):
             else:  # an app's own key is fine; one a typo away from a setting is not
                 match = close_match(name, self.help)
                 if match is not None:
-                    warn('App(config=...): unknown setting %r (did you mean %r?)'
-                         % (name, match))
+                    message = ('App(config=...): unknown setting %r (did you mean %r?)'
+                               % (name, match))
+                    try:  # warnings on CPython, printed where there is none
+                        import warnings
+                        warnings.warn(message, stacklevel=3)
+                    except ImportError:
+                        print('plugdot warning: ' + message)
             super().__setitem__(name, given[name])
         for name in self.help:
-            env = environ.get('PLUGDOT_' + name.upper()) if environ is not None else None
+            env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
                 default = self.get(name)
                 super().__setitem__(name, parse_env_value(name, env, default))
@@ -181,22 +173,11 @@ class Config(dict):
 
 
 def environ(os_module=None):
-    """The process environment as a mapping: ``os.environ`` on CPython, one
-    over ``os.getenv`` on the MicroPython unix port, and an empty one on a
-    board, whose ``os`` has neither. *os_module* replaces ``os`` (tests)."""
+    """``getenv(name)``: the value of an environment variable, or None:
+    ``os.environ.get`` on CPython, ``os.getenv`` on the MicroPython unix
+    port, and one that finds nothing on a board, whose ``os`` has neither.
+    *os_module* replaces ``os`` (tests)."""
     if os_module is None:
         import os as os_module
     env = getattr(os_module, 'environ', None)
-    if env is None:
-        getenv = getattr(os_module, 'getenv', None)
-        env = _Getenv(getenv) if getenv is not None else {}
-    return env
-
-
-class _Getenv:
-    def __init__(self, getenv):
-        self.getenv = getenv
-
-    def get(self, name, default=None):
-        value = self.getenv(name)
-        return default if value is None else value
+    return env.get if env is not None else getattr(os_module, 'getenv', {}.get)

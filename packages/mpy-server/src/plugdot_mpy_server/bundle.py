@@ -9,6 +9,7 @@ the plugin manager nor the hook specs are bundled), and the parameters of
 class-style handlers (so that arguments bind by name without ``inspect``).
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,15 @@ import sys
 #: replays the hook table resolved here, with plugdot._table.)
 CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config',
                 'plugdot.errors', 'plugdot.datastructures', 'plugdot.request',
-                'plugdot.response', 'plugdot.routing', 'plugdot._app_hooks', 'plugdot.app']
+                'plugdot.response', 'plugdot.routing', 'plugdot.app']
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
+#: The app's own hooks (@app.before_request & co.): bundled when an app uses
+#: them, or a source names them as an attribute (``app.before_request``)
+APP_HOOKS = 'plugdot._app_hooks'
+APP_HOOK_NAMES = re.compile(r'\.(before_request|after_request|errorhandler|on_startup|'
+                            r'on_shutdown|add_middleware|hooks)\b')
 #: request.json, receive_json and session tokens: bundled when a source names json
 JSON_LIMIT = 'plugdot.jsonlimit'
 FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
@@ -126,11 +132,15 @@ def _optional_modules(app, sources):
     (or mounted app) is class-style; mounts if any app mounts another; files
     if *sources* (the app's and the bundled plugins' source texts) name
     ``send_file`` or ``FileResponse``; the JSON nesting limit if they name
-    ``json``."""
+    ``json``; the app's own hooks if an app has some or *sources* name them."""
     needed = []
+    if any(APP_HOOK_NAMES.search(text) for text in sources):
+        needed.append(APP_HOOKS)
     apps = [app]
     while apps:
         current = apps.pop()
+        if current._app_hooks is not None and APP_HOOKS not in needed:
+            needed.append(APP_HOOKS)
         if current.router.class_routes and CLASS_ROUTES not in needed:
             needed.append(CLASS_ROUTES)
         if current.router.mounts and MOUNT not in needed:
@@ -372,9 +382,9 @@ except MemoryError:
     raise SystemExit(1)
 %(load_end)s
 
-env = environ()  # empty on a board, which has no environment
+getenv = environ()  # finds nothing on a board, which has no environment
 try:
-    serve(app, env.get('PLUGDOT_HOST') or '0.0.0.0', int(env.get('PLUGDOT_PORT') or %(port)d))
+    serve(app, getenv('PLUGDOT_HOST') or '0.0.0.0', int(getenv('PLUGDOT_PORT') or %(port)d))
 except MemoryError:
     app = None
     gc.collect()
