@@ -105,25 +105,30 @@ class TablePluginManager:
     def __init__(self, specs, table, modules, allowed=None, argnames=None):
         self.specs = specs
         self.argnames = argnames or {}
-        self.impls = {}  # hook -> [(rank, plugin, function, argnames)], in call order
-        self.names = {}
+        # hook -> ((plugin name, rank, argnames), ...) in call order: the
+        # table's own rows (constants of the generated module, no heap on a
+        # board), tuples rebuilt when a plugin registers or leaves
+        self.impls = {}
+        self.names = {}  # plugin name -> plugin
         self.history = []
         self.listeners = []
         self.hook = _Caller(self)
         for hook in table:
-            rows = self.impls[hook] = []
-            for name, rank, params in table[hook]:
-                if allowed is None or name in allowed or name not in modules:
-                    plugin = self.names.get(name) or import_module(modules.get(name, name))
-                    self.names[name] = plugin
-                    rows.append((rank, plugin, getattr(plugin, hook), params))
+            rows = table[hook]
+            if allowed is not None:
+                rows = tuple(row for row in rows if row[0] in allowed or row[0] not in modules)
+            self.impls[hook] = rows
+            for row in rows:
+                if row[0] not in self.names:
+                    self.names[row[0]] = import_module(modules.get(row[0], row[0]))
 
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
         the first one for a *firstresult* hook."""
         first = self.specs[hook][0] & FIRSTRESULT
         results = []
-        for _, _, fn, params in self.impls.get(hook, ()):
+        for name, _, params in self.impls.get(hook, ()):
+            fn = getattr(self.names[name], hook)
             result = fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
             if result is not None:
                 if first:
@@ -133,15 +138,14 @@ class TablePluginManager:
 
     def owners(self, hook):
         """The names of the plugins implementing *hook*, in call order."""
-        names = dict((id(plugin), name) for name, plugin in self.names.items())
-        return [names.get(id(row[1])) for row in self.impls.get(hook, ())]
+        return [row[0] for row in self.impls.get(hook, ())]
 
     def implementations(self, hook):
         """*hook*'s implementations in call order, each taking the hook's
         arguments positionally (what the app's plan calls)."""
         spec_args = self.specs[hook][1]
-        return tuple(positional(fn, params, spec_args)
-                     for _, _, fn, params in self.impls.get(hook, ()))
+        return tuple(positional(getattr(self.names[name], hook), params, spec_args)
+                     for name, _, params in self.impls.get(hook, ()))
 
     def register(self, plugin, name=None):
         """Register *plugin*, placed as pluggy would; return its name.
@@ -161,12 +165,12 @@ class TablePluginManager:
         self.names[name] = plugin
         params_of = self.argnames.get
         for hook, rank, fn in found:
-            rows = self.impls.setdefault(hook, [])
+            rows = self.impls.get(hook, ())
             i = 0
-            while i < len(rows) and rows[i][0] < rank:
+            while i < len(rows) and rows[i][1] < rank:
                 i += 1
             params = params_of((type(plugin).__name__, hook))
-            rows.insert(i, (rank, plugin, fn, params))
+            self.impls[hook] = rows[:i] + ((name, rank, params),) + rows[i:]
             if self.specs[hook][0] & HISTORIC:
                 for called, kwargs in self.history:
                     if called == hook:
@@ -181,11 +185,11 @@ class TablePluginManager:
         """Unregister *plugin* (or the plugin called *name*) and return it."""
         if plugin is None:
             plugin = self.names.get(name)
-        for n in list(self.names):
-            if self.names[n] is plugin:
-                del self.names[n]
+        gone = [n for n in self.names if self.names[n] is plugin]
+        for n in gone:
+            del self.names[n]
         for hook in self.impls:
-            self.impls[hook] = [row for row in self.impls[hook] if row[1] is not plugin]
+            self.impls[hook] = tuple(row for row in self.impls[hook] if row[0] not in gone)
         for listener in self.listeners:
             listener()
         return plugin
