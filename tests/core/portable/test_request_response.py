@@ -345,7 +345,7 @@ class _UnixPortOs:
 
 def test_settings_from_the_environment_on_every_kind_of_os():
     from plugdot.config import Config, environ
-    declared = [{'max_body_size': (10, 'bytes'), 'debug': (False, 'tracebacks')}]
+    declared = [('core', {'max_body_size': (10, 'bytes'), 'debug': (False, 'tracebacks')})]
     board = Config(declared, None, environ(_BoardOs()))
     assert board['max_body_size'] == 10 and board['debug'] is False
     unix = Config(declared, {'debug': True}, environ(_UnixPortOs()))

@@ -9,7 +9,7 @@ stage nobody implements costs a tuple check.
 """
 from ._compat import (MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync,
                       settle)
-from .config import Config, declared_settings, environ
+from .config import Config, environ
 from .errors import HTTPError, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
@@ -75,9 +75,9 @@ class App:
         self.plugins = plugin_manager(plugins, block_plugins)
         pm = self.plugins
         owners = pm.owners('plugdot_settings')
-        declared = declared_settings([(owners[i], fn()) for i, fn
-                                      in enumerate(pm.implementations('plugdot_settings'))])
-        self.config = Config(declared, config, environ())
+        self.config = Config([(owners[i], fn()) for i, fn
+                              in enumerate(pm.implementations('plugdot_settings'))],
+                             config, environ())
         self.router = Router()
         self._app_hooks = None
         self._plan = None

@@ -59,47 +59,6 @@ def parse_env_value(name, text, default):
     return text
 
 
-def declared_settings(pairs):
-    """The settings dicts of ``(plugin name, settings)`` *pairs*; a
-    :class:`plugdot.PluginError` naming both plugins if two declare the
-    same setting (one would silently configure the other)."""
-    owner, declared = {}, []
-    for name, settings in pairs:
-        for key in settings or ():
-            if key in owner:
-                from .errors import PluginError
-                raise PluginError('setting %r is declared by two plugins, %r and %r: rename it '
-                                  'in one of them (or block one: App(block_plugins=[...]))'
-                                  % (key, owner[key], name))
-            owner[key] = name
-        if settings:
-            declared.append(settings)
-    return declared
-
-
-def check_value(name, value, default):
-    """Raise ValueError unless *value* has the type of setting *name*'s
-    *default* (an int for an int, a list for a list...; any for None; for a
-    string, anything but a number: plugins take objects or lists there too)."""
-    if default is None or value is None and isinstance(default, str):
-        return
-    if isinstance(default, bool):
-        ok, kind = isinstance(value, bool), 'a boolean'
-    elif isinstance(default, int):
-        ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
-    elif isinstance(default, float):
-        ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
-    elif isinstance(default, (list, tuple)):  # or its comma-separated text (see Config)
-        ok, kind = isinstance(value, (list, tuple, str)), 'a list'
-    elif isinstance(default, str):  # or what the plugin takes instead (a backend, a list)
-        ok, kind = not isinstance(value, (int, float)), 'a string'
-    else:
-        return
-    if not ok:
-        raise ValueError('App(config=...): setting %r expects %s (like its default %r), got %r'
-                         % (name, kind, default, value))
-
-
 def close_match(name, names):
     """The name among *names* within two edits of *name*, or None."""
     best = None
@@ -122,20 +81,50 @@ class Config(dict):
     the limits it caches."""
 
     def __init__(self, declared=(), given=None, getenv=None):
+        # *declared*: (plugin name, its settings) pairs; *given*: the values
+        # of App(config=...); *getenv*: see environ(). The checks live here,
+        # in one function: on a board each function is heap.
         super().__init__()
         self.help = {}
         self.listeners = []
-        for settings in declared:
-            for name in settings:
+        owner = {}
+        for plugin, settings in declared:
+            for name in settings or ():
+                if name in owner:  # one would silently configure the other
+                    from .errors import PluginError
+                    raise PluginError('setting %r is declared by two plugins, %r and %r: rename '
+                                      'it in one of them (or block one: App(block_plugins=[...]))'
+                                      % (name, owner[name], plugin))
+                owner[name] = plugin
                 default, text = settings[name]
                 self.declare(name, default, text)
         for name in (given or {}):
+            value = given[name]
             if name in self.help:
-                check_value(name, given[name], self[name])
-                if isinstance(given[name], str) and isinstance(self[name], (list, tuple)):
+                # *value* must have the type of the default (an int for an
+                # int, a list for a list...; any for None; for a string,
+                # anything but a number: plugins take objects or lists there)
+                default = self[name]
+                ok, kind = True, None
+                if default is None or value is None and isinstance(default, str):
+                    pass
+                elif isinstance(default, bool):
+                    ok, kind = isinstance(value, bool), 'a boolean'
+                elif isinstance(default, int):
+                    ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
+                elif isinstance(default, float):
+                    ok, kind = (isinstance(value, (int, float)) and not isinstance(value, bool),
+                                'a number')
+                elif isinstance(default, (list, tuple)):  # or its comma-separated text
+                    ok, kind = isinstance(value, (list, tuple, str)), 'a list'
+                elif isinstance(default, str):  # or what a plugin takes instead (a backend)
+                    ok, kind = not isinstance(value, (int, float)), 'a string'
+                if not ok:
+                    raise ValueError('App(config=...): setting %r expects %s (like its default '
+                                     '%r), got %r' % (name, kind, default, value))
+                if isinstance(value, str) and isinstance(default, (list, tuple)):
                     # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
-                    super().__setitem__(name, parse_env_value(name, given[name], []))
-                    continue
+                    value = parse_env_value(name, value, [])
             else:  # an app's own key is fine; one a typo away from a setting is not
                 match = close_match(name, self.help)
                 if match is not None:
@@ -146,12 +135,11 @@ class Config(dict):
                         warnings.warn(message, stacklevel=3)
                     except ImportError:
                         print('plugdot warning: ' + message)
-            super().__setitem__(name, given[name])
+            super().__setitem__(name, value)
         for name in self.help:
             env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
-                default = self.get(name)
-                super().__setitem__(name, parse_env_value(name, env, default))
+                super().__setitem__(name, parse_env_value(name, env, self.get(name)))
 
     def declare(self, name, default, text):
         """Declare setting *name* unless it is declared already."""
