@@ -48,6 +48,8 @@ class Response:
     and streams, ``application/octet-stream`` for bytes.
     """
 
+    _headers = None
+
     def __init__(self, body=b'', status=200, headers=None, content_type=None):
         if isinstance(body, (dict, list)):
             body = json_dumps(body)
@@ -60,7 +62,8 @@ class Response:
                             'JSON) or an iterator of chunks, not %s' % type(body).__name__)
         self.status = status
         self.body = body
-        self._headers = Headers(headers) if headers else None
+        if headers:  # else the class's None: one attribute less per response
+            self._headers = Headers(headers)
         if content_type is None and status not in _NO_BODY_STATUSES:
             content_type = BINARY if isinstance(body, bytes) else HTML
         self.content_type = content_type
