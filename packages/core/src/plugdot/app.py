@@ -157,7 +157,11 @@ class App:
     def hooks(self):
         """This app's own hook functions (registered as a plugin on first use)."""
         if self._app_hooks is None:
-            from ._app_hooks import AppHooks  # loaded by apps that use it only
+            try:
+                from ._app_hooks import AppHooks  # loaded by apps that use it only
+            except ImportError:  # a bundle whose sources named no app hook
+                raise ImportError('plugdot._app_hooks is not in this bundle: make it again with '
+                                  'plugdot bundle --module plugdot._app_hooks')
             self._app_hooks = AppHooks()
             self.plugins.register(self._app_hooks, name='app-hooks-%x' % id(self))
         self._invalidate()
