@@ -139,7 +139,7 @@ def _optional_modules(app, sources):
     apps = [app]
     while apps:
         current = apps.pop()
-        if current._app_hooks is not None and APP_HOOKS not in needed:
+        if getattr(current, '_app_hooks', None) is not None and APP_HOOKS not in needed:
             needed.append(APP_HOOKS)
         if current.router.class_routes and CLASS_ROUTES not in needed:
             needed.append(CLASS_ROUTES)
