@@ -176,11 +176,11 @@ class App:
         body is not read beforehand: use ``request.stream()``. (*_verb* is
         the decorator's name in error messages.)
         """
-        verb = _verb
         if not isinstance(pattern, str):
             name = getattr(pattern, '__name__', 'handler')
             raise TypeError('@app.%s used without its URL pattern on %s: write '
-                            '@app.%s(\'/path\') (with parentheses) above it' % (verb, name, verb))
+                            '@app.%s(\'/path\') (with parentheses) above it'
+                            % (_verb, name, _verb))
 
         def decorator(fn):
             if isinstance(methods, str):
