@@ -450,17 +450,25 @@ class App:
                     raise TypeError('handler %s %s' % (route.name, exc))
         except Exception as exc:
             response = await self._error_response(plan, request, exc, mounted)
+        # The after-request hooks, then what plugins queued with
+        # request.after_this_request (not inside a mounted app: its parent's
+        # dispatch runs those); each function may replace the response.
         after = plan['local_after'] if mounted else plan['after_request']
-        if after:
-            try:
-                response = await self._after(after, request, response)
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, mounted)
-        if request._after_this is not None and not mounted:
-            try:
-                response = await self._after(request._after_this, request, response)
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, mounted)
+        for stage in (0, 1):
+            if stage:
+                if mounted or request._after_this is None:
+                    break
+                after = request._after_this
+            if after:
+                try:
+                    for fn in after:
+                        found = fn(request, response)
+                        if isawaitable(found):
+                            found = await found
+                        if found is not None:
+                            response = found
+                except Exception as exc:
+                    response = await self._error_response(plan, request, exc, mounted)
         return response
 
     async def _wrapped(self, plan, request):
@@ -491,15 +499,6 @@ class App:
                     response = await self.make_response(request, stop.value)
             except Exception as exc:
                 response = await self._error_response(plan, request, exc, False)
-        return response
-
-    async def _after(self, after, request, response):
-        for fn in after:
-            replaced = fn(request, response)
-            if isawaitable(replaced):
-                replaced = await replaced
-            if replaced is not None:
-                response = replaced
         return response
 
     async def _handle(self, request, route):
