@@ -286,3 +286,97 @@ def test_check_finds_the_heap_the_app_needs(tmp_path, micropython_exe):
     finally:
         proc.kill()
         proc.wait(5)
+
+
+STREAMING = '''
+import asyncio
+from plugdot import App
+app = App(plugins=[])
+
+@app.get('/')
+async def index(request):
+    return 'Hello'
+
+@app.get('/ticks')
+async def ticks(request):
+    async def forever():
+        while True:
+            yield 'tick\\n'
+            await asyncio.sleep(0.5)
+    return forever()
+'''
+
+
+def test_check_cuts_an_endless_stream_and_takes_a_command_name(tmp_path):
+    # The outside-in trial: --check read an endless stream for ever (any SSE
+    # app), and refused `--micropython micropython` though it was on PATH.
+    app_file = tmp_path / 'streaming.py'
+    app_file.write_text(STREAMING)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--check', '--heap', '384k',
+                           '--micropython', 'micropython'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'pass GET /ticks -> 200' in done.stdout and 'check: passed' in done.stdout
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--check', '--micropython', 'no-such-port'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and '--micropython no-such-port: no such file' in done.stderr
+    assert 'Traceback' not in done.stderr
+
+
+def test_an_app_that_ends_with_app_run_bundles_and_serves(tmp_path, micropython_exe):
+    # Microdot's apps end with a module-level `app.run(...)`: `plugdot bundle`
+    # hung in it (hypercorn started while the app was imported), and on the
+    # board it was an ImportError (plugdot.serve was not bundled).
+    port = free_port()
+    app_file = tmp_path / 'runs.py'
+    app_file.write_text(HELLO + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
+    out = tmp_path / 'runs'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(out), '--no-plugins', '--source'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=512k', 'main.py'], cwd=out,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        assert httpx.get('http://127.0.0.1:%d/' % port, timeout=5).text == 'Hello, board!'
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+WEBSOCKET = '''
+from plugdot import App
+from plugdot_websocket import with_websocket
+app = App(plugins=['websocket'])
+
+@app.get('/echo')
+@with_websocket
+async def echo(request, ws):
+    while True:
+        await ws.send(await ws.receive())
+'''
+
+
+def test_check_opens_the_websockets_of_the_app(tmp_path):
+    # The outside-in trial: --check got a 426 from the WebSocket route and
+    # reported a heap in which no upgrade then succeeded.
+    app_file = tmp_path / 'wsapp.py'
+    app_file.write_text(WEBSOCKET)
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'out'), '--plugin', 'websocket', '--check', '--heap',
+                           '512k'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'pass GET /echo -> 101' in done.stdout
+
+
+def test_a_bad_setting_on_the_board_is_one_line(tmp_path, micropython_exe):
+    out, _ = bundle(tmp_path, 'hello', HELLO, '--no-plugins', '--source')
+    done = subprocess.run([micropython_exe, 'main.py'], cwd=out, capture_output=True, text=True,
+                          timeout=30, env=dict(os.environ, PLUGDOT_MAX_BODY_SIZE='abc'))
+    assert done.returncode == 1
+    assert done.stdout.strip() == "plugdot: PLUGDOT_MAX_BODY_SIZE: expected an integer, got 'abc'"
+    assert 'Traceback' not in done.stdout + done.stderr

@@ -100,3 +100,25 @@ def test_check_shows_the_traceback_of_a_500(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and 'FAIL GET /boom -> 500' in done.stdout
     assert 'the board printed:' in done.stdout and 'ZeroDivisionError' in done.stdout
+
+
+def test_an_app_importing_a_left_out_plugin_is_refused(tmp_path):
+    # The outside-in trial: the bundle only warned, and the board then died at
+    # boot with `ImportError: no module named 'plugdot_websocket'`.
+    app_file = tmp_path / 'live.py'
+    app_file.write_text('from plugdot import App\n'
+                        'from plugdot_websocket import with_websocket\n'
+                        'app = App()\n\n'
+                        "@app.get('/ws')\n@with_websocket\n"
+                        'async def ws(request, ws):\n    await ws.send("hi")\n')
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'board'), '--source', '--plugin', 'sessions'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("the app imports plugdot_websocket but its plugin 'websocket' is left out of the "
+            "bundle: add --plugin websocket") in done.stderr
+    assert 'Traceback' not in done.stderr
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
+                           str(tmp_path / 'board'), '--source', '--plugin', 'websocket'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

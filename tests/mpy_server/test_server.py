@@ -321,3 +321,27 @@ def test_lifespan_failure_stops_start_and_apps_without_lifespan_still_start():
         return True
 
     assert asyncio.run(asyncio.wait_for(main(), 10))
+
+
+def test_a_connection_lost_to_memory_error_frees_its_slot(running, monkeypatch):
+    # A MemoryError inside a connection drops it; its place under
+    # max_connections must come back, or after `max_connections` such errors
+    # every client gets a 503 for ever (found by the outside-in trial of a
+    # board at 64 KB of heap).
+    from plugdot_mpy_server import server as server_module
+    real_run, failures = server_module.Connection.run, []
+
+    async def run_out_of_memory_first(conn):
+        if len(failures) < 6:
+            failures.append(conn)
+            raise MemoryError
+        return await real_run(conn)
+    monkeypatch.setattr(server_module.Connection, 'run', run_out_of_memory_first)
+    srv = running(Limits.for_cpython(max_connections=3))
+    for _ in range(6):
+        with pytest.raises(httpx.HTTPError):  # dropped: no answer
+            httpx.get(srv.url + '/', timeout=5)
+        time.sleep(0.05)  # the server has closed it and freed its slot
+    assert len(failures) == 6
+    assert [httpx.get(srv.url + '/', timeout=5).status_code for _ in range(4)] == [200] * 4
+    assert not srv.server.connections

@@ -197,14 +197,25 @@ class MpyClient:
         with open(self.log_path, encoding='utf-8', errors='replace') as f:
             return f.read()
 
-    def request(self, method, path, headers=None, query=None, body=None, json=None, form=None):
-        """Send a request and return a :class:`plugdot.testing.TestResponse`."""
+    def request(self, method, path, headers=None, query=None, body=None, json=None, form=None,
+                data=None, files=None):
+        """Send a request and return a :class:`plugdot.testing.TestResponse`
+        (``data=`` and ``files=`` as the TestClient takes them)."""
         import http.client
         from urllib.parse import urlencode
-        from .testing import TestResponse
+        from .testing import TestResponse, multipart_body
         all_headers = dict(self.headers)
         all_headers.update(headers or {})
-        if json is not None:
+        if data is not None:
+            if isinstance(data, dict):
+                form = data
+            else:
+                body = data
+        if files is not None:
+            boundary = 'plugdot-test-boundary-7MA4YWxkTrZu0gW'
+            body = multipart_body(form or {}, files, boundary)
+            all_headers.setdefault('Content-Type', 'multipart/form-data; boundary=' + boundary)
+        elif json is not None:
             body = _json.dumps(json).encode()
             all_headers.setdefault('Content-Type', 'application/json')
         elif form is not None:

@@ -549,7 +549,18 @@ class App:
         return _default_error_handler(request, error)
 
     # -- serving ----------------------------------------------------------
-    def run(self, host='127.0.0.1', port=8000, server=None):
-        """Serve the app (hypercorn on CPython, the mpy-server otherwise)."""
+    def run(self, host=None, port=8000, server=None, debug=None):
+        """Serve the app (hypercorn on CPython, on 127.0.0.1 by default; the
+        mpy-server on a board, on 0.0.0.0); ``debug=True`` sets the ``debug``
+        setting (Microdot's and Flask's ``app.run(debug=True)``). Ignored while ``plugdot run`` or
+        ``plugdot bundle`` loads the app (which then serve or bundle it), so
+        that an app ending with a module-level ``app.run()`` works with both."""
+        if debug is not None:
+            self.config['debug'] = bool(debug)
+        if MICROPYTHON:  # a board serves its network, with the only server it has
+            from plugdot_mpy_server import serve
+            return serve(self, host or '0.0.0.0', port)
+        if environ().get('PLUGDOT_LOADING_APP'):
+            return
         from .serve import serve
-        serve(self, host, port, server)
+        serve(self, host or '127.0.0.1', port, server)

@@ -14,6 +14,14 @@ def load_app(target):
     """Import ``module:attr`` or ``path/to/file.py:attr`` and return the app."""
     module_name, _, attr = target.partition(':')
     attr = attr or 'app'
+    os.environ['PLUGDOT_LOADING_APP'] = '1'  # a module-level app.run() returns at once
+    try:
+        return _load_app(module_name, attr)
+    finally:
+        del os.environ['PLUGDOT_LOADING_APP']
+
+
+def _load_app(module_name, attr):
     if module_name.endswith('.py') or os.sep in module_name:
         path = os.path.abspath(module_name)
         if not os.path.exists(path):

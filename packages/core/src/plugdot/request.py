@@ -58,7 +58,9 @@ class Request:
             if value is not None:
                 setattr(self, name, value)
                 return value
-        raise AttributeError("'Request' object has no attribute %r" % name)
+        raise AttributeError("'Request' object has no attribute %r, and no loaded plugin provides "
+                             "it (request.session is plugdot-sessions': see `plugdot plugins`, "
+                             "App(plugins=...), `plugdot bundle --plugin`)" % name)
 
     def after_this_request(self, fn):
         """Run ``fn(request, response)`` after this request's after-request
@@ -248,7 +250,7 @@ class Request:
                 try:
                     self._form = parse_query(utf8(self.body))
                 except ValueError as exc:
-                    raise HTTPError(400, 'Malformed form body: %s' % exc)
+                    raise HTTPError(400, 'Malformed form body: %s' % (str(exc) or 'not UTF-8'))
             elif kind == 'multipart/form-data' and self.has_body:
                 raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
                                    'install plugdot-uploads (packages/uploads)')

@@ -124,7 +124,8 @@ class Response:
 
     def delete_cookie(self, name, path='/', domain=None):
         """Tell the client to drop cookie *name*."""
-        self.set_cookie(name, '', max_age=0, expires=0, path=path, domain=domain)
+        self.set_cookie(name, '', max_age=0, expires='Thu, 01 Jan 1970 00:00:00 GMT', path=path,
+                        domain=domain)
 
     @classmethod
     def redirect(cls, location, status=302):
@@ -249,8 +250,11 @@ _SYNC_CLOSE_WAIT = 2
 
 
 async def _watch_disconnect(receive, streaming, gone):
-    while (await receive())['type'] != 'http.disconnect':
-        pass  # body the handler did not read
+    try:
+        while (await receive())['type'] != 'http.disconnect':
+            pass  # body the handler did not read
+    except Exception:  # the server can no longer tell (a MemoryError on a board): stop as if gone
+        pass
     gone.append(streaming)
     streaming.cancel()
 

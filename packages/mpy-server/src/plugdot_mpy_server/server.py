@@ -200,6 +200,7 @@ class Server:
             self.connections.add(conn)
             await conn.run()
         except MemoryError:  # drop this connection (closed below), free, serve the next one
+            self.connections.discard(conn)  # before letting go of it: its slot comes back
             conn = None
             gc.collect()
         except asyncio.CancelledError:
@@ -592,12 +593,12 @@ class Exchange:
         while not self.complete and len(conn.parser.buffer or b'') <= conn.limits.max_header_size:
             try:
                 data = await conn.reader.read(conn.limits.read_size)
-            except OSError:
+                conn.parser.feed(data)
+            except (OSError, MemoryError):  # a connection that cannot be read is dropped
                 data = b''
             if not data:
                 self.disconnected = True
                 return True
-            conn.parser.feed(data)
         return False
 
     async def send(self, message):
