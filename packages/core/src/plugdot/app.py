@@ -560,7 +560,7 @@ class App:
         if MICROPYTHON:  # a board serves its network, with the only server it has
             from plugdot_mpy_server import serve
             return serve(self, host or '0.0.0.0', port)
-        if environ().get('PLUGDOT_LOADING_APP'):
+        if environ()('PLUGDOT_LOADING_APP'):
             return
         from .serve import serve
         serve(self, host or '127.0.0.1', port, server)
