@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 import httpx
+from websockets.sync.client import connect
 from bundle import (FULL, HELLO, BundleTarget, build_port, microdot_lib, only_main,
                     plugdot_bundle, use_session_and_websocket)
 from mpy_server import MICRODOT_MAIN, Target, free_port, launch, min_heap, stop
@@ -140,6 +141,13 @@ def steps(exe, folder, app, modules):
                 for _ in range(20):
                     client.get(url + '/')
                 inside = int(client.get(url + '/mem').text)
+                if app == 'full':  # the first session request, then one open WebSocket
+                    client.get(url + '/count')
+                    session = int(client.get(url + '/mem').text)
+                    with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
+                        ws.send('held')
+                        ws.recv(timeout=5)
+                        websocket = int(client.get(url + '/mem').text)
     finally:
         stop(proc)
         out = proc.stdout.read().decode()
@@ -149,6 +157,11 @@ def steps(exe, folder, app, modules):
     if url:
         print('  %-34s %6d  (gc.mem_alloc() inside GET /mem after 20 requests)'
               % ('heap in use in a request', inside))
+        if app == 'full':
+            print('  %-34s %6d  (then after GET /count)' % ('+ the first session request',
+                                                           session - inside))
+            print('  %-34s %6d  (then with one WebSocket open)' % ('+ an open WebSocket',
+                                                                  websocket - session))
     else:
         print(out[-2000:])
 

@@ -7,8 +7,11 @@ cookie session, the client sending back the cookie of the previous
 response), routes50 / routes500 (the last of 50 / 500 dynamic routes),
 json (POST a 1 KB JSON body, get it back), form (POST an urlencoded form).
 
-Usage: python bench/inprocess.py [--seconds 0.3] [--rounds 5]
-       [--only plugdot Muffin] [--scenarios hello session]"""
+Usage: python bench/inprocess.py [--seconds 0.3] [--rounds 5] [--clock cpu|wall]
+       [--only plugdot Muffin] [--scenarios hello session]
+
+Prints the best of the rounds, then each framework's range of ratios to
+plugdot over the rounds (each round measures every framework)."""
 import argparse
 import asyncio
 import json
@@ -141,16 +144,21 @@ async def measure(app, path, seconds, extra_headers=(), method='GET', body=b''):
     template = make_scope(path, method, extra_headers, body)
     message = {'type': 'http.request', 'body': body, 'more_body': False}
     n = 0
-    start = time.perf_counter()
+    start = CLOCK()
     while True:
         for _ in range(200):
             ex = Exchange(dict(message))
             await app(dict(template), ex.receive, ex.send)
         n += 200
-        elapsed = time.perf_counter() - start
+        elapsed = CLOCK() - start
         if elapsed >= seconds:
             return elapsed / n * 1e6
 
+
+#: What measure() reads: the process's CPU time (``--clock cpu``, the
+#: default), which time spent waiting for a core on a busy machine does not
+#: inflate, or wall time (``--clock wall``).
+CLOCK = time.process_time
 
 LIFESPANS = []  # the apps' lifespan tasks, kept to the end of the run
 
@@ -189,13 +197,16 @@ async def main(seconds, rounds, only, scenarios):
             if ready is not None:
                 loaded[name, scenario] = ready
     results = {key: float('inf') for key in loaded}
+    per_round = []
     # Interleave frameworks and scenarios within each round so that machine
     # noise hits all alike.
     for _ in range(rounds):
+        this = {}
         for (name, scenario), (app, headers) in loaded.items():
             method, path, _, body, _, _ = SCENARIOS[scenario]
-            us = await measure(app, path, seconds, headers, method, body)
+            us = this[name, scenario] = await measure(app, path, seconds, headers, method, body)
             results[name, scenario] = min(results[name, scenario], us)
+        per_round.append(this)
     names = [n for n in frameworks if any((n, s) in results for s in scenarios)]
     print('µs/request (best of %d rounds); in brackets: × plugdot' % rounds)
     print('%-24s' % 'framework' + ''.join('%18s' % s for s in scenarios))
@@ -205,6 +216,14 @@ async def main(seconds, rounds, only, scenarios):
             us = results.get((name, s))
             base = results.get(('plugdot', s))
             row += '%18s' % ('—' if us is None else '%.2f (%.2f)' % (us, us / base if base else 0))
+        print(row)
+    print('\n× plugdot in each round (min–max over %d rounds)' % rounds)
+    for name in names:
+        row = '%-24s' % name
+        for s in scenarios:
+            ratios = [r[name, s] / r['plugdot', s] for r in per_round
+                      if (name, s) in r and ('plugdot', s) in r]
+            row += '%18s' % ('%.2f–%.2f' % (min(ratios), max(ratios)) if ratios else '—')
         print(row)
     for task in LIFESPANS:
         task.cancel()
@@ -217,5 +236,9 @@ if __name__ == '__main__':
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--only', nargs='*')
     parser.add_argument('--scenarios', nargs='*', default=list(SCENARIOS))
+    parser.add_argument('--clock', choices=('cpu', 'wall'), default='cpu',
+                        help='cpu: the process time (default; waiting for a core on a '
+                             'busy machine does not count), wall: elapsed time')
     args = parser.parse_args()
+    CLOCK = time.process_time if args.clock == 'cpu' else time.perf_counter
     asyncio.run(main(args.seconds, args.rounds, args.only, args.scenarios))

@@ -393,3 +393,79 @@ def test_strict_utf8_decoder():
     for good in ('', 'plain', 'caf\u00e9', '\u20ac', '\ud7ff', '\ue000', '\U0001F600', '\U0010FFFF'):
         assert utf8(good.encode('utf-8')) == good
     assert latin1(b'caf\xe9 \xff') == 'caf\u00e9 \u00ff' and latin1(b'ascii') == 'ascii'
+
+
+def _drive(app, headers, messages, method='POST'):
+    """Run one request through the app's ASGI callable with *messages* as
+    what receive() returns (a test fails if the app asks for more); return
+    ``(status, body, how many messages it read)``."""
+    import asyncio
+    sent, given = [], []
+
+    async def receive():
+        if len(given) == len(messages):
+            raise AssertionError('the app asked for more than the client sent')
+        given.append(1)
+        return messages[len(given) - 1]
+
+    async def send(message):
+        sent.append(message)
+    scope = {'type': 'http', 'method': method, 'path': '/up', 'query_string': b'',
+             'headers': headers, 'http_version': '1.1', 'scheme': 'http'}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]['status'], b''.join(m.get('body', b'') for m in sent[1:]), len(given)
+
+
+def test_a_body_in_parts_and_its_limits():
+    app = make_app(max_body_size=10)
+
+    @app.post('/up')
+    async def up(request):
+        return request.body
+
+    def part(body, more):
+        return {'type': 'http.request', 'body': body, 'more_body': more}
+    assert _drive(app, [], [part(b'abc', True), part(b'', True), part(b'def', False)]) == \
+        (200, b'abcdef', 3)
+    assert _drive(app, [(b'content-length', b'6')], [part(b'abcdef', False)]) == (200, b'abcdef', 1)
+    assert _drive(app, [], [part(b'x' * 6, True), part(b'x' * 6, False)])[0] == 413
+    assert _drive(app, [], [part(b'x' * 11, False)])[0] == 413
+    # declared too large: refused before anything is read (no 100 Continue)
+    status, _, read = _drive(app, [(b'content-length', b'11')], [])
+    assert (status, read) == (413, 0)
+    # not ASCII digits (a superscript two in Latin-1): a 400, not a 500
+    assert _drive(app, [(b'content-length', b'\xb2')], [])[0] == 400
+    assert _drive(app, [(b'content-length', b'1x')], [])[0] == 400
+    assert _drive(app, [], [{'type': 'http.disconnect'}])[0] == 400
+
+
+def test_load_body_refuses_a_declared_length_before_reading():
+    app = make_app(max_body_size=100)
+
+    @app.post('/up', stream=True)
+    async def up(request):
+        return await request.load_body(5)
+
+    part = {'type': 'http.request', 'body': b'abc', 'more_body': False}
+    assert _drive(app, [(b'content-length', b'3')], [part]) == (200, b'abc', 1)
+    status, _, read = _drive(app, [(b'content-length', b'9')], [])
+    assert (status, read) == (413, 0)
+
+
+def test_content_type_and_length_from_the_raw_headers():
+    app = make_app()
+    seen = {}
+
+    @app.post('/up')
+    async def up(request):
+        seen['type'], seen['length'] = request.content_type, request.content_length
+        return request.form.get('a', '-')
+
+    headers = [(b'content-type', b'Application/X-WWW-Form-Urlencoded; charset=utf-8'),
+               (b'content-type', b'text/plain'), (b'content-length', b'3')]
+    assert _drive(app, headers, [{'type': 'http.request', 'body': b'a=1'}]) == (200, b'1', 1)
+    assert seen == {'type': 'application/x-www-form-urlencoded', 'length': 3}
+    # a Request built by hand, never scanned, reads them from the headers
+    request = Request(app, {'method': 'POST', 'path': '/', 'headers': headers}, None)
+    assert (request.content_type, request.content_length) == \
+        ('application/x-www-form-urlencoded', 3)

@@ -2,7 +2,7 @@
 its nesting is bounded, so a deep one is a bad token, not a RecursionError
 or a full heap. Portable: runs under CPython and MicroPython."""
 from plugdot_sessions import _hs256
-from plugdot_sessions.signer import InvalidToken
+InvalidToken = _hs256.InvalidToken
 
 KEY = 'k' * 32
 

@@ -13,6 +13,7 @@ from .config import Config, environ
 from .errors import HTTPError, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
+from .request import plugdot_parse_body as _builtin_parse_body
 from .response import plugdot_make_response as _builtin_make_response
 from .response import to_response
 from .routing import NEEDS, Router
@@ -103,11 +104,15 @@ class App:
         hooks = self._app_hooks
         resolve = impls('plugdot_resolve')
         make_response = impls('plugdot_make_response')
+        parse_body = impls('plugdot_parse_body')
         self._plan = plan = {
             'request': impls('plugdot_request'),
             'resolve': resolve,
             'request_attribute': impls('plugdot_request_attribute'),
-            'parse_body': impls('plugdot_parse_body'),
+            # the body readers but the built-in one, which is called after
+            # them (read_body) without its hook's frame
+            'parse_body': tuple(fn for fn in parse_body if fn is not _builtin_parse_body),
+            'read_body': _builtin_parse_body in parse_body,
             'before_request': impls('plugdot_before_request'),
             'after_request': impls('plugdot_after_request'),
             'handle_error': impls('plugdot_handle_error'),
@@ -421,9 +426,12 @@ class App:
             # can read request.form / json (a CSRF check), as in both peers; the
             # size limits still apply (413 before reading when declared too large).
             if error is None and request.has_body and not route.stream:
-                found = await first_result(plan['parse_body'], request, request.content_type)
+                found = await first_result(plan['parse_body'], request, request.content_type) \
+                    if plan['parse_body'] else None
                 if found is not None:
                     request.set_parsed(found)
+                elif plan['read_body']:  # the built-in reader, without its hook's frame
+                    await request.load_body(request.app.config['max_body_size'])
             before = plan['local_before'] if mounted else plan['before_request']
             if before:
                 found = await first_result(before, request)

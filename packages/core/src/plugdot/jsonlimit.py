@@ -15,14 +15,20 @@ def loads(data, max_depth):
     """The value of JSON *data* (str or bytes, parsed by the core's
     ``json_loads``), refusing arrays and objects nested deeper than
     *max_depth* with :class:`TooDeep` (a ValueError, like any invalid JSON)."""
+    if not MICROPYTHON:  # one C pass counts the brackets (plugdot._compat)
+        return json_loads(data, max_depth)
     text = isinstance(data, str)
     opens = data.count('[') + data.count('{') if text else data.count(b'[') + data.count(b'{')
-    if opens <= max_depth:  # cannot be too deep: the usual case
-        return json_loads(data)
-    if MICROPYTHON:  # look before parsing: the parser would fill the heap first
+    if opens > max_depth:  # look before parsing: the parser would fill the heap first
         _scan(data.encode() if text else data, max_depth)
-        return json_loads(data)
-    try:  # CPython: its parser in C, then a walk over the containers, is the faster way
+    return json_loads(data)
+
+
+def deep_loads(data, max_depth):
+    """CPython: the value of JSON *data* with more brackets than
+    *max_depth*, which may nest too deep. Its parser in C, then a walk over
+    the containers, is the faster way."""
+    try:
         value = json_loads(data)
     except RecursionError:
         raise _too_deep(max_depth)

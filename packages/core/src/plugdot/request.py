@@ -4,10 +4,15 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
-from ._compat import utf8
+from ._compat import latin1, utf8
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
+
+_jsonlimit = None  # plugdot.jsonlimit, loaded with the first JSON body
+
+#: The headers that say whether there is a body and how to read it.
+_BODY_HEADERS = (b'content-type', b'content-length', b'transfer-encoding')
 
 #: Methods whose requests carry no body unless the headers announce one.
 _BODYLESS = ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
@@ -35,6 +40,7 @@ class Request:
     has_body = False
     _headers = _query = _cookies = _g = None
     _body = _form = _json = _files = None
+    _type = _length = None  # the raw Content-Type (b'' if none) / Content-Length, see scan_headers
     _body_loaded = False
     _body_done = False
     _after_this = None
@@ -137,12 +143,15 @@ class Request:
     @property
     def content_type(self):
         """The media type of the body, lower case, without parameters."""
-        return self.headers.get('content-type', '').partition(';')[0].strip().lower()
+        kind = self._type
+        kind = self.headers.get('content-type', '') if kind is None else latin1(kind)
+        return kind.partition(';')[0].strip().lower()
 
     @property
     def content_length(self):
         """The declared body length, or None."""
-        value = self.headers.get('content-length')
+        # raw bytes once scan_headers noted them (isdigit: ASCII digits only)
+        value = self.headers.get('content-length') if self._type is None else self._length
         if value is None:
             return None
         if not value.isdigit():
@@ -157,25 +166,35 @@ class Request:
         return self._g
 
     def scan_headers(self, max_count, max_size):
-        """Check the header limits (431 past them) and note in ``has_body``
-        whether the request declares a body (Content-Length > 0 or chunked)."""
+        """Check the header limits (431 past them), note in ``has_body``
+        whether the request declares a body (Content-Length > 0 or chunked),
+        and keep the raw Content-Type and Content-Length (the first of each):
+        reading the body then decodes no other header."""
         raw = self.scope['headers']
         if len(raw) > max_count:
             raise HTTPError(431, 'Too many header fields (limit %d)' % max_count)
-        size = 0
+        size = 4 * len(raw)
+        kind = length = None
+        chunked = False
+        for name, value in raw:
+            size += len(name) + len(value)
+            if name in _BODY_HEADERS:
+                if name == b'content-type':
+                    if kind is None:
+                        kind = value
+                elif name == b'content-length':
+                    if length is None:
+                        length = value
+                else:
+                    chunked = True
+        self._type = kind or b''
+        self._length = length
         # Without Content-Length a body may still come (chunked through a server
         # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
         # methods that carry bodies are read to find out, never assumed empty.
-        has_body = self.method not in _BODYLESS
-        for name, value in raw:
-            size += len(name) + len(value)
-            if name == b'content-length':
-                has_body = value != b'0'
-            elif name == b'transfer-encoding':
-                has_body = True
-                break
-        self.has_body = has_body
-        if size + 4 * len(raw) > max_size:
+        self.has_body = chunked or (self.method not in _BODYLESS if length is None
+                                    else length != b'0')
+        if size > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
     # -- the body --------------------------------------------------------
@@ -191,12 +210,31 @@ class Request:
         return _BodyStream(self, max_size)
 
     async def load_body(self, max_size=None):
-        """Read the whole body into memory (once) and return it."""
+        """Read the whole body into memory (once) and return it; past
+        *max_size* bytes (default: the app's ``max_body_size``) a 413,
+        before reading anything when Content-Length announces it."""
         if not self._body_loaded:
-            chunks = []
-            async for chunk in self.stream(max_size):
-                chunks.append(chunk)
-            self._body = b''.join(chunks)
+            if max_size is None:
+                max_size = self.app.config['max_body_size']
+            if self._length is not None or self._type is None:  # declared (or not scanned)
+                declared = self.content_length
+                if declared is not None and declared > max_size:
+                    raise _too_large(max_size)
+            message = await self.receive()
+            body = message.get('body', b'')
+            if message['type'] == 'http.request' and not message.get('more_body', False) \
+                    and len(body) <= max_size:  # all of it in one message: the usual case
+                self._body_done = True
+            else:  # a body in parts (chunked; the mpy-server's way), or a disconnect
+                stream = _BodyStream(self, max_size)
+                body = stream.take(message)
+                chunks = [body] if body else []
+                while not stream.done:
+                    body = stream.take(await self.receive())
+                    if body:
+                        chunks.append(body)
+                body = chunks[0] if len(chunks) == 1 else b''.join(chunks)
+            self._body = body
             self._body_loaded = True
         return self._body
 
@@ -227,14 +265,16 @@ class Request:
         """The body parsed as JSON, or None without a body; 400 if invalid or
         nested deeper than the ``max_json_depth`` setting."""
         if self._json is None:
-            body = self.body
+            body = self._body if self._body_loaded else self.body
             if not body:
                 return None
-            from .jsonlimit import TooDeep, loads
+            global _jsonlimit
+            if _jsonlimit is None:  # a function-level import costs ~1 µs per call
+                from . import jsonlimit as _jsonlimit
             limit = self.app.config['max_json_depth']
             try:
-                self._json = loads(body, limit)
-            except TooDeep:
+                self._json = _jsonlimit.loads(body, limit)
+            except _jsonlimit.TooDeep:
                 raise HTTPError(400, 'JSON body nested deeper than %d levels' % limit)
             except (ValueError, UnicodeError):
                 raise HTTPError(400, 'Invalid JSON body')
@@ -301,24 +341,32 @@ class _BodyStream:
             self.done = True
             return request._body
         while not self.done:
-            message = await request.receive()
-            if message['type'] == 'http.disconnect':
-                raise HTTPError(400, 'Client disconnected')
-            body = message.get('body', b'')
-            self.done = request._body_done = not message.get('more_body', False)
-            self.size += len(body)
-            if self.size > self.max_size:
-                raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
+            body = self.take(await request.receive())
             if body:
                 return body
         raise StopAsyncIteration
 
+    def take(self, message):
+        """The body bytes of one ASGI message (400 if it is a disconnect,
+        413 past the size limit)."""
+        if message['type'] == 'http.disconnect':
+            raise HTTPError(400, 'Client disconnected')
+        body = message.get('body', b'')
+        self.done = self.request._body_done = not message.get('more_body', False)
+        self.size += len(body)
+        if self.size > self.max_size:
+            raise _too_large(self.max_size)
+        return body
+
+
+def _too_large(limit):
+    return HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
+
 
 async def plugdot_parse_body(request, content_type):
-    """Read the body into memory; form and JSON decode on first access."""
-    declared = request.content_length
-    limit = request.app.config['max_body_size']
-    if declared is not None and declared > limit:
-        raise HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
-    await request.load_body(limit)
+    """Read the body into memory (up to ``max_body_size``, see
+    :meth:`Request.load_body`); form and JSON decode on first access. The
+    app calls :meth:`Request.load_body` itself when this implementation is
+    the one left after the others returned None."""
+    await request.load_body(request.app.config['max_body_size'])
     return {}

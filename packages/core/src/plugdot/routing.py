@@ -215,9 +215,11 @@ class Router:
             if route is None:
                 allowed = (allowed or []) + list(table)
                 continue
+            names, conversions = entry[2], entry[3]
             try:
+                if len(names) == 1:  # the usual route: one argument
+                    return route, {names[0]: conversions[0](m.group(1))}
                 args = {}
-                names, conversions = entry[2], entry[3]
                 for i in range(len(names)):
                     args[names[i]] = conversions[i](m.group(i + 1))
             except ValueError:

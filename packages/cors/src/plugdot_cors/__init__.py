@@ -111,21 +111,24 @@ def _route_function(app, route):
 
 def _state(app):
     state = getattr(app, '_plugdot_cors', None)
-    if state is None:
+    if not state:
         state = app._plugdot_cors = _State(app)
     return state
 
 
 def _configured_state(app):
-    # None when neither the settings nor any @cors route ask for CORS.
+    # None when neither the settings nor any @cors route ask for CORS; the
+    # settings' answer is kept on the app (False) until its config changes,
+    # so that an app without CORS pays two lookups per request.
     state = getattr(app, '_plugdot_cors', None)
+    if state:
+        return state
     if state is None:
         config = app.config
-        if not (config.get('cors_allowed_origins') or config.get('cors_allowed_origin_regex')
-                or _OVERRIDES):
-            return None
-        state = _state(app)
-    return state
+        if config.get('cors_allowed_origins') or config.get('cors_allowed_origin_regex'):
+            return _state(app)
+        app._plugdot_cors = False
+    return _state(app) if _OVERRIDES else None
 
 
 def policy_for(request, route=None):
@@ -163,7 +166,9 @@ def plugdot_startup(app):
     """Check the settings again, and every route's ``@cors`` rules merged
     with them, before the first request."""
     _drop(app)
-    state = _state(app)
+    state = _configured_state(app)
+    if state is None:  # CORS not asked for: requests must not pay for a policy
+        return
     router = app.router
     tables = list(router.static.values()) + [entry[4] for entry in router.dynamic]
     routes = [route for table in tables for route in table.values()]

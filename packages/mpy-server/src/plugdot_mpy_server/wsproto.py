@@ -12,15 +12,16 @@ code to send):
 * a message larger than the limit — 1009
 * text must be valid UTF-8 (checked when the message is complete) — 1007
 * a close payload is empty or a valid code plus a UTF-8 reason — 1002/1007
+
+Opcodes are plain numbers here and in :mod:`.wsserver` (1 text, 2 binary,
+8 close, 9 ping, 10 pong): on a board every module-level name is heap.
 """
 import binascii
 import hashlib
 
 from plugdot._compat import utf8
 
-GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 NEED_DATA = 'need-data'
-TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
 
 
 class WSProtocolError(Exception):
@@ -34,10 +35,12 @@ class WSProtocolError(Exception):
 
 def accept_key(key):
     """The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key."""
-    return binascii.b2a_base64(hashlib.sha1(key + GUID).digest()).strip()
+    return binascii.b2a_base64(hashlib.sha1(key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+                               .digest()).strip()
 
 
-def _header(headers, name):
+def header(headers, name):
+    """The value of header *name* (lower-case bytes) in a list of pairs, or None."""
     for key, value in headers:
         if key == name:
             return value
@@ -47,12 +50,12 @@ def _header(headers, name):
 def handshake_problem(request):
     """None if the upgrade request is valid, else ``(status, headers)``."""
     headers = request.headers
-    connection = (_header(headers, b'connection') or b'').lower()
+    connection = (header(headers, b'connection') or b'').lower()
     if request.method != 'GET' or request.version != '1.1' or b'upgrade' not in connection:
         return 400, []
-    if _header(headers, b'sec-websocket-version') != b'13':
+    if header(headers, b'sec-websocket-version') != b'13':
         return 426, [(b'sec-websocket-version', b'13')]
-    key = _header(headers, b'sec-websocket-key')
+    key = header(headers, b'sec-websocket-key')
     try:
         if key is None or len(binascii.a2b_base64(key)) != 16:
             return 400, []
@@ -61,18 +64,10 @@ def handshake_problem(request):
     return None
 
 
-def subprotocols(request):
-    """The subprotocols the client offers, in its order."""
-    value = _header(request.headers, b'sec-websocket-protocol')
-    if not value:
-        return []
-    return [p.strip().decode() for p in value.split(b',') if p.strip()]
-
-
-def frame(opcode, payload=b'', fin=True):
-    """One unmasked (server) frame."""
+def frame(opcode, payload=b''):
+    """One unmasked (server) frame, final: the server never fragments."""
     n = len(payload)
-    first = (0x80 if fin else 0) | opcode
+    first = 0x80 | opcode
     if n < 126:
         head = bytes((first, n))
     elif n < 65536:
@@ -83,14 +78,10 @@ def frame(opcode, payload=b'', fin=True):
 
 
 def close_frame(code=1000, reason=''):
-    """A close frame with *code* and *reason*."""
+    """A close frame with *code* and *reason* (no payload for code None)."""
     if code is None:
-        return frame(CLOSE)
-    return frame(CLOSE, code.to_bytes(2, 'big') + reason.encode()[:123])
-
-
-def _valid_close_code(code):
-    return code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011) or 3000 <= code <= 4999
+        return frame(8)
+    return frame(8, code.to_bytes(2, 'big') + reason.encode()[:123])
 
 
 class FrameParser:
@@ -101,12 +92,15 @@ class FrameParser:
     reason)``.
     """
 
+    # The state of a message in progress as class-level defaults: an idle
+    # parser stores only its limit and buffer (heap held per open WebSocket).
+    buffer = b''
+    message_opcode = None  # of the fragmented message in progress
+    parts = None           # its fragments so far (a list)
+    size = 0               # their total size
+
     def __init__(self, max_message_size):
         self.max_message_size = max_message_size
-        self.buffer = b''
-        self.message_opcode = None
-        self.parts = []
-        self.size = 0
 
     def feed(self, data):
         """Add bytes received from the client."""
@@ -115,85 +109,76 @@ class FrameParser:
     def next_event(self):
         """The next event, or NEED_DATA; raises WSProtocolError."""
         while True:
-            parsed = self._frame()
-            if parsed is None:
+            buf = self.buffer
+            if len(buf) < 2:
                 return NEED_DATA
-            fin, opcode, payload = parsed
-            if opcode >= 8:
-                return self._control(opcode, payload)
+            first, second = buf[0], buf[1]
+            if first & 0x70:
+                raise WSProtocolError(1002, 'reserved bits set')
+            opcode = first & 0x0F
+            if opcode not in (0, 1, 2, 8, 9, 10):
+                raise WSProtocolError(1002, 'unknown opcode')
+            fin = first & 0x80
+            if not second & 0x80:
+                raise WSProtocolError(1002, 'client frames must be masked')
+            n = second & 0x7F
+            at = 2
+            if n == 126:
+                if len(buf) < 4:
+                    return NEED_DATA
+                n, at = int.from_bytes(buf[2:4], 'big'), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return NEED_DATA
+                n, at = int.from_bytes(buf[2:10], 'big'), 10
+            if opcode >= 8 and (not fin or n > 125):
+                raise WSProtocolError(1002, 'bad control frame')
+            if self.size + n > self.max_message_size and opcode < 8:
+                raise WSProtocolError(1009, 'message too big')
+            if len(buf) < at + 4 + n:
+                return NEED_DATA
+            payload = buf[at + 4:at + 4 + n]
+            if n:  # unmask with one big-integer XOR: fast on both interpreters
+                key = (buf[at:at + 4] * (n // 4 + 1))[:n]
+                payload = (int.from_bytes(payload, 'big') ^ int.from_bytes(key, 'big')
+                           ).to_bytes(n, 'big')
+            self.buffer = buf[at + 4 + n:]
+            if opcode == 9:
+                return ('ping', payload)
+            if opcode == 10:
+                return ('pong', payload)
+            if opcode == 8:
+                if not payload:
+                    return ('close', 1005, '')
+                if len(payload) == 1:
+                    raise WSProtocolError(1002, 'bad close payload')
+                code = int.from_bytes(payload[:2], 'big')
+                if code not in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011) and \
+                        not 3000 <= code <= 4999:
+                    raise WSProtocolError(1002, 'bad close code')
+                try:
+                    return ('close', code, utf8(payload[2:]))
+                except UnicodeError:
+                    raise WSProtocolError(1007, 'close reason is not UTF-8')
             if opcode == 0:
                 if self.message_opcode is None:
                     raise WSProtocolError(1002, 'continuation without a message')
-            else:
-                if self.message_opcode is not None:
-                    raise WSProtocolError(1002, 'new message inside a fragmented one')
-                self.message_opcode = opcode
-            self.size += len(payload)
-            if self.size > self.max_message_size:
-                raise WSProtocolError(1009, 'message too big')
-            self.parts.append(payload)
-            if fin:
-                data = b''.join(self.parts)
                 opcode = self.message_opcode
-                self.message_opcode, self.parts, self.size = None, [], 0
-                if opcode == TEXT:
-                    try:
-                        return ('text', utf8(data))
-                    except UnicodeError:
-                        raise WSProtocolError(1007, 'text is not UTF-8')
-                return ('binary', data)
-
-    def _control(self, opcode, payload):
-        if opcode == PING:
-            return ('ping', payload)
-        if opcode == PONG:
-            return ('pong', payload)
-        if not payload:
-            return ('close', 1005, '')
-        if len(payload) == 1:
-            raise WSProtocolError(1002, 'bad close payload')
-        code = int.from_bytes(payload[:2], 'big')
-        if not _valid_close_code(code):
-            raise WSProtocolError(1002, 'bad close code')
-        try:
-            reason = utf8(payload[2:])
-        except UnicodeError:
-            raise WSProtocolError(1007, 'close reason is not UTF-8')
-        return ('close', code, reason)
-
-    def _frame(self):
-        buf = self.buffer
-        if len(buf) < 2:
-            return None
-        first, second = buf[0], buf[1]
-        if first & 0x70:
-            raise WSProtocolError(1002, 'reserved bits set')
-        opcode = first & 0x0F
-        if opcode not in (0, 1, 2, 8, 9, 10):
-            raise WSProtocolError(1002, 'unknown opcode')
-        fin = bool(first & 0x80)
-        if not second & 0x80:
-            raise WSProtocolError(1002, 'client frames must be masked')
-        n = second & 0x7F
-        at = 2
-        if n == 126:
-            if len(buf) < 4:
-                return None
-            n, at = int.from_bytes(buf[2:4], 'big'), 4
-        elif n == 127:
-            if len(buf) < 10:
-                return None
-            n, at = int.from_bytes(buf[2:10], 'big'), 10
-        if opcode >= 8 and (not fin or n > 125):
-            raise WSProtocolError(1002, 'bad control frame')
-        if self.size + n > self.max_message_size and opcode < 8:
-            raise WSProtocolError(1009, 'message too big')
-        if len(buf) < at + 4 + n:
-            return None
-        mask = buf[at:at + 4]
-        data = buf[at + 4:at + 4 + n]
-        self.buffer = buf[at + 4 + n:]
-        if n:  # unmask with one big-integer XOR: fast on both interpreters
-            key = (mask * (n // 4 + 1))[:n]
-            data = (int.from_bytes(data, 'big') ^ int.from_bytes(key, 'big')).to_bytes(n, 'big')
-        return fin, opcode, data
+            elif self.message_opcode is not None:
+                raise WSProtocolError(1002, 'new message inside a fragmented one')
+            if not fin:  # a fragment: kept until the last one
+                if self.message_opcode is None:
+                    self.message_opcode, self.parts = opcode, []
+                self.size += n
+                self.parts.append(payload)
+                continue
+            if self.message_opcode is not None:  # the last fragment
+                self.parts.append(payload)
+                payload = b''.join(self.parts)
+                del self.message_opcode, self.parts, self.size  # back to the defaults
+            if opcode == 1:
+                try:
+                    return ('text', utf8(payload))
+                except UnicodeError:
+                    raise WSProtocolError(1007, 'text is not UTF-8')
+            return ('binary', payload)

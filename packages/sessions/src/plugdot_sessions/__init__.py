@@ -4,16 +4,28 @@ A plugin found through the ``plugdot`` entry point group. The session loads
 on first use of ``request.session`` (nothing happens on requests that never
 read it) and is written back only when it changed. Default store: a signed
 JWT cookie; server-side stores keep a signed random id in the cookie.
+
+Importing the plugin loads only its hooks: the session code (and its HS256
+signer) loads with the first app that uses sessions, the stores with the
+first app that uses one.
 """
-from plugdot import hookimpl
-
-from .backends import MemoryBackend, SessionBackend
-from .manager import SessionManager, SessionTooLarge
-from .session import Session
-
 __version__ = '0.1.0'
 __all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
            '__version__']
+
+
+def __getattr__(name):
+    if name in ('MemoryBackend', 'SessionBackend'):
+        from .backends import StoreLoader  # noqa: F401  (sets the package's attribute)
+        module = 'backends'
+    elif name in ('Session', 'SessionManager', 'SessionTooLarge', '_hs256'):
+        from .manager import SessionManager  # noqa: F401  (and loads _hs256)
+        if name == '_hs256':
+            return globals()[name]
+        module = 'manager'
+    else:
+        raise AttributeError(name)
+    return getattr(globals()[module], name)
 
 
 def plugdot_settings():
@@ -35,41 +47,35 @@ def plugdot_settings():
     }
 
 
-def manager_of(app):
-    """The :class:`SessionManager` of *app* (made on first use)."""
-    found = getattr(app, '_plugdot_sessions', None)
-    if found is None:
-        found = app._plugdot_sessions = SessionManager(app.config)
-    return found
-
-
-class _StoreLoader:
-    """Per-app plugin, only for server-side stores: loads the session before
-    the handler when the client sent a session cookie (stores are async;
-    attribute access cannot await). It runs before every other
-    ``before_request`` function, so that those see the session too."""
-
-    def __init__(self, cookie_name):
-        self.cookie_name = cookie_name
-
-    @hookimpl(tryfirst=True)
-    async def plugdot_before_request(self, request):
-        if self.cookie_name not in request.cookies:
-            return None
-        m = manager_of(request.app)
-        request.session = await m.from_store(request)
-        request.after_this_request(m.save)
-        return None
-
-
 def _uses_store(app):
     return app.config.get('session_backend') not in (None, '', 'cookie')
 
 
+def manager_of(app):
+    """The :class:`SessionManager` of *app* (made on first use)."""
+    found = getattr(app, '_plugdot_sessions', None)
+    if found is None:
+        if _uses_store(app):
+            from .backends import StoreManager as make
+        else:
+            from .manager import SessionManager as make
+        found = app._plugdot_sessions = make(app.config)
+    return found
+
+
+def _add_store_loader(app):
+    # Apps with a server-side store load the session before the handler.
+    if not _uses_store(app):
+        return False
+    from .backends import StoreLoader
+    if not any(isinstance(p, StoreLoader) for p in app.plugins.get_plugins()):
+        app.register_plugin(StoreLoader(app.config['session_cookie_name']))
+    return True
+
+
 def plugdot_app_created(app):
     """Add the store loader to apps configured with a server-side store."""
-    if _uses_store(app):
-        app.register_plugin(_StoreLoader(app.config['session_cookie_name']))
+    _add_store_loader(app)
 
 
 def plugdot_startup(app):
@@ -77,11 +83,8 @@ def plugdot_startup(app):
     without a secret key, an unknown store. (Without a store and without a
     secret, the first use of ``request.session`` fails with a clear error:
     having the plugin installed does not mean the app uses sessions.)"""
-    if _uses_store(app) or app.config.get('secret_key'):
+    if _add_store_loader(app) or app.config.get('secret_key'):
         manager_of(app)
-        if _uses_store(app) and not any(isinstance(p, _StoreLoader)
-                                        for p in app.plugins.get_plugins()):
-            app.register_plugin(_StoreLoader(app.config['session_cookie_name']))
 
 
 def plugdot_request_attribute(request, name):
@@ -90,6 +93,7 @@ def plugdot_request_attribute(request, name):
         return None
     m = manager_of(request.app)
     if m.backend is not None:
+        from .session import Session
         session = Session()  # no cookie (else the loader ran): a new session
     else:
         session = m.from_cookie(request)
@@ -100,4 +104,4 @@ def plugdot_request_attribute(request, name):
 def plugdot_bundle_modules():
     """The portable modules of this plugin."""
     return ['plugdot_sessions', 'plugdot_sessions.session', 'plugdot_sessions.manager',
-            'plugdot_sessions.signer', 'plugdot_sessions._hs256', 'plugdot_sessions.backends']
+            'plugdot_sessions._hs256', 'plugdot_sessions.backends']

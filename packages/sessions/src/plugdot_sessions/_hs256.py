@@ -1,14 +1,16 @@
-"""JWT with HS256 only: the tokens PyJWT makes and verifies (base64url
-without padding, compact JSON, header ``{"alg":"HS256","typ":"JWT"}``),
-portable to MicroPython.
+"""Sign and verify session tokens: JWT with HS256 only, the tokens PyJWT
+makes and verifies (base64url without padding, compact JSON, header
+``{"alg":"HS256","typ":"JWT"}``), portable to MicroPython.
 
 On CPython the HMAC and the comparison are the standard library's C code
 (``hmac.digest``, ``hmac.compare_digest``): a token is signed or verified
 in a few microseconds, several times faster than PyJWT. On MicroPython a
 small HMAC-SHA256 over ``hashlib`` does the same work.
 
-Only HS256 headers are accepted, signatures are compared in constant time,
-an ``exp`` claim in the past is rejected. The signature is compared in its
+Only HS256 headers are accepted (``alg: none`` or any other algorithm is
+rejected), signatures are compared in constant time, an ``exp`` claim in
+the past is rejected, and decoding accepts any of the keys so that keys can
+be rotated: sign with the first, accept all. The signature is compared in its
 encoded form, so exactly one spelling of it is accepted: no padding, no
 characters outside the base64url alphabet, no other bits in its last
 character (header and payload are covered by the signature byte for byte).
@@ -19,11 +21,10 @@ import json
 import time
 
 from plugdot._compat import MICROPYTHON, json_dumps
-from plugdot.jsonlimit import loads
 
-from .signer import InvalidToken  # noqa: E402  one exception for both signers
 
-_MAX_HEADER_DEPTH = 4  # deeper is refused as a bad header, before any JSON parsing
+class InvalidToken(Exception):
+    """The token is malformed, not signed by a known key, or expired."""
 
 
 def _b64encode(data):
@@ -94,8 +95,9 @@ def decode(token, keys):
     if len(parts) != 3:
         raise InvalidToken('not a JWT')
     if parts[0] != _HEADER:  # the usual header needs no parsing
+        from plugdot.jsonlimit import loads  # only for such headers: PyJWT makes none
         try:  # parsed before the signature is checked: nesting bounded (a header is flat)
-            header = loads(_b64decode(parts[0]), _MAX_HEADER_DEPTH)
+            header = loads(_b64decode(parts[0]), 4)
         except (ValueError, UnicodeError):
             raise InvalidToken('bad header')
         if not isinstance(header, dict) or header.get('alg') != 'HS256':

@@ -29,13 +29,14 @@ def plugdot_settings():
     return settings()
 
 
-async def plugdot_parse_body(request, content_type):
-    """Read a ``multipart/form-data`` body into ``form`` and ``files``."""
+def plugdot_parse_body(request, content_type):
+    """Read a ``multipart/form-data`` body into ``form`` and ``files`` (a
+    coroutine; None for other bodies, without making one)."""
     if content_type != 'multipart/form-data':
         return None
     from .form import read_form
     from .limits import limits_for
-    return await read_form(request, limits_for(request))
+    return read_form(request, limits_for(request))
 
 
 def plugdot_request_attribute(request, name):

@@ -17,9 +17,6 @@ __version__ = '0.1.0'
 __all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'with_websocket',
            '__version__']
 
-_ORIGIN_CHECKS = {}
-
-
 def __getattr__(name):
     if name == 'Broadcast':  # loads on first use
         from .broadcast import Broadcast
@@ -43,22 +40,9 @@ def origin_check(app):
     """Decorator: ``@origin_check(app)`` registers ``fn(request, origin)``
     that returns True to allow a connection (replaces the origin list)."""
     def register(fn):
-        _ORIGIN_CHECKS[app] = fn
+        app._plugdot_origin_check = fn
         return fn
     return register
-
-
-def _origin_allowed(request):
-    origin = None
-    for name, value in request.scope['headers']:  # not request.headers: a decoded copy of
-        if name == b'origin':                      # every header, held while the socket is open
-            origin = latin1(value)
-            break
-    check = _ORIGIN_CHECKS.get(request.app)
-    if check is not None:
-        return bool(check(request, origin))
-    allowed = request.app.config.get('websocket_allowed_origins') or []
-    return not allowed or origin is None or origin in allowed
 
 
 async def websocket_accept(request, subprotocols=None):
@@ -71,7 +55,19 @@ async def websocket_accept(request, subprotocols=None):
     scope = request.scope
     if scope.get('type') != 'websocket':
         raise HTTPError(426, 'This URL speaks WebSocket', headers={'Upgrade': 'websocket'})
-    if not _origin_allowed(request):
+    origin = None
+    for name, value in scope['headers']:  # not request.headers: a decoded copy of every
+        if name == b'origin':              # header, held while the socket is open
+            origin = latin1(value)
+            break
+    app = request.app
+    check = getattr(app, '_plugdot_origin_check', None)
+    if check is not None:
+        allowed = check(request, origin)
+    else:
+        allowed = app.config.get('websocket_allowed_origins')
+        allowed = not allowed or origin is None or origin in allowed
+    if not allowed:
         raise HTTPError(403, 'Origin not allowed')
     message = await request.receive()
     if message['type'] != 'websocket.connect':
@@ -87,11 +83,7 @@ async def websocket_accept(request, subprotocols=None):
         accept['subprotocol'] = chosen
     send = scope['plugdot.send']
     await send(accept)
-    config = request.app.config
-    ws = WebSocket(request.receive, send, config.get('websocket_max_message_size', 0),
-                   config.get('websocket_idle_timeout', 0), chosen)
-    ws.max_json_depth = config.get('max_json_depth', 64)
-    scope['plugdot.websocket'] = ws
+    ws = scope['plugdot.websocket'] = WebSocket(request, send, chosen)
     return ws
 
 
@@ -102,12 +94,11 @@ def with_websocket(handler=None, subprotocols=None):
     ``self.request`` as usual. Use as ``@with_websocket`` or
     ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
     def wrap(fn):
-        async def endpoint(*args, **kwargs):
-            head = args[0]
+        async def endpoint(head, *args, **kwargs):
             request = head if isinstance(head, Request) else head.request  # class style
             ws = await websocket_accept(request, subprotocols)
             try:
-                await fn(head, ws, *args[1:], **kwargs)
+                await fn(head, ws, *args, **kwargs)
             except ConnectionClosed:
                 pass
             except Exception:

@@ -24,52 +24,62 @@ class WebSocket:
     tasks (one lock each: frames never interleave).
     """
 
-    def __init__(self, receive, send, max_message_size, idle_timeout, subprotocol=None):
-        self._receive = receive
+    # The state as class-level defaults: an instance stores only what
+    # changed, heap held for as long as the WebSocket is open.
+    closed = False
+    close_code = None
+    close_reason = ''
+    subprotocol = None
+
+    def __init__(self, request, send, subprotocol=None):
+        self.request = request  # its receive, and its app's limits
         self._send = send
-        self.max_message_size = max_message_size
-        self.idle_timeout = idle_timeout
-        self.subprotocol = subprotocol
-        self.closed = False
-        self.close_code = None
-        self.close_reason = ''
+        if subprotocol is not None:
+            self.subprotocol = subprotocol
         self._send_lock = asyncio.Lock()
         self._receive_lock = asyncio.Lock()
 
-    async def receive(self):
+    async def receive(self, _iterating=False):
         """The next message; raises :class:`ConnectionClosed` once closed."""
-        if self.closed:
-            raise ConnectionClosed(self.close_code or 1006, self.close_reason)
-        async with self._receive_lock:
-            try:
-                if self.idle_timeout:
-                    message = await asyncio.wait_for(self._receive(), self.idle_timeout)
-                else:
-                    message = await self._receive()
-            except asyncio.TimeoutError:
-                await self.close(1001, 'idle timeout')
-                raise ConnectionClosed(1001, 'idle timeout')
-        kind = message['type']
-        if kind == 'websocket.disconnect':
-            self.closed = True
-            self.close_code = message.get('code', 1005)
-            self.close_reason = message.get('reason') or ''
-            raise ConnectionClosed(self.close_code, self.close_reason)
-        data = message.get('text')
-        if data is None:
-            data = message.get('bytes') or b''
-        if self.max_message_size and len(data) > self.max_message_size:
-            await self.close(1009, 'message too big')
-            raise ConnectionClosed(1009, 'message too big')
-        return data
-
-    max_json_depth = 64  # the app's max_json_depth setting, once accepted
+        # (``async for`` calls this with *_iterating*: StopAsyncIteration
+        # instead, without a frame of its own held while it waits.)
+        try:
+            if self.closed:
+                raise ConnectionClosed(self.close_code or 1006, self.close_reason)
+            config = self.request.app.config
+            async with self._receive_lock:
+                idle = config.get('websocket_idle_timeout', 0)
+                try:
+                    if idle:
+                        message = await asyncio.wait_for(self.request.receive(), idle)
+                    else:
+                        message = await self.request.receive()
+                except asyncio.TimeoutError:
+                    await self.close(1001, 'idle timeout')
+                    raise ConnectionClosed(1001, 'idle timeout')
+            if message['type'] == 'websocket.disconnect':
+                self.closed = True
+                self.close_code = message.get('code', 1005)
+                self.close_reason = message.get('reason') or ''
+                raise ConnectionClosed(self.close_code, self.close_reason)
+            data = message.get('text')
+            if data is None:
+                data = message.get('bytes') or b''
+            limit = config.get('websocket_max_message_size', 0)
+            if limit and len(data) > limit:
+                await self.close(1009, 'message too big')
+                raise ConnectionClosed(1009, 'message too big')
+            return data
+        except ConnectionClosed:
+            if _iterating:
+                raise StopAsyncIteration
+            raise
 
     async def receive_json(self):
         """The next message parsed as JSON; ValueError if it is not JSON or
         nests deeper than the app's ``max_json_depth``."""
         from plugdot.jsonlimit import loads
-        return loads(await self.receive(), self.max_json_depth)
+        return loads(await self.receive(), self.request.app.config.get('max_json_depth', 64))
 
     async def send(self, data):
         """Send a text (str), binary (bytes) or JSON (dict/list) message."""
@@ -107,8 +117,5 @@ class WebSocket:
     def __aiter__(self):
         return self
 
-    async def __anext__(self):
-        try:
-            return await self.receive()
-        except ConnectionClosed:
-            raise StopAsyncIteration
+    def __anext__(self):
+        return self.receive(True)
