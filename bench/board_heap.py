@@ -11,15 +11,19 @@ frozen, and prints
   measures them again, in this run);
 * the steps of a frozen bundle's heap (``gc.mem_alloc()`` after a collection
   after each step: each module as it is imported, ``App()`` with its routes,
-  the started server, one request in flight);
+  the started server, the heap in use inside a request, then one more
+  connection idle and one whose handler waits: a request in flight);
 * the classes, functions and module-level names the loaded bundle holds.
 
 Usage: python bench/board_heap.py [--only hello|full] [--no-mpy] [--microdot]
 """
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import httpx
 from websockets.sync.client import connect
@@ -29,6 +33,9 @@ from mpy_server import MICRODOT_MAIN, Target, free_port, launch, min_heap, stop
 
 # bench/bundle.py's 32-bit run of 2026-11-30 (KB): Microdot 2.7.0
 MICRODOT_KB = {'hello frozen': 15, 'full frozen': 20, 'hello .mpy': 32, 'full .mpy': 45}
+# Microdot 2.7.0 frozen on 32-bit, measured as steps() does (2026-11-30, B): in a
+# request, one more idle connection, one more whose handler waits
+MICRODOT_STEPS = {'in a request': 11984, 'idle': 736, 'in flight': 1712}
 
 # Run on the board's interpreter: the heap after each step of loading and
 # starting a bundle whose modules are frozen.
@@ -56,6 +63,12 @@ for _name in MODULES:
     _step(_name)
 from APP import app
 _step('the app: App() and its routes')
+
+
+@app.get('/hold')
+async def _hold(request):  # a request in flight: its handler waits
+    await asyncio.sleep(1)
+    return ''
 import plugdot_mpy_server
 from plugdot_mpy_server.server import start
 
@@ -141,6 +154,17 @@ def steps(exe, folder, app, modules):
                 for _ in range(20):
                     client.get(url + '/')
                 inside = int(client.get(url + '/mem').text)
+                # one idle connection, then one whose request's handler waits
+                idle = socket.create_connection(('127.0.0.1', int(url.rsplit(':', 1)[1])))
+                time.sleep(0.3)
+                idle_conn = int(client.get(url + '/mem').text) - inside
+                idle.close()
+                held = threading.Thread(target=httpx.get, args=(url + '/hold',),
+                                        kwargs={'timeout': 5})
+                held.start()
+                time.sleep(0.3)
+                in_flight = int(client.get(url + '/mem').text) - inside
+                held.join()
                 if app == 'full':  # the first session request, then one open WebSocket
                     client.get(url + '/count')
                     session = int(client.get(url + '/mem').text)
@@ -157,6 +181,11 @@ def steps(exe, folder, app, modules):
     if url:
         print('  %-34s %6d  (gc.mem_alloc() inside GET /mem after 20 requests)'
               % ('heap in use in a request', inside))
+        print('  %-34s %6d  (one more connection, idle; Microdot %d)'
+              % ('an idle connection', idle_conn, MICRODOT_STEPS['idle']))
+        print('  %-34s %6d  (one more connection whose handler waits; %d over an idle one; '
+              'Microdot %d)' % ('one request in flight', in_flight, in_flight - idle_conn,
+                               MICRODOT_STEPS['in flight']))
         if app == 'full':
             print('  %-34s %6d  (then after GET /count)' % ('+ the first session request',
                                                            session - inside))

@@ -15,8 +15,9 @@ With MicroPython's source ($PLUGDOT_MICROPYTHON_SRC, default
 ../shared/micropython) the same apps are also measured on a 32-bit unix port
 (the word size of ESP32 and RP2040), both from .mpy files and frozen into
 firmware built with each bundle's manifest.py (Microdot frozen the same way),
-with the heap per idle connection, the heap in use after 1,000 requests and
-5/20/100 concurrent connections at 64 KB. The 64-bit pip-port rows come first,
+with the heap per idle connection, the heap one request in flight holds, the
+heap in use after 1,000 requests and 5/20/100 concurrent connections at
+64 KB. The 64-bit pip-port rows come first,
 for continuity with earlier runs.
 
 Usage: python bench/bundle.py [--no-32bit]
@@ -24,13 +25,15 @@ Usage: python bench/bundle.py [--no-32bit]
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import httpx
 from mpy_server import (HERE, MICRODOT_MAIN, MICROPYTHON, ROOT, Target, concurrency, free_port,
-                        launch, min_heap, steady, stop)
+                        get_root, launch, min_heap, steady, stop)
 from websockets.sync.client import connect
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'packages', 'mpy-server', 'src'))
@@ -124,6 +127,68 @@ def use_session_and_websocket(url, n):
         return True
     except Exception:  # any failure to serve (refused, reset, closed, timed out) fails the heap
         return False
+
+
+# A route whose handler awaits (the request stays in flight): added in main.py,
+# after the app is loaded, so that the firmware and the other rows are the same.
+HOLD_ROUTE = '''
+@app.get('/hold')
+async def hold(request):
+    import asyncio
+    await asyncio.sleep(2)
+    return 'held'
+'''
+
+
+def with_hold_route(main, *before):
+    """*main* (a main script's text) with :data:`HOLD_ROUTE` added before the
+    first line that starts with one of *before* (where the server starts)."""
+    at = min(main.index('\n' + b) for b in before if '\n' + b in main) + 1
+    return main[:at] + HOLD_ROUTE.lstrip('\n') + main[at:]
+
+
+def _mem(port):
+    with httpx.Client(timeout=5) as c:
+        return int(c.get('http://127.0.0.1:%d/mem' % port).text)
+
+
+def heap_in_flight(target, heap='256k', trials=3):
+    """Heap (bytes) one request in flight holds -- its handler awaiting
+    ``asyncio.sleep`` -- as (its connection included, beyond the idle
+    connection it arrived on: accepted, waiting for its request, as in
+    ``steady``), the median of *trials*. ``/mem`` is read from another
+    connection, after 20 requests have warmed the server up; the target's
+    app has :data:`HOLD_ROUTE`."""
+    url, proc = target.start(heap)
+    total, alone = [], []
+    try:
+        if url is None:
+            return None
+        port = int(url.rsplit(':', 1)[1])
+        get_root(url, 20)
+        for _ in range(trials):
+            idle = _mem(port)
+            s = socket.create_connection(('127.0.0.1', port), timeout=5)
+            time.sleep(0.2)  # accepted: an idle connection, waiting for its request
+            with_conn = _mem(port)
+            s.sendall(b'GET /hold HTTP/1.1\r\nHost: a\r\n\r\n')
+            time.sleep(0.5)  # in the handler by now, for 1.5 s more
+            held = _mem(port)
+            answer = b''
+            while b'held' not in answer:
+                data = s.recv(4096)
+                if not data:
+                    break
+                answer += data
+            s.close()
+            if b'held' not in answer:
+                return None
+            total.append(held - idle)
+            alone.append(held - with_conn)
+            time.sleep(0.2)
+        return sorted(total)[trials // 2], sorted(alone)[trials // 2]
+    finally:
+        stop(proc)
 
 
 def heap_per_websocket(target, n=4):
@@ -252,9 +317,10 @@ def build_port(out, manifest=None):
     return out
 
 
-def only_main(work, name, bundle_dir, cap=None):
+def only_main(work, name, bundle_dir, cap=None, hold=False):
     """A folder with the bundle's main.py alone: the rest is frozen. With
-    *cap*, the server takes that many connections (the default is a board's)."""
+    *cap*, the server takes that many connections (the default is a board's);
+    with *hold*, the app gets :data:`HOLD_ROUTE`."""
     folder = os.path.join(work, name)
     os.makedirs(folder)
     with open(os.path.join(bundle_dir, 'main.py')) as f:
@@ -266,6 +332,8 @@ def only_main(work, name, bundle_dir, cap=None):
                 lines[i] = line[:-1] + ', limits=Limits(max_connections=%d))' % cap
         main = '\n'.join(lines).replace('from plugdot_mpy_server import serve',
                                         'from plugdot_mpy_server import Limits, serve')
+    if hold:
+        main = with_hold_route(main, 'env = ', 'try:\n    serve(', 'serve(')
     with open(os.path.join(folder, 'main.py'), 'w') as f:
         f.write(main)
     return folder
@@ -318,6 +386,14 @@ def bench_32bit(work, hello_dir, full_dir, md_dir):
     md_after, md_idle, _ = steady(md['hello frozen'])
     row('frozen hello: heap in use in a request after 1,000', pd_after, md_after)
     row('frozen hello: bytes per idle connection', int(pd_idle), int(md_idle))
+    pd_flight = heap_in_flight(BundleTarget('hello', only_main(work, 'fhold', hello_dir, hold=True),
+                                            exe=fw_hello))
+    md_flight = heap_in_flight(Target('mdfzhold', with_hold_route(MICRODOT_MAIN, 'app.run('),
+                                      empty, exe=fw_md))
+    row('frozen hello: bytes held by 1 request in flight', pd_flight and pd_flight[0],
+        md_flight and md_flight[0])
+    row('  of which beyond its idle connection', pd_flight and pd_flight[1],
+        md_flight and md_flight[1])
     for n in (5, 20, 100):
         row('%d concurrent at 64 KB, frozen hello' % n, concurrency(pd['hello frozen'], n),
             concurrency(md['hello frozen'], n))

@@ -1,9 +1,8 @@
 """Fixtures shared by every test directory."""
-import subprocess
 import sys
 
 import pytest
-from support import LANES, ROOT, build_micropython, free_port, micropython, wait_for_port
+from support import LANES, build_micropython, free_port, micropython, start_server, stop
 
 
 @pytest.fixture
@@ -14,20 +13,12 @@ def serve_cli():
 
     def start(target, *extra):
         port = free_port()
-        proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', target,
-                                 '--host', '127.0.0.1', '--port', str(port), *extra],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        wait_for_port(port, proc)
+        procs.append(start_server([sys.executable, '-m', 'plugdot.cli', 'run', target,
+                                   '--host', '127.0.0.1', '--port', str(port), *extra], port))
         return 'http://127.0.0.1:%d' % port
     yield start
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop(proc)
 
 
 @pytest.fixture(scope='session', params=LANES)

@@ -128,7 +128,7 @@ def h11_verdict(raw):
 
 def parser_verdict(raw, limits):
     """``(requests, refused)`` of plugdot's sans-IO parser on *raw*."""
-    from plugdot_mpy_server.protocol import END, NEED_DATA, Data, ProtocolError, Request, RequestParser
+    from plugdot_mpy_server.protocol import END, NEED_DATA, ProtocolError, Request, RequestParser
     parser = RequestParser(limits)
     parser.feed(raw)
     requests, current = [], None
@@ -139,8 +139,8 @@ def parser_verdict(raw, limits):
             return requests, True
         if isinstance(event, Request):
             current = [event.method, event.target, b'']
-        elif isinstance(event, Data):
-            current[2] += event.data
+        elif isinstance(event, bytes):  # a piece of the body
+            current[2] += event
         elif event is END:
             requests.append(tuple(current))
             if not parser.request.keep_alive:

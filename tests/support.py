@@ -93,6 +93,52 @@ def wait_for_port(port, proc=None, timeout=20):
     raise AssertionError('nothing listening on port %d after %d s' % (port, timeout))
 
 
+def stop(proc, timeout=10):
+    """Stop a server a test started: SIGTERM, then SIGKILL if it has not
+    exited within *timeout* seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def start_server(command, port, timeout=20, **popen):
+    """Start *command* (output piped to ``proc.stdout`` unless *popen* says
+    otherwise, run from the repository root unless ``cwd=`` is given) and
+    wait until it listens on 127.0.0.1:*port*; stopped again if it does not."""
+    popen.setdefault('cwd', ROOT)
+    popen.setdefault('stdout', subprocess.PIPE)
+    popen.setdefault('stderr', subprocess.STDOUT)
+    proc = subprocess.Popen(command, **popen)
+    try:
+        wait_for_port(port, proc, timeout)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def send_and_read(port, data, timeout=3):
+    """Send *data* to 127.0.0.1:*port* over a raw socket; return all the
+    server sends until it closes the connection or *timeout* seconds pass
+    without a byte."""
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b''
+        try:
+            while True:
+                got = s.recv(65536)
+                if not got:
+                    break
+                out += got
+        except socket.timeout:
+            pass
+        return out
+
+
 def first_bytes_and_close(socks, size=100):
     """What each socket received first (``b''`` if it was reset), closing each."""
     answers = []

@@ -5,7 +5,7 @@ import sys
 
 import httpx
 import pytest
-from support import ROOT, free_port, wait_for_port
+from support import ROOT, free_port, start_server
 
 
 @pytest.fixture(scope='module', params=['hypercorn', 'uvicorn', 'mpy'])
@@ -17,9 +17,7 @@ def json_api(request):
     else:
         command = ['-m', 'plugdot.cli', 'run', 'examples/json_api.py:app', '--port', str(port),
                    '--server', request.param]
-    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for_port(port, proc)
+    proc = start_server([sys.executable, *command], port)
     yield 'http://127.0.0.1:%d' % port, proc
     proc.terminate()
     try:

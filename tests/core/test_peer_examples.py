@@ -1,12 +1,11 @@
 """The peers' kinds of apps, ported (examples/microdot_port.py and
 examples/micropie_port.py), served by hypercorn and uvicorn on 127.0.0.1
 and driven with httpx as their users would."""
-import subprocess
 import sys
 
 import httpx
 import pytest
-from support import ROOT, free_port, wait_for_port
+from support import free_port, start_server, stop
 
 
 @pytest.fixture(params=['hypercorn', 'uvicorn'])
@@ -21,15 +20,11 @@ def serve(request):
         else:
             command = ['-m', 'plugdot.cli', 'run', 'examples/%s.py:app' % module, '--port',
                        str(port)]
-        proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
-        procs.append(proc)
-        wait_for_port(port, proc)
+        procs.append(start_server([sys.executable, *command], port))
         return 'http://127.0.0.1:%d' % port
     yield start
     for proc in procs:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 def test_microdot_style_app(serve):

@@ -3,13 +3,12 @@ a stream stops (its ``finally`` runs) soon after its client leaves, under
 hypercorn, uvicorn and the mpy-server on CPython and under MicroPython; a
 body sent without Content-Length is never lost (chunked, and HTTP/2)."""
 import os
-import subprocess
 import sys
 import time
 
 import httpx
 import pytest
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, free_port, micropython, start_server, stop
 
 APP = '''
 import asyncio, os, sys, time
@@ -99,18 +98,11 @@ def stream_server(request, tmp_path):
     else:
         command = [sys.executable, '-m', 'plugdot.cli', 'run', str(tmp_path / 'streamapp.py') +
                    ':app', '--port', str(port), '--server', request.param]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = start_server(command, port, env=env)
     try:
-        wait_for_port(port, proc)
         yield 'http://127.0.0.1:%d' % port, request.param, proc, mark
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 def _closed(mark):
@@ -157,12 +149,9 @@ def test_a_body_without_content_length_is_read(stream_server):
 def test_an_http2_body_without_content_length_is_read(tmp_path):
     (tmp_path / 'streamapp.py').write_text(APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'hypercorn', '--bind', '127.0.0.1:%d' % port,
-                             '--root-path', '', 'streamapp:app'], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_server([sys.executable, '-m', 'hypercorn', '--bind', '127.0.0.1:%d' % port,
+                         '--root-path', '', 'streamapp:app'], port, cwd=tmp_path)
     try:
-        wait_for_port(port, proc)
-
         def chunks():
             yield b'hello '
             yield b'y' * 100
@@ -171,5 +160,4 @@ def test_an_http2_body_without_content_length_is_read(tmp_path):
         assert r.http_version == 'HTTP/2'
         assert r.json() == {'got': 106, 'start': 'hello yyyy'}
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)

@@ -8,7 +8,8 @@ import time
 
 import httpx
 import pytest
-from support import first_bytes_and_close, free_port, micropython, wait_for_port, websocket_upgrade
+from support import (first_bytes_and_close, free_port, micropython, send_and_read, wait_for_port,
+                     websocket_upgrade)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / 'tests' / 'mpy' / 'serve_demo.py'
@@ -40,19 +41,7 @@ def mpy_server(micropython_exe):
         proc.kill()
 
 
-def raw(port, data, timeout=3):
-    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
-        s.sendall(data)
-        out = b''
-        try:
-            while True:
-                got = s.recv(4096)
-                if not got:
-                    break
-                out += got
-        except socket.timeout:
-            pass
-        return out
+raw = send_and_read
 
 
 def test_requests_keep_alive_and_chunked(mpy_server):

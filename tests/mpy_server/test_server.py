@@ -323,6 +323,39 @@ def test_lifespan_failure_stops_start_and_apps_without_lifespan_still_start():
     assert asyncio.run(asyncio.wait_for(main(), 10))
 
 
+def test_a_plugdot_app_shuts_down_once_and_only_after_its_startup():
+    """A plugdot App's lifespan is awaited directly (no task held for the
+    server's life): shutdown hooks run once, and not after a failed startup."""
+    import asyncio
+
+    from plugdot import App
+
+    from plugdot_mpy_server import Server
+
+    events = []
+    app = App(plugins=[])
+    app.on_startup(lambda: events.append('up'))
+    app.on_shutdown(lambda: events.append('down'))
+    refusing = App(plugins=[])
+
+    @refusing.on_startup
+    def up():
+        raise ValueError('no sensor')
+    refusing.on_shutdown(lambda: events.append('refusing down'))
+
+    async def main():
+        server = await Server(app).start('127.0.0.1', 0)
+        await server.stop()
+        await server.stop()
+        other = Server(refusing)
+        with pytest.raises(RuntimeError, match='lifespan startup failed: ValueError: no sensor'):
+            await other.start('127.0.0.1', 0)
+        await other.stop()
+        return events
+
+    assert asyncio.run(asyncio.wait_for(main(), 10)) == ['up', 'down']
+
+
 def test_a_connection_lost_to_memory_error_frees_its_slot(running, monkeypatch):
     # A MemoryError inside a connection drops it; its place under
     # max_connections must come back, or after `max_connections` such errors

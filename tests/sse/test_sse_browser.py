@@ -3,14 +3,13 @@ receives readings, loses its connection when the test drops it (a TCP
 proxy between browser and server cuts both sides), reconnects by itself
 with Last-Event-ID and gets exactly the readings it missed."""
 import socket
-import subprocess
 import sys
 import threading
 import time
 
 import httpx
 from browser import Browser
-from support import ROOT, free_port, wait_for_port
+from support import free_port, start_server, stop
 
 
 class Proxy:
@@ -75,9 +74,8 @@ class Proxy:
 
 def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_events():
     port = free_port()
-    app = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', 'examples/dashboard_app.py:app',
-                            '--port', str(port), '--server', 'hypercorn'], cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    app = start_server([sys.executable, '-m', 'plugdot.cli', 'run', 'examples/dashboard_app.py:app',
+                        '--port', str(port), '--server', 'hypercorn'], port)
     proxy = None
     base = 'http://127.0.0.1:%d' % port
 
@@ -86,7 +84,6 @@ def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_
         assert r.status_code == 200, r.text
 
     try:
-        wait_for_port(port, app)
         proxy = Proxy(port)
         with Browser() as tools:
             def received(count, timeout=10):
@@ -131,9 +128,4 @@ def test_event_source_reconnects_with_last_event_id_and_gets_exactly_the_missed_
     finally:
         if proxy is not None:
             proxy.close()
-        app.terminate()
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait(5)
+        stop(app, 5)

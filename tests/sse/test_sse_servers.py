@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, free_port, micropython, start_server, stop
 
 from plugdot._eventstream import EventParser
 
@@ -96,15 +96,6 @@ app.mount(fast, '/fast')
 '''
 
 
-def _stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 @pytest.fixture(scope='module', params=['hypercorn', 'uvicorn', 'mpy', 'micropython'])
 def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp('sseapp')
@@ -130,15 +121,9 @@ def server(request, tmp_path_factory):
         command = [sys.executable, '-m', 'plugdot.cli', 'run', str(folder / 'sseapp.py') + ':app',
                    '--port', str(port), '--server', request.param]
         cwd = ROOT
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc)
-    except AssertionError:
-        _stop(proc)
-        raise
+    proc = start_server(command, port, cwd=cwd, env=env)
     yield 'http://127.0.0.1:%d' % port, proc
-    _stop(proc)
+    stop(proc)
     out = proc.stdout.read().decode(errors='replace')
     assert 'Traceback' not in out and 'Exception in ASGI' not in out, out[-3000:]
 
@@ -282,11 +267,9 @@ def test_ctrl_c_sends_open_streams_their_last_event_and_stops(tmp_path, server_n
     import signal
     (tmp_path / 'sseapp.py').write_text(APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run', str(tmp_path / 'sseapp.py') + ':app',
-                             '--port', str(port), '--server', server_name], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_server([sys.executable, '-m', 'plugdot.cli', 'run', str(tmp_path / 'sseapp.py') + ':app',
+                         '--port', str(port), '--server', server_name], port)
     try:
-        wait_for_port(port, proc)
         parser, events = EventParser(), []
         with httpx.stream('GET', 'http://127.0.0.1:%d/idle' % port, timeout=10) as r:
             for piece in r.iter_raw():
@@ -297,5 +280,5 @@ def test_ctrl_c_sends_open_streams_their_last_event_and_stops(tmp_path, server_n
         assert [(e.event, e.data) for e in events] == [('message', 'hi'), ('shutdown', '')]
         assert proc.wait(5) is not None
     finally:
-        _stop(proc)
+        stop(proc)
     assert 'Traceback' not in proc.stdout.read().decode()

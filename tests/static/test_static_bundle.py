@@ -10,9 +10,9 @@ import time
 
 import httpx
 from browser import Browser
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, free_port, micropython, start_server, stop
 from test_static_browser import CHECK
-from test_static_servers import HERE, stop
+from test_static_servers import HERE
 
 APP = '''
 from plugdot import App
@@ -49,10 +49,8 @@ def test_bundle_ships_hashed_gzipped_assets_and_the_board_serves_them(tmp_path):
 
     port = free_port()
     env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython(), '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_server([micropython(), '-X', 'heapsize=256k', 'main.py'], port, cwd=out, env=env)
     try:
-        wait_for_port(port, proc)
         base = 'http://127.0.0.1:%d' % port
         page = httpx.get(base + '/', timeout=5).text
         url = '/static/' + css_gz[0][:-3]

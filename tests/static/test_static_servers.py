@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, free_port, micropython, send_and_read, start_server, stop
 
 HERE = pathlib.Path(__file__).resolve().parent
 SERVERS = ['hypercorn', 'uvicorn', 'mpy', 'micropython']
@@ -22,24 +22,9 @@ def start_site(server, site, *extra):
     port = free_port()
     exe = [micropython(), '-X', 'heapsize=2m'] if server == 'micropython' else [sys.executable]
     kind = 'mpy' if server == 'micropython' else server
-    proc = subprocess.Popen(exe + [str(HERE / 'serve_site.py'), str(ROOT), str(port), kind,
-                                   str(site), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc)
-    except AssertionError:
-        proc.kill()
-        raise
+    proc = start_server(exe + [str(HERE / 'serve_site.py'), str(ROOT), str(port), kind, str(site),
+                               *extra], port)
     return proc, port
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 @pytest.fixture(scope='module')
@@ -84,18 +69,8 @@ def curl(port, path, *args):
 
 
 def raw(port, target, timeout=5):
-    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
-        s.sendall(b'GET ' + target + b' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-        out = b''
-        try:
-            while True:
-                got = s.recv(65536)
-                if not got:
-                    break
-                out += got
-        except socket.timeout:
-            pass
-    return out
+    return send_and_read(port, b'GET ' + target + b' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+                         timeout)
 
 
 def test_curl_range_revalidation_and_gzip(server, site):

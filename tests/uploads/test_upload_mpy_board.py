@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from support import ROOT, free_port, micropython, wait_for_port
+from support import ROOT, free_port, micropython, start_server, stop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,17 +19,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def board(tmp_path_factory):
     save = tmp_path_factory.mktemp('flash')
     port = free_port()
-    proc = subprocess.Popen([micropython(), '-X', 'heapsize=512k',
-                             os.path.join(HERE, 'mpy_upload_server.py'), str(ROOT), str(port), str(save)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for_port(port, proc)
+    proc = start_server([micropython(), '-X', 'heapsize=512k',
+                         os.path.join(HERE, 'mpy_upload_server.py'), str(ROOT), str(port), str(save)],
+                        port, cwd=None)
     yield 'http://127.0.0.1:%d' % port, port, save
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    stop(proc)
 
 
 def test_one_megabyte_streamed_to_disk_with_a_flat_heap(board):
@@ -145,10 +139,9 @@ def test_bundle_streams_one_megabyte_in_a_256k_heap(tmp_path):
     save = tmp_path / 'flash'
     save.mkdir()
     port = free_port()
-    proc = subprocess.Popen([micropython(), '-X', 'heapsize=256k', str(tmp_path / 'run_bundle.py'),
-                             str(out), str(port), str(save)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_server([micropython(), '-X', 'heapsize=256k', str(tmp_path / 'run_bundle.py'),
+                         str(out), str(port), str(save)], port, cwd=None)
     try:
-        wait_for_port(port, proc)
         data = os.urandom(1024 * 1024)
         r = httpx.post('http://127.0.0.1:%d/flash' % port, data={'note': 'fw'},
                        files={'image': ('fw.bin', data)}, timeout=60)
@@ -158,5 +151,4 @@ def test_bundle_streams_one_megabyte_in_a_256k_heap(tmp_path):
         assert r.json() == {'note': 'fw', 'size': len(data)}
         assert (save / 'fw.bin').read_bytes() == data
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)

@@ -1,11 +1,10 @@
 """Helpers of the uploads tests: the upload app (uploads_app.py) served by a
 real server on 127.0.0.1, sizes, peak-RSS reset."""
 import os
-import subprocess
 import sys
 import time
 
-from support import free_port, wait_for_port
+from support import free_port, start_server, stop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MB = 1024 * 1024
@@ -26,10 +25,8 @@ class Server:
         self.port = free_port()
         env = dict(os.environ, SAVE_DIR=str(self.save), PLUGDOT_UPLOADS_TEMP_DIR=str(self.temp))
         self.log = open(tmp / 'server.log', 'wb')
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'uploads_app.py'), kind,
-                                      str(self.port)], env=env, cwd=HERE,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc)
+        self.proc = start_server([sys.executable, os.path.join(HERE, 'uploads_app.py'), kind,
+                                  str(self.port)], self.port, env=env, cwd=HERE, stdout=self.log)
         self.url = 'http://127.0.0.1:%d' % self.port
 
     def leftovers(self, wait=5.0):
@@ -42,12 +39,7 @@ class Server:
             time.sleep(0.05)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop(self.proc)
         self.log.close()
 
 

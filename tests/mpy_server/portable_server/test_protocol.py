@@ -1,7 +1,7 @@
 """The sans-IO parser against a corpus of valid and malformed requests.
 Portable: runs under CPython and MicroPython."""
-from plugdot_mpy_server.limits import Limits
-from plugdot_mpy_server.protocol import (END, NEED_DATA, Data, ProtocolError, Request,
+from plugdot_mpy_server import Limits
+from plugdot_mpy_server.protocol import (END, NEED_DATA, ProtocolError, Request,
                                          RequestParser, chunk, error_response, response_head)
 
 
@@ -20,17 +20,18 @@ def parse(raw, limits=None, pieces=1):
             fed += step
         elif isinstance(event, Request):
             request = event
-        elif isinstance(event, Data):
-            body += event.data
         elif event is END:
             return request, body, True, parser
+        else:  # a piece of the body
+            assert isinstance(event, bytes) and event, event
+            body += event
 
 
 def status_of(raw, limits=None):
     try:
         parse(raw, limits)
     except ProtocolError as exc:
-        return exc.status
+        return exc.args[0]
     return None
 
 
@@ -71,9 +72,12 @@ def test_headers_keep_alive_and_expect():
 
 
 def test_path_and_query():
-    assert Request('GET', b'/a/b?x=1&y', '1.1', []).path_and_query() == (b'/a/b', b'x=1&y')
-    assert Request('GET', b'http://h/p?q', '1.1', []).path_and_query() == (b'/p', b'q')
-    assert Request('GET', b'http://h', '1.1', []).path_and_query() == (b'/', b'')
+    from plugdot_mpy_server.server import request_target
+    assert request_target(Request('GET', b'/a/b?x=1&y', '1.1', [])) == ('/a/b', b'/a/b', b'x=1&y')
+    assert request_target(Request('GET', b'http://h/p?q', '1.1', [])) == ('/p', b'/p', b'q')
+    assert request_target(Request('GET', b'http://h', '1.1', [])) == ('/', b'/', b'')
+    assert request_target(Request('OPTIONS', b'*', '1.1', [])) == ('*', b'*', b'')
+    assert request_target(Request('GET', b'/a%20b', '1.1', [])) == ('/a b', b'/a%20b', b'')
 
 
 MALFORMED = [
@@ -147,11 +151,11 @@ def test_pipelined_requests_parse_in_sequence():
             break
         if isinstance(event, Request):
             seen.append(event.target)
-        elif isinstance(event, Data):
-            seen.append(event.data)
         elif event is END:
             seen.append('end')
             parser.start_next()
+        else:
+            seen.append(event)
     assert seen == [b'/1', 'end', b'/2', b'ok', 'end', b'/3', 'end']
 
 

@@ -13,7 +13,7 @@ __all__ = ['Limits', 'Server', 'serve', 'start', '__version__']
 
 def __getattr__(name):
     if name == 'Limits':
-        from .limits import Limits
+        from .protocol import Limits
         return Limits
     if name == 'Server':
         from .server import Server
@@ -36,5 +36,5 @@ def plugdot_add_commands(subparsers):
 def plugdot_bundle_modules():
     """The server's modules in a MicroPython bundle (its WebSocket modules
     come with the websocket plugin)."""
-    return ['plugdot_mpy_server.limits', 'plugdot_mpy_server.protocol',
+    return ['plugdot_mpy_server.protocol',
             'plugdot_mpy_server.chunked', 'plugdot_mpy_server.server', 'plugdot_mpy_server']

@@ -7,13 +7,13 @@ imports it then). Sub-states of a chunked body::
     size --(n > 0)--> data --(n bytes)--> crlf --> size ...
     size --(0)--> trailers --(empty line)--> DONE
 """
-from .protocol import DONE, END, NEED_DATA, Data, ProtocolError, _check_value, _is_token
+from .protocol import DONE, END, NEED_DATA, ProtocolError, _check_value, _is_token
 
 _HEX = b'0123456789abcdefABCDEF'
 
 
 def read_chunked(parser):
-    """The next event of a chunked body: Data, END or NEED_DATA; raise
+    """The next event of a chunked body: a piece (bytes), END or NEED_DATA; raise
     ProtocolError on a malformed or over-limit body. As strict as h11: a
     chunk line is ``SIZE[;EXTENSIONS] OWS CRLF`` (nothing before the size,
     no CTL but tab in an extension), trailers are header lines, and a bare
@@ -31,7 +31,7 @@ def read_chunked(parser):
             parser.remaining -= len(take)
             if parser.remaining == 0:
                 parser.chunk_state = 'crlf'
-            return Data(take)
+            return take
         if state == 'crlf':
             if len(buf) < 2:
                 return NEED_DATA

@@ -2,6 +2,7 @@
 
 No sockets and no asyncio here: bytes go in through ``feed()``, events come
 out of ``next_event()``. The same code runs under CPython and MicroPython.
+The server's :class:`Limits` are here too (one module less on a board).
 
 Parser states (one request at a time; pipelined bytes wait in the buffer)::
 
@@ -10,7 +11,8 @@ Parser states (one request at a time; pipelined bytes wait in the buffer)::
                               (decoded by chunked.py, loaded on first use)
                           \\-> END (no body) --> DONE
 
-    Every request yields Request, then zero or more Data, then END.
+    Every request yields a Request, then zero or more pieces of the body
+    (bytes), then END.
     DONE --(start_next())--> HEAD
 
 Rules enforced (each malformed input raises ProtocolError with the status
@@ -42,54 +44,109 @@ _TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR
 _DIGITS = b'0123456789'
 
 
+class Limits:
+    """Hard limits of one server; every field has a default and a keyword
+    (``Limits(max_connections=4)``; an unknown one is a TypeError).
+
+    * ``max_request_line`` — bytes in the request line (414 past it)
+    * ``max_header_line`` — bytes in one header line (431)
+    * ``max_headers`` — number of header fields (431)
+    * ``max_header_size`` — bytes of the whole head (431)
+    * ``max_body_size`` — bytes of a request body (413)
+    * ``max_chunk_line`` — bytes of a chunk-size line (400)
+    * ``header_timeout`` — seconds to receive a complete head (408, then close)
+    * ``body_timeout`` — seconds between body reads, or for a response write
+      the client does not take (connection closed)
+    * ``keepalive_timeout`` — seconds an idle keep-alive connection is kept
+    * ``max_connections`` — connections served at once; more get a quick 503
+    * ``backlog`` — listen backlog for connections not yet accepted
+    * ``read_size`` — bytes asked of the socket per read
+    * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
+    * ``max_ws_message`` — bytes of one WebSocket message (close 1009)
+    * ``ws_close_timeout`` — seconds to wait for the client's close frame
+    * ``max_websockets`` — WebSockets open at once, fewer than
+      ``max_connections`` so that plain HTTP always has room (default: half
+      of them); more upgrades get a 503
+    * ``ws_ping_interval`` — seconds of silence from a WebSocket client
+      before the server pings it
+    * ``ws_ping_timeout`` — seconds a pinged client has to send anything
+      (else close 1011)
+    * ``ws_idle_timeout`` — seconds without a message either way before a
+      WebSocket is closed (1001)
+    """
+
+    # The defaults live on the class: a server with them holds no copy, and
+    # an instance stores only what was given.
+    max_request_line = 1024
+    max_header_line = 1024
+    max_headers = 32
+    max_header_size = 4096
+    max_body_size = 16 * 1024
+    max_chunk_line = 64
+    header_timeout = 10.0
+    body_timeout = 10.0
+    keepalive_timeout = 5.0
+    max_connections = 8
+    backlog = 16
+    read_size = 512
+    shutdown_timeout = 5.0
+    max_ws_message = 16 * 1024
+    ws_close_timeout = 2.0
+    max_websockets = 4  # max_connections // 2 unless given
+    ws_ping_interval = 20.0
+    ws_ping_timeout = 20.0
+    ws_idle_timeout = 300.0
+
+    def __init__(self, **limits):
+        for name, value in limits.items():
+            if type(getattr(Limits, name, None)) not in (int, float):  # not a limit
+                raise TypeError('Limits: unknown limit %r' % name)
+            setattr(self, name, value)
+        if 'max_websockets' not in limits:
+            if 'max_connections' in limits:
+                self.max_websockets = self.max_connections // 2
+        elif self.max_websockets >= self.max_connections:
+            raise ValueError('Limits: max_websockets (%d) must be below max_connections (%d), '
+                             'or WebSockets can lock plain HTTP out'
+                             % (self.max_websockets, self.max_connections))
+
+    @classmethod
+    def for_cpython(cls, **overrides):
+        """Roomier defaults for the development server on CPython."""
+        values = dict(max_request_line=8192, max_header_line=8192, max_headers=100,
+                      max_header_size=16 * 1024, max_body_size=1024 * 1024,
+                      max_connections=256, backlog=128, read_size=16 * 1024,
+                      max_ws_message=1024 * 1024)
+        values.update(overrides)
+        return cls(**values)
+
+
 class ProtocolError(Exception):
-    """Malformed or over-limit input: answer ``status`` and close."""
-
-    def __init__(self, status, reason):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
+    """Malformed or over-limit input: ``ProtocolError(status, reason)``
+    (its ``args``) answers *status*, naming the *reason*, and closes."""
 
 class Request:
     """A parsed request head."""
+
+    # What most requests leave as it is lives on the class: an instance
+    # stores only the rest, which is heap held while the request is served.
+    content_length = None
+    chunked = False
+    keep_alive = True
+    expect_continue = False
 
     def __init__(self, method, target, version, headers):
         self.method = method
         self.target = target
         self.version = version
         self.headers = headers          # [(lower-case name bytes, value bytes)]
-        self.content_length = None
-        self.chunked = False
-        self.keep_alive = version == '1.1'
-        self.expect_continue = False
-
-    def path_and_query(self):
-        """The decoded-later raw path and the query string, as bytes."""
-        target = self.target
-        if target[:1] != b'/':
-            if target == b'*':
-                return b'*', b''
-            # absolute-form: http://host/path?query
-            rest = target.split(b'://', 1)[1]
-            slash = rest.find(b'/')
-            target = rest[slash:] if slash >= 0 else b'/'
-        path, _, query = target.partition(b'?')
-        return path, query
+        if version != '1.1':
+            self.keep_alive = False
 
 
-class Data:
-    """A piece of the request body."""
-
-    def __init__(self, data):
-        self.data = data
-
-
-class EndOfMessage:
-    """The request body is complete."""
-
-
-END = EndOfMessage()
+# A body arrives as pieces of bytes, then END (no class per event: a board
+# would hold the classes, and make an object per piece).
+END = 'end-of-message'
 
 
 def _is_token(data):
@@ -134,16 +191,26 @@ class RequestParser:
         """After a complete request, get ready to parse the next one."""
         self.state = HEAD
         self.request = None
-        self.body_size = 0
-        self.chunk_state = 'size'
-        self.trailer_bytes = 0
+        if self.chunk_state != 'size' or self.body_size:  # a chunked body (else never set)
+            self.body_size = 0
+            self.chunk_state = 'size'
+            self.trailer_bytes = 0
 
     def next_event(self):
-        """Return a Request, Data, END, or NEED_DATA; raise ProtocolError."""
+        """Return a Request, a piece of the body (bytes), END, or
+        NEED_DATA; raise ProtocolError."""
         if self.state == HEAD:
             return self._parse_head()
         if self.state == BODY_LENGTH:
-            return self._read_length()
+            buf = self.buffer
+            if not buf:
+                return NEED_DATA
+            take = buf[:self.remaining]
+            self.buffer = buf[len(take):]
+            self.remaining -= len(take)
+            if self.remaining == 0:
+                self.state = 'end'
+            return take
         if self.state == BODY_CHUNKED:
             # Chunked request bodies are rare on a board: their decoder is
             # loaded (heap) only when a client first sends one.
@@ -182,22 +249,9 @@ class RequestParser:
         head = buf[:end]
         self.buffer = buf[end + 4:]
         lines = head.split(b'\r\n')
-        request = self._request_line(lines[0])
-        self._headers(request, lines[1:])
-        self.request = request
-        if request.chunked:
-            self.state = BODY_CHUNKED
-        elif request.content_length:
-            if request.content_length > limits.max_body_size:
-                raise ProtocolError(413, 'request body too large')
-            self.state = BODY_LENGTH
-            self.remaining = request.content_length
-        else:
-            self.state = 'end'
-        return request
-
-    def _request_line(self, line):
-        if len(line) > self.limits.max_request_line:
+        # the request line
+        line = lines[0]
+        if len(line) > limits.max_request_line:
             raise ProtocolError(414, 'request line too long')
         parts = line.split(b' ')
         if len(parts) != 3:
@@ -215,16 +269,14 @@ class RequestParser:
         for b in target:
             if b <= 32 or b >= 127:
                 raise ProtocolError(400, 'invalid character in request target')
-        return Request(method.decode(), target, version[5:].decode(), [])
-
-    def _headers(self, request, lines):
-        limits = self.limits
-        if len(lines) > limits.max_headers:
+        request = Request(method.decode(), target, version[5:].decode(), [])
+        # the header lines
+        if len(lines) - 1 > limits.max_headers:
             raise ProtocolError(431, 'too many header fields')
         headers = request.headers
         lengths = []
         host = 0
-        for line in lines:
+        for line in lines[1:]:
             if len(line) > limits.max_header_line:
                 raise ProtocolError(431, 'header line too long')
             if line[:1] in (b' ', b'\t'):
@@ -238,10 +290,23 @@ class RequestParser:
             value = line[colon + 1:].strip(b' \t')
             _check_value(value)
             name = name.lower()
-            headers.append((name, value))
-            if name == b'content-length':
+            # A name compared here is stored as the constant it matched: one
+            # object less per header, held while the request is served.
+            if name == b'host':
+                name = b'host'
+                host += 1
+            elif name == b'connection':
+                name = b'connection'
+                tokens = [t.strip() for t in value.lower().split(b',')]
+                if b'close' in tokens:
+                    request.keep_alive = False
+                elif b'keep-alive' in tokens and request.version == '1.0':
+                    request.keep_alive = True
+            elif name == b'content-length':
+                name = b'content-length'
                 lengths.append(value)
             elif name == b'transfer-encoding':
+                name = b'transfer-encoding'
                 if request.version == '1.0':
                     raise ProtocolError(400, 'Transfer-Encoding in an HTTP/1.0 request')
                 if request.chunked:
@@ -253,17 +318,10 @@ class RequestParser:
                     raise ProtocolError(400 if b'chunked' in coding else 501,
                                         'unsupported transfer coding')
                 request.chunked = True
-            elif name == b'connection':
-                tokens = [t.strip() for t in value.lower().split(b',')]
-                if b'close' in tokens:
-                    request.keep_alive = False
-                elif b'keep-alive' in tokens and request.version == '1.0':
-                    request.keep_alive = True
-            elif name == b'host':
-                host += 1
             elif name == b'expect':
                 if value.lower() == b'100-continue':
                     request.expect_continue = True
+            headers.append((name, value))
         if request.version == '1.1' and host != 1:
             raise ProtocolError(400, 'HTTP/1.1 needs exactly one Host header')
         if lengths:
@@ -275,17 +333,17 @@ class RequestParser:
                 if not value or len(value) > 15 or any(b not in _DIGITS for b in value):
                     raise ProtocolError(400, 'invalid Content-Length')
             request.content_length = int(lengths[0])
-
-    # -- the body --------------------------------------------------------------
-    def _read_length(self):
-        if not self.buffer:
-            return NEED_DATA
-        take = self.buffer[:self.remaining]
-        self.buffer = self.buffer[len(take):]
-        self.remaining -= len(take)
-        if self.remaining == 0:
+        self.request = request
+        if request.chunked:
+            self.state = BODY_CHUNKED
+        elif request.content_length:
+            if request.content_length > limits.max_body_size:
+                raise ProtocolError(413, 'request body too large')
+            self.state = BODY_LENGTH
+            self.remaining = request.content_length
+        else:
             self.state = 'end'
-        return Data(take)
+        return request
 
 
 def is_upgrade(request):

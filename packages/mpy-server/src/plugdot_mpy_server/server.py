@@ -17,9 +17,8 @@ import time
 
 from plugdot.datastructures import unquote
 
-from .limits import Limits
-from .protocol import (END, LAST_CHUNK, NEED_DATA, Data, ProtocolError, RequestParser,
-                       chunk, error_response, is_upgrade, response_head)
+from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
+                       error_response, is_upgrade, response_head)
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 _CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
@@ -53,23 +52,25 @@ else:
 
 
 class _Closed(OSError):
-    """The client went away or timed out: close without answering. An
-    OSError with errno EPIPE, so that an app sees what a broken socket is."""
-
-    timeout = False  # True when a deadline passed (the client is there, but too slow)
-
-    def __init__(self, timeout=False):
-        super().__init__(32, 'connection closed')
-        if timeout:
-            self.timeout = True
-
+    """The client went away (``_Closed(32, 'connection closed')``) or timed
+    out (``_Closed(32, 'timed out')``: the client is there, but too slow):
+    close without answering. An OSError with errno EPIPE, so that an app
+    sees what a broken socket is. (No __init__: a method less on a board.)"""
 
 def request_target(request):
     """``(path, raw_path, query)`` of a parsed request for its ASGI scope, the
     path percent-decoded; ProtocolError 400 when malformed. (The parser already
     refused non-ASCII bytes in the target; a malformed escape or invalid UTF-8
     after decoding is the client's error.)"""
-    raw_path, query = request.path_and_query()
+    target = request.target
+    if target[:1] != b'/':
+        if target == b'*':
+            return '*', b'*', b''
+        # absolute-form: http://host/path?query
+        rest = target.split(b'://', 1)[1]
+        slash = rest.find(b'/')
+        target = rest[slash:] if slash >= 0 else b'/'
+    raw_path, _, query = target.partition(b'?')
     try:
         return unquote(raw_path.decode()), raw_path, query
     except (ValueError, UnicodeError):
@@ -86,23 +87,26 @@ class Server:
     roomier ones on CPython); *access_log* prints one line per request.
     """
 
+    # Class-level defaults: a running server stores only what it changed.
+    rejected = 0
+    websockets = 0  # open WebSockets (counted against limits.max_websockets)
+    closing = False
+    listener = None
+    tls = None  # the SSL context, if any
+    _lifespan = None
+    _watchdog = None
+
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
         self.access_log = access_log
         self.connections = set()
-        self.rejected = 0
-        self.websockets = 0  # open WebSockets (counted against limits.max_websockets)
-        self.closing = False
-        self.listener = None
-        self.tls = None  # the SSL context, if any
-        self._lifespan = None
-        self._watchdog = None
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
         await self._lifespan_event('startup')
-        self.tls = ssl
+        if ssl is not None:
+            self.tls = ssl
         if MICROPYTHON:
             self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
         else:
@@ -125,9 +129,10 @@ class Server:
             # free, and back off (up to 2 s) until an allocation works again.
             try:
                 await _sleep_ms(pause)
-                for conn in self.connections:  # expire() only cancels: no copy needed
-                    if conn.deadline is not None and _due(conn.deadline):
-                        conn.expire()
+                for conn in self.connections:  # this only cancels: no copy needed
+                    if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
+                        conn.expired = True  # the I/O waited on timed out
+                        conn.task.cancel()
                 listener = self.listener
                 if MICROPYTHON and listener.task.done() and not self.closing:
                     # MicroPython's accept loop died (a MemoryError in it is
@@ -155,14 +160,18 @@ class Server:
                 await stopping()
             except Exception:
                 pass
-        for conn in list(self.connections):
-            if conn.idle:
-                conn.abort()
         deadline = _deadline(self.limits.shutdown_timeout)
-        while self.connections and _left(deadline) > 0:
+        while True:
+            late = _due(deadline)
+            for conn in list(self.connections):
+                if conn.idle or late:  # idle ones at once, the others at the deadline
+                    try:
+                        conn.writer.close()
+                    except Exception:
+                        pass
+            if late or not self.connections:
+                break
             await asyncio.sleep(0.02)
-        for conn in list(self.connections):
-            conn.abort()
         if self._watchdog is not None:
             self._watchdog.cancel()
         await self._lifespan_event('shutdown')
@@ -176,9 +185,28 @@ class Server:
                 gc.collect()
 
     async def _lifespan_event(self, phase):
+        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
+        RuntimeError if it reports failure."""
+        app = self.app
+        if getattr(app, 'stopping', None) is not None:
+            # A plugdot App: its startup() and shutdown() are what its lifespan
+            # runs, awaited here, so that no task, frame or event is held for
+            # the server's whole life (heap on a board). As with the lifespan
+            # scope, shutdown runs once, and only after a startup that succeeded.
+            if phase == 'shutdown':
+                if self._lifespan is not True:
+                    return
+                self._lifespan = False
+            try:
+                await (app.startup() if phase == 'startup' else app.shutdown())
+            except Exception as exc:
+                raise RuntimeError('lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+            if phase == 'startup':
+                self._lifespan = True
+            return
         if self._lifespan is None:
-            self._lifespan = _Lifespan(self.app)
-        await self._lifespan.event(phase)
+            self._lifespan = _lifespan(app)
+        await self._lifespan(phase)
 
     # -- connections ----------------------------------------------------------------
     async def _accept(self, reader, writer):
@@ -213,52 +241,50 @@ class Server:
             await _close(writer, self.limits.body_timeout)
 
 
-class _Lifespan:
-    """The server's side of the ASGI ``lifespan`` scope: one task runs the
-    app's lifespan call for the server's whole life. One event serves both
-    directions; whoever wakes checks its own condition (a set event wakes
-    every waiter, even if it is cleared again before they run)."""
+def _lifespan(app):
+    """The server's side of the ASGI ``lifespan`` scope of any ASGI app: one
+    task runs the app's lifespan call for the server's whole life. Returns
+    ``event(phase)``, which sends ``lifespan.<phase>`` and waits for the
+    answer. One event serves both directions; whoever wakes checks its own
+    condition (a set event wakes every waiter, even if it is cleared again
+    before they run)."""
+    # for the app, for the server, the app returned (no lifespan, or over), its task
+    state = [None, None, False, None]
+    wake = asyncio.Event()
 
-    def __init__(self, app):
-        self.message = None  # for the app
-        self.reply = None  # for the server
-        self.ended = False  # the app returned: it does not do lifespan, or it is over
-        self.wake = asyncio.Event()
-        # Held so that the task is not garbage-collected while it waits.
-        self.task = asyncio.create_task(self.run(app))
-
-    async def run(self, app):
-        try:
-            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, self.receive, self.send)
-        except Exception:
-            pass  # an app without lifespan support
-        self.ended = True
-        self.wake.set()
-
-    async def receive(self):
-        while self.message is None:
-            self.wake.clear()
-            await self.wake.wait()
-        message, self.message = self.message, None
+    async def receive():
+        while state[0] is None:
+            wake.clear()
+            await wake.wait()
+        message, state[0] = state[0], None
         return message
 
-    async def send(self, message):
-        self.reply = message
-        self.wake.set()
+    async def send(message):
+        state[1] = message
+        wake.set()
 
-    async def event(self, phase):
-        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
-        RuntimeError if it reports failure."""
-        if self.ended:
+    async def run():
+        try:
+            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
+        except Exception:
+            pass  # an app without lifespan support
+        state[2] = True
+        wake.set()
+
+    async def event(phase):
+        if state[2]:
             return
-        self.message = {'type': 'lifespan.' + phase}
-        self.wake.set()
-        while self.reply is None and not self.ended:
-            self.wake.clear()
-            await self.wake.wait()
-        reply, self.reply = self.reply, None
+        state[0] = {'type': 'lifespan.' + phase}
+        wake.set()
+        while state[1] is None and not state[2]:
+            wake.clear()
+            await wake.wait()
+        reply, state[1] = state[1], None
         if reply is not None and reply['type'].endswith('.failed'):
             raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
+
+    state[3] = asyncio.create_task(run())  # held, so that it is not garbage-collected
+    return event
 
 
 async def _listen(accept, host, port, backlog, ssl):
@@ -318,12 +344,6 @@ class Connection:
             self.peer = _address(self.writer, 'peername')
             self.local = _address(self.writer, 'sockname')
 
-    def expire(self):
-        """The I/O waited on timed out: cancel the connection's task."""
-        if not self.expired:
-            self.expired = True
-            self.task.cancel()
-
     async def _io(self, awaitable, timeout):
         # Await socket I/O with a deadline the watchdog enforces: _Closed on
         # timeout or a socket error.
@@ -332,23 +352,16 @@ class Connection:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed(True)
+            raise _Closed(32, 'timed out')
         except OSError:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         finally:
             self.deadline = None
-
-    def abort(self):
-        """Close the socket now (shutdown, memory exhaustion)."""
-        try:
-            self.writer.close()
-        except Exception:
-            pass
 
     async def _read(self, timeout):
         data = await self._io(self.reader.read(self.limits.read_size), timeout)
         if not data:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         return data
 
     def _expired(self, cancelled):
@@ -365,7 +378,7 @@ class Connection:
         try:
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
-            raise _Closed()
+            raise _Closed(32, 'connection closed')
         await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
 
     async def run(self):
@@ -428,10 +441,9 @@ class Connection:
         close after a lingering read."""
         if self.server.access_log:
             self.addresses()
-            print('%s - "-" %d (%s)' % (self.peer[0] if self.peer else '-', exc.status,
-                                        exc.reason))
+            print('%s - "-" %d (%s)' % ((self.peer[0] if self.peer else '-',) + exc.args))
         try:
-            await self._write(error_response(exc.status, exc.reason), 2)
+            await self._write(error_response(*exc.args), 2)
         except Exception:
             return
         # Lingering close: closing with unread request bytes makes the kernel
@@ -477,22 +489,18 @@ ASGI = {'version': '3.0', 'spec_version': '2.3'}
 class Exchange:
     """One request and its response, as an ASGI ``http`` scope."""
 
+    # The state as class-level defaults: an instance stores only what
+    # changed, heap held while the request is in flight.
+    body_done = continue_sent = head_sent = chunked = complete = disconnected = False
+    status = headers = error = None
+    length = None  # the Content-Length the app declared
+    finished = None  # an Event, made only if the app waits for disconnect
+    sent_bytes = 0
+
     def __init__(self, conn, request):
         self.conn = conn
         self.request = request
-        self.body_done = False
-        self.continue_sent = False
-        self.status = None
-        self.headers = None
-        self.head_sent = False
-        self.chunked = False
-        self.complete = False
         self.keep_alive = request.keep_alive
-        self.sent_bytes = 0
-        self.length = None  # the Content-Length the app declared
-        self.finished = None  # an Event, made only if the app waits for disconnect
-        self.disconnected = False
-        self.error = None
 
     async def run(self):
         """Run the app; return True if the connection may serve another request."""
@@ -537,29 +545,44 @@ class Exchange:
 
     async def _drain(self):
         # The next request starts where this body ends: skip what the app did
-        # not read (within the body limits), or give up on keep-alive.
-        parser = self.conn.parser
+        # not read (within the body limits), or give up on keep-alive. (Not
+        # in run(): its frame is held while the app runs.)
+        conn = self.conn
         try:
             while True:
-                event = parser.next_event()
+                event = conn.parser.next_event()
                 if event is END:
                     self.body_done = True
                     return
                 if event is NEED_DATA:
-                    parser.feed(await self.conn._read(self.conn.limits.body_timeout))
+                    conn.parser.feed(await conn._read(conn.limits.body_timeout))
         except (ProtocolError, _Closed):
             self.keep_alive = False
 
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
+        conn = self.conn
         if self.body_done or self.disconnected:
-            if not self.disconnected and await self._client_left():
-                return {'type': 'http.disconnect'}
+            # The body is read: an app still waiting here streams a response
+            # (the core watches for http.disconnect while it does). Read the
+            # socket so that a client closing is seen at once, not at the next
+            # failed write -- an idle event stream may write nothing for many
+            # seconds. Bytes of a pipelined next request are kept for it, up
+            # to a head's worth.
+            while not (self.disconnected or self.complete or
+                       len(conn.parser.buffer) > conn.limits.max_header_size):
+                try:
+                    data = await conn.reader.read(conn.limits.read_size)
+                    conn.parser.feed(data)
+                except (OSError, MemoryError):  # a connection that cannot be read is dropped
+                    data = b''
+                if not data:
+                    self.disconnected = True
+                    return {'type': 'http.disconnect'}
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()
             return {'type': 'http.disconnect'}
-        conn = self.conn
         if self.request.expect_continue and not self.continue_sent and not self.head_sent:
             self.continue_sent = True
             await conn._write(_CONTINUE)
@@ -573,33 +596,16 @@ class Exchange:
             if event is END:
                 self.body_done = True
                 return {'type': 'http.request', 'body': b'', 'more_body': False}
-            if isinstance(event, Data):
-                return {'type': 'http.request', 'body': event.data, 'more_body': True}
+            if event is not NEED_DATA:
+                return {'type': 'http.request', 'body': event, 'more_body': True}
             try:
                 conn.parser.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
-                self.error = (ProtocolError(408, 'request body too slow') if exc.timeout else
+                self.error = (ProtocolError(408, 'request body too slow')
+                              if exc.args[1] == 'timed out' else
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
-
-    async def _client_left(self):
-        # The body is read: an app still waiting here streams a response (the
-        # core watches for http.disconnect while it does). Read the socket so
-        # that a client closing is seen at once, not at the next failed write
-        # -- an idle event stream may write nothing for many seconds. Bytes of
-        # a pipelined next request are kept for it, up to a head's worth.
-        conn = self.conn
-        while not self.complete and len(conn.parser.buffer or b'') <= conn.limits.max_header_size:
-            try:
-                data = await conn.reader.read(conn.limits.read_size)
-                conn.parser.feed(data)
-            except (OSError, MemoryError):  # a connection that cannot be read is dropped
-                data = b''
-            if not data:
-                self.disconnected = True
-                return True
-        return False
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
@@ -614,7 +620,7 @@ class Exchange:
             raise RuntimeError('unexpected ASGI message %r' % kind)
         if self.disconnected:
             if self.error is None:
-                raise _Closed()
+                raise _Closed(32, 'connection closed')
             if not self.head_sent:
                 # The body was malformed or too large: the server answers with
                 # that status and reason (413, 400...), not the app's reply to
@@ -624,7 +630,27 @@ class Exchange:
         more = message.get('more_body', False)
         out = []
         if not self.head_sent:
-            out.append(self._head(body, more))
+            headers = self.headers
+            for name, value in headers:
+                if name.lower() == b'content-length':
+                    self.length = int(value) if value.isdigit() else -1
+                    if self.length < 0:
+                        raise ValueError('invalid Content-Length from the app: %r' % value)
+            head = self.request.method == 'HEAD'
+            if self.length is None and self.status not in (204, 304):
+                if not more and (body or not head):
+                    headers.append((b'content-length', b'%d' % len(body)))
+                elif head:
+                    pass  # a streamed (or empty) answer to HEAD: its length is not known
+                elif self.request.version == '1.1':
+                    self.chunked = True
+                else:
+                    # HTTP/1.0: the end of the body is the end of the connection
+                    self.keep_alive = False
+            if self.error is not None:
+                self.keep_alive = False
+            out.append(response_head(self.status, headers, self.keep_alive, self.chunked,
+                                     self.request.version == '1.0'))
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
         if body and not bodyless:
@@ -647,29 +673,6 @@ class Exchange:
         except _Closed:
             self.disconnected = True
             raise
-
-    def _head(self, body, more):
-        headers = self.headers
-        for name, value in headers:
-            if name.lower() == b'content-length':
-                self.length = int(value) if value.isdigit() else -1
-                if self.length < 0:
-                    raise ValueError('invalid Content-Length from the app: %r' % value)
-        head = self.request.method == 'HEAD'
-        if self.length is None and self.status not in (204, 304):
-            if not more and (body or not head):
-                headers.append((b'content-length', b'%d' % len(body)))
-            elif head:
-                pass  # a streamed (or empty) answer to HEAD: its length is not known
-            elif self.request.version == '1.1':
-                self.chunked = True
-            else:
-                # HTTP/1.0: the end of the body is the end of the connection
-                self.keep_alive = False
-        if self.error is not None:
-            self.keep_alive = False
-        return response_head(self.status, headers, self.keep_alive, self.chunked,
-                             self.request.version == '1.0')
 
 
 async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):
