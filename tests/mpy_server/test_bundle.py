@@ -110,7 +110,8 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     assert 'plugdot_mpy_server/chunked.mpy' in files and 'chunked' not in merged
     # on-demand parts of the core this decorator-style app does not use stay out
     for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions',
-                                  'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files']:
+                                  'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files',
+                                  'plugdot/_app_hooks']:
         assert not [f for f in files if f.startswith(banned)], banned
     total = [line for line in report.splitlines() if line.startswith('total')][0].split()
     assert int(total[2]) == sum((out / f).stat().st_size for f in files
@@ -225,13 +226,19 @@ async def ping(request):
     return 'pong from ' + request.route_path
 
 app.mount(sub, '/sub')
+
+
+@sub.after_request
+def tag(request, response):
+    response.headers['X-Sub'] = 'yes'
 """).replace('from plugdot import App', 'from plugdot import App, send_file')
 
 
 def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropython_exe):
     out, _ = bundle(tmp_path, 'files', FILES, '--no-plugins', '--module', 'plugdot_websocket.broadcast')
     files = files_of(out)
-    for used in ('plugdot/files.mpy', 'plugdot_websocket/broadcast.mpy'):
+    for used in ('plugdot/files.mpy', 'plugdot_websocket/broadcast.mpy',
+                 'plugdot/_app_hooks.mpy'):  # the sub-app's own hook
         assert used in files, used  # loaded on first use: modules of their own
     assert 'plugdot/_mount.py' in (out / 'bundle.map').read_text()  # loaded by app.mount()
     (out / 'static.txt').write_text('served from the board')
@@ -239,7 +246,8 @@ def test_files_mounts_and_extra_modules_are_bundled_when_used(tmp_path, micropyt
     try:
         r = httpx.get(url + '/file', timeout=5)
         assert (r.status_code, r.text) == (200, 'served from the board')
-        assert httpx.get(url + '/sub/ping', timeout=5).text == 'pong from /ping'
+        r = httpx.get(url + '/sub/ping', timeout=5)
+        assert (r.text, r.headers.get('x-sub')) == ('pong from /ping', 'yes')
     finally:
         proc.kill()
         proc.wait(5)

@@ -345,13 +345,13 @@ class _UnixPortOs:
 
 def test_settings_from_the_environment_on_every_kind_of_os():
     from plugdot.config import Config, environ
-    declared = [{'max_body_size': (10, 'bytes'), 'debug': (False, 'tracebacks')}]
+    declared = [('core', {'max_body_size': (10, 'bytes'), 'debug': (False, 'tracebacks')})]
     board = Config(declared, None, environ(_BoardOs()))
     assert board['max_body_size'] == 10 and board['debug'] is False
     unix = Config(declared, {'debug': True}, environ(_UnixPortOs()))
     assert unix['max_body_size'] == 99 and unix['debug'] is True
     here = environ()  # the real os of whichever interpreter runs this
-    assert here.get('PLUGDOT_NO_SUCH_SETTING') is None
+    assert here('PLUGDOT_NO_SUCH_SETTING') is None
 
 
 def test_text_is_decoded_as_utf8_and_invalid_utf8_is_a_400():

@@ -2,8 +2,9 @@
 ``@app.errorhandler``, ``@app.on_startup`` / ``@app.on_shutdown`` and
 middleware objects.
 
-It is registered in the app's plugin manager the first time one of them is
-used, so an app without them pays nothing on the request path. Functions
+It is loaded and registered in the app's plugin manager the first time one
+of them is used, so an app without them pays nothing on the request path
+(nor, on a board, the heap of this module). Functions
 run in the order they were added; ``after_request`` functions and middleware
 ``after_request`` methods run in reverse (the onion model).
 """
@@ -15,18 +16,6 @@ async def _maybe_await(value):
     if isawaitable(value):
         value = await value
     return value
-
-
-async def first_result(functions, *args):
-    """The first result that is not None of calling *functions* with *args*
-    in order (awaited when awaitable), or None: how most hooks are called."""
-    for fn in functions:
-        value = fn(*args)
-        if isawaitable(value):  # inline: a coroutine per call costs on a board
-            value = await value
-        if value is not None:
-            return value
-    return None
 
 
 #: Error handler keys that take any exception.
@@ -132,9 +121,3 @@ def error_handler_call(fn):
     name = getattr(fn, '__name__', 'handler')
     raise TypeError('error handler %s must take (request, error) or (request): write '
                     'def %s(request, error)' % (name, name))
-
-
-def middleware_functions(middleware):
-    """The ``before_request`` / ``after_request`` callables of a middleware
-    object (either may be missing)."""
-    return getattr(middleware, 'before_request', None), getattr(middleware, 'after_request', None)

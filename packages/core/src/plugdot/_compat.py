@@ -49,14 +49,11 @@ def register_signature(fn, params):
     _SIGNATURES[fn] = tuple(params)
 
 
-class _Required:
-    def __repr__(self):
-        return 'REQUIRED'
-
-
-REQUIRED = _Required()
-
 if MICROPYTHON:
+    #: The default of a required parameter in a recorded signature (a plain
+    #: object on a board, where a class of its own costs heap).
+    REQUIRED = object()
+
     import asyncio
     import json
     import time as _time
@@ -117,18 +114,24 @@ if MICROPYTHON:
     # MicroPython cannot tell a coroutine from a generator (both are the same
     # type, and `async def` with `yield` makes one too): run it and see. Its
     # asyncio suspends a task by yielding None; any other value is an item.
-    def _drive(gen):
-        """Run *gen* on the current task up to its first item: ``(True,
-        item)``, or ``(False, result)`` when it returns first (a coroutine)."""
+    # One generator (not a coroutine calling a helper): it is on the stack
+    # of every request a plain `def` or an `async def` handler answers.
+    def settle(gen, stream=None):
+        """Run *gen* on the current task up to its first item. Its result if
+        it returns first (a coroutine), else its items as an async iterator
+        (see :func:`stream_of`). With *stream* (that iterator) the next
+        item, StopAsyncIteration at the end."""
         thrown = None
         while True:
             try:
                 item = gen.send(None) if thrown is None else gen.throw(thrown)
             except StopIteration as stop:
-                return False, stop.value
+                if stream is not None:
+                    raise StopAsyncIteration
+                return stop.value
             thrown = None
             if item is not None:
-                return True, item
+                return item if stream is not None else _GeneratorStream(item, gen)
             try:
                 yield  # suspended (a sleep, I/O): so is this task
             except BaseException as exc:  # cancelled or timed out: tell *gen*
@@ -149,19 +152,10 @@ if MICROPYTHON:
             item, self.first = self.first, None
             if item is not None:
                 return item
-            more, item = await _drive(self.gen)
-            if not more:
-                raise StopAsyncIteration
-            return item
+            return await settle(self.gen, self)
 
         def close(self):
             self.gen.close()
-
-    async def settle(value):
-        """What a handler's awaitable return value stands for: the coroutine's
-        result, or the items of a generator (see :func:`stream_of`)."""
-        more, item = await _drive(value)
-        return _GeneratorStream(item, value) if more else item
 
     def stream_of(body):
         """A response body safe to stream: a generator becomes an async
@@ -181,9 +175,7 @@ if MICROPYTHON:
         """Not checked on MicroPython: None."""
         return None
 
-    def log_line(message):
-        """Print one line on the console."""
-        print(message)
+    log_line = print  # one line on the console
 
     def log_exception(message, exc):
         """Print *exc* with its traceback on the console."""
@@ -201,10 +193,11 @@ if MICROPYTHON:
         """MicroPython has no threads to spare: run *fn* inline."""
         return fn(*args, **kwargs)
 
-    class _TaskLocal:
-        """A per-task slot, standing in for a context variable."""
+    class context_slot:
+        """A value local to the running task: a per-task slot, standing in
+        for a context variable."""
 
-        def __init__(self):
+        def __init__(self, name):
             self._values = {}
 
         def set(self, value):
@@ -223,11 +216,13 @@ if MICROPYTHON:
         def get(self, default=None):
             return self._values.get(asyncio.current_task(), default)
 
-    def context_slot(name):
-        """A value local to the running task."""
-        return _TaskLocal()
-
 else:
+    class _Required:
+        def __repr__(self):
+            return 'REQUIRED'
+
+    REQUIRED = _Required()
+
     import asyncio
     import contextvars
     from time import monotonic  # noqa: F401  (plugdot.monotonic)

@@ -57,10 +57,6 @@ def bundled():
     return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
 
 
-def _invoke(fn, params, kwargs):
-    return fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
-
-
 def import_module(name):
     """The module (or object) at dotted *name*: ``__import__`` returns the
     top package, MicroPython has no importlib."""
@@ -71,11 +67,17 @@ def import_module(name):
 
 
 class _Caller:
-    """``pm.hook.<name>``: call the hook with keyword arguments."""
+    """``pm.hook`` (*name* None), whose attributes are the hooks, and
+    ``pm.hook.<name>``: call the hook with keyword arguments."""
 
-    def __init__(self, pm, name):
+    def __init__(self, pm, name=None):
         self.pm = pm
         self.name = name
+
+    def __getattr__(self, name):
+        if self.name is None and name in self.pm.specs:
+            return _Caller(self.pm, name)
+        raise AttributeError(name)
 
     def __call__(self, **kwargs):
         return self.pm.call(self.name, kwargs)
@@ -87,16 +89,6 @@ class _Caller:
         for result in self.pm.call(self.name, kwargs):
             if result_callback is not None:
                 result_callback(result)
-
-
-class _Relay:
-    def __init__(self, pm):
-        self._pm = pm
-
-    def __getattr__(self, name):
-        if name in self._pm.specs:
-            return _Caller(self._pm, name)
-        raise AttributeError(name)
 
 
 class TablePluginManager:
@@ -113,26 +105,31 @@ class TablePluginManager:
     def __init__(self, specs, table, modules, allowed=None, argnames=None):
         self.specs = specs
         self.argnames = argnames or {}
-        self.impls = {}  # hook -> [(rank, plugin, function, argnames)], in call order
-        self.names = {}
+        # hook -> ((plugin name, rank, argnames), ...) in call order: the
+        # table's own rows (constants of the generated module, no heap on a
+        # board), tuples rebuilt when a plugin registers or leaves
+        self.impls = {}
+        self.names = {}  # plugin name -> plugin
         self.history = []
         self.listeners = []
-        self.hook = _Relay(self)
+        self.hook = _Caller(self)
         for hook in table:
-            rows = self.impls[hook] = []
-            for name, rank, params in table[hook]:
-                if allowed is None or name in allowed or name not in modules:
-                    plugin = self.names.get(name) or import_module(modules.get(name, name))
-                    self.names[name] = plugin
-                    rows.append((rank, plugin, getattr(plugin, hook), params, name))
+            rows = table[hook]
+            if allowed is not None:
+                rows = tuple(row for row in rows if row[0] in allowed or row[0] not in modules)
+            self.impls[hook] = rows
+            for row in rows:
+                if row[0] not in self.names:
+                    self.names[row[0]] = import_module(modules.get(row[0], row[0]))
 
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
         the first one for a *firstresult* hook."""
         first = self.specs[hook][0] & FIRSTRESULT
         results = []
-        for _, _, fn, params, _ in self.impls.get(hook, ()):
-            result = _invoke(fn, params, kwargs)
+        for name, _, params in self.impls.get(hook, ()):
+            fn = getattr(self.names[name], hook)
+            result = fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
             if result is not None:
                 if first:
                     return result
@@ -141,21 +138,20 @@ class TablePluginManager:
 
     def owners(self, hook):
         """The names of the plugins implementing *hook*, in call order."""
-        # by name: in a bundle one (merged) module may be several plugins
-        return [row[4] for row in self.impls.get(hook, ())]
+        return [row[0] for row in self.impls.get(hook, ())]
 
     def implementations(self, hook):
         """*hook*'s implementations in call order, each taking the hook's
         arguments positionally (what the app's plan calls)."""
         spec_args = self.specs[hook][1]
-        return tuple(positional(fn, params, spec_args)
-                     for _, _, fn, params, _ in self.impls.get(hook, ()))
+        return tuple(positional(getattr(self.names[name], hook), params, spec_args)
+                     for name, _, params in self.impls.get(hook, ()))
 
     def register(self, plugin, name=None):
         """Register *plugin*, placed as pluggy would; return its name.
         :class:`PluginError` if it implements a hook plugdot does not define."""
         name = name or getattr(plugin, '__name__', None) or 'plugin-%x' % id(plugin)
-        if name in self.names or self.is_registered(plugin):
+        if name in self.names or any(p is plugin for p in self.names.values()):
             raise ValueError('plugin already registered: %s' % name)
         found = []
         for attr in dir(plugin):
@@ -169,17 +165,18 @@ class TablePluginManager:
         self.names[name] = plugin
         params_of = self.argnames.get
         for hook, rank, fn in found:
-            rows = self.impls.setdefault(hook, [])
+            rows = self.impls.get(hook, ())
             i = 0
-            while i < len(rows) and rows[i][0] < rank:
+            while i < len(rows) and rows[i][1] < rank:
                 i += 1
             params = params_of((type(plugin).__name__, hook))
-            rows.insert(i, (rank, plugin, fn, params, name))
+            self.impls[hook] = rows[:i] + ((name, rank, params),) + rows[i:]
             if self.specs[hook][0] & HISTORIC:
                 for called, kwargs in self.history:
                     if called == hook:
-                        _invoke(fn, params, kwargs)
-        self._changed()
+                        fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
+        for listener in self.listeners:
+            listener()
         return name
 
     add = register
@@ -188,13 +185,14 @@ class TablePluginManager:
         """Unregister *plugin* (or the plugin called *name*) and return it."""
         if plugin is None:
             plugin = self.names.get(name)
-        for n in list(self.names):
-            if self.names[n] is plugin and name in (None, n):
-                del self.names[n]
+        # by name: in a bundle one (merged) module may be several plugins
+        gone = [n for n in self.names if self.names[n] is plugin and name in (None, n)]
+        for n in gone:
+            del self.names[n]
         for hook in self.impls:
-            self.impls[hook] = [row for row in self.impls[hook]
-                                if row[1] is not plugin or name not in (None, row[4])]
-        self._changed()
+            self.impls[hook] = tuple(row for row in self.impls[hook] if row[0] not in gone)
+        for listener in self.listeners:
+            listener()
         return plugin
 
     def is_registered(self, plugin):
@@ -211,10 +209,6 @@ class TablePluginManager:
 
     def check_pending(self):
         """Nothing to check: :meth:`register` refuses unknown hooks."""
-
-    def _changed(self):
-        for listener in self.listeners:
-            listener()
 
 
 def from_bundle(module, plugins=None, block_plugins=None):

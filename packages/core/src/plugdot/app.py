@@ -1,16 +1,15 @@
 """The :class:`App`: ASGI entry point, lifespan, the request pipeline,
 decorators, mounting and configuration.
 
-The pipeline is a short sequence of stages, each a small method:
-resolve -> before -> (read body) -> handle -> make response -> after -> send,
+The pipeline is a short sequence of stages:
+resolve -> (read body) -> before -> handle -> make response -> after -> send,
 with errors turned into responses by ``plugdot_handle_error``. Each stage
-calls the plain functions of the compiled :class:`Plan`; a stage nobody
-implements costs a tuple check.
+calls the plain functions of the compiled plan (:meth:`App._compile`); a
+stage nobody implements costs a tuple check.
 """
-from ._app_hooks import AppHooks, error_handler_call, first_result, middleware_functions
 from ._compat import (MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync,
                       settle)
-from .config import Config, declared_settings, environ
+from .config import Config, environ
 from .errors import HTTPError, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
@@ -25,20 +24,22 @@ _current_request = context_slot('plugdot_request')
 #: errno values of a send that failed because the client left (EPIPE, ECONNRESET).
 _CLIENT_GONE = (32, 104)
 
-#: Hooks called on every request, compiled into a :class:`Plan`.
+#: Hooks called on every request, compiled into the plan (App._compile).
 HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
              'plugdot_parse_body', 'plugdot_before_request', 'plugdot_after_request',
              'plugdot_handle_error', 'plugdot_make_response', 'plugdot_asgi_scope')
 
 
-class Plan:
-    """The hot hooks compiled to tuples of callables (attributes named after
-    the hook without its prefix: ``plan.before_request``). Hooks that nobody
-    implements are empty tuples, which the request pipeline skips."""
-
-    def __init__(self, pm):
-        for name in HOT_HOOKS:
-            setattr(self, name[8:], pm.implementations(name))
+async def first_result(functions, *args):
+    """The first result that is not None of calling *functions* with *args*
+    in order (awaited when awaitable), or None: how most hooks are called."""
+    for fn in functions:
+        value = fn(*args)
+        if isawaitable(value):  # inline: a coroutine per call costs on a board
+            value = await value
+        if value is not None:
+            return value
+    return None
 
 
 def plugin_manager(plugins=None, block_plugins=None):
@@ -75,9 +76,9 @@ class App:
         self.plugins = plugin_manager(plugins, block_plugins)
         pm = self.plugins
         owners = pm.owners('plugdot_settings')
-        declared = declared_settings([(owners[i], fn()) for i, fn
-                                      in enumerate(pm.implementations('plugdot_settings'))])
-        self.config = Config(declared, config, environ())
+        self.config = Config([(owners[i], fn()) for i, fn
+                              in enumerate(pm.implementations('plugdot_settings'))],
+                             config, environ())
         self.router = Router()
         self._app_hooks = None
         self._plan = None
@@ -95,18 +96,38 @@ class App:
         self._plan = None
 
     def _compile(self):
-        plan = Plan(self.plugins)
+        # The plan: a dict of the hot hooks' implementations (tuples of
+        # functions taking the hook's arguments positionally, keyed by the
+        # hook's name without its prefix), empty for hooks nobody
+        # implements, which the pipeline skips; and what they depend on.
+        impls = self.plugins.implementations
         hooks = self._app_hooks
-        plan.local_before = (hooks.plugdot_before_request,) if hooks and hooks.before else ()
-        plan.local_after = (hooks.plugdot_after_request,) if hooks and hooks.after else ()
-        plan.local_errors = (hooks.plugdot_handle_error,) if hooks and hooks.error_handlers else ()
-        plan.header_limits = (self.config['max_header_count'], self.config['max_header_size'])
-        # Hooks only the built-in plugin implements are called directly.
-        plan.builtin_resolve = plan.resolve == (_builtin_resolve,)
-        plan.builtin_make_response = plan.make_response == (_builtin_make_response,)
-        plan.read_body = _builtin_parse_body in plan.parse_body  # called after the others
-        plan.parse_body = tuple(fn for fn in plan.parse_body if fn is not _builtin_parse_body)
-        self._plan = plan
+        resolve = impls('plugdot_resolve')
+        make_response = impls('plugdot_make_response')
+        parse_body = impls('plugdot_parse_body')
+        self._plan = plan = {
+            'request': impls('plugdot_request'),
+            'resolve': resolve,
+            'request_attribute': impls('plugdot_request_attribute'),
+            # the body readers but the built-in one, which is called after
+            # them (read_body) without its hook's frame
+            'parse_body': tuple(fn for fn in parse_body if fn is not _builtin_parse_body),
+            'read_body': _builtin_parse_body in parse_body,
+            'before_request': impls('plugdot_before_request'),
+            'after_request': impls('plugdot_after_request'),
+            'handle_error': impls('plugdot_handle_error'),
+            'make_response': make_response,
+            'asgi_scope': impls('plugdot_asgi_scope'),
+            # a mounted app's own hooks (its plugins' ran in the parent)
+            'local_before': (hooks.plugdot_before_request,) if hooks and hooks.before else (),
+            'local_after': (hooks.plugdot_after_request,) if hooks and hooks.after else (),
+            'local_errors': ((hooks.plugdot_handle_error,) if hooks and hooks.error_handlers
+                             else ()),
+            'header_limits': (self.config['max_header_count'], self.config['max_header_size']),
+            # Hooks only the built-in plugin implements are called directly.
+            'builtin_resolve': resolve == (_builtin_resolve,),
+            'builtin_make_response': make_response == (_builtin_make_response,),
+        }
         return plan
 
     def register_plugin(self, plugin, name=None):
@@ -141,26 +162,30 @@ class App:
     def hooks(self):
         """This app's own hook functions (registered as a plugin on first use)."""
         if self._app_hooks is None:
+            try:
+                from ._app_hooks import AppHooks  # loaded by apps that use it only
+            except ImportError:  # a bundle whose sources named no app hook
+                raise ImportError('plugdot._app_hooks is not in this bundle: make it again with '
+                                  'plugdot bundle --module plugdot._app_hooks')
             self._app_hooks = AppHooks()
             self.plugins.register(self._app_hooks, name='app-hooks-%x' % id(self))
         self._invalidate()
         return self._app_hooks
 
     # -- decorators -------------------------------------------------------
-    def route(self, pattern, methods=('GET',), stream=False):
+    def route(self, pattern, methods=('GET',), stream=False, _verb='route'):
         """Register the decorated function for *pattern* and *methods*.
 
         The handler is called as ``handler(request, **path_args)``; sync
         handlers run in a worker thread on CPython. With ``stream=True`` the
-        body is not read beforehand: use ``request.stream()``.
+        body is not read beforehand: use ``request.stream()``. (*_verb* is
+        the decorator's name in error messages.)
         """
-        return self._route(pattern, methods, stream, 'route')
-
-    def _route(self, pattern, methods, stream, verb):
         if not isinstance(pattern, str):
             name = getattr(pattern, '__name__', 'handler')
             raise TypeError('@app.%s used without its URL pattern on %s: write '
-                            '@app.%s(\'/path\') (with parentheses) above it' % (verb, name, verb))
+                            '@app.%s(\'/path\') (with parentheses) above it'
+                            % (_verb, name, _verb))
 
         def decorator(fn):
             if isinstance(methods, str):
@@ -191,23 +216,23 @@ class App:
 
     def get(self, pattern, stream=False):
         """``route(pattern, methods=('GET',))``."""
-        return self._route(pattern, ('GET',), stream, 'get')
+        return self.route(pattern, ('GET',), stream, 'get')
 
     def post(self, pattern, stream=False):
         """``route(pattern, methods=('POST',))``."""
-        return self._route(pattern, ('POST',), stream, 'post')
+        return self.route(pattern, ('POST',), stream, 'post')
 
     def put(self, pattern, stream=False):
         """``route(pattern, methods=('PUT',))``."""
-        return self._route(pattern, ('PUT',), stream, 'put')
+        return self.route(pattern, ('PUT',), stream, 'put')
 
     def patch(self, pattern, stream=False):
         """``route(pattern, methods=('PATCH',))``."""
-        return self._route(pattern, ('PATCH',), stream, 'patch')
+        return self.route(pattern, ('PATCH',), stream, 'patch')
 
     def delete(self, pattern, stream=False):
         """``route(pattern, methods=('DELETE',))``."""
-        return self._route(pattern, ('DELETE',), stream, 'delete')
+        return self.route(pattern, ('DELETE',), stream, 'delete')
 
     def add_converter(self, name, regex, convert=str):
         """Add a path converter usable as ``<name:arg>`` in later routes."""
@@ -242,14 +267,17 @@ class App:
                             % name)
 
         def decorator(fn):
-            self.hooks.error_handlers.append((status_or_exception, error_handler_call(fn)))
+            hooks = self.hooks
+            from ._app_hooks import error_handler_call
+            hooks.error_handlers.append((status_or_exception, error_handler_call(fn)))
             return fn
         return decorator
 
     def add_middleware(self, middleware):
         """Add a middleware object with ``before_request(request)`` and/or
         ``after_request(request, response)`` methods (sync or async)."""
-        before, after = middleware_functions(middleware)
+        before = getattr(middleware, 'before_request', None)
+        after = getattr(middleware, 'after_request', None)
         if before is None and after is None:
             raise TypeError('middleware needs a before_request or after_request method')
         hooks = self.hooks
@@ -300,7 +328,7 @@ class App:
         if kind == 'http':
             request = Request(self, scope, receive)
             plan = self._plan or self._compile()
-            if plan.request:
+            if plan['request']:
                 response = await self._wrapped(plan, request)
             else:
                 response = await self.dispatch(request)
@@ -316,33 +344,29 @@ class App:
                                 'headers': [(b'content-type', b'text/plain; charset=utf-8')]})
                     await send({'type': 'http.response.body', 'body': b'Internal Server Error'})
         elif kind == 'lifespan':
-            await self._lifespan(receive, send)
+            while True:
+                phase = (await receive())['type'].rpartition('.')[2]  # startup / shutdown
+                try:
+                    await (self.startup() if phase == 'startup' else self.shutdown())
+                except Exception as exc:
+                    # One line unless debug is on: a plugin refusing to start (no
+                    # database, a missing setting) says why; its traceback is noise.
+                    if self.config.get('debug'):
+                        log_exception('Lifespan %s failed' % phase, exc)
+                    else:
+                        log_line('Lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
+                    await send({'type': 'lifespan.%s.failed' % phase,
+                                'message': '%s: %s' % (type(exc).__name__, exc)})
+                    return
+                await send({'type': 'lifespan.%s.complete' % phase})
+                if phase == 'shutdown':
+                    return
         else:  # inline, not a method: a WebSocket holds every frame below it while open
             plan = self._plan or self._compile()
-            if await first_result(plan.asgi_scope, self, scope, receive, send) is None \
+            if await first_result(plan['asgi_scope'], self, scope, receive, send) is None \
                     and kind == 'websocket':
                 await receive()
                 await send({'type': 'websocket.close', 'code': 1008})
-
-    async def _lifespan(self, receive, send):
-        while True:
-            message = await receive()
-            phase = message['type'].rpartition('.')[2]  # startup / shutdown
-            try:
-                await (self.startup() if phase == 'startup' else self.shutdown())
-            except Exception as exc:
-                # One line unless debug is on: a plugin refusing to start (no
-                # database, a missing setting) says why; its traceback is noise.
-                if self.config.get('debug'):
-                    log_exception('Lifespan %s failed' % phase, exc)
-                else:
-                    log_line('Lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
-                await send({'type': 'lifespan.%s.failed' % phase,
-                            'message': '%s: %s' % (type(exc).__name__, exc)})
-                return
-            await send({'type': 'lifespan.%s.complete' % phase})
-            if phase == 'shutdown':
-                return
 
     async def startup(self):
         """Run the startup hooks of this app and of its mounted apps."""
@@ -378,31 +402,88 @@ class App:
         hooks run (the parent's plugins already ran around it) and an error
         none of them handles goes up to the parent.
         """
+        # One coroutine for every stage up to the response (not a method
+        # per stage): each coroutine in the chain is heap on a board.
         plan = self._plan or self._compile()
         try:
             if not mounted:
-                request.scan_headers(*plan.header_limits)
-            response = await self._respond(plan, request, mounted)
+                request.scan_headers(*plan['header_limits'])
+            error = response = None
+            try:
+                if plan['builtin_resolve']:  # the compiled plan: only the router resolves
+                    request.route, request.path_args = self.router.resolve(
+                        request.method, request.route_path)
+                else:
+                    found = await first_result(plan['resolve'], request)
+                    if found is None:
+                        raise HTTPError(404)
+                    request.route, request.path_args = found
+            except HTTPError as exc:
+                error = exc
+                request.path_args = {}
+            route = request.route
+            # The body is read before the before-request functions, so that they
+            # can read request.form / json (a CSRF check), as in both peers; the
+            # size limits still apply (413 before reading when declared too large).
+            if error is None and request.has_body and not route.stream:
+                found = await first_result(plan['parse_body'], request, request.content_type) \
+                    if plan['parse_body'] else None
+                if found is not None:
+                    request.set_parsed(found)
+                elif plan['read_body']:  # the built-in reader, without its hook's frame
+                    await request.load_body(request.app.config['max_body_size'])
+            before = plan['local_before'] if mounted else plan['before_request']
+            if before:
+                found = await first_result(before, request)
+                if found is not None:
+                    response = await self.make_response(request, found)
+            if response is None:
+                if error is not None:
+                    raise error
+                kind = route.kind
+                if kind == 'async':
+                    found = await route.fn(request, **request.path_args)
+                elif kind == 'thread' or kind == 'class':
+                    found = await self._handle(request, route)
+                else:  # called on the loop; on MicroPython, a coroutine or a generator
+                    found = route.fn(request, **request.path_args)
+                    if isawaitable(found):
+                        found = await settle(found)
+                try:
+                    if plan['builtin_make_response']:
+                        response = to_response(found)
+                    else:
+                        response = await self.make_response(request, found)
+                except TypeError as exc:
+                    raise TypeError('handler %s %s' % (route.name, exc))
         except Exception as exc:
             response = await self._error_response(plan, request, exc, mounted)
-        after = plan.local_after if mounted else plan.after_request
-        if after:
-            try:
-                response = await self._after(after, request, response)
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, mounted)
-        if request._after_this is not None and not mounted:
-            try:
-                response = await self._after(request._after_this, request, response)
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, mounted)
+        # The after-request hooks, then what plugins queued with
+        # request.after_this_request (not inside a mounted app: its parent's
+        # dispatch runs those); each function may replace the response.
+        after = plan['local_after'] if mounted else plan['after_request']
+        for stage in (0, 1):
+            if stage:
+                if mounted or request._after_this is None:
+                    break
+                after = request._after_this
+            if after:
+                try:
+                    for fn in after:
+                        found = fn(request, response)
+                        if isawaitable(found):
+                            found = await found
+                        if found is not None:
+                            response = found
+                except Exception as exc:
+                    response = await self._error_response(plan, request, exc, mounted)
         return response
 
     async def _wrapped(self, plan, request):
         """dispatch() inside the ``plugdot_request`` wrappers, outermost first;
         a wrapper that raises answers with the error response."""
         started, response = [], None
-        for fn in plan.request:
+        for fn in plan['request']:
             try:
                 gen = fn(request)
                 next(gen)
@@ -428,96 +509,40 @@ class App:
                 response = await self._error_response(plan, request, exc, False)
         return response
 
-    async def _respond(self, plan, request, mounted):
-        """resolve -> before -> handle -> make response."""
-        error = None
-        try:
-            if plan.builtin_resolve:  # the compiled plan: only the router resolves
-                request.route, request.path_args = self.router.resolve(
-                    request.method, request.route_path)
-            else:
-                found = await first_result(plan.resolve, request)
-                if found is None:
-                    raise HTTPError(404)
-                request.route, request.path_args = found
-        except HTTPError as exc:
-            error = exc
-            request.path_args = {}
-        route = request.route
-        # The body is read before the before-request functions, so that they
-        # can read request.form / json (a CSRF check), as in both peers; the
-        # size limits still apply (413 before reading when declared too large).
-        if error is None and request.has_body and not route.stream:
-            parsed = await first_result(plan.parse_body, request, request.content_type) \
-                if plan.parse_body else None
-            if parsed is not None:
-                request.set_parsed(parsed)
-            elif plan.read_body:  # the built-in reader, without its hook's frame
-                await request.load_body(request.app.config['max_body_size'])
-        before = plan.local_before if mounted else plan.before_request
-        if before:
-            value = await first_result(before, request)
-            if value is not None:
-                return await self.make_response(request, value)
-        if error is not None:
-            raise error
-        if route.kind == 'async':
-            value = await route.fn(request, **request.path_args)
-        else:
-            value = await self._handle(request, route)
-        try:
-            if plan.builtin_make_response:
-                return to_response(value)
-            return await self.make_response(request, value)
-        except TypeError as exc:
-            raise TypeError('handler %s %s' % (route.name, exc))
-
-    async def _after(self, after, request, response):
-        for fn in after:
-            replaced = fn(request, response)
-            if isawaitable(replaced):
-                replaced = await replaced
-            if replaced is not None:
-                response = replaced
-        return response
-
     async def _handle(self, request, route):
-        kind, fn, args = route.kind, route.fn, request.path_args
-        if kind == 'class':
-            return await self._call_method(request, route)
-        if kind == 'thread':
-            return await run_sync(fn, request, **args)
-        value = fn(request, **args)
-        if isawaitable(value):  # on MicroPython, a coroutine or a generator
-            value = await settle(value)
-        return value
-
-    async def _call_method(self, request, route):
-        token = _current_request.set(request)
+        # A handler run in a worker thread, or a class-style method (its
+        # arguments bound, self.request set).
+        kind, fn = route.kind, route.fn
+        token = None
         try:
-            args, kwargs = route.bind(request)
-            kind, fn = route.call_kind, route.fn
+            if kind == 'class':
+                token = _current_request.set(request)
+                args, kwargs = route.bind(request)
+                kind = route.call_kind
+            else:
+                args, kwargs = (request,), request.path_args
             if kind == 'async':
                 return await fn(*args, **kwargs)
             if kind == 'thread':
                 return await run_sync(fn, *args, **kwargs)
             value = fn(*args, **kwargs)
-            if isawaitable(value):
+            if isawaitable(value):  # on MicroPython, a coroutine or a generator
                 value = await settle(value)
             return value
         finally:
-            _current_request.reset(token)
+            if token is not None:
+                _current_request.reset(token)
 
     async def make_response(self, request, value):
         """Convert a handler's return value through ``plugdot_make_response``."""
         plan = self._plan or self._compile()
-        response = await first_result(plan.make_response, request, value)
+        response = await first_result(plan['make_response'], request, value)
         if response is not None:
             return response
         raise TypeError('no plugin could convert %r to a response' % type(value).__name__)
 
     async def _error_response(self, plan, request, error, mounted):
-        handlers = plan.local_errors if mounted else plan.handle_error
+        handlers = plan['local_errors'] if mounted else plan['handle_error']
         try:
             value = await first_result(handlers, request, error)
             if value is not None:
@@ -543,7 +568,7 @@ class App:
         if MICROPYTHON:  # a board serves its network, with the only server it has
             from plugdot_mpy_server import serve
             return serve(self, host or '0.0.0.0', port)
-        if environ().get('PLUGDOT_LOADING_APP'):
+        if environ()('PLUGDOT_LOADING_APP'):
             return
         from .serve import serve
         serve(self, host or '127.0.0.1', port, server)

@@ -59,74 +59,20 @@ def parse_env_value(name, text, default):
     return text
 
 
-def declared_settings(pairs):
-    """The settings dicts of ``(plugin name, settings)`` *pairs*; a
-    :class:`plugdot.PluginError` naming both plugins if two declare the
-    same setting (one would silently configure the other)."""
-    owner, declared = {}, []
-    for name, settings in pairs:
-        for key in settings or ():
-            if key in owner:
-                from .errors import PluginError
-                raise PluginError('setting %r is declared by two plugins, %r and %r: rename it '
-                                  'in one of them (or block one: App(block_plugins=[...]))'
-                                  % (key, owner[key], name))
-            owner[key] = name
-        if settings:
-            declared.append(settings)
-    return declared
-
-
-def check_value(name, value, default):
-    """Raise ValueError unless *value* has the type of setting *name*'s
-    *default* (an int for an int, a list for a list...; any for None; for a
-    string, anything but a number: plugins take objects or lists there too)."""
-    if default is None or value is None and isinstance(default, str):
-        return
-    if isinstance(default, bool):
-        ok, kind = isinstance(value, bool), 'a boolean'
-    elif isinstance(default, int):
-        ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
-    elif isinstance(default, float):
-        ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), 'a number'
-    elif isinstance(default, (list, tuple)):  # or its comma-separated text (see Config)
-        ok, kind = isinstance(value, (list, tuple, str)), 'a list'
-    elif isinstance(default, str):  # or what the plugin takes instead (a backend, a list)
-        ok, kind = not isinstance(value, (int, float)), 'a string'
-    else:
-        return
-    if not ok:
-        raise ValueError('App(config=...): setting %r expects %s (like its default %r), got %r'
-                         % (name, kind, default, value))
-
-
 def close_match(name, names):
     """The name among *names* within two edits of *name*, or None."""
     best = None
     for other in names:
-        d = _distance(name, other)
+        row = list(range(len(other) + 1))  # the edit distance, row by row
+        for i in range(1, len(name) + 1):
+            prev, row[0] = row[0], i
+            for j in range(1, len(other) + 1):
+                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                           prev + (name[i - 1] != other[j - 1]))
+        d = row[-1]
         if d <= 2 and (best is None or d < best[0]):
             best = (d, other)
     return best[1] if best else None
-
-
-def _distance(a, b):
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(b) + 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                       prev + (a[i - 1] != b[j - 1]))
-    return row[-1]
-
-
-def warn(message):
-    """A warning: :mod:`warnings` on CPython, printed where there is none."""
-    try:
-        import warnings
-        warnings.warn(message, stacklevel=3)
-    except ImportError:
-        print('plugdot warning: ' + message)
 
 
 class Config(dict):
@@ -134,32 +80,66 @@ class Config(dict):
     (``config.help[name]``). Changing a value tells the app, which re-reads
     the limits it caches."""
 
-    def __init__(self, declared=(), given=None, environ=None):
+    def __init__(self, declared=(), given=None, getenv=None):
+        # *declared*: (plugin name, its settings) pairs; *given*: the values
+        # of App(config=...); *getenv*: see environ(). The checks live here,
+        # in one function: on a board each function is heap.
         super().__init__()
         self.help = {}
         self.listeners = []
-        for settings in declared:
-            for name in settings:
+        owner = {}
+        for plugin, settings in declared:
+            for name in settings or ():
+                if name in owner:  # one would silently configure the other
+                    from .errors import PluginError
+                    raise PluginError('setting %r is declared by two plugins, %r and %r: rename '
+                                      'it in one of them (or block one: App(block_plugins=[...]))'
+                                      % (name, owner[name], plugin))
+                owner[name] = plugin
                 default, text = settings[name]
                 self.declare(name, default, text)
         for name in (given or {}):
+            value = given[name]
             if name in self.help:
-                check_value(name, given[name], self[name])
-                if isinstance(given[name], str) and isinstance(self[name], (list, tuple)):
+                # *value* must have the type of the default (an int for an
+                # int, a list for a list...; any for None; for a string,
+                # anything but a number: plugins take objects or lists there)
+                default = self[name]
+                ok, kind = True, None
+                if default is None or value is None and isinstance(default, str):
+                    pass
+                elif isinstance(default, bool):
+                    ok, kind = isinstance(value, bool), 'a boolean'
+                elif isinstance(default, int):
+                    ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
+                elif isinstance(default, float):
+                    ok, kind = (isinstance(value, (int, float)) and not isinstance(value, bool),
+                                'a number')
+                elif isinstance(default, (list, tuple)):  # or its comma-separated text
+                    ok, kind = isinstance(value, (list, tuple, str)), 'a list'
+                elif isinstance(default, str):  # or what a plugin takes instead (a backend)
+                    ok, kind = not isinstance(value, (int, float)), 'a string'
+                if not ok:
+                    raise ValueError('App(config=...): setting %r expects %s (like its default '
+                                     '%r), got %r' % (name, kind, default, value))
+                if isinstance(value, str) and isinstance(default, (list, tuple)):
                     # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
-                    super().__setitem__(name, parse_env_value(name, given[name], []))
-                    continue
+                    value = parse_env_value(name, value, [])
             else:  # an app's own key is fine; one a typo away from a setting is not
                 match = close_match(name, self.help)
                 if match is not None:
-                    warn('App(config=...): unknown setting %r (did you mean %r?)'
-                         % (name, match))
-            super().__setitem__(name, given[name])
+                    message = ('App(config=...): unknown setting %r (did you mean %r?)'
+                               % (name, match))
+                    try:  # warnings on CPython, printed where there is none
+                        import warnings
+                        warnings.warn(message, stacklevel=3)
+                    except ImportError:
+                        print('plugdot warning: ' + message)
+            super().__setitem__(name, value)
         for name in self.help:
-            env = environ.get('PLUGDOT_' + name.upper()) if environ is not None else None
+            env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
-                default = self.get(name)
-                super().__setitem__(name, parse_env_value(name, env, default))
+                super().__setitem__(name, parse_env_value(name, env, self.get(name)))
 
     def declare(self, name, default, text):
         """Declare setting *name* unless it is declared already."""
@@ -181,22 +161,11 @@ class Config(dict):
 
 
 def environ(os_module=None):
-    """The process environment as a mapping: ``os.environ`` on CPython, one
-    over ``os.getenv`` on the MicroPython unix port, and an empty one on a
-    board, whose ``os`` has neither. *os_module* replaces ``os`` (tests)."""
+    """``getenv(name)``: the value of an environment variable, or None:
+    ``os.environ.get`` on CPython, ``os.getenv`` on the MicroPython unix
+    port, and one that finds nothing on a board, whose ``os`` has neither.
+    *os_module* replaces ``os`` (tests)."""
     if os_module is None:
         import os as os_module
     env = getattr(os_module, 'environ', None)
-    if env is None:
-        getenv = getattr(os_module, 'getenv', None)
-        env = _Getenv(getenv) if getenv is not None else {}
-    return env
-
-
-class _Getenv:
-    def __init__(self, getenv):
-        self.getenv = getenv
-
-    def get(self, name, default=None):
-        value = self.getenv(name)
-        return default if value is None else value
+    return env.get if env is not None else getattr(os_module, 'getenv', {}.get)

@@ -53,11 +53,6 @@ def abort(status, message=None, headers=None):
     raise HTTPError(status, message, headers)
 
 
-def _wants_json(request):
-    accept = request.headers.get('accept', '')
-    return 'application/json' in accept and 'text/html' not in accept
-
-
 def plugdot_handle_error(request, error):
     """The built-in error response: an HTTPError's status and message, or a
     logged 500 (with the traceback only when ``debug`` is on). JSON when the
@@ -71,7 +66,8 @@ def plugdot_handle_error(request, error):
         status, message, headers = 500, status_phrase(500), None
         if request.app.config.get('debug'):
             message = format_exception(error)
-    if _wants_json(request):
+    accept = request.headers.get('accept', '')
+    if 'application/json' in accept and 'text/html' not in accept:
         import json
         return Response(json.dumps({'error': message, 'status': status}), status, headers, JSON)
     return Response(message, status, headers, TEXT)

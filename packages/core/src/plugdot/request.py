@@ -59,7 +59,7 @@ class Request:
             raise AttributeError(name)
         app = self.app
         plan = app._plan or app._compile()
-        for fn in plan.request_attribute:
+        for fn in plan['request_attribute']:
             value = fn(self, name)
             if value is not None:
                 setattr(self, name, value)

@@ -15,23 +15,21 @@ _TOKEN_FORBIDDEN = '()<>@,;:\\"/[]?={} \t'
 _SAME_SITE = ('Strict', 'Lax', 'None')
 
 
-if MICROPYTHON:
-    def _control_char(text):
-        for ch in text:
-            if ord(ch) < 32 or ord(ch) == 127:
-                return ch
-        return None
-else:
+if not MICROPYTHON:
     import re
     _CONTROL = re.compile('[\x00-\x1f\x7f]').search
 
-    def _control_char(text):
-        found = _CONTROL(text)
-        return found.group() if found else None
-
 
 def _check_header_text(what, text, forbidden=''):
-    bad = _control_char(text)
+    bad = None
+    if MICROPYTHON:
+        for ch in text:
+            if ord(ch) < 32 or ord(ch) == 127:
+                bad = ch
+                break
+    else:
+        found = _CONTROL(text)
+        bad = found.group() if found else None
     if bad is None:
         for ch in forbidden:
             if ch in text:
@@ -50,6 +48,8 @@ class Response:
     and streams, ``application/octet-stream`` for bytes.
     """
 
+    _headers = None
+
     def __init__(self, body=b'', status=200, headers=None, content_type=None):
         if isinstance(body, (dict, list)):
             body = json_dumps(body)
@@ -62,7 +62,8 @@ class Response:
                             'JSON) or an iterator of chunks, not %s' % type(body).__name__)
         self.status = status
         self.body = body
-        self._headers = Headers(headers) if headers else None
+        if headers:  # else the class's None: one attribute less per response
+            self._headers = Headers(headers)
         if content_type is None and status not in _NO_BODY_STATUSES:
             content_type = BINARY if isinstance(body, bytes) else HTML
         self.content_type = content_type
@@ -295,7 +296,7 @@ def to_response(value):
         return _tuple_to_response(value)
     if isinstance(value, (bytes, bytearray)):
         return Response(bytes(value))
-    if _is_status(value):  # Microdot: a bare status, empty body
+    if isinstance(value, int) and not isinstance(value, bool):  # Microdot: a bare status
         return _empty(value)
     if not MICROPYTHON and hasattr(value, '__await__'):
         if hasattr(value, 'close'):
@@ -309,21 +310,10 @@ def to_response(value):
                     % type(value).__name__)
 
 
-def _is_status(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 #: One-word header names; any other header name has a dash (X-Request-Id).
 _ONE_WORD_HEADERS = ('location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
                      'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade', 'connection',
                      'authorization', 'cookie', 'host', 'origin', 'te', 'trailer', 'dnt')
-
-
-def _header_like(name, value):
-    # Tells Microdot's (status, {headers}) from MicroPie's (status, {json}):
-    # a header has a str value and a dashed or standard one-word name.
-    return isinstance(value, str) and isinstance(name, str) and \
-        ('-' in name or name.lower() in _ONE_WORD_HEADERS)
 
 
 def _empty(status):
@@ -343,18 +333,21 @@ def _tuple_to_response(value):
                         'headers), (body, headers) or (status, body[, headers])' % n)
     first, second = value[0], value[1]
     headers = value[2] if n == 3 else None
-    if _is_status(first):
+    if isinstance(first, int) and not isinstance(first, bool):
         status = first
         if n == 2 and isinstance(second, (dict, Headers)):
             for name, item in (second.items() if isinstance(second, dict) else second):
-                if not _header_like(name, item):
+                # Microdot's (status, {headers}) or MicroPie's (status, {json}):
+                # a header has a str value and a dashed or standard one-word name.
+                if not (isinstance(item, str) and isinstance(name, str)
+                        and ('-' in name or name.lower() in _ONE_WORD_HEADERS)):
                     raise TypeError('returned (%d, {%r: ...}): a dict after a status is headers '
                                     '(as in Microdot), and this is not one; for a JSON body '
                                     'return (body, %d)' % (status, name, status))
             body, headers = b'', second
         else:
             body = second
-    elif _is_status(second):
+    elif isinstance(second, int) and not isinstance(second, bool):
         body, status = first, second
     elif n == 2 and isinstance(second, (dict, list, Headers)):
         body, status, headers = first, 200, second
