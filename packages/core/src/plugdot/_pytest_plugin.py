@@ -28,7 +28,6 @@ same way). Fixtures:
 import contextlib
 import importlib.util
 import itertools
-import json as _json
 import os
 import shutil
 import socket
@@ -203,26 +202,10 @@ class MpyClient:
         (``data=`` and ``files=`` as the TestClient takes them)."""
         import http.client
         from urllib.parse import urlencode
-        from .testing import TestResponse, multipart_body
+        from .testing import TestResponse, request_body
         all_headers = dict(self.headers)
         all_headers.update(headers or {})
-        if data is not None:
-            if isinstance(data, dict):
-                form = data
-            else:
-                body = data
-        if files is not None:
-            boundary = 'plugdot-test-boundary-7MA4YWxkTrZu0gW'
-            body = multipart_body(form or {}, files, boundary)
-            all_headers.setdefault('Content-Type', 'multipart/form-data; boundary=' + boundary)
-        elif json is not None:
-            body = _json.dumps(json).encode()
-            all_headers.setdefault('Content-Type', 'application/json')
-        elif form is not None:
-            body = urlencode(form).encode()
-            all_headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
-        if isinstance(body, str):
-            body = body.encode()
+        body = request_body(all_headers, body, json, form, data, files)
         if query:
             path += ('&' if '?' in path else '?') + urlencode(query)
         if self.cookies and not any(k.lower() == 'cookie' for k in all_headers):

@@ -70,6 +70,31 @@ class _Inbox:
         return self.items.pop(0)
 
 
+def request_body(headers, body=None, json=None, form=None, data=None, files=None):
+    """The bytes (or None) of a test request's body from the TestClient's
+    keyword arguments, setting its Content-Type in *headers* (a dict): a
+    multipart body for ``files=`` (with ``data=``/``form=`` fields), JSON for
+    ``json=``, urlencoded for ``form=`` or a dict ``data=``, else ``data=`` or
+    ``body=`` as they are. Shared with the pytest plugin's ``mpy_client``."""
+    if data is not None:
+        if isinstance(data, dict):
+            form = data
+        else:
+            body = data
+    if files is not None:
+        boundary = 'plugdot-test-boundary-7MA4YWxkTrZu0gW'
+        body = multipart_body(form or {}, files, boundary)
+        headers.setdefault('Content-Type', 'multipart/form-data; boundary=' + boundary)
+    elif json is not None:
+        body = _json.dumps(json).encode()
+        headers.setdefault('Content-Type', 'application/json')
+    elif form is not None:
+        body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v)))
+                        for k, v in form.items()).encode()
+        headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
+    return body.encode() if isinstance(body, str) else body
+
+
 class TestClient:
     """Call an ASGI app in-process.
 
@@ -215,24 +240,7 @@ class TestClient:
         them from ``response.events``).
         """
         headers = dict(headers or {})
-        if data is not None:
-            if isinstance(data, dict):
-                form = data
-            else:
-                body = data
-        if files is not None:
-            boundary = 'plugdot-test-boundary-7MA4YWxkTrZu0gW'
-            body = multipart_body(form or {}, files, boundary)
-            headers.setdefault('Content-Type', 'multipart/form-data; boundary=' + boundary)
-        elif json is not None:
-            body = _json.dumps(json).encode()
-            headers.setdefault('Content-Type', 'application/json')
-        elif form is not None:
-            body = '&'.join('%s=%s' % (_quote(str(k)), _quote(str(v)))
-                            for k, v in form.items()).encode()
-            headers.setdefault('Content-Type', 'application/x-www-form-urlencoded')
-        if isinstance(body, str):
-            body = body.encode()
+        body = request_body(headers, body, json, form, data, files)
         if body is not None:
             headers.setdefault('Content-Length', str(len(body)))
         scope = self.build_scope(method, path, headers, query)
