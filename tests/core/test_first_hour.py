@@ -58,3 +58,17 @@ def test_a_plugin_decorator_above_the_route_names_the_fix():
         async def echo(request, ws):
             pass
     assert 'put @with_websocket below the route decorator, not above it' in str(info.value)
+
+
+def test_a_request_attribute_no_plugin_provides_names_the_plugin(caplog):
+    # The outside-in trial: request.session without plugdot-sessions loaded
+    # was a bare AttributeError in the log.
+    from plugdot.testing import TestClient
+    app = App(plugins=[])
+
+    @app.get('/')
+    async def index(request):
+        return str(request.session.get('n'))
+
+    assert TestClient(app).get('/').status_code == 500
+    assert "request.session is plugdot-sessions'" in caplog.text
