@@ -15,7 +15,9 @@ import gc
 import sys
 import time
 
+from plugdot.app import App
 from plugdot.datastructures import unquote
+from plugdot.request import Request as AppRequest
 
 from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
                        error_response, is_upgrade, response_head)
@@ -85,6 +87,11 @@ class Server:
     server.stop()`` shuts down gracefully. *limits* is a
     :class:`~plugdot_mpy_server.Limits` (small-board defaults on MicroPython,
     roomier ones on CPython); *access_log* prints one line per request.
+
+    A plugdot App whose ASGI call is plugdot's own is called directly
+    (``direct``): :meth:`plugdot.App.respond` and ``Response.send``, the
+    steps its ASGI call runs, without that call's frame held while the
+    handler runs (heap on a board); any other app is called as ASGI.
     """
 
     # Class-level defaults: a running server stores only what it changed.
@@ -95,9 +102,12 @@ class Server:
     tls = None  # the SSL context, if any
     _lifespan = None
     _watchdog = None
+    direct = False
 
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
+        if isinstance(app, App) and getattr(type(app), '__call__', None) is App.__call__:
+            self.direct = True
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
         self.access_log = access_log
         self.connections = set()
@@ -486,8 +496,25 @@ def _sockaddr(raw):
 ASGI = {'version': '3.0', 'spec_version': '2.3'}
 
 
+def http_scope(conn, request):
+    """The ASGI ``http`` scope of *request* (a parsed head) on *conn*;
+    ProtocolError 400 if its target is malformed. (Not in Exchange.run: its
+    frame, held while the app runs, would keep room for every local here.)"""
+    path, raw_path, query = request_target(request)
+    conn.addresses()
+    return {
+        'type': 'http', 'asgi': ASGI,
+        'http_version': request.version, 'method': request.method,
+        'scheme': 'https' if conn.server.tls else 'http', 'path': path,
+        'raw_path': raw_path, 'query_string': query, 'root_path': '',
+        'headers': request.headers, 'client': conn.peer, 'server': conn.local,
+    }
+
+
 class Exchange:
-    """One request and its response, as an ASGI ``http`` scope."""
+    """One request and its response, as an ASGI ``http`` scope. It is the
+    scope's ``receive`` callable itself (``__call__``): no bound method held
+    per request."""
 
     # The state as class-level defaults: an instance stores only what
     # changed, heap held while the request is in flight.
@@ -504,22 +531,19 @@ class Exchange:
 
     async def run(self):
         """Run the app; return True if the connection may serve another request."""
-        conn, request = self.conn, self.request
+        conn = self.conn
         try:
-            path, raw_path, query = request_target(request)
+            scope = http_scope(conn, self.request)
         except ProtocolError as exc:
             await conn._refuse(exc)
             return False
-        conn.addresses()
-        scope = {
-            'type': 'http', 'asgi': ASGI,
-            'http_version': request.version, 'method': request.method,
-            'scheme': 'https' if conn.server.tls else 'http', 'path': path,
-            'raw_path': raw_path, 'query_string': query, 'root_path': '',
-            'headers': request.headers, 'client': conn.peer, 'server': conn.local,
-        }
+        app = conn.server.app
         try:
-            await self.conn.server.app(scope, self.receive, self.send)
+            if conn.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
+                request = AppRequest(app, scope, self)  # (the head is self.request)
+                await self._send_response(request, await app.respond(request))
+            else:
+                await app(scope, self, self.send)
         except _Closed:
             return False
         except Exception:
@@ -536,12 +560,22 @@ class Exchange:
             if not self.head_sent:
                 await conn._refuse(ProtocolError(500, 'no response'))
             return False
-        if self.conn.server.access_log:
+        if conn.server.access_log:
             print('%s - "%s %s HTTP/%s" %d %d' % (conn.peer[0] if conn.peer else '-',
-                  request.method, path, request.version, self.status, self.sent_bytes))
+                  scope['method'], scope['path'], scope['http_version'], self.status,
+                  self.sent_bytes))
         if self.keep_alive and not self.body_done:
             await self._drain()
         return self.keep_alive and self.body_done
+
+    async def _send_response(self, request, response):
+        # What the App's ASGI call does once it has the response (a frame
+        # only while the response is sent, not while the handler runs).
+        send = self.send
+        try:
+            await response.send(send, request)
+        except Exception as exc:
+            await self.conn.server.app.send_failed(request, response, send, exc)
 
     async def _drain(self):
         # The next request starts where this body ends: skip what the app did
@@ -606,6 +640,8 @@ class Exchange:
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
+
+    __call__ = receive  # the scope's receive: the exchange itself
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
