@@ -478,12 +478,16 @@ class App:
         # The after-request hooks, then what plugins queued with
         # request.after_this_request (not inside a mounted app: its parent's
         # dispatch runs those); each function may replace the response.
+        # (A while loop, not `for stage in (0, 1)`: on MicroPython a for loop
+        # keeps its iterator in the frame, heap held while the handler runs.)
         after = plan['local_after'] if mounted else plan['after_request']
-        for stage in (0, 1):
+        stage = 0
+        while stage < 2:
             if stage:
                 if mounted or request._after_this is None:
                     break
                 after = request._after_this
+            stage += 1
             if after:
                 try:
                     for fn in after:

@@ -187,13 +187,16 @@ class Request:
                         length = value
                 else:
                     chunked = True
+        # Only what differs from the class's defaults is stored: every
+        # attribute is heap while the request is in flight on a board.
         self._type = kind or b''
-        self._length = length
+        if length is not None:
+            self._length = length
         # Without Content-Length a body may still come (chunked through a server
         # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
         # methods that carry bodies are read to find out, never assumed empty.
-        self.has_body = chunked or (self.method not in _BODYLESS if length is None
-                                    else length != b'0')
+        if chunked or (self.method not in _BODYLESS if length is None else length != b'0'):
+            self.has_body = True
         if size > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 
