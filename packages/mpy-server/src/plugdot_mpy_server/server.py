@@ -396,17 +396,21 @@ class Connection:
 
         The head of each request is read here rather than in a helper: an
         idle connection waits in this frame, and each coroutine frame it
-        holds is heap on a board."""
-        parser = self.parser  # (self.limits is read where needed: a local is heap while idle)
+        holds is heap on a board. So is each local: self.parser and
+        self.limits are read where needed. And since MicroPython's collector
+        scans the whole frame, stale values in its stack slots included, no
+        statement that handles a request is deeper than three values (the
+        head-reading statements overwrite those): a deeper slot would keep the
+        last request's objects alive while the connection waits."""
         first = True
         while True:
             deadline = None  # for the whole head, from its first byte
             try:
                 while True:
-                    request = parser.next_event()
+                    request = self.parser.next_event()
                     if request is not NEED_DATA:
                         break
-                    if deadline is None and parser.buffer:
+                    if deadline is None and self.parser.buffer:
                         deadline = _deadline(self.limits.header_timeout)
                     # what _io does, inline (no local for the timeout: heap while idle)
                     if deadline is None:  # waiting for the first byte of a request
@@ -431,7 +435,7 @@ class Connection:
                         if deadline is not None and _left(deadline) <= 0:
                             raise ProtocolError(408, 'request head too slow')
                         return
-                    parser.feed(data)
+                    self.parser.feed(data)
             except ProtocolError as exc:
                 await self._refuse(exc)
                 return
@@ -451,10 +455,12 @@ class Connection:
                 return
             try:
                 if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
-                    request = AppRequest(self.server.app, scope, exchange)
-                    await exchange.send_response(request, await self.server.app.respond(request))
+                    request = _app_request(scope, exchange)
+                    response = request.app.respond(request)
+                    response = await response
+                    await _send_response(request, response)
                 else:
-                    await self.server.app(scope, exchange, exchange.send)
+                    await _asgi_call(scope, exchange)
             except _Closed:
                 return
             except Exception:
@@ -466,8 +472,8 @@ class Connection:
                     exchange.finished.set()
             if not await exchange.end(scope) or self.server.closing:
                 return
-            exchange = scope = None  # not held while the connection waits
-            parser.start_next()
+            exchange = scope = response = None  # not held while the connection waits
+            self.parser.start_next()
             self.idle = True
 
     async def _refuse(self, exc):
@@ -540,6 +546,29 @@ def http_scope(conn, request):
     return scope
 
 
+# The steps of a request in Connection.run, as plain functions (no frame
+# held) or called with at most two arguments (see Connection.run).
+def _app_request(scope, exchange):
+    """The plugdot Request for the app served directly; the exchange is its
+    ``receive``."""
+    return AppRequest(exchange.conn.server.app, scope, exchange)
+
+
+async def _send_response(request, response):
+    """What a plugdot App's ASGI call does once it has the response (a frame
+    only while the response is sent, not while the handler runs)."""
+    send = request.receive.send  # request.receive is the exchange
+    try:
+        await response.send(send, request)
+    except Exception as exc:
+        await request.app.send_failed(request, response, send, exc)
+
+
+def _asgi_call(scope, exchange):
+    """Call any other ASGI app (the awaitable of its call)."""
+    return exchange.conn.server.app(scope, exchange, exchange.send)
+
+
 class Exchange:
     """One request and its response, as an ASGI ``http`` scope. It is the
     scope's ``receive`` callable itself (``__call__``): no bound method held
@@ -579,15 +608,6 @@ class Exchange:
         if self.keep_alive and not self.body_done:
             await self._drain()
         return self.keep_alive and self.body_done
-
-    async def send_response(self, request, response):
-        # What the App's ASGI call does once it has the response (a frame
-        # only while the response is sent, not while the handler runs).
-        send = self.send
-        try:
-            await response.send(send, request)
-        except Exception as exc:
-            await self.conn.server.app.send_failed(request, response, send, exc)
 
     async def _drain(self):
         # The next request starts where this body ends: skip what the app did
