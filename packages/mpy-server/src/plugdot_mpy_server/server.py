@@ -2,7 +2,8 @@
 
 Written once for MicroPython and CPython. All HTTP parsing and serializing
 is in :mod:`plugdot_mpy_server.protocol`; this module only moves bytes and
-ASGI messages, so it stays small.
+ASGI messages, so it stays small. A plugdot App is called through the steps
+of its ASGI call rather than the call itself (see :class:`Server`).
 
 Timeouts are enforced by one watchdog task per server, not by
 ``asyncio.wait_for`` around each read and write: a connection records the
