@@ -1,6 +1,6 @@
-"""Long error messages lifted out of a board's library modules
-(plugdot_mpy_server.messages): what is lifted, what stays, that lines keep
-their numbers and that the board raises the same text."""
+"""Long error messages lifted out of a board's library modules, settings'
+help texts emptied (plugdot_mpy_server.messages): what is lifted, what
+stays, that lines keep their numbers and that the board raises the same text."""
 import subprocess
 import sys
 
@@ -31,6 +31,13 @@ def check(value):
     if value == 6:
         raise TypeError('value 1 is not allowed here: pass 2 or more, or leave it out')
     return HINT
+
+
+def plugdot_settings():
+    return {'limit': (10, 'Most things kept (a help text the board never shows).'),
+            'name': ('x',
+                     'A name. '
+                     'Long.')}
 
 
 class Thing:
@@ -68,6 +75,9 @@ def test_long_messages_of_raised_mistakes_are_lifted_line_for_line():
         assert kept in lib, kept
     for gone in ('is not allowed here', 'rename one of them', 'must not be called'):
         assert gone not in lib, gone
+    # settings keep their names and defaults; their help texts are empty on a board
+    assert "{'limit': (10, '')," in lib and "'name': ('x'," in lib
+    assert 'help text' not in lib and 'A name.' not in lib
 
 
 def test_lifted_messages_read_the_same(tmp_path):
@@ -94,13 +104,14 @@ for module in (original, lib):
     except RuntimeError as exc:
         print(exc)
 print('plugdot_messages' in sys.modules)
+print(lib.plugdot_settings() == {'limit': (10, ''), 'name': ('x', '')})
 '''
     done = subprocess.run([sys.executable, '-c', script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[-1] == 'False'  # fetched, then forgotten
-    pairs = lines[:-1]
+    assert lines[-2:] == ['False', 'True']  # fetched, then forgotten; settings' help empty
+    pairs = lines[:-2]
     assert len(pairs) == 10 and all(pairs[i] == pairs[i + 1] for i in range(0, 10, 2)), pairs
     assert 'Thing.run(7) must not be called' in pairs[-1]
 
@@ -114,6 +125,11 @@ app = App()
 @app.get('/bad')
 async def bad(request):
     return object()
+
+
+@app.get('/help')
+async def settings_help(request):
+    return app.config.help
 
 
 @app.get('/loaded')
@@ -137,6 +153,10 @@ def test_a_bundle_raises_lifted_messages_on_the_board(tmp_path, micropython_exe)
             assert c.get('/bad').status_code == 500
             assert c.get('/loaded').text == 'False'  # loaded for the error only
             assert c.get('/bad').status_code == 500
+            # the settings are all there, without their help texts
+            assert c.get('/help').json() == dict.fromkeys(
+                ['debug', 'max_body_size', 'max_header_count', 'max_header_size',
+                 'max_json_depth', 'secret_key'], '')
     finally:
         proc.kill()
         proc.wait(5)

@@ -69,38 +69,64 @@ def _raises_in_functions(tree):
         stack.extend((child, inside) for child in ast.iter_child_nodes(node))
 
 
+def _help_texts(tree):
+    """The help texts of the settings a ``plugdot_settings`` implementation
+    declares: ``{'name': (default, 'help text'), ...}``."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and node.name == 'plugdot_settings':
+            for ret in ast.walk(node):
+                if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Dict):
+                    for value in ret.value.values:
+                        if isinstance(value, ast.Tuple) and len(value.elts) == 2 \
+                                and isinstance(value.elts[1], ast.Constant) \
+                                and isinstance(value.elts[1].value, str):
+                            yield value.elts[1]
+
+
+def _edit(text, edits):
+    """*text* with each (constant node, replacement) of *edits* replaced,
+    line for line: a constant written over several lines (implicit
+    concatenation inside parentheses) leaves blank lines."""
+    lines = text.split('\n')
+    # from the last: earlier offsets stay right
+    for node, new in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        first = lines[node.lineno - 1].encode()  # ast offsets count UTF-8 bytes
+        last = lines[node.end_lineno - 1].encode()
+        if node.lineno == node.end_lineno:
+            lines[node.lineno - 1] = (first[:node.col_offset] + new.encode()
+                                      + first[node.end_col_offset:]).decode()
+            continue
+        rest = last[node.end_col_offset:].decode()
+        lines[node.lineno - 1] = first[:node.col_offset].decode() + new
+        for i in range(node.lineno, node.end_lineno - 1):
+            lines[i] = ''
+        indent = len(last) - len(last.lstrip())
+        lines[node.end_lineno - 1] = (b' ' * indent).decode() + rest.lstrip() \
+            if rest.strip() else ''
+    return '\n'.join(lines)
+
+
 def lift(texts, library):
     """The long error messages of the *library* modules in *texts*, lifted:
     ``(changed texts, messages)``, where message N of the list replaces its
-    constant with ``__import__('plugdot_bundled').message(N)``."""
+    constant with ``__import__('plugdot_bundled').message(N)``. The help
+    texts of settings (``plugdot_settings``) become ``''``: the board never
+    shows them (``config.help`` keeps the names, with empty texts)."""
     messages, index, changed = [], {}, {}
     for name in library:
-        text = texts[name]
-        constants = [c for c in map(_raised_message, _raises_in_functions(ast.parse(text))) if c]
-        if not constants:
-            continue
+        tree = ast.parse(texts[name])
+        constants = [c for c in map(_raised_message, _raises_in_functions(tree)) if c]
         constants.sort(key=lambda c: (c.lineno, c.col_offset))
+        edits = []
         for node in constants:  # numbered in the order they are written
             if node.value not in index:
                 index[node.value] = len(messages)
                 messages.append(node.value)
-        lines = text.split('\n')
-        for node in reversed(constants):  # from the last: earlier offsets stay right
-            call = "__import__('plugdot_bundled').message(%d)" % index[node.value]
-            first = lines[node.lineno - 1].encode()  # ast offsets count UTF-8 bytes
-            last = lines[node.end_lineno - 1].encode()
-            if node.lineno == node.end_lineno:
-                lines[node.lineno - 1] = (first[:node.col_offset] + call.encode()
-                                          + first[node.end_col_offset:]).decode()
-                continue
-            # implicit concatenation over lines (inside the call's parentheses)
-            rest = last[node.end_col_offset:].decode()
-            lines[node.lineno - 1] = first[:node.col_offset].decode() + call
-            for i in range(node.lineno, node.end_lineno - 1):
-                lines[i] = ''
-            indent = len(last) - len(last.lstrip())
-            lines[node.end_lineno - 1] = (' ' * indent + rest.lstrip()) if rest.strip() else ''
-        changed[name] = '\n'.join(lines)
+            edits.append((node, "__import__('plugdot_bundled').message(%d)" % index[node.value]))
+        edits.extend((node, "''") for node in _help_texts(tree) if node.value)
+        if edits:
+            changed[name] = _edit(texts[name], edits)
     return changed, messages
 
 
