@@ -248,7 +248,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     :func:`choose_plugins`; *note* gets its messages).
     *extra_modules* are bundled besides what the app and plugins need.
     With *shake* the library modules are specialized for the board
-    (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay)."""
+    (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay) and their
+    long error messages moved to ``plugdot_messages``
+    (:mod:`plugdot_mpy_server.messages`)."""
     app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
     plugins = choose_plugins(pm, None if plugins is None else list(plugins),
