@@ -71,4 +71,4 @@ def test_a_request_attribute_no_plugin_provides_names_the_plugin(caplog):
         return str(request.session.get('n'))
 
     assert TestClient(app).get('/').status_code == 500
-    assert "request.session is plugdot-sessions'" in caplog.text
+    assert "request.session comes from plugdot-sessions" in caplog.text

@@ -65,7 +65,7 @@ def test_long_messages_of_raised_mistakes_are_lifted_line_for_line():
         'plugin %r declares value %d, which another plugin declares already: rename one of them',
         'Thing.run(%d) must not be called while the thing is not started']
     assert lib.count('\n') == LIB.count('\n')
-    for line, text in zip(lib.splitlines(), LIB.splitlines()):
+    for line, text in zip(lib.splitlines(), LIB.splitlines()):  # noqa: B905 (same count, asserted)
         if 'raise' in text or 'def ' in text:  # statements start where they started
             assert line.split('(')[0] == text.split('(')[0]
     assert lib.count("__import__('plugdot_bundled').message(0)") == 2

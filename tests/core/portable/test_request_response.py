@@ -86,6 +86,9 @@ def test_a_key_the_client_did_not_send_is_a_400_naming_it():
     r = client.post('/form', body='name=Ada', headers=form)
     assert r.status_code == 400 and "'lang'" in r.text, (r.status_code, r.text)
     assert client.post('/caught', body='', headers=form).text == 'anonymous'
+    r = client.post('/form?lang=%ff', body='name=Ada', headers=form)
+    assert r.status_code == 400 and r.text.startswith('Malformed query string: ') \
+        and len(r.text) > len('Malformed query string: '), r.text
     assert seen == [('name',)]
 
     @app.errorhandler(400)
@@ -248,6 +251,59 @@ def test_generator_handlers_stream_on_both_interpreters():
     assert c.get('/awaits').text == 'h0h1h2'
     assert c.get('/body').text == 'h0h1h2'
     assert c.get('/plain').text == 'done'
+
+
+def test_an_async_handler_returning_a_generator_streams_and_a_forgotten_await_is_500():
+    """Microdot's streaming idiom (an async handler returns ``generate()``)
+    streams; an async handler returning a coroutine it did not await is a
+    500 on both interpreters, not a 200 with an empty body on a board."""
+    import asyncio
+    app = make_app()
+
+    async def fetch():
+        await asyncio.sleep(0)
+        return {'temp': 21.5}
+
+    async def fetch_now():
+        return {'temp': 20}
+
+    async def generate():
+        await asyncio.sleep(0)
+        yield 'a'
+        yield 'b'
+
+    def nothing():
+        return
+        yield
+
+    @app.get('/forgot')
+    async def forgot(request):
+        return fetch()
+
+    @app.get('/forgot-now')
+    async def forgot_now(request):
+        return fetch_now()
+
+    @app.get('/stream')
+    async def stream(request):
+        return generate()
+
+    @app.get('/empty')
+    async def empty(request):
+        return nothing()
+
+    @app.get('/awaited')
+    async def awaited(request):
+        return await fetch()
+
+    c = TestClient(app)
+    for path in ('/forgot', '/forgot-now'):
+        r = c.get(path)
+        assert r.status_code == 500 and r.text == 'Internal Server Error', (path, r.text)
+    assert c.get('/stream').text == 'ab'
+    r = c.get('/empty')
+    assert r.status_code == 200 and r.body == b''
+    assert c.get('/awaited').json() == {'temp': 21.5}
 
 
 def test_unsupported_return_value_is_500_without_traceback():

@@ -120,15 +120,28 @@ if MICROPYTHON:
         """Run *gen* on the current task up to its first item. Its result if
         it returns first (a coroutine), else its items as an async iterator
         (see :func:`stream_of`). With *stream* (that iterator) the next
-        item, StopAsyncIteration at the end."""
+        item, StopAsyncIteration at the end. A coroutine that returns a
+        generator (``async def`` returning ``generate()``) is run on too:
+        its items, or TypeError if it returns a value first (the handler
+        returned a coroutine it did not await)."""
         thrown = None
+        returned = False
         while True:
             try:
                 item = gen.send(None) if thrown is None else gen.throw(thrown)
             except StopIteration as stop:
                 if stream is not None:
                     raise StopAsyncIteration
-                return stop.value
+                value = stop.value
+                if returned:
+                    if value is None:
+                        return iter(())  # an empty stream, as it was
+                    raise TypeError('returned a coroutine: a call to an async function is '
+                                    'missing "await" (write "return await ...")')
+                if type(value) is not _GENERATOR:
+                    return value
+                gen, returned = value, True
+                continue
             thrown = None
             if item is not None:
                 return item if stream is not None else _GeneratorStream(item, gen)

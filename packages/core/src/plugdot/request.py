@@ -40,7 +40,8 @@ class Request:
     has_body = False
     _headers = _query = _cookies = _g = None
     _body = _form = _json = _files = None
-    _type = _length = None  # the raw Content-Type (b'' if none) / Content-Length of a body, see scan_headers
+    # the raw Content-Type (b'' if none) / Content-Length of a body, see scan_headers
+    _type = _length = None
     _body_loaded = False
     _body_done = False
     _after_this = None
@@ -65,8 +66,9 @@ class Request:
                 setattr(self, name, value)
                 return value
         raise AttributeError("'Request' object has no attribute %r, and no loaded plugin provides "
-                             "it (request.session is plugdot-sessions': see `plugdot plugins`, "
-                             "App(plugins=...), `plugdot bundle --plugin`)" % name)
+                             "it (request.session comes from plugdot-sessions: see "
+                             "`plugdot plugins`, App(plugins=...), `plugdot bundle --plugin`)"
+                             % name)
 
     def after_this_request(self, fn):
         """Run ``fn(request, response)`` after this request's after-request
@@ -101,7 +103,8 @@ class Request:
             try:
                 self._query = parse_query(self.query_string)
             except ValueError as exc:
-                raise HTTPError(400, 'Malformed query string: %s' % exc)
+                # MicroPython's UnicodeError has no text: say what it means
+                raise HTTPError(400, 'Malformed query string: %s' % (str(exc) or 'not UTF-8'))
         return self._query
 
     args = query

@@ -107,7 +107,7 @@ class Server:
 
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
-        if isinstance(app, App) and getattr(type(app), '__call__', None) is App.__call__:
+        if isinstance(app, App) and type(app).__call__ is App.__call__:
             self.direct = True
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
         self.access_log = access_log
