@@ -140,12 +140,17 @@ class TablePluginManager:
         """The names of the plugins implementing *hook*, in call order."""
         return [row[0] for row in self.impls.get(hook, ())]
 
-    def implementations(self, hook):
+    def implementations(self, hook, skip=()):
         """*hook*'s implementations in call order, each taking the hook's
-        arguments positionally (what the app's plan calls)."""
+        arguments positionally (what the app's plan calls), but those in
+        *skip* (what ``plugdot_inert_hooks`` returned)."""
         spec_args = self.specs[hook][1]
-        return tuple(positional(getattr(self.names[name], hook), params, spec_args)
-                     for name, _, params in self.impls.get(hook, ()))
+        found = []
+        for name, _, params in self.impls.get(hook, ()):
+            fn = getattr(self.names[name], hook)
+            if not skip or fn not in skip:
+                found.append(positional(fn, params, spec_args))
+        return tuple(found)
 
     def register(self, plugin, name=None):
         """Register *plugin*, placed as pluggy would; return its name.

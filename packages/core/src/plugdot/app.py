@@ -84,6 +84,7 @@ class App:
         self._plan = None
         self.plugins.listeners.append(self._invalidate)
         self.config.listeners.append(self._invalidate)
+        self.router.listeners.append(self._invalidate)
         if type(self) is not App:
             self.router.add_class_routes(self, App)
             if NEEDS:
@@ -92,15 +93,32 @@ class App:
         self.plugins.hook.plugdot_app_created.call_historic(kwargs={'app': self})
 
     # -- configuration and plugins --------------------------------------
-    def _invalidate(self):
+    def replan(self):
+        """Compile the request plan again before the next request (asking
+        ``plugdot_inert_hooks`` again): for a plugin whose answer depends on
+        something other than the app's plugins, settings, routes and hooks,
+        which recompile it themselves."""
         self._plan = None
+
+    _invalidate = replan
 
     def _compile(self):
         # The plan: a dict of the hot hooks' implementations (tuples of
         # functions taking the hook's arguments positionally, keyed by the
         # hook's name without its prefix), empty for hooks nobody
         # implements, which the pipeline skips; and what they depend on.
-        impls = self.plugins.implementations
+        pm = self.plugins
+        skip = []  # what plugins have nothing to do for this app (plugdot_inert_hooks)
+        for found in pm.hook.plugdot_inert_hooks(app=self):
+            for fn in found:
+                if getattr(fn, '__name__', None) not in HOT_HOOKS:
+                    raise PluginError('plugdot_inert_hooks returned %r: return the request-path '
+                                      'hook implementations themselves (%s), not names or '
+                                      'other hooks' % (fn, ', '.join(HOT_HOOKS)))
+            skip.extend(found)
+
+        def impls(name):
+            return pm.implementations(name, skip)
         hooks = self._app_hooks
         resolve = impls('plugdot_resolve')
         make_response = impls('plugdot_make_response')

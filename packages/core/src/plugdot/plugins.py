@@ -83,14 +83,16 @@ class PluginManager(pluggy.PluginManager):
         """Register and validate *plugin* (see :func:`register_plugin`)."""
         return register_plugin(self, plugin, name)
 
-    def implementations(self, name):
+    def implementations(self, name, skip=()):
         """Hook *name*'s implementations as plain callables in call order,
         each taking the hook's arguments positionally (what the app's plan
-        calls on the request path)."""
+        calls on the request path), but those in *skip* (what
+        ``plugdot_inert_hooks`` returned)."""
         caller = getattr(self.hook, name)
         spec_args = _spec_argnames(caller)
         return tuple(positional(impl.function, impl.argnames, spec_args)
-                     for impl in reversed(caller.get_hookimpls()))
+                     for impl in reversed(caller.get_hookimpls())
+                     if not skip or impl.function not in skip)
 
 
 def check_wrapper_opts(name, wrapper, hookwrapper):

@@ -131,6 +131,7 @@ class Router:
         self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
         self.mounts = []     # [(prefix, app)], longest prefix first
         self.class_routes = {}  # first segment -> ClassRoute
+        self.listeners = []  # called when routes or mounts are added (the app recompiles its plan)
         if not MICROPYTHON:
             self._tree = None  # the dynamic routes by leading static segments
 
@@ -164,7 +165,12 @@ class Router:
                 self.dynamic.append((pattern,) + compiled + (table,))
         for method in route.methods:
             table[method] = route
+        self._changed()
         return route
+
+    def _changed(self):
+        for listener in self.listeners:
+            listener()
 
     def add_converter(self, name, regex, convert=str):
         """Register converter *name*: *regex* (without groups) and a
@@ -180,6 +186,7 @@ class Router:
             raise ValueError('mount prefix must not be "/"')
         self.mounts.append((prefix, app))
         self.mounts.sort(key=lambda m: -len(m[0]))
+        self._changed()
 
     def add_class_routes(self, app, base):
         """Make every public method that ``type(app)`` adds to *base* a route."""
@@ -192,6 +199,7 @@ class Router:
                 from ._class_routes import ClassRoute  # loaded only by class-style apps
                 route = ClassRoute(name, method, getattr(type(app), name), type(app).__name__)
                 self.class_routes['' if name == 'index' else name] = route
+        self._changed()
 
     def resolve(self, method, path):
         """Return ``(route, path_args)``, raising 404 or 405 (with Allow)."""
