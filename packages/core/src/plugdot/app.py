@@ -422,28 +422,33 @@ class App:
         """
         # One coroutine for every stage up to the response (not a method
         # per stage): each coroutine in the chain is heap on a board.
+        # (Locals rather than request attributes where the value is at hand:
+        # Request has a __getattr__, so each attribute read takes the slow path.)
         plan = self._plan or self._compile()
         try:
             if not mounted:
-                request.scan_headers(*plan['header_limits'])
+                has_body = request.scan_headers(*plan['header_limits'])
+            else:
+                has_body = request.has_body
             error = response = None
             try:
                 if plan['builtin_resolve']:  # the compiled plan: only the router resolves
-                    request.route, request.path_args = self.router.resolve(
-                        request.method, request.route_path)
+                    route, request.path_args = self.router.resolve(request.method,
+                                                                   request.route_path)
                 else:
                     found = await first_result(plan['resolve'], request)
                     if found is None:
                         raise HTTPError(404)
-                    request.route, request.path_args = found
+                    route, request.path_args = found
+                request.route = route
             except HTTPError as exc:
                 error = exc
                 request.path_args = {}
-            route = request.route
+                route = request.route
             # The body is read before the before-request functions, so that they
             # can read request.form / json (a CSRF check), as in both peers; the
             # size limits still apply (413 before reading when declared too large).
-            if error is None and request.has_body and not route.stream:
+            if error is None and has_body and not route.stream:
                 found = await first_result(plan['parse_body'], request, request.content_type) \
                     if plan['parse_body'] else None
                 if found is not None:
@@ -460,7 +465,8 @@ class App:
                     raise error
                 kind = route.kind
                 if kind == 'async':
-                    found = await route.fn(request, **request.path_args)
+                    args = request.path_args
+                    found = await (route.fn(request, **args) if args else route.fn(request))
                 elif kind == 'thread' or kind == 'class':
                     found = await self._handle(request, route)
                 else:  # called on the loop; on MicroPython, a coroutine or a generator
@@ -480,11 +486,7 @@ class App:
         # request.after_this_request (not inside a mounted app: its parent's
         # dispatch runs those); each function may replace the response.
         after = plan['local_after'] if mounted else plan['after_request']
-        for stage in (0, 1):
-            if stage:
-                if mounted or request._after_this is None:
-                    break
-                after = request._after_this
+        while True:
             if after:
                 try:
                     for fn in after:
@@ -495,7 +497,10 @@ class App:
                             response = found
                 except Exception as exc:
                     response = await self._error_response(plan, request, exc, mounted)
-        return response
+            # read now: an after-request function may have queued one
+            if request._after_this is None or mounted or after is request._after_this:
+                return response
+            after = request._after_this
 
     async def _wrapped(self, plan, request):
         """dispatch() inside the ``plugdot_request`` wrappers, outermost first;
