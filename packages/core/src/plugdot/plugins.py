@@ -10,7 +10,7 @@ MicroPython bundle the order resolved here is replayed by
 :mod:`plugdot._table` instead, and this module is not loaded.
 """
 from ._compat import MICROPYTHON, load_pluggy
-from ._table import import_module, positional
+from ._compat import import_module, positional
 from .errors import PluginError
 from . import hookspecs
 
