@@ -433,17 +433,17 @@ class App:
             error = response = None
             try:
                 if plan['builtin_resolve']:  # the compiled plan: only the router resolves
-                    route, request.path_args = self.router.resolve(request.method,
-                                                                   request.route_path)
+                    route, args = self.router.resolve(request.method, request.route_path)
                 else:
                     found = await first_result(plan['resolve'], request)
                     if found is None:
                         raise HTTPError(404)
-                    route, request.path_args = found
+                    route, args = found
                 request.route = route
+                request.path_args = args
             except HTTPError as exc:
                 error = exc
-                request.path_args = {}
+                request.path_args = args = {}
                 route = request.route
             # The body is read before the before-request functions, so that they
             # can read request.form / json (a CSRF check), as in both peers; the
@@ -455,22 +455,23 @@ class App:
                     request.set_parsed(found)
                 elif plan['read_body']:  # the built-in reader, without its hook's frame
                     await request.load_body(request.app.config['max_body_size'])
+                args = request.path_args  # (as after every hook: it may set them)
             before = plan['local_before'] if mounted else plan['before_request']
             if before:
                 found = await first_result(before, request)
                 if found is not None:
                     response = await self.make_response(request, found)
+                args = request.path_args
             if response is None:
                 if error is not None:
                     raise error
                 kind = route.kind
                 if kind == 'async':
-                    args = request.path_args
                     found = await (route.fn(request, **args) if args else route.fn(request))
                 elif kind == 'thread' or kind == 'class':
                     found = await self._handle(request, route)
                 else:  # called on the loop; on MicroPython, a coroutine or a generator
-                    found = route.fn(request, **request.path_args)
+                    found = route.fn(request, **args)
                     if isawaitable(found):
                         found = await settle(found)
                 try:
