@@ -27,6 +27,9 @@ ENTRY_POINT_GROUP = 'plugdot'
 #: The one hook whose implementations are wrappers (pluggy's ``wrapper=True``).
 WRAPPER_HOOK = 'plugdot_request'
 
+#: The attribute pluggy's ``@hookimpl`` sets on a function: its options.
+_MARKER = 'plugdot_impl'
+
 _IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
                   'optionalhook': False, 'specname': None, 'wrapper': False}
 
@@ -46,9 +49,19 @@ class PluginManager(pluggy.PluginManager):
         gives way to any other plugin."""
         if not name.startswith('plugdot_'):
             return None
-        opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and callable(getattr(plugin, name, None)):
-            opts = dict(_IMPL_DEFAULTS)
+        if MICROPYTHON:
+            opts = super().parse_hookimpl_opts(plugin, name)
+            if opts is None and callable(getattr(plugin, name, None)):
+                opts = dict(_IMPL_DEFAULTS)
+        else:
+            # pluggy's @hookimpl leaves its options on the function as
+            # ``plugdot_impl``: read here, not through pluggy's static lookup
+            # (inspect.getattr_static), which cost more than the rest of
+            # registering a plugin; pluggy checks the attribute again.
+            fn = getattr(plugin, name, None)
+            opts = getattr(fn, _MARKER, None) if callable(fn) else None
+            if opts is None and callable(fn):
+                opts = dict(_IMPL_DEFAULTS)
         if opts is None:
             return None
         check_wrapper_opts(name, opts.get('wrapper'), opts.get('hookwrapper'))
