@@ -14,11 +14,11 @@ __version__ = '0.1.0'
 __all__ = ['CORSConfigError', 'cors', 'origin_allowed', 'policy_for', '__version__']
 
 _OVERRIDES = {}  # handler function -> dict of overrides, or False (CORS off for it)
-try:  # the apps whose plan left this plugin's hooks out (plugdot_inert_hooks)
-    from weakref import WeakSet
-    _INERT = WeakSet()
+try:  # id -> app whose plan left this plugin's hooks out (plugdot_inert_hooks)
+    from weakref import WeakValueDictionary
+    _INERT = WeakValueDictionary()
 except ImportError:  # MicroPython: a board has one app, alive as long as the program
-    _INERT = set()
+    _INERT = {}
 _KEYS = ('allowed_origins', 'allowed_origin_regex', 'allowed_methods', 'allowed_headers',
          'expose_headers', 'allow_credentials', 'max_age')
 
@@ -62,7 +62,7 @@ def cors(enabled=True, **overrides):
         first = not _OVERRIDES
         _OVERRIDES[fn] = dict(overrides) if enabled else False
         if first:  # the apps that left CORS out of their plan need it back
-            for app in list(_INERT):
+            for app in list(_INERT.values()):
                 app.replan()
             _INERT.clear()
         if enabled:  # a mistake in the route's own rules shows here, not on a request
@@ -169,7 +169,7 @@ def plugdot_inert_hooks(app):
     if _OVERRIDES or config.get('cors_allowed_origins') \
             or config.get('cors_allowed_origin_regex'):
         return None
-    _INERT.add(app)
+    _INERT[id(app)] = app  # (by id: an App subclass may be unhashable)
     return [plugdot_before_request, plugdot_after_request]
 
 
