@@ -21,6 +21,10 @@ from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
 
+# Request.scan_headers as a plain function: the app always makes a Request
+# itself, and a method read through Request's __getattr__ is slow.
+_scan_headers = Request.scan_headers
+
 #: errno values of a send that failed because the client left (EPIPE, ECONNRESET).
 _CLIENT_GONE = (32, 104)
 
@@ -141,7 +145,8 @@ class App:
             'local_after': (hooks.plugdot_after_request,) if hooks and hooks.after else (),
             'local_errors': ((hooks.plugdot_handle_error,) if hooks and hooks.error_handlers
                              else ()),
-            'header_limits': (self.config['max_header_count'], self.config['max_header_size']),
+            'max_header_count': self.config['max_header_count'],
+            'max_header_size': self.config['max_header_size'],
             # Hooks only the built-in plugin implements are called directly.
             'builtin_resolve': resolve == (_builtin_resolve,),
             'builtin_make_response': make_response == (_builtin_make_response,),
@@ -427,7 +432,8 @@ class App:
         plan = self._plan or self._compile()
         try:
             if not mounted:
-                has_body = request.scan_headers(*plan['header_limits'])
+                has_body = _scan_headers(request, plan['max_header_count'],
+                                         plan['max_header_size'])
             else:
                 has_body = request.has_body
             error = response = None
