@@ -10,8 +10,8 @@ from plugdot import App, abort
 from plugdot_mpy_server import Limits, Server
 
 
-def demo_app():
-    app = App(plugins=[])
+def demo_app(cls=App):
+    app = cls(plugins=[])
 
     @app.get('/')
     async def index(request):
