@@ -53,6 +53,13 @@ def demo_app(cls=App):
     return app
 
 
+@pytest.fixture
+def make_demo_app():
+    """:func:`demo_app` for a test that builds its own (a test module cannot
+    import ``conftest``: another directory's conftest may hold that name)."""
+    return demo_app
+
+
 class Running:
     """A server on its own event loop in a thread."""
 

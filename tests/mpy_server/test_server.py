@@ -383,14 +383,15 @@ def test_a_connection_lost_to_memory_error_frees_its_slot(running, monkeypatch):
     assert not srv.server.connections
 
 
-def test_a_plugdot_app_is_called_directly_and_answers_as_through_its_asgi_call(running):
+def test_a_plugdot_app_is_called_directly_and_answers_as_through_its_asgi_call(running,
+                                                                               make_demo_app):
     """The server calls a plugdot App without its ASGI call (App.respond,
     Response.send, App.send_failed: docs/architecture.md); an App whose
     class overrides __call__ and any other app go through ASGI. Both paths
     answer byte for byte alike: statuses, headers, framing, HEAD, streams,
     bodies, errors, a response that fails while sent, and keep-alive."""
-    from conftest import demo_app
     from plugdot import App, Response
+    demo_app = make_demo_app
 
     class Wrapped(App):  # an ASGI middleware in the App's own __call__
         async def __call__(self, scope, receive, send):
