@@ -11,8 +11,11 @@ framework's documentation shows. Each factory returns an ASGI callable:
   (``sessions='memory'``: plugdot's server-side memory store instead).
 
 The session middleware is only added for the session scenario, so that it
-does not slow the others down."""
-import json
+does not slow the others down.
+
+Nothing is imported here at module level: ``startup.py`` times ``import
+apps`` with each framework's app, so each framework pays for what it imports
+(json included)."""
 
 SECRET = 'bench-secret-0123456789abcdef0123'
 
@@ -21,6 +24,8 @@ def raw_asgi(routes=0, sessions=False):
     """Hand-written ASGI: the floor every framework is measured against."""
     if routes or sessions:
         raise NotImplementedError
+
+    import json
 
     async def app(scope, receive, send):
         if scope['type'] != 'http':

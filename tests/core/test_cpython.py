@@ -274,3 +274,22 @@ def test_a_multipart_body_without_the_uploads_plugin_says_what_to_install(caplog
     r = TestClient(app).post('/f', files={'doc': ('a.txt', b'hello')}, data={'x': '1'})
     assert r.status_code == 500
     assert 'install plugdot-uploads' in caplog.text
+
+
+def test_an_app_with_every_installed_plugin_loads_neither_json_nor_the_board_table():
+    # Startup time (bench/startup.py): json (~1.5 ms) loads with the first
+    # JSON body or message, the board's hook table only on a board.
+    import subprocess
+    import sys
+    code = ('import asyncio, sys\n'
+            '# (a .pth file of the test environment may have loaded json already)\n'
+            'for name in [m for m in sys.modules if m == "json" or m.startswith("json.")]:\n'
+            '    del sys.modules[name]\n'
+            'from plugdot import App; app = App(); '
+            'print(",".join(app.list_plugins())); '
+            'print(sorted(m for m in ("json", "plugdot._table", "plugdot_websocket.websocket", '
+            '"plugdot_templates.response", "plugdot_templates.engine") if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.splitlines()
+    assert {'cors', 'websocket', 'templates', 'sessions'} <= set(out[0].split(','))
+    assert out[1] == '[]'

@@ -192,3 +192,41 @@ def test_app_on_a_table_serves_with_plugin_lists_and_blocks(modules, monkeypatch
     assert 'plugdot.routing' in dict(only.list_name_plugin())
     with pytest.raises(PluginError, match='p_missing'):
         from_bundle(generated, plugins=['p_missing'])
+
+
+QUIET_PLUGIN = """
+def plugdot_settings():
+    return {'quiet_loud': (False, 'Send X-Quiet.')}
+
+
+def plugdot_inert_hooks(app):
+    return None if app.config['quiet_loud'] else [plugdot_after_request]
+
+
+def plugdot_after_request(request, response):
+    response.headers['X-Quiet'] = 'loud'
+"""
+
+
+def test_an_app_on_a_table_leaves_inert_hooks_out(monkeypatch):
+    quiet = types.ModuleType('tbl_quiet')
+    exec(QUIET_PLUGIN, quiet.__dict__)
+    monkeypatch.setitem(sys.modules, 'tbl_quiet', quiet)
+    pm = make_plugin_manager(plugins=[])
+    pm.register(quiet, name='quiet')
+    specs, hooks, argnames = _hook_tables(pm, set(BUILTIN_PLUGINS) | {'quiet'})
+    assert hooks['plugdot_inert_hooks'] == (('quiet', 1, None),)
+    generated = types.SimpleNamespace(PLUGINS=[('quiet', 'tbl_quiet')], SPECS=specs,
+                                      HOOKS=hooks, ARGNAMES=argnames)
+    table = from_bundle(generated)
+    monkeypatch.setattr('plugdot.app.plugin_manager', lambda plugins, block: table)
+    app = App()
+
+    @app.get('/')
+    async def index(request):
+        return 'hi'
+    client = TestClient(app)
+    assert 'x-quiet' not in client.get('/').headers
+    assert app._plan['after_request'] == ()
+    app.config['quiet_loud'] = True
+    assert client.get('/').headers['x-quiet'] == 'loud'

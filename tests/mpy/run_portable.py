@@ -31,6 +31,7 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable.test_hooks_conformance', 'portable.test_testclient',
                            'portable.test_json_limit', 'portable.test_request_wrappers',
                            'portable.test_peer_conventions', 'portable.test_url_for',
+                           'portable.test_inert_hooks',
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
                            'portable_server.test_clock',
                            'portable_sessions.test_hs256', 'portable_sessions.test_jwt_header_depth',

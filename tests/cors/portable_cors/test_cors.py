@@ -326,3 +326,46 @@ def test_websocket_handshake_from_a_foreign_origin_is_refused():
     except WebSocketClosed:
         return
     raise AssertionError('a foreign origin must be refused')
+
+
+def test_without_cors_its_hooks_leave_the_plan_until_cors_is_asked_for():
+    # Only while no @cors route exists in the program (other tests made some).
+    import plugdot_cors
+    saved = dict(plugdot_cors._OVERRIDES)
+    plugdot_cors._OVERRIDES.clear()
+    try:
+        app = App(plugins=['plugdot_cors'])
+
+        @app.get('/')
+        async def index(request):
+            return 'x'
+        client = TestClient(app)
+        hooks = (plugdot_cors.plugdot_before_request, plugdot_cors.plugdot_after_request)
+
+        def in_plan():
+            plan = app._plan
+            return [fn in plan['before_request'] + plan['after_request'] for fn in hooks]
+        r = client.get('/', headers={'Origin': SITE})
+        assert 'access-control-allow-origin' not in r.headers and in_plan() == [False, False]
+        # a setting changed while serving
+        app.config['cors_allowed_origins'] = [SITE]
+        r = client.get('/', headers={'Origin': SITE})
+        assert r.headers['access-control-allow-origin'] == SITE and in_plan() == [True, True]
+        app.config['cors_allowed_origins'] = []
+        r = client.get('/', headers={'Origin': SITE})
+        assert 'access-control-allow-origin' not in r.headers and in_plan() == [False, False]
+
+        # a route marked @cors after the plan was compiled without CORS
+        @app.get('/late')
+        async def late(request):
+            return 'late'
+        assert 'access-control-allow-origin' not in client.get('/late', headers={'Origin': SITE}).headers
+        cors(allowed_origins=[SITE])(late)
+        r = client.get('/late', headers={'Origin': SITE})
+        assert (r.text, r.headers['access-control-allow-origin']) == ('late', SITE)
+        assert 'access-control-allow-origin' not in client.get('/', headers={'Origin': SITE}).headers
+        r = preflight(client, '/late', method='GET')
+        assert (r.status_code, r.headers['access-control-allow-origin']) == (204, SITE)
+    finally:
+        plugdot_cors._OVERRIDES.clear()
+        plugdot_cors._OVERRIDES.update(saved)

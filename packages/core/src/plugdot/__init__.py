@@ -22,12 +22,14 @@ __all__ = ['App', 'Headers', 'HTTPError', 'MultiDict', 'PluginError', 'Request',
 def __getattr__(name):
     # hookimpl: pluggy's marker, or in a MicroPython bundle the table's
     # (so that a board never loads the plugin manager it does not use).
-    if name == 'hookimpl':
-        from ._table import bundled, hookimpl
-        if bundled() is None:
-            from .plugins import hookimpl
-        return hookimpl
     from ._compat import MICROPYTHON
+    if name == 'hookimpl':
+        if MICROPYTHON:  # (only a board has bundles: CPython never loads _table)
+            from ._table import bundled, hookimpl
+            if bundled() is not None:
+                return hookimpl
+        from .plugins import hookimpl
+        return hookimpl
     if MICROPYTHON and name[:2] != '__':
         # MicroPython asks a module __getattr__ for `from plugdot import testing`.
         import sys

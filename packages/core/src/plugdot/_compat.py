@@ -464,3 +464,23 @@ else:
     def context_slot(name):
         """A value local to the running task (a context variable)."""
         return contextvars.ContextVar(name, default=None)
+
+
+# -- shared by both plugin managers (plugins.py, _table.py) ---------------------
+
+def positional(function, argnames, spec_args):
+    """*function* callable positionally with every argument of its hook, when
+    it takes only *argnames* (a subset, in any order); None means all."""
+    if argnames is None or tuple(argnames) == tuple(spec_args):
+        return function
+    index = tuple(spec_args.index(n) for n in argnames)
+    return lambda *args: function(*[args[i] for i in index])
+
+
+def import_module(name):
+    """The module (or object) at dotted *name*: ``__import__`` returns the
+    top package, MicroPython has no importlib."""
+    module = __import__(name)
+    for part in name.split('.')[1:]:
+        module = getattr(module, part)
+    return module

@@ -2,7 +2,7 @@
 distributions on ``sys.path``. CPython only (a board has no entry points;
 a bundle lists its plugins)."""
 
-from ._table import import_module
+from ._compat import import_module
 from .plugins import ENTRY_POINT_GROUP
 
 
@@ -49,15 +49,21 @@ def _scan_entry_points(paths):
     # than importlib.metadata, which parses every distribution's metadata;
     # startup time and memory are part of the product.
     import os
+    # The standard library's own folders hold no distributions (pip installs
+    # into site-packages); listing their hundreds of modules is most of a scan.
+    stdlib = getattr(os, '__file__', None)
+    stdlib = os.path.dirname(stdlib) if stdlib else None
+    skip = (stdlib, os.path.join(stdlib, 'lib-dynload')) if stdlib else ()
     found = {}
     for base in paths:
+        if base in skip:
+            continue
         try:
-            names = sorted(os.listdir(base or '.'))
+            names = sorted(name for name in os.listdir(base or '.')
+                           if name.endswith(('.dist-info', '.egg-info')))
         except OSError:
             continue
         for folder in names:
-            if not folder.endswith(('.dist-info', '.egg-info')):
-                continue
             try:
                 with open(os.path.join(base or '.', folder, 'entry_points.txt')) as f:
                     text = f.read()

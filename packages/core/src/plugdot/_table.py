@@ -9,10 +9,11 @@ the pluggy stand-in, the hook specs and entry-point discovery never load.
 
 Plugins registered at run time (an app's own hooks, objects a plugin adds)
 are placed where pluggy would place them: newest first within the
-``tryfirst``, plain and ``trylast`` groups. This module is also where the
-helpers both managers share live: :func:`positional`, :func:`import_module`.
+``tryfirst``, plain and ``trylast`` groups. (The helpers both managers share,
+:func:`positional` and :func:`import_module`, live in :mod:`plugdot._compat`,
+so that CPython does not load this module.)
 """
-from ._compat import MICROPYTHON
+from ._compat import MICROPYTHON, import_module, positional  # noqa: F401 (shared helpers)
 from .errors import PluginError
 
 FIRSTRESULT = 1
@@ -36,15 +37,6 @@ def hookimpl(function=None, tryfirst=False, trylast=False, hookwrapper=False, **
     return mark(function) if function is not None else mark
 
 
-def positional(function, argnames, spec_args):
-    """*function* callable positionally with every argument of its hook, when
-    it takes only *argnames* (a subset, in any order); None means all."""
-    if argnames is None or tuple(argnames) == tuple(spec_args):
-        return function
-    index = tuple(spec_args.index(n) for n in argnames)
-    return lambda *args: function(*[args[i] for i in index])
-
-
 def bundled():
     """The generated ``plugdot_bundled`` module if this is MicroPython and it
     holds a hook table, else None."""
@@ -55,15 +47,6 @@ def bundled():
     except ImportError:
         return None
     return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
-
-
-def import_module(name):
-    """The module (or object) at dotted *name*: ``__import__`` returns the
-    top package, MicroPython has no importlib."""
-    module = __import__(name)
-    for part in name.split('.')[1:]:
-        module = getattr(module, part)
-    return module
 
 
 class _Caller:
@@ -140,12 +123,17 @@ class TablePluginManager:
         """The names of the plugins implementing *hook*, in call order."""
         return [row[0] for row in self.impls.get(hook, ())]
 
-    def implementations(self, hook):
+    def implementations(self, hook, skip=()):
         """*hook*'s implementations in call order, each taking the hook's
-        arguments positionally (what the app's plan calls)."""
+        arguments positionally (what the app's plan calls), but those in
+        *skip* (what ``plugdot_inert_hooks`` returned)."""
         spec_args = self.specs[hook][1]
-        return tuple(positional(getattr(self.names[name], hook), params, spec_args)
-                     for name, _, params in self.impls.get(hook, ()))
+        found = []
+        for name, _, params in self.impls.get(hook, ()):
+            fn = getattr(self.names[name], hook)
+            if not skip or fn not in skip:
+                found.append(positional(fn, params, spec_args))
+        return tuple(found)
 
     def register(self, plugin, name=None):
         """Register *plugin*, placed as pluggy would; return its name.

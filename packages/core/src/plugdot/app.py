@@ -21,6 +21,10 @@ from .routing import plugdot_resolve as _builtin_resolve
 
 _current_request = context_slot('plugdot_request')
 
+# Request.scan_headers as a plain function: the app always makes a Request
+# itself, and a method read through Request's __getattr__ is slow.
+_scan_headers = Request.scan_headers
+
 #: errno values of a send that failed because the client left (EPIPE, ECONNRESET).
 _CLIENT_GONE = (32, 104)
 
@@ -84,6 +88,7 @@ class App:
         self._plan = None
         self.plugins.listeners.append(self._invalidate)
         self.config.listeners.append(self._invalidate)
+        self.router.listeners.append(self._invalidate)
         if type(self) is not App:
             self.router.add_class_routes(self, App)
             if NEEDS:
@@ -92,15 +97,32 @@ class App:
         self.plugins.hook.plugdot_app_created.call_historic(kwargs={'app': self})
 
     # -- configuration and plugins --------------------------------------
-    def _invalidate(self):
+    def replan(self):
+        """Compile the request plan again before the next request (asking
+        ``plugdot_inert_hooks`` again): for a plugin whose answer depends on
+        something other than the app's plugins, settings, routes and hooks,
+        which recompile it themselves."""
         self._plan = None
+
+    _invalidate = replan
 
     def _compile(self):
         # The plan: a dict of the hot hooks' implementations (tuples of
         # functions taking the hook's arguments positionally, keyed by the
         # hook's name without its prefix), empty for hooks nobody
         # implements, which the pipeline skips; and what they depend on.
-        impls = self.plugins.implementations
+        pm = self.plugins
+        skip = []  # what plugins have nothing to do for this app (plugdot_inert_hooks)
+        for found in pm.hook.plugdot_inert_hooks(app=self):
+            for fn in found:
+                if getattr(fn, '__name__', None) not in HOT_HOOKS:
+                    raise PluginError('plugdot_inert_hooks returned %r: return the request-path '
+                                      'hook implementations themselves (%s), not names or '
+                                      'other hooks' % (fn, ', '.join(HOT_HOOKS)))
+            skip.extend(found)
+
+        def impls(name):
+            return pm.implementations(name, skip)
         hooks = self._app_hooks
         resolve = impls('plugdot_resolve')
         make_response = impls('plugdot_make_response')
@@ -123,7 +145,8 @@ class App:
             'local_after': (hooks.plugdot_after_request,) if hooks and hooks.after else (),
             'local_errors': ((hooks.plugdot_handle_error,) if hooks and hooks.error_handlers
                              else ()),
-            'header_limits': (self.config['max_header_count'], self.config['max_header_size']),
+            'max_header_count': self.config['max_header_count'],
+            'max_header_size': self.config['max_header_size'],
             # Hooks only the built-in plugin implements are called directly.
             'builtin_resolve': resolve == (_builtin_resolve,),
             'builtin_make_response': make_response == (_builtin_make_response,),
@@ -421,49 +444,57 @@ class App:
         """
         # One coroutine for every stage up to the response (not a method
         # per stage): each coroutine in the chain is heap on a board.
+        # (Locals rather than request attributes where the value is at hand:
+        # Request has a __getattr__, so each attribute read takes the slow path.)
         plan = self._plan or self._compile()
         try:
             if not mounted:
-                request.scan_headers(*plan['header_limits'])
+                has_body = _scan_headers(request, plan['max_header_count'],
+                                         plan['max_header_size'])
+            else:
+                has_body = request.has_body
             error = response = None
             try:
                 if plan['builtin_resolve']:  # the compiled plan: only the router resolves
-                    request.route, request.path_args = self.router.resolve(
-                        request.method, request.route_path)
+                    route, args = self.router.resolve(request.method, request.route_path)
                 else:
                     found = await first_result(plan['resolve'], request)
                     if found is None:
                         raise HTTPError(404)
-                    request.route, request.path_args = found
+                    route, args = found
+                request.route = route
+                request.path_args = args
             except HTTPError as exc:
                 error = exc
-                request.path_args = {}
-            route = request.route
+                request.path_args = args = {}
+                route = request.route
             # The body is read before the before-request functions, so that they
             # can read request.form / json (a CSRF check), as in both peers; the
             # size limits still apply (413 before reading when declared too large).
-            if error is None and request.has_body and not route.stream:
+            if error is None and has_body and not route.stream:
                 found = await first_result(plan['parse_body'], request, request.content_type) \
                     if plan['parse_body'] else None
                 if found is not None:
                     request.set_parsed(found)
                 elif plan['read_body']:  # the built-in reader, without its hook's frame
                     await request.load_body(request.app.config['max_body_size'])
+                args = request.path_args  # (as after every hook: it may set them)
             before = plan['local_before'] if mounted else plan['before_request']
             if before:
                 found = await first_result(before, request)
                 if found is not None:
                     response = await self.make_response(request, found)
+                args = request.path_args
             if response is None:
                 if error is not None:
                     raise error
                 kind = route.kind
                 if kind == 'async':
-                    found = await route.fn(request, **request.path_args)
+                    found = await (route.fn(request, **args) if args else route.fn(request))
                 elif kind == 'thread' or kind == 'class':
                     found = await self._handle(request, route)
                 else:  # called on the loop; on MicroPython, a coroutine or a generator
-                    found = route.fn(request, **request.path_args)
+                    found = route.fn(request, **args)
                     if isawaitable(found):
                         found = await settle(found)
                 try:
@@ -479,15 +510,10 @@ class App:
         # request.after_this_request (not inside a mounted app: its parent's
         # dispatch runs those); each function may replace the response.
         # (A while loop, not `for stage in (0, 1)`: on MicroPython a for loop
-        # keeps its iterator in the frame, heap held while the handler runs.)
+        # keeps its iterator in the frame, heap held while the handler runs;
+        # no stage counter either: one local less.)
         after = plan['local_after'] if mounted else plan['after_request']
-        stage = 0
-        while stage < 2:
-            if stage:
-                if mounted or request._after_this is None:
-                    break
-                after = request._after_this
-            stage += 1
+        while True:
             if after:
                 try:
                     for fn in after:
@@ -498,7 +524,10 @@ class App:
                             response = found
                 except Exception as exc:
                     response = await self._error_response(plan, request, exc, mounted)
-        return response
+            # read now: an after-request function may have queued one
+            if request._after_this is None or mounted or after is request._after_this:
+                return response
+            after = request._after_this
 
     async def _wrapped(self, plan, request):
         """dispatch() inside the ``plugdot_request`` wrappers, outermost first;

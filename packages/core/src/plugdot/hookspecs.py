@@ -75,6 +75,30 @@ def plugdot_stopping(app):
     """
 
 
+@hookspec
+def plugdot_inert_hooks(app):
+    """Name the request-path hook implementations of this plugin that have
+    nothing to do for ``app`` as it is now: they are left out of the app's
+    compiled plan, so its requests do not call them.
+
+    Return a list of the implementations themselves (the functions, e.g.
+    ``[plugdot_before_request, plugdot_after_request]``; a plugin object
+    returns its bound methods), or ``None``/``[]`` to keep them all.
+    Only the hooks compiled into the plan (``plugdot_request``,
+    ``plugdot_resolve``, ``plugdot_request_attribute``,
+    ``plugdot_parse_body``, ``plugdot_before_request``,
+    ``plugdot_after_request``, ``plugdot_handle_error``,
+    ``plugdot_make_response``, ``plugdot_asgi_scope``) can be left out; the
+    others are always called.
+
+    Asked each time the app compiles its plan: at startup or the first
+    request, and again after a plugin is registered or unregistered, a
+    setting changes, a route or mount is added, or an app hook is used
+    (``@app.before_request`` & co.). An answer that depends on anything else
+    must call ``app.replan()`` when that changes. Not async.
+    """
+
+
 @hookspec(firstresult=True)
 def plugdot_resolve(request):
     """Decide which handler answers ``request``.

@@ -10,7 +10,7 @@ MicroPython bundle the order resolved here is replayed by
 :mod:`plugdot._table` instead, and this module is not loaded.
 """
 from ._compat import MICROPYTHON, load_pluggy
-from ._table import import_module, positional
+from ._compat import import_module, positional
 from .errors import PluginError
 from . import hookspecs
 
@@ -26,6 +26,9 @@ ENTRY_POINT_GROUP = 'plugdot'
 
 #: The one hook whose implementations are wrappers (pluggy's ``wrapper=True``).
 WRAPPER_HOOK = 'plugdot_request'
+
+#: The attribute pluggy's ``@hookimpl`` sets on a function: its options.
+_MARKER = 'plugdot_impl'
 
 _IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
                   'optionalhook': False, 'specname': None, 'wrapper': False}
@@ -46,9 +49,19 @@ class PluginManager(pluggy.PluginManager):
         gives way to any other plugin."""
         if not name.startswith('plugdot_'):
             return None
-        opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and callable(getattr(plugin, name, None)):
-            opts = dict(_IMPL_DEFAULTS)
+        if MICROPYTHON:
+            opts = super().parse_hookimpl_opts(plugin, name)
+            if opts is None and callable(getattr(plugin, name, None)):
+                opts = dict(_IMPL_DEFAULTS)
+        else:
+            # pluggy's @hookimpl leaves its options on the function as
+            # ``plugdot_impl``: read here, not through pluggy's static lookup
+            # (inspect.getattr_static), which cost more than the rest of
+            # registering a plugin; pluggy checks the attribute again.
+            fn = getattr(plugin, name, None)
+            opts = getattr(fn, _MARKER, None) if callable(fn) else None
+            if opts is None and callable(fn):
+                opts = dict(_IMPL_DEFAULTS)
         if opts is None:
             return None
         check_wrapper_opts(name, opts.get('wrapper'), opts.get('hookwrapper'))
@@ -83,14 +96,16 @@ class PluginManager(pluggy.PluginManager):
         """Register and validate *plugin* (see :func:`register_plugin`)."""
         return register_plugin(self, plugin, name)
 
-    def implementations(self, name):
+    def implementations(self, name, skip=()):
         """Hook *name*'s implementations as plain callables in call order,
         each taking the hook's arguments positionally (what the app's plan
-        calls on the request path)."""
+        calls on the request path), but those in *skip* (what
+        ``plugdot_inert_hooks`` returned)."""
         caller = getattr(self.hook, name)
         spec_args = _spec_argnames(caller)
         return tuple(positional(impl.function, impl.argnames, spec_args)
-                     for impl in reversed(caller.get_hookimpls()))
+                     for impl in reversed(caller.get_hookimpls())
+                     if not skip or impl.function not in skip)
 
 
 def check_wrapper_opts(name, wrapper, hookwrapper):

@@ -26,8 +26,9 @@ DEFAULT_CONVERTERS = {
     'path': ('.+', str),
 }
 _DEFAULT_CLASS_METHODS = ('GET', 'POST')
-if not MICROPYTHON:
-    _SCAN = 4  # up to this many dynamic routes, trying each is faster than the tree
+#: Up to this many dynamic routes, trying each is faster than the tree (a
+#: board always tries each).
+_SCAN = 1 << 30 if MICROPYTHON else 4
 _CLASS_METHODS = {}
 
 
@@ -131,6 +132,7 @@ class Router:
         self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
         self.mounts = []     # [(prefix, app)], longest prefix first
         self.class_routes = {}  # first segment -> ClassRoute
+        self.listeners = []  # called when routes or mounts are added (the app recompiles its plan)
         if not MICROPYTHON:
             self._tree = None  # the dynamic routes by leading static segments
 
@@ -161,10 +163,17 @@ class Router:
                     break
             else:
                 table = {}
-                self.dynamic.append((pattern,) + compiled + (table,))
+                names, conversions = compiled[1], compiled[2]
+                one = (names[0], conversions[0]) if len(names) == 1 else None
+                self.dynamic.append((pattern,) + compiled + (table, one))
         for method in route.methods:
             table[method] = route
+        self._changed()
         return route
+
+    def _changed(self):
+        for listener in self.listeners:
+            listener()
 
     def add_converter(self, name, regex, convert=str):
         """Register converter *name*: *regex* (without groups) and a
@@ -180,6 +189,7 @@ class Router:
             raise ValueError('mount prefix must not be "/"')
         self.mounts.append((prefix, app))
         self.mounts.sort(key=lambda m: -len(m[0]))
+        self._changed()
 
     def add_class_routes(self, app, base):
         """Make every public method that ``type(app)`` adds to *base* a route."""
@@ -192,6 +202,7 @@ class Router:
                 from ._class_routes import ClassRoute  # loaded only by class-style apps
                 route = ClassRoute(name, method, getattr(type(app), name), type(app).__name__)
                 self.class_routes['' if name == 'index' else name] = route
+        self._changed()
 
     def resolve(self, method, path):
         """Return ``(route, path_args)``, raising 404 or 405 (with Allow)."""
@@ -203,9 +214,14 @@ class Router:
                 return route, {}
             allowed = list(table)
         dynamic = self.dynamic
-        if not MICROPYTHON:
-            if len(dynamic) > _SCAN:
-                dynamic = self._candidates(path)
+        if len(dynamic) > _SCAN:  # only the routes the tree leads to (never on a board)
+            node = self._tree or self._build_tree()
+            for segment in path.split('/'):
+                found = node[0].get(segment)
+                if found is None:
+                    break
+                node = found
+            dynamic = node[1]
         for entry in dynamic:
             m = entry[1].match(path)
             if m is None:
@@ -215,10 +231,11 @@ class Router:
             if route is None:
                 allowed = (allowed or []) + list(table)
                 continue
-            names, conversions = entry[2], entry[3]
             try:
-                if len(names) == 1:  # the usual route: one argument
-                    return route, {names[0]: conversions[0](m.group(1))}
+                one = entry[5]
+                if one is not None:  # the usual route: one argument
+                    return route, {one[0]: one[1](m.group(1))}
+                names, conversions = entry[2], entry[3]
                 args = {}
                 for i in range(len(names)):
                     args[names[i]] = conversions[i](m.group(i + 1))
@@ -245,37 +262,21 @@ class Router:
                          kind='inline'), {}
         raise HTTPError(405, headers={'Allow': allow})
 
-    def _candidates(self, path):
-        """The dynamic routes that can match *path*, in the order they were added."""
-        node = self._tree or self._build_tree()
-        found = [node] if node[1] else []
-        for segment in path.split('/')[1:]:
-            node = node[0].get(segment)
-            if node is None:
-                break
-            if node[1]:
-                found.append(node)
-        if len(found) == 1:
-            return found[0][1]
-        # Routes under different prefixes (``/<lang>/about`` and
-        # ``/docs/<page>``): back into the order they were added.
-        return [entry for _, entry in sorted(
-            ((i, entry) for node in found for i, entry in zip(node[2], node[1])),  # noqa: B905 (portable: no strict= on MicroPython)
-            key=_first)]
-
     def _build_tree(self):
-        # node: (children by segment, its routes, their positions in self.dynamic)
-        root = ({}, [], [])
+        # A node: (children by path segment, the dynamic routes a path that
+        # reaches it can match: its own and those of the nodes above it, in
+        # the order they were added). The root sits under '' (the empty
+        # segment before a path's first "/").
+        root = ({}, [])
         for i, entry in enumerate(self.dynamic):
             node = root
             # The route's regex starts with the text before its first "<":
             # every segment that text completes is a fixed segment of the path.
             for segment in entry[0][:entry[0].index('<')].split('/')[1:-1]:
-                node = node[0].setdefault(segment, ({}, [], []))
-            node[1].append(entry)
-            node[2].append(i)
-        self._tree = root
-        return root
+                node = node[0].setdefault(segment, ({}, []))
+            node[1].append((i, entry))
+        self._tree = ({'': _flatten(root, [])}, [])
+        return self._tree
 
     def allowed_methods(self, path):
         """The Allow header value for *path*, or None if nothing matches it."""
@@ -351,6 +352,13 @@ def url_quote(text, safe=''):
 
 def _first(pair):
     return pair[0]
+
+
+def _flatten(node, above):
+    # The tree with each node's routes merged with those above it (in order).
+    mine = sorted(above + node[1], key=_first)
+    return (dict((segment, _flatten(child, mine)) for segment, child in node[0].items()),
+            [entry for _, entry in mine])
 
 
 def _allow_header(methods):

@@ -14,6 +14,11 @@ __version__ = '0.1.0'
 __all__ = ['CORSConfigError', 'cors', 'origin_allowed', 'policy_for', '__version__']
 
 _OVERRIDES = {}  # handler function -> dict of overrides, or False (CORS off for it)
+try:  # id -> app whose plan left this plugin's hooks out (plugdot_inert_hooks)
+    from weakref import WeakValueDictionary
+    _INERT = WeakValueDictionary()
+except ImportError:  # MicroPython: a board has one app, alive as long as the program
+    _INERT = {}
 _KEYS = ('allowed_origins', 'allowed_origin_regex', 'allowed_methods', 'allowed_headers',
          'expose_headers', 'allow_credentials', 'max_age')
 
@@ -54,7 +59,12 @@ def cors(enabled=True, **overrides):
             raise TypeError('cors() got %r; expected one of %s' % (key, ', '.join(_KEYS)))
 
     def mark(fn):
+        first = not _OVERRIDES
         _OVERRIDES[fn] = dict(overrides) if enabled else False
+        if first:  # the apps that left CORS out of their plan need it back
+            for app in list(_INERT.values()):
+                app.replan()
+            _INERT.clear()
         if enabled:  # a mistake in the route's own rules shows here, not on a request
             from .policy import Policy
             Policy(where='@cors on ' + getattr(fn, '__name__', '?'), **overrides)
@@ -149,6 +159,18 @@ def origin_allowed(request):
         return True
     own = request.scheme.replace('ws', 'http') + '://' + request.host
     return origin.lower() == own.lower()
+
+
+def plugdot_inert_hooks(app):
+    """Leave both request hooks out of *app*'s plan while CORS is not asked
+    for: no allowed origins in its settings and no ``@cors`` route in the
+    program (the plan is compiled again when either changes)."""
+    config = app.config
+    if _OVERRIDES or config.get('cors_allowed_origins') \
+            or config.get('cors_allowed_origin_regex'):
+        return None
+    _INERT[id(app)] = app  # (by id: an App subclass may be unhashable)
+    return [plugdot_before_request, plugdot_after_request]
 
 
 def plugdot_app_created(app):

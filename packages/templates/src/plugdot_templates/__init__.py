@@ -11,8 +11,6 @@ render_template_async(...)`` or ``stream_template(...)`` (class style:
 ``self.render(...)``); the page is rendered when the response is sent, with
 the context plugins add through ``plugdot_template_context(request)``.
 """
-from .response import TemplateResponse, TemplateError
-
 __version__ = '0.1.0'
 
 __all__ = ['Template', 'TemplateError', 'TemplateResponse', 'render_template',
@@ -38,6 +36,7 @@ def render_template(*args, **context):
     *template* rendered with *context* (and what
     ``plugdot_template_context`` adds), HTML and escaped whatever the
     template's extension. It renders when sent; see :class:`TemplateResponse`."""
+    from .response import TemplateResponse
     return TemplateResponse(_name(args, 'render_template'), context)
 
 
@@ -45,6 +44,7 @@ async def render_template_async(*args, **context):
     """``render_template_async(template, /, **context)``: as
     :func:`render_template`, rendered with Jinja2's async mode on CPython
     (context values may be awaitables and async iterables)."""
+    from .response import TemplateResponse
     return TemplateResponse(_name(args, 'render_template_async'), context, 'async')
 
 
@@ -54,13 +54,18 @@ def stream_template(*args, **context):
     about ``templates_chunk_size`` characters while it renders (chunked
     transfer), so a long report starts arriving at once. On CPython context
     values may be async iterables (rows fetched while the page streams)."""
+    from .response import TemplateResponse
     return TemplateResponse(_name(args, 'stream_template'), context, 'stream')
 
 
 def __getattr__(name):
-    if name == 'Template':  # the Microdot-compatible class, loaded on first use
+    # Loaded on first use: an app that renders no template never imports them.
+    if name == 'Template':  # the Microdot-compatible class
         from .template import Template
         return Template
+    if name in ('TemplateResponse', 'TemplateError'):
+        from . import response
+        return getattr(response, name)
     raise AttributeError(name)
 
 
@@ -91,8 +96,12 @@ def plugdot_app_created(app):
                      ('_render_template', render_template_async)):
         if not hasattr(cls, name):
             setattr(app, name, fn)
-    from .engine import reset
-    app.config.listeners.append(lambda: reset(app))
+    app.config.listeners.append(lambda: _reset(app))
+
+
+def _reset(app):
+    from .engine import reset  # not at app creation: an app may never render
+    reset(app)
 
 
 def plugdot_template_context(request):

@@ -11,16 +11,18 @@ from plugdot import HTTPError, Request, Response
 from plugdot._compat import latin1
 from plugdot.routing import needs_plugin
 
-from .websocket import ConnectionClosed, WebSocket
-
 __version__ = '0.1.0'
 __all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'with_websocket',
            '__version__']
 
 def __getattr__(name):
-    if name == 'Broadcast':  # loads on first use
+    # Loaded on first use: an app without WebSocket routes never imports them.
+    if name == 'Broadcast':
         from .broadcast import Broadcast
         return Broadcast
+    if name in ('ConnectionClosed', 'WebSocket'):
+        from . import websocket
+        return getattr(websocket, name)
     raise AttributeError(name)
 
 
@@ -83,6 +85,7 @@ async def websocket_accept(request, subprotocols=None):
         accept['subprotocol'] = chosen
     send = scope['plugdot.send']
     await send(accept)
+    from .websocket import WebSocket
     ws = scope['plugdot.websocket'] = WebSocket(request, send, chosen)
     return ws
 
@@ -97,6 +100,7 @@ def with_websocket(handler=None, subprotocols=None):
         async def endpoint(head, *args, **kwargs):
             request = head if isinstance(head, Request) else head.request  # class style
             ws = await websocket_accept(request, subprotocols)
+            from .websocket import ConnectionClosed
             try:
                 await fn(head, ws, *args, **kwargs)
             except ConnectionClosed:

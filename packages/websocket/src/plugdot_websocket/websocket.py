@@ -2,7 +2,6 @@
 ``websocket`` scope. Portable: the same code under any ASGI server and the
 mpy-server."""
 import asyncio
-import json
 
 
 class ConnectionClosed(Exception):
@@ -84,6 +83,7 @@ class WebSocket:
     async def send(self, data):
         """Send a text (str), binary (bytes) or JSON (dict/list) message."""
         if isinstance(data, (dict, list)):
+            import json  # with the first JSON message: loading the plugin does not load json
             data = json.dumps(data)
         if isinstance(data, str):
             message = {'type': 'websocket.send', 'text': data}
