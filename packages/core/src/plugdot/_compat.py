@@ -334,10 +334,13 @@ else:
 
     def json_body(value):
         """Compact JSON of *value* as bytes, what a response sends: orjson's
-        own bytes when it writes the standard library's (see json_dumps)."""
-        global _json_body
+        own bytes when it writes the standard library's (see json_dumps).
+        Built on first use, which also puts the built function in its place
+        here: ``_compat.json_body`` then calls it with no call between."""
+        global _json_body, json_body
         if _json_body is None:
             _json_body = _make_json_dumps(False)
+        json_body = _json_body
         return _json_body(value)
 
     _json_loads = None
