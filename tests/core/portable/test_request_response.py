@@ -62,6 +62,43 @@ def test_invalid_json_and_bad_form_encoding_are_400():
     assert client.get('/json?x=%G1').status_code == 405  # route check comes first
 
 
+def test_a_key_the_client_did_not_send_is_a_400_naming_it():
+    app = make_app()
+    seen = []
+
+    @app.post('/form')
+    async def f(request):
+        return request.form['name'] + request.args['lang']
+
+    @app.post('/caught')
+    async def caught(request):
+        try:
+            return request.form['name']
+        except KeyError as exc:  # still a KeyError for the handler's own fallback
+            seen.append(exc.args)
+            return 'anonymous'
+
+    client = TestClient(app)
+    form = {'Content-Type': 'application/x-www-form-urlencoded'}
+    assert client.post('/form?lang=en', body='name=Ada', headers=form).text == 'Adaen'
+    r = client.post('/form?lang=en', body='other=1', headers=form)
+    assert r.status_code == 400 and "'name'" in r.text, (r.status_code, r.text)
+    r = client.post('/form', body='name=Ada', headers=form)
+    assert r.status_code == 400 and "'lang'" in r.text, (r.status_code, r.text)
+    assert client.post('/caught', body='', headers=form).text == 'anonymous'
+    assert seen == [('name',)]
+
+    @app.errorhandler(400)
+    def bad(request, error):
+        return 'handled: %s' % error.message, 400
+
+    r = client.post('/form?lang=en', body='', headers=form)
+    assert (r.status_code, r.text) == (400, "handled: Missing 'name'")
+    d = MultiDict([('a', '1')])
+    assert d['a'] == '1' and d.get('b') is None and 'b' not in d
+    raises(KeyError, d.__getitem__, 'b')
+
+
 def test_body_size_limit_is_413():
     app = make_app(max_body_size=10)
 

@@ -10,7 +10,7 @@ stage nobody implements costs a tuple check.
 from ._compat import (MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync,
                       settle)
 from .config import Config, environ
-from .errors import HTTPError, PluginError
+from .errors import HTTPError, MissingKey, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
 from .request import plugdot_parse_body as _builtin_parse_body
@@ -542,6 +542,8 @@ class App:
         raise TypeError('no plugin could convert %r to a response' % type(value).__name__)
 
     async def _error_response(self, plan, request, error, mounted):
+        if isinstance(error, MissingKey):  # request.form['x'] the client did not send
+            error = HTTPError(400, 'Missing %r' % error.args[0])
         handlers = plan['local_errors'] if mounted else plan['handle_error']
         try:
             value = await first_result(handlers, request, error)

@@ -1,6 +1,7 @@
 """Small data structures of HTTP: :class:`Headers`, :class:`MultiDict`, and
 the decoding of query strings, forms and cookie headers."""
 from ._compat import latin1, utf8
+from .errors import MissingKey
 
 
 class MultiDict(dict):
@@ -23,6 +24,14 @@ class MultiDict(dict):
             super().__setitem__(key, value)
         else:
             values.append(value)
+
+    def __getitem__(self, key):
+        # The class as the marker: MicroPython's dict.__getitem__ refuses a
+        # subclass, and a missing key is the client's mistake (a 400).
+        value = self.get(key, MultiDict)
+        if value is MultiDict:
+            raise MissingKey(key)
+        return value
 
     def __setitem__(self, key, value):
         self._lists[key] = [value]

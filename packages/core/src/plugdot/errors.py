@@ -45,6 +45,13 @@ class HTTPError(Exception):
         return '%d %s' % (self.status, self.message)
 
 
+class MissingKey(KeyError):
+    """A key the client did not send, looked up with ``request.args['x']``,
+    ``request.form['x']`` or ``request.files['x']``: answered with a 400
+    naming the key (as in Flask), not a 500. It is a :class:`KeyError`, so
+    ``except KeyError`` in a handler still catches it."""
+
+
 def abort(status, message=None, headers=None):
     """Stop handling the request now and answer with *status*.
 
