@@ -311,3 +311,11 @@ def test_without_orjson_the_standard_library_alone(monkeypatch):
         assert encode(value) == reference(value).encode()
     assert repr(parse(b'[18446744073709551616, 1.5, "caf\xc3\xa9"]', 3)) == \
         "[18446744073709551616, 1.5, 'café']"
+
+
+def test_the_response_encoder_takes_its_own_place():
+    # After its first use, _compat.json_body is the built encoder itself,
+    # which returns orjson's bytes (no text in between).
+    _compat.json_body({'a': 1})
+    assert _compat.json_body is _compat._json_body
+    assert _compat.json_body({'a': [1, 2.5]}) == b'{"a":[1,2.5]}'

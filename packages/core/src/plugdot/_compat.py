@@ -291,6 +291,8 @@ else:
         options = (orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
                    | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
+        # Two functions with the same checks, not one calling the other: a
+        # call costs as much as a check.
         def json_body(value):
             """Compact JSON of *value* as bytes."""
             try:
@@ -304,13 +306,17 @@ else:
                 return stdlib(value).encode()
             return out
 
-        if not text:
-            return json_body
-
         def json_dumps(value):
             """Compact JSON text of *value*."""
-            return json_body(value).decode()
-        return json_dumps
+            try:
+                out = dumps(value, _refuse, options)
+            except TypeError:
+                return stdlib(value)
+            if (not out.isascii() or out.find(b'\x7f') >= 0 or out.find(b'0.0000') >= 0
+                    or one_digit_exponent(out)):
+                return stdlib(value)
+            return out.decode()
+        return json_dumps if text else json_body
 
     def _make_json_dumps(text=True):
         stdlib = _stdlib_json_dumps()
