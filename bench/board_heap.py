@@ -115,7 +115,8 @@ print('COUNT %-34s classes %3d functions %4d names %4d' % ('total', classes, fun
 
 def bundle_modules(bundle_dir):
     """The bundle's library modules in the order its main.py would import them:
-    by dependency, as the manifest lists them."""
+    by dependency, as the manifest lists them (not ``plugdot_messages``: the
+    board loads it only while it raises one of its messages)."""
     with open(os.path.join(bundle_dir, 'manifest.py')) as f:
         manifest = f.read()
     names = []
@@ -125,7 +126,8 @@ def bundle_modules(bundle_dir):
             name = line.strip('\'"').rsplit('.', 1)[0].replace('/', '.')
             if name.endswith('.__init__'):
                 name = name[:-len('.__init__')]
-            names.append(name)
+            if name != 'plugdot_messages':
+                names.append(name)
     return names
 
 

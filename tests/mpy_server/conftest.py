@@ -10,8 +10,8 @@ from plugdot import App, abort
 from plugdot_mpy_server import Limits, Server
 
 
-def demo_app():
-    app = App(plugins=[])
+def demo_app(cls=App):
+    app = cls(plugins=[])
 
     @app.get('/')
     async def index(request):
@@ -51,6 +51,13 @@ def demo_app():
         abort(418)
 
     return app
+
+
+@pytest.fixture
+def make_demo_app():
+    """:func:`demo_app` for a test that builds its own (a test module cannot
+    import ``conftest``: another directory's conftest may hold that name)."""
+    return demo_app
 
 
 class Running:

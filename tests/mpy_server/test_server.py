@@ -381,3 +381,58 @@ def test_a_connection_lost_to_memory_error_frees_its_slot(running, monkeypatch):
     while srv.server.connections and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not srv.server.connections
+
+
+def test_a_plugdot_app_is_called_directly_and_answers_as_through_its_asgi_call(running,
+                                                                               make_demo_app):
+    """The server calls a plugdot App without its ASGI call (App.respond,
+    Response.send, App.send_failed: docs/architecture.md); an App whose
+    class overrides __call__ and any other app go through ASGI. Both paths
+    answer byte for byte alike: statuses, headers, framing, HEAD, streams,
+    bodies, errors, a response that fails while sent, and keep-alive."""
+    from plugdot import App, Response
+    demo_app = make_demo_app
+
+    class Wrapped(App):  # an ASGI middleware in the App's own __call__
+        async def __call__(self, scope, receive, send):
+            if scope['type'] == 'http':
+                scope['plugdot.wrapped'] = True
+            await App.__call__(self, scope, receive, send)
+
+    def app(cls):
+        app = demo_app(cls)
+
+        @app.get('/bad-header')
+        async def bad_header(request):  # fails in Response.send: a 500, on both paths
+            return Response('x', headers={'X-Bad': 'a\r\nb'})
+
+        @app.get('/scope')
+        async def scope(request):
+            return sorted(k for k in request.scope if k != 'plugdot.wrapped')
+        return app
+
+    direct, wrapped = running(app=app(App)), running(app=app(Wrapped))
+    assert direct.server.direct and not wrapped.server.direct
+    requests = (b'GET / HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'HEAD / HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /users/7?x=1 HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello'
+                b'PUT /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'
+                b'3\r\nabc\r\n0\r\n\r\n'
+                b'GET /stream HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /empty HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /abort HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'DELETE / HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /scope HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /boom HTTP/1.1\r\nHost: a\r\n\r\n'
+                b'GET /bad-header HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+    got = direct.raw(requests)
+    assert got == wrapped.raw(requests)
+    assert got.count(b'HTTP/1.1 ') == 13  # every pipelined request answered, in order
+    assert b'\r\n\r\nhello' in got and b'\r\n\r\nabc' in got and b'a\r\naaaaaaaaaa\r\n' in got
+    assert b'HTTP/1.1 405' in got and b'HTTP/1.1 418' in got and b'HTTP/1.1 404' in got
+    assert got.rstrip().endswith(b'Internal Server Error')
+    # The scope leaves root_path and an unknown server to their ASGI defaults.
+    assert (b'["asgi","client","headers","http_version","method","path","query_string",'
+            b'"raw_path","scheme","server","type"]') in got

@@ -327,22 +327,11 @@ class App:
         kind = scope['type']
         if kind == 'http':
             request = Request(self, scope, receive)
-            plan = self._plan or self._compile()
-            if plan['request']:
-                response = await self._wrapped(plan, request)
-            else:
-                response = await self.dispatch(request)
+            response = await self.respond(request)
             try:
                 await response.send(send, request)
             except Exception as exc:
-                if isinstance(exc, OSError) and exc.args and exc.args[0] in _CLIENT_GONE:
-                    return  # the client left mid-response: nobody to answer, nothing wrong
-                log_exception('Error while sending the response to %s %s'
-                              % (request.method, request.path), exc)
-                if not getattr(response, 'started', False):
-                    await send({'type': 'http.response.start', 'status': 500,
-                                'headers': [(b'content-type', b'text/plain; charset=utf-8')]})
-                    await send({'type': 'http.response.body', 'body': b'Internal Server Error'})
+                await self.send_failed(request, response, send, exc)
         elif kind == 'lifespan':
             while True:
                 phase = (await receive())['type'].rpartition('.')[2]  # startup / shutdown
@@ -367,6 +356,34 @@ class App:
                     and kind == 'websocket':
                 await receive()
                 await send({'type': 'websocket.close', 'code': 1008})
+
+    # -- serving without the ASGI call (servers that know a plugdot App) ---
+    def respond(self, request):
+        """Return an awaitable of the :class:`~plugdot.response.Response` to
+        *request* (a ``Request(app, scope, receive)`` of this app): every
+        stage of the pipeline, ``plugdot_request`` wrappers included, but
+        sending it. The ASGI ``http`` call is ``respond``, then
+        ``response.send(send, request)``, then :meth:`send_failed` if that
+        raised; a server that knows it serves a plugdot App (plugdot-mpy-server)
+        runs the same three steps itself, which keeps the frame of the ASGI
+        call off the heap while the handler runs (docs/architecture.md, "On a
+        board: a plugdot App called directly"). A plain function, so that it
+        adds no frame of its own."""
+        plan = self._plan or self._compile()
+        return self._wrapped(plan, request) if plan['request'] else self.dispatch(request)
+
+    async def send_failed(self, request, response, send, exc):
+        """Sending *response* raised *exc*: a client that left (EPIPE,
+        ECONNRESET) is nothing wrong; anything else is logged, and answered
+        with a 500 if the response had not started."""
+        if isinstance(exc, OSError) and exc.args and exc.args[0] in _CLIENT_GONE:
+            return  # the client left mid-response: nobody to answer, nothing wrong
+        log_exception('Error while sending the response to %s %s'
+                      % (request.method, request.path), exc)
+        if not getattr(response, 'started', False):
+            await send({'type': 'http.response.start', 'status': 500,
+                        'headers': [(b'content-type', b'text/plain; charset=utf-8')]})
+            await send({'type': 'http.response.body', 'body': b'Internal Server Error'})
 
     async def startup(self):
         """Run the startup hooks of this app and of its mounted apps."""
@@ -461,12 +478,16 @@ class App:
         # The after-request hooks, then what plugins queued with
         # request.after_this_request (not inside a mounted app: its parent's
         # dispatch runs those); each function may replace the response.
+        # (A while loop, not `for stage in (0, 1)`: on MicroPython a for loop
+        # keeps its iterator in the frame, heap held while the handler runs.)
         after = plan['local_after'] if mounted else plan['after_request']
-        for stage in (0, 1):
+        stage = 0
+        while stage < 2:
             if stage:
                 if mounted or request._after_this is None:
                     break
                 after = request._after_this
+            stage += 1
             if after:
                 try:
                     for fn in after:

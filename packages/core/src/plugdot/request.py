@@ -40,7 +40,7 @@ class Request:
     has_body = False
     _headers = _query = _cookies = _g = None
     _body = _form = _json = _files = None
-    _type = _length = None  # the raw Content-Type (b'' if none) / Content-Length, see scan_headers
+    _type = _length = None  # the raw Content-Type (b'' if none) / Content-Length of a body, see scan_headers
     _body_loaded = False
     _body_done = False
     _after_this = None
@@ -187,13 +187,18 @@ class Request:
                         length = value
                 else:
                     chunked = True
-        self._type = kind or b''
-        self._length = length
         # Without Content-Length a body may still come (chunked through a server
         # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
         # methods that carry bodies are read to find out, never assumed empty.
-        self.has_body = chunked or (self.method not in _BODYLESS if length is None
-                                    else length != b'0')
+        if chunked or (self.method not in _BODYLESS if length is None else length != b'0'):
+            # Only a request with a body stores more (what reading it needs);
+            # one without keeps the class's defaults, and content_type /
+            # content_length read the headers if ever asked: every attribute
+            # is heap while the request is in flight on a board.
+            self.has_body = True
+            self._type = kind or b''
+            if length is not None:
+                self._length = length
         if size > max_size:
             raise HTTPError(431, 'Request headers too large (limit %d bytes)' % max_size)
 

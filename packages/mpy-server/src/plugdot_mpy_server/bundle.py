@@ -35,7 +35,8 @@ FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a num
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
-                'plugdot_mpy_server.merge', 'plugdot_sessions.redis',
+                'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages',
+                'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
 
@@ -247,7 +248,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     :func:`choose_plugins`; *note* gets its messages).
     *extra_modules* are bundled besides what the app and plugins need.
     With *shake* the library modules are specialized for the board
-    (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay)."""
+    (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay) and their
+    long error messages moved to ``plugdot_messages``
+    (:mod:`plugdot_mpy_server.messages`)."""
     app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
     plugins = choose_plugins(pm, None if plugins is None else list(plugins),
@@ -301,6 +304,12 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         from .shake import specialize
         shaken, _ = specialize(texts, modules, packages, keep)
         texts.update(shaken)
+        from .messages import FETCH, MODULE, lift, module_text
+        lifted, messages = lift(texts, modules)
+        if messages:
+            texts.update(lifted)
+            texts['plugdot_bundled'] += FETCH
+            texts[MODULE] = module_text(messages)  # loaded only while one is raised
         if not source:  # a board compiling .py needs heap for its largest file
             merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated,
                             out, note or (lambda line: None))
@@ -309,7 +318,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         if module not in merged:
             written.append(_write(out, paths[module], texts[module]))
     written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
-                   for name in sorted(generated))
+                   for name in sorted(generated) + ['plugdot_messages'] if name in texts)
     for module in (app_module, 'plugdot_bundled', 'main'):
         written.append(_write(out, module + '.py', texts[module]))
     rows = []

@@ -42,6 +42,13 @@ NEED_DATA = 'need-data'
 # no heap for a hash table on a board.
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = b'0123456789'
+# Header names most clients send, stored as these constants (in flash on a
+# board) instead of a lower-cased copy: one object less per header, held
+# while the request is served. (Host, Connection, Content-Length and
+# Transfer-Encoding are matched by the parser anyway.)
+_NAMES = (b'accept', b'accept-encoding', b'accept-language', b'user-agent', b'content-type',
+          b'cookie', b'referer', b'origin', b'upgrade', b'cache-control', b'authorization',
+          b'sec-websocket-key', b'sec-websocket-version', b'if-none-match')
 
 
 class Limits:
@@ -297,6 +304,8 @@ class RequestParser:
                 host += 1
             elif name == b'connection':
                 name = b'connection'
+                if value == b'keep-alive':  # what most clients send: kept as the constant
+                    value = b'keep-alive'
                 tokens = [t.strip() for t in value.lower().split(b',')]
                 if b'close' in tokens:
                     request.keep_alive = False
@@ -321,6 +330,8 @@ class RequestParser:
             elif name == b'expect':
                 if value.lower() == b'100-continue':
                     request.expect_continue = True
+            elif name in _NAMES:
+                name = _NAMES[_NAMES.index(name)]
             headers.append((name, value))
         if request.version == '1.1' and host != 1:
             raise ProtocolError(400, 'HTTP/1.1 needs exactly one Host header')

@@ -2,7 +2,8 @@
 
 Written once for MicroPython and CPython. All HTTP parsing and serializing
 is in :mod:`plugdot_mpy_server.protocol`; this module only moves bytes and
-ASGI messages, so it stays small.
+ASGI messages, so it stays small. A plugdot App is called through the steps
+of its ASGI call rather than the call itself (see :class:`Server`).
 
 Timeouts are enforced by one watchdog task per server, not by
 ``asyncio.wait_for`` around each read and write: a connection records the
@@ -15,7 +16,9 @@ import gc
 import sys
 import time
 
+from plugdot.app import App
 from plugdot.datastructures import unquote
+from plugdot.request import Request as AppRequest
 
 from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
                        error_response, is_upgrade, response_head)
@@ -85,6 +88,11 @@ class Server:
     server.stop()`` shuts down gracefully. *limits* is a
     :class:`~plugdot_mpy_server.Limits` (small-board defaults on MicroPython,
     roomier ones on CPython); *access_log* prints one line per request.
+
+    A plugdot App whose ASGI call is plugdot's own is called directly
+    (``direct``): :meth:`plugdot.App.respond` and ``Response.send``, the
+    steps its ASGI call runs, without that call's frame held while the
+    handler runs (heap on a board); any other app is called as ASGI.
     """
 
     # Class-level defaults: a running server stores only what it changed.
@@ -95,9 +103,12 @@ class Server:
     tls = None  # the SSL context, if any
     _lifespan = None
     _watchdog = None
+    direct = False
 
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
+        if isinstance(app, App) and getattr(type(app), '__call__', None) is App.__call__:
+            self.direct = True
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
         self.access_log = access_log
         self.connections = set()
@@ -386,29 +397,34 @@ class Connection:
 
         The head of each request is read here rather than in a helper: an
         idle connection waits in this frame, and each coroutine frame it
-        holds is heap on a board."""
-        parser, limits = self.parser, self.limits
+        holds is heap on a board. So is each local: self.parser and
+        self.limits are read where needed. And since MicroPython's collector
+        scans the whole frame, stale values in its stack slots included, no
+        statement that handles a request is deeper than three values (the
+        head-reading statements overwrite those): a deeper slot would keep the
+        last request's objects alive while the connection waits."""
         first = True
         while True:
             deadline = None  # for the whole head, from its first byte
             try:
                 while True:
-                    request = parser.next_event()
+                    request = self.parser.next_event()
                     if request is not NEED_DATA:
                         break
-                    if deadline is None and parser.buffer:
-                        deadline = _deadline(limits.header_timeout)
+                    if deadline is None and self.parser.buffer:
+                        deadline = _deadline(self.limits.header_timeout)
+                    # what _io does, inline (no local for the timeout: heap while idle)
                     if deadline is None:  # waiting for the first byte of a request
-                        timeout = limits.header_timeout if first else limits.keepalive_timeout
                         if self.server.closing and not first:
                             return
+                        self.deadline = _deadline(self.limits.header_timeout if first
+                                                  else self.limits.keepalive_timeout)
                     else:
-                        timeout = _left(deadline)
-                        if timeout <= 0:
+                        if _due(deadline):
                             raise ProtocolError(408, 'request head too slow')
-                    self.deadline = _deadline(timeout)  # what _io does, inline
+                        self.deadline = deadline
                     try:
-                        data = await self.reader.read(limits.read_size)
+                        data = await self.reader.read(self.limits.read_size)
                     except asyncio.CancelledError as exc:
                         self._expired(exc)
                         data = b''
@@ -420,7 +436,7 @@ class Connection:
                         if deadline is not None and _left(deadline) <= 0:
                             raise ProtocolError(408, 'request head too slow')
                         return
-                    parser.feed(data)
+                    self.parser.feed(data)
             except ProtocolError as exc:
                 await self._refuse(exc)
                 return
@@ -430,10 +446,35 @@ class Connection:
                 from .wsserver import upgrade
                 await upgrade(self, request)
                 return
-            keep_alive = await Exchange(self, request).run()
-            if not keep_alive or self.server.closing:
+            # The app runs in this frame, not in a method of the exchange: a
+            # frame less held while its handler runs (heap on a board).
+            exchange = Exchange(self, request)
+            try:
+                scope = http_scope(self, request)
+            except ProtocolError as exc:
+                await self._refuse(exc)
                 return
-            parser.start_next()
+            try:
+                if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
+                    request = _app_request(scope, exchange)
+                    response = request.app.respond(request)
+                    response = await response
+                    await _send_response(request, response)
+                else:
+                    await _asgi_call(scope, exchange)
+            except _Closed:
+                return
+            except Exception:
+                if exchange.head_sent:
+                    return
+                exchange.error = ProtocolError(500, 'application error')
+            finally:
+                if exchange.finished is not None:
+                    exchange.finished.set()
+            if not await exchange.end(scope) or self.server.closing:
+                return
+            exchange = scope = response = None  # not held while the connection waits
+            self.parser.start_next()
             self.idle = True
 
     async def _refuse(self, exc):
@@ -486,8 +527,53 @@ def _sockaddr(raw):
 ASGI = {'version': '3.0', 'spec_version': '2.3'}
 
 
+def http_scope(conn, request):
+    """The ASGI ``http`` scope of *request* (a parsed head) on *conn*;
+    ProtocolError 400 if its target is malformed. (Not in Exchange.run: its
+    frame, held while the app runs, would keep room for every local here.)"""
+    path, raw_path, query = request_target(request)
+    conn.addresses()
+    # `root_path` ('') and an unknown `server` (None) are left to their ASGI
+    # defaults: a dict of 10 entries is 16 bytes less, held in flight.
+    scope = {
+        'type': 'http', 'asgi': ASGI,
+        'http_version': request.version, 'method': request.method,
+        'scheme': 'https' if conn.server.tls else 'http', 'path': path,
+        'raw_path': raw_path, 'query_string': query,
+        'headers': request.headers, 'client': conn.peer,
+    }
+    if conn.local is not None:
+        scope['server'] = conn.local
+    return scope
+
+
+# The steps of a request in Connection.run, as plain functions (no frame
+# held) or called with at most two arguments (see Connection.run).
+def _app_request(scope, exchange):
+    """The plugdot Request for the app served directly; the exchange is its
+    ``receive``."""
+    return AppRequest(exchange.conn.server.app, scope, exchange)
+
+
+async def _send_response(request, response):
+    """What a plugdot App's ASGI call does once it has the response (a frame
+    only while the response is sent, not while the handler runs)."""
+    send = request.receive.send  # request.receive is the exchange
+    try:
+        await response.send(send, request)
+    except Exception as exc:
+        await request.app.send_failed(request, response, send, exc)
+
+
+def _asgi_call(scope, exchange):
+    """Call any other ASGI app (the awaitable of its call)."""
+    return exchange.conn.server.app(scope, exchange, exchange.send)
+
+
 class Exchange:
-    """One request and its response, as an ASGI ``http`` scope."""
+    """One request and its response, as an ASGI ``http`` scope. It is the
+    scope's ``receive`` callable itself (``__call__``): no bound method held
+    per request."""
 
     # The state as class-level defaults: an instance stores only what
     # changed, heap held while the request is in flight.
@@ -496,39 +582,19 @@ class Exchange:
     length = None  # the Content-Length the app declared
     finished = None  # an Event, made only if the app waits for disconnect
     sent_bytes = 0
+    keep_alive = True
 
     def __init__(self, conn, request):
         self.conn = conn
         self.request = request
-        self.keep_alive = request.keep_alive
+        if not request.keep_alive:  # else the class's True: an attribute less in flight
+            self.keep_alive = False
 
-    async def run(self):
-        """Run the app; return True if the connection may serve another request."""
-        conn, request = self.conn, self.request
-        try:
-            path, raw_path, query = request_target(request)
-        except ProtocolError as exc:
-            await conn._refuse(exc)
-            return False
-        conn.addresses()
-        scope = {
-            'type': 'http', 'asgi': ASGI,
-            'http_version': request.version, 'method': request.method,
-            'scheme': 'https' if conn.server.tls else 'http', 'path': path,
-            'raw_path': raw_path, 'query_string': query, 'root_path': '',
-            'headers': request.headers, 'client': conn.peer, 'server': conn.local,
-        }
-        try:
-            await self.conn.server.app(scope, self.receive, self.send)
-        except _Closed:
-            return False
-        except Exception:
-            if self.head_sent:
-                return False
-            self.error = ProtocolError(500, 'application error')
-        finally:
-            if self.finished is not None:
-                self.finished.set()
+    async def end(self, scope):
+        """After the app: answer its error or a missing response, log, skip
+        what it did not read of the body; return True if the connection may
+        serve another request. (The app runs in Connection.run.)"""
+        conn = self.conn
         if self.error is not None and not self.head_sent:
             await conn._refuse(self.error)
             return False
@@ -536,9 +602,10 @@ class Exchange:
             if not self.head_sent:
                 await conn._refuse(ProtocolError(500, 'no response'))
             return False
-        if self.conn.server.access_log:
+        if conn.server.access_log:
             print('%s - "%s %s HTTP/%s" %d %d' % (conn.peer[0] if conn.peer else '-',
-                  request.method, path, request.version, self.status, self.sent_bytes))
+                  scope['method'], scope['path'], scope['http_version'], self.status,
+                  self.sent_bytes))
         if self.keep_alive and not self.body_done:
             await self._drain()
         return self.keep_alive and self.body_done
@@ -606,6 +673,8 @@ class Exchange:
                               ProtocolError(400, 'request body incomplete'))
                 self.disconnected = True
                 return {'type': 'http.disconnect'}
+
+    __call__ = receive  # the scope's receive: the exchange itself
 
     async def send(self, message):
         """ASGI send: write the response head and body."""
