@@ -153,3 +153,169 @@ def test_what_only_orjson_writes(encoders):
         with pytest.raises(TypeError):
             stdlib(value)
         assert fast(value) == text
+
+
+# -- the bytes encoder a response sends, and the parser's checks ------------
+
+@pytest.fixture(scope='module')
+def body_encoder():
+    return _compat._orjson_dumps(orjson, _compat._stdlib_json_dumps(), text=False)
+
+
+@pytest.mark.parametrize('value', CORPUS, ids=[repr(v)[:30] for v in CORPUS])
+def test_response_bytes_are_the_standard_librarys(body_encoder, value):
+    out = body_encoder(value)
+    assert type(out) is bytes and out == reference(value).encode()
+
+
+# Where the checks look: an "e-" or "0.0000" in a string before or after the
+# float that differs, several floats, the float first or last.
+TRICKY = [
+    ['one-e-x', 1.5e-7], [1.5e-7, 'one-e-x'], ['e-1x', 1e-10], ['e-1', 'e-12', 2.5e-8],
+    {'s': 'time-2', 'f': 3e-6}, ['0.0000', 0.5], ['0.00001', 1.5e-5], [1.5e-5, '0.0000'],
+    [1e-4, 1e-3, 0.5, 1e-5], [9.5e-5, 'x' * 2000], ['x' * 2000, 9.5e-5], ['x' * 2000, 1e-9],
+    ['\x7f' + 'x' * 100], ['x' * 100 + '\x7f'], ['x' * 100 + '\u00e9'], [-1.5e-7, -2e-5],
+    {'a': 'e-5', 'b': 1e-15}, [1e-9, 1e-10, 1e-11], 'e-', 'e-9', '1e-9',
+]
+
+
+@pytest.mark.parametrize('value', TRICKY, ids=[repr(v)[:30] for v in TRICKY])
+def test_tricky_bytes(encoders, body_encoder, value):
+    assert body_encoder(value) == reference(value).encode()
+    assert encoders[1](value) == reference(value)
+
+
+def _random_value(rng, depth=0):
+    kind = rng.randrange(10 if depth < 4 else 6)
+    if kind == 0:
+        return rng.choice([0, -1, 1, 2 ** 63 - 1, 2 ** 63, 2 ** 64, -2 ** 63, -2 ** 63 - 1,
+                           rng.randrange(-10 ** 25, 10 ** 25), rng.randrange(-1000, 1000)])
+    if kind == 1:  # floats across the magnitudes where the formats differ
+        return rng.choice([1, -1]) * rng.random() * 10.0 ** rng.randrange(-12, 20)
+    if kind == 2:
+        return rng.choice([math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-4, 1e16])
+    if kind == 3:
+        chars = 'ae-0.1[{"\\/\x00\x1f\x7f\u00e9\u2028\U0001F600 '
+        return ''.join(rng.choice(chars) for _ in range(rng.randrange(12)))
+    if kind == 4:
+        return rng.choice([None, True, False, Name('sub'), Color.RED])
+    if kind == 5:
+        return ''.join(rng.choice('abcxyz-.e0123456789') for _ in range(rng.randrange(30)))
+    if kind in (6, 7):
+        items = [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
+        return tuple(items) if kind == 7 else items
+    keys = [rng.choice(['k', 'e-5', '0.00001', 1, 1.5, None, True, Name('n'), '\u00e9'])
+            for _ in range(rng.randrange(5))]
+    return {k: _random_value(rng, depth + 1) for k in keys}
+
+
+def test_random_values_encode_as_the_standard_library(encoders, body_encoder):
+    import random
+    rng = random.Random(22)
+    for _ in range(3000):
+        value = _random_value(rng)
+        expected = reference(value)
+        assert body_encoder(value) == expected.encode(), value
+        assert encoders[1](value) == expected, value
+
+
+def _random_json(rng, depth=0):
+    kind = rng.randrange(8 if depth < 5 else 5)
+    if kind == 0:
+        return rng.choice(['0', '-0', '1', '-1', '18446744073709551615', '18446744073709551616',
+                           '-9223372036854775808', '-9223372036854775809', '1' * 19, '9' * 25,
+                           '1.5', '1e400', '-1e400', '1E5', '1.0000000000000000000001',
+                           '12345678901234567890.5', '5e-324', '2.5e-7', 'NaN', 'Infinity'])
+    if kind == 1:
+        return json.dumps(''.join(rng.choice('ab[{]}"\\0123456789 \u00e9\x7f')
+                                  for _ in range(rng.randrange(25))))
+    if kind == 2:
+        return rng.choice(['"\\ud800"', '"\\u00e9"', '"caf\u00e9"', '"\\"[["', 'true', 'null'])
+    if kind in (3, 4):
+        return str(rng.randrange(10 ** rng.randrange(1, 24)))
+    if kind == 5:
+        return '[' + ','.join(_random_json(rng, depth + 1) for _ in range(rng.randrange(5))) + ']'
+    return '{' + ','.join('"k%d":%s' % (i, _random_json(rng, depth + 1))
+                          for i in range(rng.randrange(5))) + '}'
+
+
+def test_random_bodies_parse_as_the_standard_library():
+    import random
+    from plugdot.jsonlimit import TooDeep
+    rng = random.Random(22)
+    parse = _compat._make_json_loads()
+    for _ in range(3000):
+        text = _random_json(rng)
+        for data in (text, text.encode('utf-8', 'surrogatepass')):
+            try:
+                expected = repr(json.loads(data))
+            except ValueError:
+                with pytest.raises(ValueError):
+                    parse(data)
+                continue
+            assert repr(parse(data)) == expected, data
+            depth = _depth(json.loads(data))
+            if depth > 2:
+                with pytest.raises(TooDeep):
+                    parse(data, depth - 1)
+            assert repr(parse(data, max(depth, 1))) == expected
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_the_parser_runs_without_a_call_between():
+    # CPython: jsonlimit.loads is the core's parser itself (no frame between
+    # request.json and the C calls), with the same checks.
+    from plugdot import jsonlimit
+    assert jsonlimit.loads is _compat.json_loader()
+    assert repr(jsonlimit.loads(b'[18446744073709551616]', 5)) == '[18446744073709551616]'
+
+
+def test_returned_values_are_sent_as_the_standard_librarys_bytes():
+    app = App()
+    values = [v for v in TRICKY + CORPUS if isinstance(v, (dict, list))]
+
+    @app.get('/<int:i>')
+    async def value(request, i):
+        return values[i]
+
+    client = TestClient(app)
+    for i, v in enumerate(values):
+        r = client.get('/%d' % i)
+        assert r.status_code == 200 and r.headers['content-type'] == 'application/json'
+        assert r.body == reference(v).encode(), v
+        assert r.headers['content-length'] == str(len(r.body))
+
+
+def test_without_orjson_the_standard_library_alone(monkeypatch):
+    # "pip install plugdot" without [fast]: the encoders and the parser are
+    # the standard library's, with the same bytes and values.
+    import builtins
+    real_import = builtins.__import__
+
+    def no_orjson(name, *args, **kwargs):
+        if name == 'orjson':
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, '__import__', no_orjson)
+    encode = _compat._make_json_dumps(text=False)
+    parse = _compat._make_json_loads()
+    assert getattr(parse, '__closure__', None) is not None
+    for value in CORPUS + TRICKY:
+        assert encode(value) == reference(value).encode()
+    assert repr(parse(b'[18446744073709551616, 1.5, "caf\xc3\xa9"]', 3)) == \
+        "[18446744073709551616, 1.5, 'café']"
+
+
+def test_the_response_encoder_takes_its_own_place():
+    # After its first use, _compat.json_body is the built encoder itself,
+    # which returns orjson's bytes (no text in between).
+    _compat.json_body({'a': 1})
+    assert _compat.json_body is _compat._json_body
+    assert _compat.json_body({'a': [1, 2.5]}) == b'{"a":[1,2.5]}'

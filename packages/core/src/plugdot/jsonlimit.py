@@ -15,13 +15,16 @@ def loads(data, max_depth):
     """The value of JSON *data* (str or bytes, parsed by the core's
     ``json_loads``), refusing arrays and objects nested deeper than
     *max_depth* with :class:`TooDeep` (a ValueError, like any invalid JSON)."""
-    if not MICROPYTHON:  # one C pass counts the brackets (plugdot._compat)
-        return json_loads(data, max_depth)
     text = isinstance(data, str)
     opens = data.count('[') + data.count('{') if text else data.count(b'[') + data.count(b'{')
     if opens > max_depth:  # look before parsing: the parser would fill the heap first
         _scan(data.encode() if text else data, max_depth)
     return json_loads(data)
+
+
+if not MICROPYTHON:  # the core's parser counts the brackets in the same C pass: no call between
+    from ._compat import json_loader
+    loads = json_loader()  # noqa: F811
 
 
 def deep_loads(data, max_depth):

@@ -229,9 +229,13 @@ class Request:
         if not self._body_loaded:
             if max_size is None:
                 max_size = self.app.config['max_body_size']
-            if self._length is not None or self._type is None:  # declared (or not scanned)
-                declared = self.content_length
-                if declared is not None and declared > max_size:
+            declared = self._length  # raw bytes, once scan_headers noted them
+            if declared is None and self._type is None:  # not scanned
+                declared = self.headers.get('content-length')
+            if declared is not None:
+                if not declared.isdigit():
+                    raise HTTPError(400, 'Invalid Content-Length')
+                if int(declared) > max_size:
                     raise _too_large(max_size)
             message = await self.receive()
             body = message.get('body', b'')

@@ -18,6 +18,7 @@ _SAME_SITE = ('Strict', 'Lax', 'None')
 if not MICROPYTHON:
     import re
     _CONTROL = re.compile('[\x00-\x1f\x7f]').search
+    from . import _compat  # _compat.json_body: bytes, orjson's sent as they are
 
 
 def _check_header_text(what, text, forbidden=''):
@@ -289,7 +290,8 @@ def to_response(value):
     if isinstance(value, Response):
         return value
     if isinstance(value, (dict, list)):
-        return Response(json_dumps(value), content_type=JSON)
+        return Response(json_dumps(value) if MICROPYTHON else _compat.json_body(value), 200, None,
+                        JSON)
     if value is None:
         return Response(b'', 204)
     if isinstance(value, tuple):
