@@ -351,7 +351,7 @@ else:
             _json_dumps = _make_json_dumps()
         return _json_dumps(value)
 
-    def json_body(value):
+    def json_body(value):  # noqa: F811 (it replaces itself on first use)
         """Compact JSON of *value* as bytes, what a response sends: orjson's
         own bytes when it writes the standard library's (see json_dumps).
         Built on first use, which also puts the built function in its place
