@@ -173,6 +173,31 @@ def test_microdot_style_error_handler_is_accepted_and_a_bad_one_refused():
     assert 'def no_args(request, error)' in str(info.value)
 
 
+def test_a_stream_yielding_none_is_an_error_in_the_log(caplog):
+    """On a board a None item stalls the response for ever (MicroPython's
+    asyncio takes it for a suspension), so CPython refuses it too: the
+    mistake shows on the laptop, in the log, with the fix."""
+    from plugdot import App
+    from plugdot.testing import TestClient
+    app = App(plugins=[])
+
+    @app.get('/sync')
+    def sync(request):
+        yield 'a'
+        yield None
+
+    @app.get('/async')
+    async def agen(request):
+        yield 'a'
+        yield None
+
+    for path in ('/sync', '/async'):
+        caplog.clear()
+        r = TestClient(app).get(path)
+        assert r.status_code == 200 and r.body == b'a', (path, r.body)
+        assert 'yielded None: yield str or bytes only' in caplog.text, path
+
+
 def test_a_forgotten_await_is_named(caplog):
     from plugdot import App
     from plugdot.testing import TestClient

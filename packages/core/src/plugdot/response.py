@@ -263,6 +263,10 @@ async def _watch_disconnect(receive, streaming, gone):
 async def _send_chunk(send, chunk):
     if isinstance(chunk, str):
         chunk = chunk.encode()
+    elif chunk is None:  # refused everywhere, so that a laptop shows what stalls a board
+        raise TypeError('a streamed response yielded None: yield str or bytes only (on '
+                        'MicroPython a None item stalls the response: its asyncio takes '
+                        'None for a suspension)')
     if chunk:
         await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
 
