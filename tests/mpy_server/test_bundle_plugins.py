@@ -122,3 +122,30 @@ def test_an_app_importing_a_left_out_plugin_is_refused(tmp_path):
                            str(tmp_path / 'board'), '--source', '--plugin', 'websocket'],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_check_fails_a_route_that_is_missing_on_the_board(tmp_path):
+    # The outside-in trial: --check said `pass GET /healthz -> 404` for the
+    # route of a plugin the bundle left out: served on CPython, missing on the
+    # board. It is a failure naming the route and the plugin.
+    app = tmp_path / 'health.py'
+    app.write_text("from plugdot import App\napp = App()\n\n"
+                   "@app.get('/')\nasync def index(request):\n    return 'hi'\n")
+    env = dict(os.environ, PLUGDOT_PLUGINS='healthz,request_id')
+    for heap in (['--heap', '512k'], []):
+        done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o',
+                               str(tmp_path / 'board'), '--source', '--no-shake', '--plugin',
+                               'request_id', '--check', *heap], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert ("FAIL GET /healthz -> 404 (the app serves it on CPython: its plugin 'healthz' "
+                "is left out of the bundle; add --plugin healthz)") in done.stdout, done.stdout
+        assert 'pass GET / -> 200' in done.stdout and 'pass GET /healthz' not in done.stdout
+        assert 'check: FAILED: a route the app serves on CPython answers 404' in done.stdout
+        assert 'Traceback' not in done.stdout + done.stderr
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o',
+                           str(tmp_path / 'board'), '--source', '--no-shake', '--plugin', 'healthz',
+                           '--check', '--heap', '512k'], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'pass GET /healthz -> 200' in done.stdout and 'check: passed' in done.stdout

@@ -436,3 +436,89 @@ def test_a_plugdot_app_is_called_directly_and_answers_as_through_its_asgi_call(r
     # The scope leaves root_path and an unknown server to their ASGI defaults.
     assert (b'["asgi","client","headers","http_version","method","path","query_string",'
             b'"raw_path","scheme","server","type"]') in got
+
+
+def _log_lines(capfd, out, want, timeout=5):
+    """Read captured stdout into *out* until it holds *want* lines with '"GET'."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out.append(capfd.readouterr().out)
+        lines = [line for line in ''.join(out).splitlines() if '"GET' in line]
+        if len(lines) >= want or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize('kind', ['direct', 'asgi'])
+def test_a_response_cut_short_is_logged_with_the_bytes_sent(running, make_demo_app, capfd, kind):
+    """Every request gets its access-log line, also a streamed response that
+    fails after its first item, or whose client leaves mid-stream or never
+    reads: the status sent, the body bytes written, and why it was cut short
+    (docs/mpy-server.md). On both paths: the App called directly, and
+    through its ASGI call."""
+    import asyncio
+
+    from plugdot import App
+
+    class Wrapped(App):  # an ASGI middleware: the server goes through ASGI
+        async def __call__(self, scope, receive, send):
+            await App.__call__(self, scope, receive, send)
+
+    app = make_demo_app(App if kind == 'direct' else Wrapped)
+
+    @app.get('/fails')
+    async def fails(request):
+        def items():
+            yield 'a' * 10
+            raise RuntimeError('stream bug')
+        return items()
+
+    @app.get('/endless')
+    async def endless(request):
+        async def items():
+            while True:
+                yield 'e' * 10
+                await asyncio.sleep(0.02)
+        return items()
+
+    srv = running(Limits.for_cpython(body_timeout=0.5), app=app, access_log=True)
+    assert srv.server.direct == (kind == 'direct')
+    capfd.readouterr()
+    out = []
+    got = srv.raw(b'GET /fails HTTP/1.1\r\nHost: a\r\n\r\n')
+    assert got.startswith(b'HTTP/1.1 200') and b'a' * 10 in got
+    assert _log_lines(capfd, out, 1)[-1].endswith('"GET /fails HTTP/1.1" 200 10 cut short (app error)')
+
+    with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
+        s.sendall(b'GET /endless HTTP/1.1\r\nHost: a\r\n\r\n')
+        first = s.recv(4096)
+        assert first.startswith(b'HTTP/1.1 200')
+    line = _log_lines(capfd, out, 2)[-1]
+    assert '"GET /endless HTTP/1.1" 200 ' in line and line.endswith(' cut short (client left)'), line
+    assert int(line.split()[-5]) % 10 == 0
+
+    # A download the client never reads: not logged as 200 and the full 64 MiB.
+    s = socket.create_connection(('127.0.0.1', srv.port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b'GET /big HTTP/1.1\r\nHost: a\r\n\r\n')
+    line = _log_lines(capfd, out, 3, timeout=10)[-1]
+    s.close()
+    assert '"GET /big HTTP/1.1" 200 ' in line and line.endswith(' cut short (client left)'), line
+    assert int(line.split()[-5]) < 64 * 1024 * 1024
+
+    got = srv.raw(b'GET /stream HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+    assert _log_lines(capfd, out, 4)[-1].endswith('"GET /stream HTTP/1.1" 200 30')
+
+
+def test_a_raw_asgi_app_cut_short_is_logged(running, capfd):
+    async def app(scope, receive, send):
+        if scope['type'] != 'http':
+            return
+        await send({'type': 'http.response.start', 'status': 200, 'headers': []})
+        await send({'type': 'http.response.body', 'body': b'abc', 'more_body': True})
+        raise RuntimeError('stream bug')
+    srv = running(app=app, access_log=True)
+    capfd.readouterr()
+    assert srv.raw(b'GET /x HTTP/1.1\r\nHost: a\r\n\r\n').startswith(b'HTTP/1.1 200')
+    out = []
+    assert _log_lines(capfd, out, 1)[-1].endswith('"GET /x HTTP/1.1" 200 3 cut short (app error)')

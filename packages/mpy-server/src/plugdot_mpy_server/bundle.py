@@ -629,10 +629,40 @@ def find_heap(out, app_path, paths, exe=None, high=4096, step=4):
     return high, lines
 
 
+def check_paths(app, bundled):
+    """The GET routes --check requests (those without a parameter), as
+    ``{path: plugin}``: the left-out plugin whose module defines the
+    handler, or None. The app serves each on CPython, so a 404 on the board
+    is a failure (:func:`check`), named by that plugin."""
+    owners = {}  # a plugin's module -> its name, for plugins left out of the bundle
+    for name, plugin in app.plugins.list_name_plugin():
+        module = getattr(plugin, '__name__', None)
+        if module and name not in bundled:
+            owners[module] = name
+    paths = {}
+    for methods, path, _ in app.routes():
+        if 'GET' in methods and '<' not in path:
+            paths.setdefault(path, None)
+    for path, table in app.router.static.items():
+        for route in table.values():
+            module = getattr(route.fn, '__module__', None)
+            if path in paths and module in owners:
+                paths[path] = owners[module]
+    return paths
+
+
+def missing_routes(lines):
+    """The lines of *lines* (from :func:`check`) that report a route the
+    app serves on CPython answering 404 on the board."""
+    return [line for line in lines if line.startswith('FAIL GET ') and ' -> 404 ' in line]
+
+
 def check(out, app_path, heap, paths, exe=None):
     """Run the bundle under the local MicroPython unix port (*exe*, by
-    default the one on PATH) with *heap* and request *paths*; return
-    (ok, lines)."""
+    default the one on PATH) with *heap* and request *paths* (a list, or
+    ``{path: left-out plugin or None}`` from :func:`check_paths`); return
+    (ok, lines). Every path is a route of the app on CPython: an answer of
+    500 or more, none, or a 404 (the route is missing on the board) fails."""
     import socket
     import time
     exe = _micropython(exe)
@@ -674,10 +704,15 @@ def check(out, app_path, heap, paths, exe=None):
             status, body = _get('http://127.0.0.1:%d%s' % (port, path))
             if status == 426:  # a WebSocket route: open one, as a browser would
                 status = _upgrade(port, path)
-            good = status is not None and status < 500
+            good = status is not None and status < 500 and status != 404
             ok = ok and good
             if path == '/__plugdot_heap__' and good:
                 lines.append('heap in use: %s bytes (of %s)' % (body.decode(), heap))
+            elif status == 404:  # a route on CPython, not on the board
+                plugin = paths.get(path) if isinstance(paths, dict) else None
+                lines.append('FAIL GET %s -> 404 (the app serves it on CPython: %s)' % (
+                    path, 'its plugin %r is left out of the bundle; add --plugin %s'
+                    % (plugin, plugin) if plugin else 'not on the board'))
             else:
                 lines.append('%s GET %s -> %s' % ('pass' if good else 'FAIL', path, status))
         if proc.poll() is not None:
@@ -765,10 +800,16 @@ def _run(args):
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))
         if args.check:
-            paths = sorted(set(p for m, p, _ in app.routes() if 'GET' in m and '<' not in p))
+            bundled = choose_plugins(app.plugins, plugins, lambda line: None)
+            paths = check_paths(app, bundled)
+            missing = ('check: FAILED: a route the app serves on CPython answers 404 on the '
+                       'board (see FAIL above)')
             if args.heap:
                 ok, lines = check(args.output, args.app, args.heap, paths, args.micropython)
                 print('\n'.join(lines))
+                if missing_routes(lines):
+                    print(missing)
+                    return 1
                 if not ok:
                     print('check: FAILED with a heap of %s; run --check without --heap to find '
                           'the heap it needs' % args.heap)
@@ -777,6 +818,9 @@ def _run(args):
                 return 0
             kb, lines = find_heap(args.output, args.app, paths, args.micropython)
             print('\n'.join(lines))
+            if kb is None and missing_routes(lines):
+                print(missing)
+                return 1
             if kb is None:
                 print('check: FAILED even with 4 MB of heap: %s' % _failure('\n'.join(lines)))
                 return 1

@@ -462,12 +462,11 @@ class Connection:
                     await _send_response(request, response)
                 else:
                     await _asgi_call(scope, exchange)
-            except _Closed:
-                return
+            except _Closed:  # the client left: end() logs the request cut short
+                exchange.disconnected = True
             except Exception:
-                if exchange.head_sent:
-                    return
-                exchange.error = ProtocolError(500, 'application error')
+                if not exchange.head_sent:  # else end() logs it cut short
+                    exchange.error = ProtocolError(500, 'application error')
             finally:
                 if exchange.finished is not None:
                     exchange.finished.set()
@@ -598,14 +597,19 @@ class Exchange:
         if self.error is not None and not self.head_sent:
             await conn._refuse(self.error)
             return False
-        if not self.complete:
-            if not self.head_sent:
-                await conn._refuse(ProtocolError(500, 'no response'))
+        if not self.complete and not (self.head_sent or self.disconnected):
+            await conn._refuse(ProtocolError(500, 'no response'))
             return False
         if conn.server.access_log:
-            print('%s - "%s %s HTTP/%s" %d %d' % (conn.peer[0] if conn.peer else '-',
-                  scope['method'], scope['path'], scope['http_version'], self.status,
-                  self.sent_bytes))
+            # Cut short: the response did not go out whole, because the
+            # client left or the app failed after its head was sent.
+            print('%s - "%s %s HTTP/%s" %s %d%s' % (conn.peer[0] if conn.peer else '-',
+                  scope['method'], scope['path'], scope['http_version'],
+                  self.status or '-', self.sent_bytes, '' if self.complete else
+                  ' cut short (client left)' if self.disconnected else
+                  ' cut short (app error)'))
+        if not self.complete:
+            return False
         if self.keep_alive and not self.body_done:
             await self._drain()
         return self.keep_alive and self.body_done
@@ -722,6 +726,7 @@ class Exchange:
                                      self.request.version == '1.0'))
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
+        count = 0  # body bytes counted once written: the log shows what went out
         if body and not bodyless:
             length = self.length
             if length is not None and self.sent_bytes + len(body) > length:
@@ -730,18 +735,20 @@ class Exchange:
                 body = body[:length - self.sent_bytes]
                 self.keep_alive = False
             out.append(chunk(body) if self.chunked else body)
-            self.sent_bytes += len(body)
+            count = len(body)
         if not more:
             if self.chunked:
                 out.append(LAST_CHUNK)
-            elif self.length is not None and self.sent_bytes < self.length and not bodyless:
+            elif self.length is not None and self.sent_bytes + count < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
             await self.conn._write(b''.join(out))
         except _Closed:
             self.disconnected = True
+            self.complete = False  # not whole: logged cut short, the connection closes
             raise
+        self.sent_bytes += count
 
 
 async def start(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=False):
