@@ -248,3 +248,67 @@ def test_a_stalled_body_is_a_408_and_a_bare_lf_head_a_400_under_micropython(mpy_
     out = raw(port, b'GET / HTTP/1.1\nHost: a\n\n', timeout=5)
     assert out.startswith(b'HTTP/1.1 400') and b'bare LF' in out, out
     assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200
+
+
+CUT_SHORT = '''
+import sys
+sys.path.insert(0, %(root)r + '/packages/core/src')
+sys.path.insert(0, %(root)r + '/packages/mpy-server/src')
+import asyncio
+from plugdot import App
+from plugdot_mpy_server import serve
+
+app = App(plugins=[])
+
+
+@app.get('/fails')
+async def fails(request):
+    def items():
+        yield 'a' * 10
+        raise RuntimeError('stream bug')
+    return items()
+
+
+@app.get('/endless')
+async def endless(request):
+    async def items():
+        while True:
+            yield 'e' * 10
+            await asyncio.sleep(0.02)
+    return items()
+
+
+@app.get('/')
+async def index(request):
+    return 'hi'
+
+serve(app, '127.0.0.1', %(port)d, access_log=True)
+'''
+
+
+def test_a_response_cut_short_is_logged_under_micropython(tmp_path, micropython_exe):
+    """The access log has a line for every request on the board too: a
+    stream that fails after its first item, and one the client leaves
+    (docs/mpy-server.md)."""
+    port = free_port()
+    script = tmp_path / 'cut_short.py'
+    script.write_text(CUT_SHORT % {'root': str(ROOT), 'port': port})
+    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=512k', str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        assert raw(port, b'GET /fails HTTP/1.1\r\nHost: a\r\n\r\n').startswith(b'HTTP/1.1 200')
+        with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+            s.sendall(b'GET /endless HTTP/1.1\r\nHost: a\r\n\r\n')
+            assert s.recv(4096).startswith(b'HTTP/1.1 200')
+        time.sleep(0.5)  # the server sees the client gone at its next write
+        assert httpx.get('http://127.0.0.1:%d/' % port, timeout=5).text == 'hi'
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0].decode()
+    lines = [line for line in out.splitlines() if '"GET' in line]
+    assert lines[0].endswith('"GET /fails HTTP/1.1" 200 10 cut short (app error)'), out
+    assert '"GET /endless HTTP/1.1" 200 ' in lines[1], out
+    assert lines[1].endswith(' cut short (client left)'), out
+    assert lines[2].endswith('"GET / HTTP/1.1" 200 2'), out
