@@ -57,7 +57,7 @@ def test_a_plugin_decorator_above_the_route_names_the_fix():
         @app.route('/echo')
         async def echo(request, ws):
             pass
-    assert 'put @with_websocket below the route decorator, not above it' in str(info.value)
+    assert 'move @with_websocket below the route decorator, not above it' in str(info.value)
 
 
 def test_a_request_attribute_no_plugin_provides_names_the_plugin(caplog):

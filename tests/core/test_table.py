@@ -227,6 +227,6 @@ def test_an_app_on_a_table_leaves_inert_hooks_out(monkeypatch):
         return 'hi'
     client = TestClient(app)
     assert 'x-quiet' not in client.get('/').headers
-    assert app._plan['after_request'] == ()
+    assert app._plan['after'] == ()
     app.config['quiet_loud'] = True
     assert client.get('/').headers['x-quiet'] == 'loud'

@@ -344,7 +344,7 @@ def test_without_cors_its_hooks_leave_the_plan_until_cors_is_asked_for():
 
         def in_plan():
             plan = app._plan
-            return [fn in plan['before_request'] + plan['after_request'] for fn in hooks]
+            return [fn in plan['before'] + plan['after'] for fn in hooks]
         r = client.get('/', headers={'Origin': SITE})
         assert 'access-control-allow-origin' not in r.headers and in_plan() == [False, False]
         # a setting changed while serving

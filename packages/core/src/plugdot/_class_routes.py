@@ -5,9 +5,13 @@ and JSON fields.
 Loaded on first use by :meth:`plugdot.routing.Router.add_class_routes`, so a
 decorator-style app (and its MicroPython bundle) never carries it.
 """
-from ._compat import REQUIRED, annotations, method_signature, signature
+from ._compat import (REQUIRED, annotations, context_slot, isawaitable, method_signature, run_sync,
+                      settle, signature)
 from .errors import HTTPError
 from .routing import _CLASS_METHODS, _DEFAULT_CLASS_METHODS, Route
+
+#: The request a class-style method is handling (``App.request``, ``self.request``).
+current_request = context_slot('plugdot_request')
 
 _TRUE = ('1', 'true', 'yes', 'on')
 _FALSE = ('0', 'false', 'no', 'off', '')
@@ -76,6 +80,23 @@ class ClassRoute(Route):
         if params:
             self.pattern += ''.join('/<%s>' % n.lstrip('*') for n, _ in params)
 
+    async def call(self, request):
+        """Call the method for *request*: its arguments bound, ``self.request`` set."""
+        token = current_request.set(request)
+        try:
+            args, kwargs = self.bind(request)
+            kind, fn = self.call_kind, self.fn
+            if kind == 'async':
+                return await fn(*args, **kwargs)
+            if kind == 'thread':
+                return await run_sync(fn, *args, **kwargs)
+            value = fn(*args, **kwargs)
+            if isawaitable(value):  # on MicroPython, a coroutine or a generator
+                value = await settle(value)
+            return value
+        finally:
+            current_request.reset(token)
+
     def bind(self, request):
         """Return ``(args, kwargs)`` for the method from *request*."""
         rest = request.route_path.lstrip('/')
@@ -122,8 +143,8 @@ class ClassRoute(Route):
             form = request.form
             if name in form:
                 return self._convert(name, form[name]), True
-            files = request._files  # filled by an uploads plugin
-            if files and name in files:
+            files = request.files  # filled by an uploads plugin
+            if name in files:
                 return files[name], True
             if request.content_type == 'application/json':
                 data = request.json

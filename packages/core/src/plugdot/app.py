@@ -7,19 +7,14 @@ with errors turned into responses by ``plugdot_handle_error``. Each stage
 calls the plain functions of the compiled plan (:meth:`App._compile`); a
 stage nobody implements costs a tuple check.
 """
-from ._compat import (MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync,
-                      settle)
-from .config import Config, environ
-from .errors import HTTPError, MissingKey, PluginError
-from .errors import plugdot_handle_error as _default_error_handler
-from .request import Request
-from .request import plugdot_parse_body as _builtin_parse_body
-from .response import plugdot_make_response as _builtin_make_response
-from .response import to_response
-from .routing import NEEDS, Router
-from .routing import plugdot_resolve as _builtin_resolve
+import sys
 
-_current_request = context_slot('plugdot_request')
+from ._compat import MICROPYTHON, isawaitable, log_exception, log_line, run_sync, settle
+from .config import Config, environ
+from .errors import HTTPError, MissingKey, PluginError, plugdot_handle_error
+from .request import Request, plugdot_parse_body
+from .response import plugdot_make_response, to_response
+from .routing import NEEDS, Router, plugdot_resolve
 
 # Request.scan_headers as a plain function: the app always makes a Request
 # itself, and a method read through Request's __getattr__ is slow.
@@ -133,10 +128,10 @@ class App:
             'request_attribute': impls('plugdot_request_attribute'),
             # the body readers but the built-in one, which is called after
             # them (read_body) without its hook's frame
-            'parse_body': tuple(fn for fn in parse_body if fn is not _builtin_parse_body),
-            'read_body': _builtin_parse_body in parse_body,
-            'before_request': impls('plugdot_before_request'),
-            'after_request': impls('plugdot_after_request'),
+            'parse_body': tuple(fn for fn in parse_body if fn is not plugdot_parse_body),
+            'read_body': plugdot_parse_body in parse_body,
+            'before': impls('plugdot_before_request'),
+            'after': impls('plugdot_after_request'),
             'handle_error': impls('plugdot_handle_error'),
             'make_response': make_response,
             'asgi_scope': impls('plugdot_asgi_scope'),
@@ -148,8 +143,8 @@ class App:
             'max_header_count': self.config['max_header_count'],
             'max_header_size': self.config['max_header_size'],
             # Hooks only the built-in plugin implements are called directly.
-            'builtin_resolve': resolve == (_builtin_resolve,),
-            'builtin_make_response': make_response == (_builtin_make_response,),
+            'builtin_resolve': resolve == (plugdot_resolve,),
+            'builtin_make_response': make_response == (plugdot_make_response,),
         }
         return plan
 
@@ -325,7 +320,9 @@ class App:
     @property
     def request(self):
         """The request being handled (class-style handlers)."""
-        request = _current_request.get()
+        # The slot is in plugdot._class_routes, which only class-style apps load.
+        module = sys.modules.get('plugdot._class_routes')
+        request = module.current_request.get() if module is not None else None
         if request is None:
             raise RuntimeError('self.request is only available while handling a request')
         return request
@@ -479,7 +476,7 @@ class App:
                 elif plan['read_body']:  # the built-in reader, without its hook's frame
                     await request.load_body(request.app.config['max_body_size'])
                 args = request.path_args  # (as after every hook: it may set them)
-            before = plan['local_before'] if mounted else plan['before_request']
+            before = plan['local_before'] if mounted else plan['before']
             if before:
                 found = await first_result(before, request)
                 if found is not None:
@@ -491,8 +488,10 @@ class App:
                 kind = route.kind
                 if kind == 'async':
                     found = await (route.fn(request, **args) if args else route.fn(request))
-                elif kind == 'thread' or kind == 'class':
-                    found = await self._handle(request, route)
+                elif kind == 'class':  # a method of an App subclass (plugdot._class_routes)
+                    found = await route.call(request)
+                elif kind == 'thread':
+                    found = await run_sync(route.fn, request, **args)
                 else:  # called on the loop; on MicroPython, a coroutine or a generator
                     found = route.fn(request, **args)
                     if isawaitable(found):
@@ -512,7 +511,7 @@ class App:
         # (A while loop, not `for stage in (0, 1)`: on MicroPython a for loop
         # keeps its iterator in the frame, heap held while the handler runs;
         # no stage counter either: one local less.)
-        after = plan['local_after'] if mounted else plan['after_request']
+        after = plan['local_after'] if mounted else plan['after']
         while True:
             if after:
                 try:
@@ -559,30 +558,6 @@ class App:
                 response = await self._error_response(plan, request, exc, False)
         return response
 
-    async def _handle(self, request, route):
-        # A handler run in a worker thread, or a class-style method (its
-        # arguments bound, self.request set).
-        kind, fn = route.kind, route.fn
-        token = None
-        try:
-            if kind == 'class':
-                token = _current_request.set(request)
-                args, kwargs = route.bind(request)
-                kind = route.call_kind
-            else:
-                args, kwargs = (request,), request.path_args
-            if kind == 'async':
-                return await fn(*args, **kwargs)
-            if kind == 'thread':
-                return await run_sync(fn, *args, **kwargs)
-            value = fn(*args, **kwargs)
-            if isawaitable(value):  # on MicroPython, a coroutine or a generator
-                value = await settle(value)
-            return value
-        finally:
-            if token is not None:
-                _current_request.reset(token)
-
     async def make_response(self, request, value):
         """Convert a handler's return value through ``plugdot_make_response``."""
         plan = self._plan or self._compile()
@@ -603,10 +578,10 @@ class App:
             if mounted:
                 raise
             log_exception('An error handler failed', exc)
-            return _default_error_handler(request, exc)
+            return plugdot_handle_error(request, exc)
         if mounted:
             raise error
-        return _default_error_handler(request, error)
+        return plugdot_handle_error(request, error)
 
     # -- serving ----------------------------------------------------------
     def run(self, host=None, port=8000, server=None, debug=None):

@@ -19,8 +19,8 @@ _BODY_HEADERS = {b'content-type', b'content-length', b'transfer-encoding'}
 _BODYLESS = ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
 
 
-class _Namespace:
-    """A plain attribute bag for per-request data (``request.g``)."""
+#: The class of ``request.g``, made by its first use (a class is heap on a board).
+_Namespace = None
 
 
 class Request:
@@ -31,7 +31,37 @@ class Request:
     or None), ``scope``, ``method``, ``path`` (decoded), ``route_path``
     (the path inside the app that handles it: without the mount prefix),
     ``path_args`` (converted path arguments), ``route`` (the matched
-    :class:`plugdot.routing.Route`), ``g`` (per-request data).
+    :class:`plugdot.routing.Route`).
+
+    Computed on first access (read-only by intent; those marked * are then
+    kept as plain attributes):
+
+    * ``headers`` * -- the request headers (:class:`plugdot.Headers`,
+      case-insensitive);
+    * ``query`` * (also ``args``) -- query parameters
+      (:class:`plugdot.MultiDict`); 400 if malformed;
+    * ``query_string`` -- the raw query string (still percent-encoded),
+      decoded as UTF-8; 400 if it is not UTF-8;
+    * ``cookies`` * -- cookies sent by the client (a dict);
+    * ``client`` -- ``(host, port)`` of the client, or None when the server
+      does not say;
+    * ``scheme`` -- ``http`` or ``https``; ``host`` -- the ``Host`` header, or
+      the server address; ``url`` -- the full URL of the request;
+    * ``content_type`` -- the media type of the body, lower case, without
+      parameters; ``content_length`` -- the declared body length, or None;
+    * ``body`` -- the request body as bytes (``b''`` when there is none);
+    * ``json`` * -- the body parsed as JSON, or None without a body; 400 if
+      invalid or nested deeper than the ``max_json_depth`` setting;
+    * ``form`` * -- form fields (:class:`plugdot.MultiDict`) of an
+      urlencoded or multipart body (the latter needs a plugin); 400 if
+      malformed;
+    * ``files`` * -- uploaded files (a MultiDict), filled by an uploads plugin;
+    * ``g`` * -- a namespace for data that lives as long as the request;
+    * any other public name: what a plugin's ``plugdot_request_attribute``
+      gives (``request.session``), kept too.
+
+    (One ``__getattr__`` rather than a property each: on a board every
+    property is a function and an object in the heap.)
     """
 
     # Defaults live on the class so that creating a request stays cheap.
@@ -39,8 +69,7 @@ class Request:
     route = None
     path_args = None
     has_body = False
-    _headers = _query = _cookies = _g = None
-    _body = _form = _json = _files = None
+    _body = None
     # the raw Content-Type (b'' if none) / Content-Length of a body, see scan_headers
     _type = _length = None
     _body_loaded = False
@@ -55,21 +84,117 @@ class Request:
         self.path = self.route_path = scope['path']
 
     def __getattr__(self, name):
-        # Only reached when normal lookup fails: plugins provide lazy
-        # attributes (request.session) through plugdot_request_attribute.
+        # Only reached when normal lookup fails: the attributes computed on
+        # first access (the class docstring), then those plugins provide
+        # (plugdot_request_attribute). What is kept is set on the instance,
+        # so that the next read does not come here.
         if name[:1] == '_':
             raise AttributeError(name)
-        app = self.app
-        plan = app._plan or app._compile()
-        for fn in plan['request_attribute']:
-            value = fn(self, name)
-            if value is not None:
-                setattr(self, name, value)
-                return value
-        raise AttributeError("'Request' object has no attribute %r, and no loaded plugin provides "
-                             "it (request.session comes from plugdot-sessions: see "
-                             "`plugdot plugins`, App(plugins=...), `plugdot bundle --plugin`)"
-                             % name)
+        if name == 'headers':
+            value = Headers.from_asgi(self.scope['headers'])
+        elif name == 'query':
+            try:
+                value = parse_query(self.query_string)
+            except ValueError as exc:
+                # MicroPython's UnicodeError has no text: say what it means
+                raise HTTPError(400, 'Malformed query string: %s' % (str(exc) or 'not UTF-8'))
+        elif name == 'args':
+            value = self.query
+        elif name == 'query_string':
+            try:
+                return utf8(self.scope.get('query_string', b''))
+            except ValueError:
+                raise HTTPError(400, 'Malformed query string: not UTF-8')
+        elif name == 'json':
+            body = self._body if self._body_loaded else self.body
+            if not body:
+                return None
+            global _jsonlimit
+            if _jsonlimit is None:  # a function-level import costs ~1 µs per call
+                from . import jsonlimit as _jsonlimit
+            limit = self.app.config['max_json_depth']
+            try:
+                value = _jsonlimit.loads(body, limit)
+            except _jsonlimit.TooDeep:
+                raise HTTPError(400, 'JSON body nested deeper than %d levels' % limit)
+            except (ValueError, UnicodeError):
+                raise HTTPError(400, 'Invalid JSON body')
+            if value is None:  # JSON null: parsed again if asked again, as before
+                return None
+        elif name == 'form':
+            kind = self.content_type
+            if kind == 'application/x-www-form-urlencoded':
+                try:
+                    value = parse_query(utf8(self.body))
+                except ValueError as exc:
+                    raise HTTPError(400, 'Malformed form body: %s' % (str(exc) or 'not UTF-8'))
+            elif kind == 'multipart/form-data' and self.has_body:
+                raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
+                                   'install plugdot-uploads (packages/uploads)')
+            else:
+                value = MultiDict()
+        elif name == 'body':
+            if not self._body_loaded:
+                if not self.has_body:
+                    return b''
+                if self.route is not None and self.route.stream:
+                    why = 'route %s streams it (stream=True)' % self.route.name
+                else:
+                    why = 'no route matched, so it was not read'
+                raise RuntimeError('the request body has not been read: %s; use "await '
+                                   'request.load_body()" first, or request.stream()' % why)
+            return self._body
+        elif name == 'content_type':
+            kind = self._type
+            kind = self.headers.get('content-type', '') if kind is None else latin1(kind)
+            return kind.partition(';')[0].strip().lower()
+        elif name == 'content_length':
+            # raw bytes once scan_headers noted them (isdigit: ASCII digits only)
+            value = self.headers.get('content-length') if self._type is None else self._length
+            if value is None:
+                return None
+            if not value.isdigit():
+                raise HTTPError(400, 'Invalid Content-Length')
+            return int(value)
+        elif name == 'cookies':
+            value = parse_cookies(self.headers.get('cookie'))
+        elif name == 'files':
+            value = MultiDict()
+        elif name == 'g':
+            global _Namespace
+            if _Namespace is None:
+                class _Namespace:
+                    """A plain attribute bag for per-request data (``request.g``)."""
+            value = _Namespace()
+        elif name == 'client':
+            client = self.scope.get('client')
+            return tuple(client) if client else None
+        elif name == 'scheme':
+            return self.scope.get('scheme', 'http')
+        elif name == 'host':
+            host = self.headers.get('host')
+            if host is None:
+                server = self.scope.get('server')
+                host = '%s:%s' % tuple(server) if server else ''
+            return host
+        elif name == 'url':
+            qs = self.query_string
+            return '%s://%s%s%s' % (self.scheme, self.host, self.scope.get('root_path', '') + self.path,
+                                    '?' + qs if qs else '')
+        else:
+            app = self.app
+            plan = app._plan or app._compile()
+            for fn in plan['request_attribute']:
+                value = fn(self, name)
+                if value is not None:
+                    break
+            else:
+                raise AttributeError(
+                    "'Request' object has no attribute %r, and no loaded plugin provides it "
+                    "(request.session comes from plugdot-sessions: see `plugdot plugins`, "
+                    "App(plugins=...), `plugdot bundle --plugin`)" % name)
+        setattr(self, name, value)
+        return value
 
     def after_this_request(self, fn):
         """Run ``fn(request, response)`` after this request's after-request
@@ -81,94 +206,6 @@ class Request:
         return fn
 
     # -- the request line and headers ----------------------------------
-    @property
-    def headers(self):
-        """The request headers (:class:`plugdot.Headers`, case-insensitive)."""
-        if self._headers is None:
-            self._headers = Headers.from_asgi(self.scope['headers'])
-        return self._headers
-
-    @property
-    def query_string(self):
-        """The raw query string (still percent-encoded), decoded as UTF-8;
-        400 if it is not UTF-8."""
-        try:
-            return utf8(self.scope.get('query_string', b''))
-        except ValueError:
-            raise HTTPError(400, 'Malformed query string: not UTF-8')
-
-    @property
-    def query(self):
-        """Query parameters (:class:`plugdot.MultiDict`); 400 if malformed."""
-        if self._query is None:
-            try:
-                self._query = parse_query(self.query_string)
-            except ValueError as exc:
-                # MicroPython's UnicodeError has no text: say what it means
-                raise HTTPError(400, 'Malformed query string: %s' % (str(exc) or 'not UTF-8'))
-        return self._query
-
-    args = query
-
-    @property
-    def cookies(self):
-        """Cookies sent by the client (a dict)."""
-        if self._cookies is None:
-            self._cookies = parse_cookies(self.headers.get('cookie'))
-        return self._cookies
-
-    @property
-    def client(self):
-        """``(host, port)`` of the client, or None when the server does not say."""
-        client = self.scope.get('client')
-        return tuple(client) if client else None
-
-    @property
-    def scheme(self):
-        """``http`` or ``https``."""
-        return self.scope.get('scheme', 'http')
-
-    @property
-    def host(self):
-        """The ``Host`` header, or the server address."""
-        host = self.headers.get('host')
-        if host is None:
-            server = self.scope.get('server')
-            host = '%s:%s' % tuple(server) if server else ''
-        return host
-
-    @property
-    def url(self):
-        """The full URL of the request."""
-        qs = self.query_string
-        return '%s://%s%s%s' % (self.scheme, self.host, self.scope.get('root_path', '') + self.path,
-                                '?' + qs if qs else '')
-
-    @property
-    def content_type(self):
-        """The media type of the body, lower case, without parameters."""
-        kind = self._type
-        kind = self.headers.get('content-type', '') if kind is None else latin1(kind)
-        return kind.partition(';')[0].strip().lower()
-
-    @property
-    def content_length(self):
-        """The declared body length, or None."""
-        # raw bytes once scan_headers noted them (isdigit: ASCII digits only)
-        value = self.headers.get('content-length') if self._type is None else self._length
-        if value is None:
-            return None
-        if not value.isdigit():
-            raise HTTPError(400, 'Invalid Content-Length')
-        return int(value)
-
-    @property
-    def g(self):
-        """A namespace for data that lives as long as the request."""
-        if self._g is None:
-            self._g = _Namespace()
-        return self._g
-
     def scan_headers(self, max_count, max_size):
         """Check the header limits (431 past them), note in ``has_body`` (and
         return) whether the request declares a body (Content-Length > 0 or chunked),
@@ -260,79 +297,17 @@ class Request:
         it was read, or a stream reached its end)."""
         return not self.has_body or self._body_loaded or self._body_done
 
-    def _require_body(self):
-        if not self._body_loaded:
-            if self.route is not None and self.route.stream:
-                why = 'route %s streams it (stream=True)' % self.route.name
-            else:
-                why = 'no route matched, so it was not read'
-            raise RuntimeError('the request body has not been read: %s; use "await '
-                               'request.load_body()" first, or request.stream()' % why)
-        return self._body
-
-    @property
-    def body(self):
-        """The request body as bytes (``b''`` when there is none)."""
-        if not self._body_loaded and not self.has_body:
-            return b''
-        return self._require_body()
-
-    @property
-    def json(self):
-        """The body parsed as JSON, or None without a body; 400 if invalid or
-        nested deeper than the ``max_json_depth`` setting."""
-        if self._json is None:
-            body = self._body if self._body_loaded else self.body
-            if not body:
-                return None
-            global _jsonlimit
-            if _jsonlimit is None:  # a function-level import costs ~1 µs per call
-                from . import jsonlimit as _jsonlimit
-            limit = self.app.config['max_json_depth']
-            try:
-                self._json = _jsonlimit.loads(body, limit)
-            except _jsonlimit.TooDeep:
-                raise HTTPError(400, 'JSON body nested deeper than %d levels' % limit)
-            except (ValueError, UnicodeError):
-                raise HTTPError(400, 'Invalid JSON body')
-        return self._json
-
-    @property
-    def form(self):
-        """Form fields (:class:`plugdot.MultiDict`) of an urlencoded or
-        multipart body (the latter needs a plugin); 400 if malformed."""
-        if self._form is None:
-            kind = self.content_type
-            if kind == 'application/x-www-form-urlencoded':
-                try:
-                    self._form = parse_query(utf8(self.body))
-                except ValueError as exc:
-                    raise HTTPError(400, 'Malformed form body: %s' % (str(exc) or 'not UTF-8'))
-            elif kind == 'multipart/form-data' and self.has_body:
-                raise RuntimeError('a multipart/form-data body needs a plugin to parse it: '
-                                   'install plugdot-uploads (packages/uploads)')
-            else:
-                self._form = MultiDict()
-        return self._form
-
-    @property
-    def files(self):
-        """Uploaded files (a MultiDict), filled by an uploads plugin."""
-        if self._files is None:
-            self._files = MultiDict()
-        return self._files
-
     def set_parsed(self, parsed):
         """Store what a ``plugdot_parse_body`` implementation returned."""
         self._body_loaded = True
         if self._body is None:
             self._body = b''
         if 'form' in parsed:
-            self._form = parsed['form']
+            self.form = parsed['form']
         if 'files' in parsed:
-            self._files = parsed['files']
-        if 'json' in parsed:
-            self._json = parsed['json']
+            self.files = parsed['files']
+        if parsed.get('json') is not None:
+            self.json = parsed['json']
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)

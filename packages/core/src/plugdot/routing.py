@@ -127,7 +127,7 @@ class Router:
     """The routes of one app: decorator routes, mounts and class routes."""
 
     def __init__(self):
-        self.converters = dict(DEFAULT_CONVERTERS)
+        self.converters = DEFAULT_CONVERTERS  # copied by the first add_converter
         self.static = {}     # path -> {method: Route}
         self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
         self.mounts = []     # [(prefix, app)], longest prefix first
@@ -149,7 +149,7 @@ class Router:
             fix = 'write def %s(%s)' % (route.name, wanted)
             for arg, plugin in (('ws', 'websocket'), ('sse', 'sse')):
                 if "'%s'" % arg in problem:  # the plugin's decorator went above the route's
-                    fix = 'put @with_%s below the route decorator, not above it' % plugin
+                    fix = 'move @with_%s below the route decorator, not above it' % plugin
             raise TypeError('handler %s cannot take the arguments of route %r (%s): %s'
                             % (route.name, pattern, problem, fix))
         if not MICROPYTHON:
@@ -180,6 +180,8 @@ class Router:
         conversion function that may raise ValueError to refuse a value."""
         if '(' in regex.replace('\\(', ''):
             raise ValueError('converter regex must not contain groups')
+        if self.converters is DEFAULT_CONVERTERS:
+            self.converters = dict(DEFAULT_CONVERTERS)
         self.converters[name] = (regex, convert)
 
     def mount(self, prefix, app):
@@ -215,7 +217,8 @@ class Router:
             allowed = list(table)
         dynamic = self.dynamic
         if len(dynamic) > _SCAN:  # only the routes the tree leads to (never on a board)
-            node = self._tree or self._build_tree()
+            # (the tree's code is CPython's: a board's bundle leaves it out)
+            node = None if MICROPYTHON else self._tree or self._build_tree()
             for segment in path.split('/'):
                 found = node[0].get(segment)
                 if found is None:

@@ -76,7 +76,7 @@ def with_sse(handler):
             async def produce(sse):
                 await handler(head, sse, *args[1:], **kwargs)
         else:  # class style: self.request must work in the handler's own task
-            from plugdot.app import _current_request
+            from plugdot._class_routes import current_request as _current_request
 
             async def produce(sse):
                 token = _current_request.set(request)
