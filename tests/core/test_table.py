@@ -168,7 +168,7 @@ def test_app_on_a_table_serves_with_plugin_lists_and_blocks(modules, monkeypatch
         SPECS=specs, HOOKS=hooks, ARGNAMES=argnames)
 
     def app_on(table):
-        monkeypatch.setattr('plugdot.app.plugin_manager', lambda plugins, block: table)
+        monkeypatch.setattr('plugdot.plugins.make_plugin_manager', lambda plugins, block: table)
         app = App()
 
         @app.get('/')
@@ -219,7 +219,7 @@ def test_an_app_on_a_table_leaves_inert_hooks_out(monkeypatch):
     generated = types.SimpleNamespace(PLUGINS=[('quiet', 'tbl_quiet')], SPECS=specs,
                                       HOOKS=hooks, ARGNAMES=argnames)
     table = from_bundle(generated)
-    monkeypatch.setattr('plugdot.app.plugin_manager', lambda plugins, block: table)
+    monkeypatch.setattr('plugdot.plugins.make_plugin_manager', lambda plugins, block: table)
     app = App()
 
     @app.get('/')

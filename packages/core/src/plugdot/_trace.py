@@ -21,7 +21,7 @@ def trace(app, log=print):
         return tuple(_traced(name[8:], owner, fn, log)
                      for owner, fn in zip(owners, functions, strict=True))
     pm.implementations = traced_implementations
-    app._invalidate()
+    app.replan()
     return app
 
 

@@ -20,9 +20,6 @@ from .routing import NEEDS, Router, plugdot_resolve
 # itself, and a method read through Request's __getattr__ is slow.
 _scan_headers = Request.scan_headers
 
-#: errno values of a send that failed because the client left (EPIPE, ECONNRESET).
-_CLIENT_GONE = (32, 104)
-
 #: Hooks called on every request, compiled into the plan (App._compile).
 HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
              'plugdot_parse_body', 'plugdot_before_request', 'plugdot_after_request',
@@ -41,23 +38,6 @@ async def first_result(functions, *args):
     return None
 
 
-def plugin_manager(plugins=None, block_plugins=None):
-    """The plugin manager of a new app: on a MicroPython board, the hook
-    table ``plugdot bundle`` resolved (:mod:`plugdot._table`); elsewhere
-    :func:`plugdot.plugins.make_plugin_manager`."""
-    if MICROPYTHON:
-        from ._table import bundled, from_bundle
-        table = bundled()
-        if table is not None:
-            return from_bundle(table, plugins, block_plugins)
-    from .plugins import make_plugin_manager
-    pm = make_plugin_manager(plugins, block_plugins)
-    # A board from source finds no plugins: a route a plugin's decorator made
-    # loads that plugin (App._require_plugin).
-    pm.autoload = MICROPYTHON and plugins is None
-    return pm
-
-
 class App:
     """A plugdot application, and an ASGI 3 callable.
 
@@ -67,13 +47,27 @@ class App:
     request. Both styles can be mixed.
 
     *config* overrides setting defaults (``PLUGDOT_*`` environment variables
-    override both); *plugins* and *block_plugins* choose the plugins (see
-    :func:`plugin_manager`).
+    override both); *plugins* and *block_plugins* choose the plugins (on
+    CPython, see :func:`plugdot.plugins.make_plugin_manager`; on a board, the
+    bundle's hook table, :mod:`plugdot._table`).
     """
 
     def __init__(self, config=None, plugins=None, block_plugins=None):
-        self.plugins = plugin_manager(plugins, block_plugins)
-        pm = self.plugins
+        # The plugin manager: on a MicroPython board, the hook table `plugdot
+        # bundle` resolved (plugdot._table); elsewhere plugdot.plugins'.
+        pm = None
+        if MICROPYTHON:
+            from ._table import bundled, from_bundle
+            table = bundled()
+            if table is not None:
+                pm = from_bundle(table, plugins, block_plugins)
+        if pm is None:
+            from .plugins import make_plugin_manager
+            pm = make_plugin_manager(plugins, block_plugins)
+            # A board from source finds no plugins: a route a plugin's decorator
+            # made loads that plugin (App._require_plugin).
+            pm.autoload = MICROPYTHON and plugins is None
+        self.plugins = pm
         owners = pm.owners('plugdot_settings')
         self.config = Config([(owners[i], fn()) for i, fn
                               in enumerate(pm.implementations('plugdot_settings'))],
@@ -81,9 +75,9 @@ class App:
         self.router = Router()
         self._app_hooks = None
         self._plan = None
-        self.plugins.listeners.append(self._invalidate)
-        self.config.listeners.append(self._invalidate)
-        self.router.listeners.append(self._invalidate)
+        self.plugins.listeners.append(self.replan)
+        self.config.listeners.append(self.replan)
+        self.router.listeners.append(self.replan)
         if type(self) is not App:
             self.router.add_class_routes(self, App)
             if NEEDS:
@@ -98,8 +92,6 @@ class App:
         something other than the app's plugins, settings, routes and hooks,
         which recompile it themselves."""
         self._plan = None
-
-    _invalidate = replan
 
     def _compile(self):
         # The plan: a dict of the hot hooks' implementations (tuples of
@@ -118,7 +110,7 @@ class App:
 
         def impls(name):
             return pm.implementations(name, skip)
-        hooks = self._app_hooks
+        own = self._app_hooks
         resolve = impls('plugdot_resolve')
         make_response = impls('plugdot_make_response')
         parse_body = impls('plugdot_parse_body')
@@ -136,10 +128,9 @@ class App:
             'make_response': make_response,
             'asgi_scope': impls('plugdot_asgi_scope'),
             # a mounted app's own hooks (its plugins' ran in the parent)
-            'local_before': (hooks.plugdot_before_request,) if hooks and hooks.before else (),
-            'local_after': (hooks.plugdot_after_request,) if hooks and hooks.after else (),
-            'local_errors': ((hooks.plugdot_handle_error,) if hooks and hooks.error_handlers
-                             else ()),
+            'local_before': (own.plugdot_before_request,) if own and own.before else (),
+            'local_after': (own.plugdot_after_request,) if own and own.after else (),
+            'local_errors': (own.plugdot_handle_error,) if own and own.error_handlers else (),
             'max_header_count': self.config['max_header_count'],
             'max_header_size': self.config['max_header_size'],
             # Hooks only the built-in plugin implements are called directly.
@@ -187,7 +178,7 @@ class App:
                                   'plugdot bundle --module plugdot._app_hooks')
             self._app_hooks = AppHooks()
             self.plugins.register(self._app_hooks, name='app-hooks-%x' % id(self))
-        self._invalidate()
+        self.replan()
         return self._app_hooks
 
     # -- decorators -------------------------------------------------------
@@ -396,7 +387,7 @@ class App:
         """Sending *response* raised *exc*: a client that left (EPIPE,
         ECONNRESET) is nothing wrong; anything else is logged, and answered
         with a 500 if the response had not started."""
-        if isinstance(exc, OSError) and exc.args and exc.args[0] in _CLIENT_GONE:
+        if isinstance(exc, OSError) and exc.args and exc.args[0] in (32, 104):  # EPIPE, ECONNRESET
             return  # the client left mid-response: nobody to answer, nothing wrong
         log_exception('Error while sending the response to %s %s'
                       % (request.method, request.path), exc)
@@ -471,8 +462,16 @@ class App:
             if error is None and has_body and not route.stream:
                 found = await first_result(plan['parse_body'], request, request.content_type) \
                     if plan['parse_body'] else None
-                if found is not None:
-                    request.set_parsed(found)
+                if found is not None:  # what the reader parsed: kept as the request's
+                    request._body_loaded = True
+                    if request._body is None:
+                        request._body = b''
+                    if 'form' in found:
+                        request.form = found['form']
+                    if 'files' in found:
+                        request.files = found['files']
+                    if found.get('json') is not None:
+                        request.json = found['json']
                 elif plan['read_body']:  # the built-in reader, without its hook's frame
                     await request.load_body(request.app.config['max_body_size'])
                 args = request.path_args  # (as after every hook: it may set them)

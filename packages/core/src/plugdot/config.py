@@ -30,17 +30,13 @@ def plugdot_settings():
     }
 
 
-_TRUE = ('1', 'true', 'yes', 'on')
-_FALSE = ('0', 'false', 'no', 'off', '')
-
-
 def parse_env_value(name, text, default):
     """Convert the environment text of setting *name* to the type of *default*."""
     if isinstance(default, bool):
         low = text.strip().lower()
-        if low in _TRUE:
+        if low in ('1', 'true', 'yes', 'on'):
             return True
-        if low in _FALSE:
+        if low in ('0', 'false', 'no', 'off', ''):
             return False
         raise ValueError('PLUGDOT_%s: expected a boolean (1/0, true/false), got %r'
                          % (name.upper(), text))
@@ -57,22 +53,6 @@ def parse_env_value(name, text, default):
     if isinstance(default, (list, tuple)):
         return [item.strip() for item in text.split(',') if item.strip()]
     return text
-
-
-def close_match(name, names):
-    """The name among *names* within two edits of *name*, or None."""
-    best = None
-    for other in names:
-        row = list(range(len(other) + 1))  # the edit distance, row by row
-        for i in range(1, len(name) + 1):
-            prev, row[0] = row[0], i
-            for j in range(1, len(other) + 1):
-                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                           prev + (name[i - 1] != other[j - 1]))
-        d = row[-1]
-        if d <= 2 and (best is None or d < best[0]):
-            best = (d, other)
-    return best[1] if best else None
 
 
 class Config(dict):
@@ -126,8 +106,19 @@ class Config(dict):
                     # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
                     value = parse_env_value(name, value, [])
             else:  # an app's own key is fine; one a typo away from a setting is not
-                match = close_match(name, self.help)
+                # the declared name within two edits of it, if any (edit distance, row by row)
+                match = None
+                for other in self.help:
+                    row = list(range(len(other) + 1))
+                    for i in range(1, len(name) + 1):
+                        prev, row[0] = row[0], i
+                        for j in range(1, len(other) + 1):
+                            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                                       prev + (name[i - 1] != other[j - 1]))
+                    if row[-1] <= 2 and (match is None or row[-1] < match[0]):
+                        match = (row[-1], other)
                 if match is not None:
+                    match = match[1]
                     message = ('App(config=...): unknown setting %r (did you mean %r?)'
                                % (name, match))
                     try:  # warnings on CPython, printed where there is none

@@ -149,9 +149,6 @@ class Headers:
         return 'Headers(%r)' % (self._items,)
 
 
-_HEX = '0123456789abcdefABCDEF'
-
-
 def unquote(text, plus=False):
     """Percent-decode *text* as UTF-8 (``+`` is a space when *plus*).
 
@@ -165,7 +162,8 @@ def unquote(text, plus=False):
     parts = text.split('%')
     out = bytearray(parts[0].encode())
     for part in parts[1:]:
-        if len(part) < 2 or part[0] not in _HEX or part[1] not in _HEX:
+        if len(part) < 2 or part[0] not in '0123456789abcdefABCDEF' \
+                or part[1] not in '0123456789abcdefABCDEF':
             raise ValueError('malformed percent-escape in %r' % text[:64])
         out.append(int(part[:2], 16))
         out.extend(part[2:].encode())

@@ -4,19 +4,18 @@ Everything is parsed on first access: query, headers, cookies, form, JSON.
 The body is read before the handler runs only when the request has one and
 the route does not stream it (see ``docs/architecture.md``).
 """
-from ._compat import latin1, utf8
+from ._compat import MICROPYTHON, latin1, utf8
 from .datastructures import Headers, MultiDict, parse_cookies, parse_query
 from .errors import HTTPError
 
 
 _jsonlimit = None  # plugdot.jsonlimit, loaded with the first JSON body
 
-#: The headers that say whether there is a body and how to read it (a set:
-#: most names are none of them, and a hash says so faster than three compares).
-_BODY_HEADERS = {b'content-type', b'content-length', b'transfer-encoding'}
-
-#: Methods whose requests carry no body unless the headers announce one.
-_BODYLESS = ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
+#: The headers that say whether there is a body and how to read it (on
+#: CPython a set: most names are none of them, and a hash says so faster than
+#: three compares; on a board a tuple, which is no heap).
+_BODY_HEADERS = ((b'content-type', b'content-length', b'transfer-encoding') if MICROPYTHON
+                 else {b'content-type', b'content-length', b'transfer-encoding'})
 
 
 #: The class of ``request.g``, made by its first use (a class is heap on a board).
@@ -232,7 +231,9 @@ class Request:
         # Without Content-Length a body may still come (chunked through a server
         # that drops Transfer-Encoding, or HTTP/2 where the length is optional):
         # methods that carry bodies are read to find out, never assumed empty.
-        has_body = chunked or (self.method not in _BODYLESS if length is None
+        # (the methods whose requests carry no body unless the headers announce one)
+        has_body = chunked or (self.method not in ('GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE')
+                               if length is None
                                 else length != b'0')
         if has_body:
             # Only a request with a body stores more (what reading it needs);
@@ -273,7 +274,7 @@ class Request:
                 if not declared.isdigit():
                     raise HTTPError(400, 'Invalid Content-Length')
                 if int(declared) > max_size:
-                    raise _too_large(max_size)
+                    raise HTTPError(413, 'Request body too large (limit %d bytes)' % max_size)
             message = await self.receive()
             body = message.get('body', b'')
             if message['type'] == 'http.request' and not message.get('more_body', False) \
@@ -296,18 +297,6 @@ class Request:
         """True once nothing of the body is left to receive (there was none,
         it was read, or a stream reached its end)."""
         return not self.has_body or self._body_loaded or self._body_done
-
-    def set_parsed(self, parsed):
-        """Store what a ``plugdot_parse_body`` implementation returned."""
-        self._body_loaded = True
-        if self._body is None:
-            self._body = b''
-        if 'form' in parsed:
-            self.form = parsed['form']
-        if 'files' in parsed:
-            self.files = parsed['files']
-        if parsed.get('json') is not None:
-            self.json = parsed['json']
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
@@ -347,12 +336,8 @@ class _BodyStream:
         self.done = self.request._body_done = not message.get('more_body', False)
         self.size += len(body)
         if self.size > self.max_size:
-            raise _too_large(self.max_size)
+            raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
         return body
-
-
-def _too_large(limit):
-    return HTTPError(413, 'Request body too large (limit %d bytes)' % limit)
 
 
 async def plugdot_parse_body(request, content_type):

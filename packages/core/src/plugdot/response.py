@@ -58,7 +58,8 @@ class Response:
                 content_type = JSON
         elif body is None:
             body = b''
-        elif not isinstance(body, (str, bytes, bytearray)) and not _is_stream(body):
+        elif not isinstance(body, (str, bytes, bytearray)) and not (
+                hasattr(body, '__aiter__') or hasattr(body, '__next__') or hasattr(body, 'send')):
             raise TypeError('a Response body must be str, bytes, a dict or list (sent as '
                             'JSON) or an iterator of chunks, not %s' % type(body).__name__)
         self.status = status
@@ -281,10 +282,6 @@ async def _close(body):
         close()
 
 
-def _is_stream(value):
-    return hasattr(value, '__aiter__') or hasattr(value, '__next__') or hasattr(value, 'send')
-
-
 def to_response(value):
     """Convert a handler's return value to a :class:`Response` (see the
     ``plugdot_make_response`` hook and docs/guide.md for the accepted
@@ -309,17 +306,13 @@ def to_response(value):
             value.close()  # no "never awaited" warning on top of this error
         raise TypeError('returned a coroutine: a call to an async function is missing '
                         '"await" (write "return await ...")')
-    if _is_stream(value):
-        return Response(value)
+    if hasattr(value, '__aiter__') or hasattr(value, '__next__') or hasattr(value, 'send'):
+        return Response(value)  # a stream
     raise TypeError('returned %s, which plugdot cannot send; return str, bytes, a dict or '
                     'list, None, a Response, an iterator or a tuple such as (body, status)'
                     % type(value).__name__)
 
 
-#: One-word header names; any other header name has a dash (X-Request-Id).
-_ONE_WORD_HEADERS = ('location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
-                     'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade', 'connection',
-                     'authorization', 'cookie', 'host', 'origin', 'te', 'trailer', 'dnt')
 
 
 def _empty(status):
@@ -346,7 +339,11 @@ def _tuple_to_response(value):
                 # Microdot's (status, {headers}) or MicroPie's (status, {json}):
                 # a header has a str value and a dashed or standard one-word name.
                 if not (isinstance(item, str) and isinstance(name, str)
-                        and ('-' in name or name.lower() in _ONE_WORD_HEADERS)):
+                        and ('-' in name or name.lower() in (  # the one-word header names
+                            'location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
+                            'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade',
+                            'connection', 'authorization', 'cookie', 'host', 'origin', 'te',
+                            'trailer', 'dnt'))):
                     raise TypeError('returned (%d, {%r: ...}): a dict after a status is headers '
                                     '(as in Microdot), and this is not one; for a JSON body '
                                     'return (body, %d)' % (status, name, status))

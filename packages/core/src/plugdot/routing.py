@@ -90,7 +90,7 @@ def compile_pattern(pattern, converters):
         spec, sep, rest = rest.partition('>')
         if not sep:
             raise ValueError('unclosed "<" in route %r' % pattern)
-        regex += _escape(before)
+        regex += ''.join('\\' + c if c in '.^$*+?{}[]\\|()' else c for c in before)
         kind, colon, name = spec.partition(':')
         if not colon:
             kind, name = 'str', spec
@@ -112,15 +112,11 @@ def compile_pattern(pattern, converters):
         regex += '(' + part + ')'
         names.append(name)
         conversions.append(convert)
-    regex += _escape(rest) + '$'
+    regex += ''.join('\\' + c if c in '.^$*+?{}[]\\|()' else c for c in rest) + '$'
     try:
         return re.compile(regex), tuple(names), tuple(conversions)
     except Exception as exc:  # re.error on CPython, ValueError on MicroPython
         raise ValueError('invalid regular expression in route %r: %s' % (pattern, exc))
-
-
-def _escape(text):
-    return ''.join('\\' + c if c in '.^$*+?{}[]\\|()' else c for c in text)
 
 
 class Router:
@@ -168,12 +164,9 @@ class Router:
                 self.dynamic.append((pattern,) + compiled + (table, one))
         for method in route.methods:
             table[method] = route
-        self._changed()
-        return route
-
-    def _changed(self):
         for listener in self.listeners:
             listener()
+        return route
 
     def add_converter(self, name, regex, convert=str):
         """Register converter *name*: *regex* (without groups) and a
@@ -191,7 +184,8 @@ class Router:
             raise ValueError('mount prefix must not be "/"')
         self.mounts.append((prefix, app))
         self.mounts.sort(key=lambda m: -len(m[0]))
-        self._changed()
+        for listener in self.listeners:
+            listener()
 
     def add_class_routes(self, app, base):
         """Make every public method that ``type(app)`` adds to *base* a route."""
@@ -204,7 +198,8 @@ class Router:
                 from ._class_routes import ClassRoute  # loaded only by class-style apps
                 route = ClassRoute(name, method, getattr(type(app), name), type(app).__name__)
                 self.class_routes['' if name == 'index' else name] = route
-        self._changed()
+        for listener in self.listeners:
+            listener()
 
     def resolve(self, method, path):
         """Return ``(route, path_args)``, raising 404 or 405 (with Allow)."""
@@ -261,7 +256,8 @@ class Router:
             raise HTTPError(404)
         allow = _allow_header(allowed)
         if method == 'OPTIONS':
-            return Route(lambda request: _options_response(allow), ('OPTIONS',), path,
+            from .response import Response
+            return Route(lambda request: Response(b'', 204, {'Allow': allow}), ('OPTIONS',), path,
                          kind='inline'), {}
         raise HTTPError(405, headers={'Allow': allow})
 
@@ -370,11 +366,6 @@ def _allow_header(methods):
         allowed.add('HEAD')
     allowed.add('OPTIONS')
     return ', '.join(sorted(allowed))
-
-
-def _options_response(allow):
-    from .response import Response
-    return Response(b'', 204, {'Allow': allow})
 
 
 def _describe_table(pattern, table):
