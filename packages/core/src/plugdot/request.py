@@ -90,7 +90,8 @@ class Request:
         if name[:1] == '_':
             raise AttributeError(name)
         if name == 'headers':
-            value = Headers.from_asgi(self.scope['headers'])
+            value = Headers()  # (Headers.from_asgi without its frame)
+            value._items = [(latin1(k), latin1(v)) for k, v in self.scope['headers']]
         elif name == 'query':
             try:
                 value = parse_query(self.query_string)
@@ -258,7 +259,39 @@ class Request:
         """
         if max_size is None:
             max_size = self.app.config['max_body_size']
-        return _BodyStream(self, max_size)
+        # The request is its own body iterator (a class less on a board).
+        self._limit = max_size
+        self._seen = 0  # bytes received so far
+        self._replayed = False  # a body read before: given once
+        return self
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        # (after stream(), which sets the limit)
+        if self._body_loaded:
+            if self._replayed or not self._body:
+                raise StopAsyncIteration
+            self._replayed = True
+            return self._body
+        while not self._body_done:
+            body = self._take(await self.receive())
+            if body:
+                return body
+        raise StopAsyncIteration
+
+    def _take(self, message):
+        # The body bytes of one ASGI message (400 if it is a disconnect, 413
+        # past the size limit).
+        if message['type'] == 'http.disconnect':
+            raise HTTPError(400, 'Client disconnected')
+        body = message.get('body', b'')
+        self._body_done = not message.get('more_body', False)
+        self._seen += len(body)
+        if self._seen > self._limit:
+            raise HTTPError(413, 'Request body too large (limit %d bytes)' % self._limit)
+        return body
 
     async def load_body(self, max_size=None):
         """Read the whole body into memory (once) and return it; past
@@ -281,11 +314,11 @@ class Request:
                     and len(body) <= max_size:  # all of it in one message: the usual case
                 self._body_done = True
             else:  # a body in parts (chunked; the mpy-server's way), or a disconnect
-                stream = _BodyStream(self, max_size)
-                body = stream.take(message)
+                self._limit, self._seen = max_size, 0
+                body = self._take(message)
                 chunks = [body] if body else []
-                while not stream.done:
-                    body = stream.take(await self.receive())
+                while not self._body_done:
+                    body = self._take(await self.receive())
                     if body:
                         chunks.append(body)
                 body = chunks[0] if len(chunks) == 1 else b''.join(chunks)
@@ -300,44 +333,6 @@ class Request:
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
-
-
-class _BodyStream:
-    """Async iterator over the ASGI ``http.request`` messages of a request."""
-
-    def __init__(self, request, max_size):
-        self.request = request
-        self.max_size = max_size
-        self.size = 0
-        self.done = False
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        request = self.request
-        if request._body_loaded:
-            if self.done or not request._body:
-                raise StopAsyncIteration
-            self.done = True
-            return request._body
-        while not self.done:
-            body = self.take(await request.receive())
-            if body:
-                return body
-        raise StopAsyncIteration
-
-    def take(self, message):
-        """The body bytes of one ASGI message (400 if it is a disconnect,
-        413 past the size limit)."""
-        if message['type'] == 'http.disconnect':
-            raise HTTPError(400, 'Client disconnected')
-        body = message.get('body', b'')
-        self.done = self.request._body_done = not message.get('more_body', False)
-        self.size += len(body)
-        if self.size > self.max_size:
-            raise HTTPError(413, 'Request body too large (limit %d bytes)' % self.max_size)
-        return body
 
 
 async def plugdot_parse_body(request, content_type):

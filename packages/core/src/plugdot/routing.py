@@ -122,13 +122,16 @@ def compile_pattern(pattern, converters):
 class Router:
     """The routes of one app: decorator routes, mounts and class routes."""
 
-    def __init__(self):
+    # (Tuples, replaced as a whole when one is added, and a shared converter
+    # table: an app's empty lists and dicts are heap on a board.)
+    def __init__(self, listeners=None):
         self.converters = DEFAULT_CONVERTERS  # copied by the first add_converter
         self.static = {}     # path -> {method: Route}
-        self.dynamic = []    # [(pattern, regex, names, conversions, {method: Route})]
-        self.mounts = []     # [(prefix, app)], longest prefix first
+        self.dynamic = ()    # ((pattern, regex, names, conversions, {method: Route}, one), ...)
+        self.mounts = ()     # ((prefix, app), ...), longest prefix first
         self.class_routes = {}  # first segment -> ClassRoute
-        self.listeners = []  # called when routes or mounts are added (the app recompiles its plan)
+        # called when routes or mounts are added (the app recompiles its plan)
+        self.listeners = [] if listeners is None else listeners
         if not MICROPYTHON:
             self._tree = None  # the dynamic routes by leading static segments
 
@@ -136,7 +139,8 @@ class Router:
         """Add a route for *pattern* answering *methods*; return the Route."""
         if not pattern.startswith('/'):
             raise ValueError('route %r must start with "/"' % pattern)
-        route = Route(fn, tuple(m.upper() for m in methods), pattern, stream)
+        upper = tuple(m.upper() for m in methods)
+        route = Route(fn, methods if upper == methods else upper, pattern, stream)
         compiled = compile_pattern(pattern, self.converters)
         names = compiled[1] if compiled else ()
         problem = call_problem(fn, names)
@@ -161,7 +165,7 @@ class Router:
                 table = {}
                 names, conversions = compiled[1], compiled[2]
                 one = (names[0], conversions[0]) if len(names) == 1 else None
-                self.dynamic.append((pattern,) + compiled + (table, one))
+                self.dynamic += ((pattern,) + compiled + (table, one),)
         for method in route.methods:
             table[method] = route
         for listener in self.listeners:
@@ -182,8 +186,7 @@ class Router:
         prefix = '/' + prefix.strip('/')
         if prefix == '/':
             raise ValueError('mount prefix must not be "/"')
-        self.mounts.append((prefix, app))
-        self.mounts.sort(key=lambda m: -len(m[0]))
+        self.mounts = tuple(sorted(self.mounts + ((prefix, app),), key=lambda m: -len(m[0])))
         for listener in self.listeners:
             listener()
 
@@ -254,6 +257,12 @@ class Router:
                     allowed = list(route.methods)
         if allowed is None:
             raise HTTPError(404)
+        return self._not_allowed(method, path, allowed)
+
+    def _not_allowed(self, method, path, allowed):
+        # The automatic OPTIONS answer, or a 405, for a path whose routes allow
+        # *allowed*. (Not in resolve: its lambda's closure would make resolve
+        # build a cell on every call.)
         allow = _allow_header(allowed)
         if method == 'OPTIONS':
             from .response import Response
