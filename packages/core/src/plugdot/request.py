@@ -89,7 +89,11 @@ class Request:
         # so that the next read does not come here.
         if name[:1] == '_':
             raise AttributeError(name)
-        if name == 'headers':
+        if name == 'content_type':  # (first: read on every request with a body)
+            kind = self._type
+            kind = self.headers.get('content-type', '') if kind is None else latin1(kind)
+            return kind.partition(';')[0].strip().lower()
+        elif name == 'headers':
             value = Headers()  # (Headers.from_asgi without its frame)
             value._items = [(latin1(k), latin1(v)) for k, v in self.scope['headers']]
         elif name == 'query':
@@ -125,7 +129,7 @@ class Request:
             kind = self.content_type
             if kind == 'application/x-www-form-urlencoded':
                 try:
-                    value = parse_query(utf8(self.body))
+                    value = parse_query(utf8(self._body if self._body_loaded else self.body))
                 except ValueError as exc:
                     raise HTTPError(400, 'Malformed form body: %s' % (str(exc) or 'not UTF-8'))
             elif kind == 'multipart/form-data' and self.has_body:
@@ -144,10 +148,6 @@ class Request:
                 raise RuntimeError('the request body has not been read: %s; use "await '
                                    'request.load_body()" first, or request.stream()' % why)
             return self._body
-        elif name == 'content_type':
-            kind = self._type
-            kind = self.headers.get('content-type', '') if kind is None else latin1(kind)
-            return kind.partition(';')[0].strip().lower()
         elif name == 'content_length':
             # raw bytes once scan_headers noted them (isdigit: ASCII digits only)
             value = self.headers.get('content-length') if self._type is None else self._length
@@ -333,6 +333,32 @@ class Request:
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
+
+
+if not MICROPYTHON:
+    class _Computed:
+        """(CPython) ``request.<name>`` computed by ``Request.__getattr__``
+        without a failed lookup first (before Python 3.12 that builds and
+        drops an AttributeError on each first read: ~1 µs). A non-data
+        descriptor, so what ``__getattr__`` keeps on the request is read
+        directly the next time. A board has none of these: its class stays
+        small."""
+        __slots__ = ('name',)
+
+        def __init__(self, name):
+            self.name = name
+
+        def __get__(self, request, owner=None):
+            if request is None:
+                return self
+            return _compute(request, self.name)
+
+    _compute = Request.__getattr__
+    for _name in ('headers', 'query', 'args', 'query_string', 'json', 'form', 'body',
+                  'content_type', 'content_length', 'cookies', 'files', 'g', 'client',
+                  'scheme', 'host', 'url'):
+        setattr(Request, _name, _Computed(_name))
+    del _name
 
 
 async def plugdot_parse_body(request, content_type):
