@@ -4,7 +4,13 @@ Time is the child's CPU time (user + system: waiting for a core on a busy
 machine does not count); the frameworks take turns within each run, and the
 best of the runs is kept.
 
-Usage: python bench/startup.py [--runs 7]"""
+The issue's figure is plugdot's time over Microdot's (printed last);
+``--only plugdot,Microdot`` measures just those two (faster, same method).
+``--stages`` prints where plugdot's time goes instead: importing plugdot,
+pluggy with the plugin manager, scanning the entry points, importing the
+installed plugins, the first ``App()`` and a second one (best of the runs).
+
+Usage: python bench/startup.py [--runs 7] [--only NAME,NAME] [--stages]"""
 import argparse
 import os
 import subprocess
@@ -30,6 +36,46 @@ for line in open('/proc/self/status'):
         rss = int(line.split()[1])
 print('%%f %%f %%d' %% (t1 - t0, t2 - t1, rss))
 '''
+
+
+STAGES_PROBE = r'''
+import time
+pt = time.process_time
+import asyncio
+marks = [pt()]
+import plugdot
+marks.append(pt())
+import plugdot.plugins
+marks.append(pt())
+from plugdot._discovery import entry_points
+eps = entry_points()
+marks.append(pt())
+for ep in eps:
+    ep.load()
+marks.append(pt())
+app = plugdot.App()
+marks.append(pt())
+plugdot.App()
+marks.append(pt())
+print(' '.join('%f' % (b - a) for a, b in zip(marks, marks[1:])))
+'''
+STAGES = ('import plugdot', 'pluggy + plugins.py', 'entry-point scan', 'import the plugins',
+          'App()', 'a second App()')
+
+
+def stages(runs):
+    """Best CPU time (ms) of each start-up stage of plugdot over *runs* fresh
+    interpreters."""
+    best = None
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, '-X', 'frozen_modules=on', '-c', STAGES_PROBE],
+                             capture_output=True, text=True, check=True).stdout.split()
+        got = [float(x) * 1000 for x in out]
+        best = got if best is None else [min(a, b) for a, b in zip(best, got)]
+    print('plugdot start-up stages, CPU ms, best of %d (each stage on its own):' % runs)
+    for name, ms in zip(STAGES, best):
+        print('  %-22s %6.2f' % (name, ms))
+    print('  %-22s %6.2f' % ('sum of the first five', sum(best[:5])))
 
 
 def probe(framework):
@@ -60,6 +106,9 @@ def core_lines():
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--runs', type=int, default=7)
+    parser.add_argument('--only', help='comma-separated frameworks to measure (default: all)')
+    parser.add_argument('--stages', action='store_true',
+                        help="plugdot's start-up stages instead of the comparison")
     args = parser.parse_args()
     sys.path.insert(0, HERE)
     import apps
@@ -68,7 +117,11 @@ def main():
     # are measured alike.
     subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(ROOT, 'packages')],
                    check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''))
-    names = [''] + [name for name in apps.FRAMEWORKS if name != 'raw ASGI']
+    if args.stages:
+        return stages(args.runs)
+    only = args.only.split(',') if args.only else None
+    names = [''] + [name for name in apps.FRAMEWORKS
+                    if name != 'raw ASGI' and (only is None or name in only)]
     best = {}
     for _ in range(args.runs):  # take turns, so that the machine's moods hit all alike
         for name in names:
@@ -82,6 +135,11 @@ def main():
     ours = dict((r[0], r[1]) for r in rows).get('plugdot')
     for name, ms, mib in sorted(rows, key=lambda r: r[1]):
         print('%-12s %12.1f %12.2f %12.2f' % (name, ms, ms / ours if ours else 0, mib))
+    times = dict((r[0], r[1]) for r in rows)
+    if 'plugdot' in times and 'Microdot' in times:
+        print('\nplugdot / Microdot: %.2f' % (times['plugdot'] / times['Microdot']))
+    if only:
+        return
     total, files = core_lines()
     print('\nplugdot core: %d lines of code in %d modules' % (total, len(files)))
     for name, n in files:
