@@ -20,7 +20,13 @@ its packages copied into one folder right after site-packages, the ``src``
 entries removed (only the probes' ``sys.path`` changes, before the clock
 starts). The issue's figures are without it.
 
-Usage: python bench/startup.py [--runs 7] [--only NAME,NAME] [--stages] [--installed]"""
+``--sources DIR`` measures the plugdot packages of another checkout (DIR
+holds ``packages/*/src``, e.g. ``git archive main packages | tar -x -C
+DIR``) in this one's place on ``sys.path``, same entries in the same order:
+before/after comparisons in the same environment and the same hour.
+
+Usage: python bench/startup.py [--runs 7] [--only NAME,NAME] [--stages] [--installed]
+                               [--sources DIR]"""
 import argparse
 import glob
 import os
@@ -79,6 +85,11 @@ STAGES = ('import plugdot', 'pluggy + plugins.py', 'entry-point scan', 'import t
 #: Code run by every probe before its clock starts (``--installed`` sets it).
 PRELUDE = ''
 
+SOURCES_PRELUDE = r'''
+import sys
+sys.path[:] = [p.replace(%(packages)r, %(other)r) for p in sys.path]
+'''
+
 INSTALLED_PRELUDE = r'''
 import sys
 sys.path[:] = [p for p in sys.path if not p.startswith(%(packages)r)]
@@ -86,11 +97,11 @@ sys.path.insert([p.endswith('site-packages') for p in sys.path].index(True) + 1,
 '''
 
 
-def install_copy():
-    """Copy plugdot's packages into one new folder, as a wheel install lays
-    them out, compiled; return the folder."""
+def install_copy(root):
+    """Copy the plugdot packages of checkout *root* into one new folder, as
+    a wheel install lays them out, compiled; return the folder."""
     folder = tempfile.mkdtemp(prefix='plugdot-installed-')
-    for package in glob.glob(os.path.join(ROOT, 'packages', '*', 'src', '*')):
+    for package in glob.glob(os.path.join(root, 'packages', '*', 'src', '*')):
         if os.path.isdir(package) and not package.endswith('__pycache__'):
             shutil.copytree(package, os.path.join(folder, os.path.basename(package)),
                             ignore=shutil.ignore_patterns('__pycache__'))
@@ -123,9 +134,9 @@ def probe(framework):
     return float(out[1]) * 1000, int(out[2])
 
 
-def core_lines():
+def core_lines(root=ROOT):
     """Lines of code (not blank, not comment-only) in the core package."""
-    src = os.path.join(ROOT, 'packages', 'core', 'src', 'plugdot')
+    src = os.path.join(root, 'packages', 'core', 'src', 'plugdot')
     total, rows = 0, []
     for name in sorted(os.listdir(src)):
         if not name.endswith('.py'):
@@ -149,26 +160,34 @@ def main():
                         help="plugdot's start-up stages instead of the comparison")
     parser.add_argument('--installed', action='store_true',
                         help='plugdot laid out as a wheel installs it, not in development mode')
+    parser.add_argument('--sources', metavar='DIR',
+                        help="the plugdot packages of the checkout DIR instead of this one's")
     args = parser.parse_args()
+    root = os.path.abspath(args.sources) if args.sources else ROOT
     # Installed peers come with bytecode compiled by pip; compile plugdot's
     # workspace sources too (PYTHONDONTWRITEBYTECODE may be set) so that all
     # are measured alike.
-    subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(ROOT, 'packages')],
-                   check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''))
+    subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(root, 'packages')],
+                   check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''),
+                   stdout=subprocess.DEVNULL)
     folder = None
     if args.installed:
-        folder = install_copy()
+        folder = install_copy(root)
         PRELUDE = INSTALLED_PRELUDE % {'packages': os.path.join(ROOT, 'packages', ''),
                                        'folder': folder}
         print('plugdot as installed from wheels (%s)' % folder)
+    elif args.sources:
+        PRELUDE = SOURCES_PRELUDE % {'packages': os.path.join(ROOT, 'packages', ''),
+                                     'other': os.path.join(root, 'packages', '')}
+        print("plugdot's packages from %s" % root)
     try:
-        measure(args)
+        measure(args, root)
     finally:
         if folder:
             shutil.rmtree(folder)
 
 
-def measure(args):
+def measure(args, root):
     """Run the chosen measurement."""
     sys.path.insert(0, HERE)
     import apps
@@ -195,7 +214,7 @@ def measure(args):
         print('\nplugdot / Microdot: %.2f' % (times['plugdot'] / times['Microdot']))
     if only:
         return
-    total, files = core_lines()
+    total, files = core_lines(root)
     print('\nplugdot core: %d lines of code in %d modules' % (total, len(files)))
     for name, n in files:
         print('  %-16s %4d' % (name, n))
