@@ -82,8 +82,13 @@ def _cmd_run(args):
         print('plugdot: %s' % exc, file=sys.stderr)
         return 1
     except Exception as exc:  # a plugin refused to start, a setting is missing...
-        print('plugdot: could not start: %s (PLUGDOT_DEBUG=1 shows the traceback)'
-              % _reason(exc), file=sys.stderr)
+        if app.config.get('debug'):  # PLUGDOT_DEBUG=1
+            import traceback
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+            print('plugdot: could not start: %s' % _reason(exc), file=sys.stderr)
+        else:
+            print('plugdot: could not start: %s (PLUGDOT_DEBUG=1 shows the traceback)'
+                  % _reason(exc), file=sys.stderr)
         return 1
     return 0
 
