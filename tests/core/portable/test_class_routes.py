@@ -170,3 +170,17 @@ def test_methods_with_an_unknown_name_are_refused_naming_the_method():
         return 'ok'
     message = str(raises(ValueError, methods('PST'), buy))
     assert "'PST'" in message and 'buy' in message and "did you mean 'POST'" in message
+
+
+def test_a_wrapper_taking_args_passes_self_on():
+    def logged(fn):           # a decorator without functools.wraps, as plugins' are
+        async def wrapper(*args, **kwargs):
+            return await fn(*args, **kwargs)
+        return wrapper
+
+    class Wrapped(App):
+        @logged
+        async def item(self, id='none'):
+            return id
+    signature(Wrapped.item, '*args')
+    assert TestClient(Wrapped(plugins=[])).get('/item/3').text == '3'

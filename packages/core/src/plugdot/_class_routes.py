@@ -81,11 +81,14 @@ class ClassRoute(Route):
             hints = dict((n, _TYPE_NAMES[t]) for n, t in recorded[1].items())
         if params and params[0][0] == 'self':
             params = params[1:]
-        elif recorded is None and getattr(method, '__func__', None) is function:
-            # a plain method: Python passes the app as its first parameter
+        elif params is not None and recorded is None and \
+                getattr(method, '__func__', None) is function and \
+                not any(n[0] == '*' and n != '*' for n, _ in params):
+            # a plain method: Python passes the app as its first parameter (a
+            # wrapper taking *args, as plugins' decorators make, passes it on)
             raise TypeError('class-style route %s.%s has no self: write def %s(self%s) '
                             '(or make it a @staticmethod)'
-                            % (owner, name, name, ''.join(', ' + n for n, _ in params or ())))
+                            % (owner, name, name, ''.join(', ' + n for n, _ in params)))
         self.params = params
         self.converters = dict(
             (n, _CONVERT['a file' if getattr(t, 'plugdot_file', False) else t])
