@@ -169,7 +169,7 @@ def test_methods_with_an_unknown_name_are_refused_naming_the_method():
     async def buy(self):
         return 'ok'
     message = str(raises(ValueError, methods('PST'), buy))
-    assert "'PST'" in message and 'buy' in message and "did you mean 'POST'" in message
+    assert "'PST'" in message and 'buy' in message and 'POST' in message
 
 
 def test_a_wrapper_taking_args_passes_self_on():

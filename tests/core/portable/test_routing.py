@@ -154,7 +154,7 @@ def test_unknown_methods_are_refused_naming_the_handler():
     async def z(request):
         return 'z'
     message = str(raises(ValueError, app.route('/z', methods=['GETT']), z))
-    assert "'GETT'" in message and 'handler z' in message and "did you mean 'GET'" in message
+    assert "'GETT'" in message and 'handler z' in message and 'write one of GET' in message
     assert "'PST'" in str(raises(ValueError, app.route('/z', methods=['get', 'PST']), z))
     assert TestClient(app).get('/z').status_code == 404   # nothing half-added
     app.route('/z', methods=['get', 'Patch'])(z)           # any case of a known method

@@ -63,11 +63,8 @@ def check_methods(names, handler):
     upper = tuple(n.upper() for n in names)
     for name in upper:
         if name not in HTTP_METHODS:
-            from .config import close_match
-            match = close_match(name, HTTP_METHODS)
-            raise ValueError('handler %s: %r is not an HTTP method (%s%s)' % (
-                handler, name, 'did you mean %r? ' % match if match else '',
-                'routes answer ' + ', '.join(HTTP_METHODS)))
+            raise ValueError('handler %s: %r is not an HTTP method: write one of %s'
+                             % (handler, name, ', '.join(HTTP_METHODS)))
     return upper
 
 
