@@ -390,8 +390,8 @@ else:
             fast = orjson.loads
         except ImportError:
             fast = None
-        # One pass in C (bytes.translate) maps digits and '-' to '0', the
-        # rest to ' ', and deletes '[' and '{': the bytes it deletes bound
+        # One pass in C (translate) maps digits and '-' to '0', the rest to
+        # ' ', and deletes '[' and '{': the bytes it deletes bound
         # the nesting, and a run of 20 '0's may be an integer past 64 bits
         # (20 digits, or '-' and 19), which orjson reads as a float: the
         # standard library takes those (a regex would cost more than the
