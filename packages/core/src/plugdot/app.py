@@ -413,7 +413,9 @@ class App:
             if isawaitable(result):
                 await result
         for _, sub in self.router.mounts:
-            await sub.stopping()
+            stopping = getattr(sub, 'stopping', None)  # a mounted StaticFiles has none
+            if stopping is not None:
+                await stopping()
 
     async def shutdown(self):
         """Run the shutdown hooks of this app and of its mounted apps."""
@@ -470,7 +472,7 @@ class App:
                     if 'form' in found:
                         request.form = found['form']
                     if 'files' in found:
-                        request.files = found['files']
+                        request.files = request._files = found['files']
                     if found.get('json') is not None:
                         request.json = found['json']
                 elif plan['read_body']:  # the built-in reader, without its hook's frame

@@ -69,6 +69,7 @@ class Request:
     path_args = None
     has_body = False
     _body = None
+    _files = None  # what a body reader parsed (class-style binding reads it)
     # the raw Content-Type (b'' if none) / Content-Length of a body, see scan_headers
     _type = _length = None
     _body_loaded = False
@@ -159,6 +160,8 @@ class Request:
         elif name == 'cookies':
             value = parse_cookies(self.headers.get('cookie'))
         elif name == 'files':
+            if self.content_type == 'multipart/form-data':
+                self.form  # noqa: B018 (unparsed: form's error says what to install)
             value = MultiDict()
         elif name == 'g':
             global _Namespace
