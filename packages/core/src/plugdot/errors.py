@@ -1,25 +1,24 @@
 """HTTP errors: :class:`HTTPError`, :func:`abort` and the reason phrases."""
 
-# One string rather than a dict: on a board a dict of 36 strings is ~2.5 KB
-# of heap, this is its length. Each entry is "|<code> <phrase>".
-_PHRASES = ('|100 Continue|101 Switching Protocols|200 OK|201 Created|202 Accepted'
-            '|204 No Content|206 Partial Content|301 Moved Permanently|302 Found'
-            '|303 See Other|304 Not Modified|307 Temporary Redirect|308 Permanent Redirect'
-            '|400 Bad Request|401 Unauthorized|403 Forbidden|404 Not Found'
-            '|405 Method Not Allowed|406 Not Acceptable|408 Request Timeout|409 Conflict'
-            '|410 Gone|411 Length Required|413 Content Too Large|414 URI Too Long'
-            '|415 Unsupported Media Type|416 Range Not Satisfiable|422 Unprocessable Content'
-            '|426 Upgrade Required|429 Too Many Requests|431 Request Header Fields Too Large'
-            '|500 Internal Server Error|501 Not Implemented|502 Bad Gateway'
-            '|503 Service Unavailable|505 HTTP Version Not Supported|')
-
 
 def status_phrase(status):
     """Return the reason phrase of *status*, or ``''`` for an unknown code."""
-    start = _PHRASES.find('|%d ' % status)
+    # One string rather than a dict: on a board a dict of 36 strings is ~2.5 KB
+    # of heap, this is part of the frozen code. Each entry is "|<code> <phrase>".
+    phrases = ('|100 Continue|101 Switching Protocols|200 OK|201 Created|202 Accepted'
+               '|204 No Content|206 Partial Content|301 Moved Permanently|302 Found'
+               '|303 See Other|304 Not Modified|307 Temporary Redirect|308 Permanent Redirect'
+               '|400 Bad Request|401 Unauthorized|403 Forbidden|404 Not Found'
+               '|405 Method Not Allowed|406 Not Acceptable|408 Request Timeout|409 Conflict'
+               '|410 Gone|411 Length Required|413 Content Too Large|414 URI Too Long'
+               '|415 Unsupported Media Type|416 Range Not Satisfiable|422 Unprocessable Content'
+               '|426 Upgrade Required|429 Too Many Requests|431 Request Header Fields Too Large'
+               '|500 Internal Server Error|501 Not Implemented|502 Bad Gateway'
+               '|503 Service Unavailable|505 HTTP Version Not Supported|')
+    start = phrases.find('|%d ' % status)
     if start < 0:
         return ''
-    return _PHRASES[start + 5:_PHRASES.index('|', start + 1)]
+    return phrases[start + 5:phrases.index('|', start + 1)]
 
 
 class PluginError(Exception):
