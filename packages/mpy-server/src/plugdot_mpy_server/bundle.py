@@ -241,7 +241,7 @@ def _is_module(pm, name):
 
 
 def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80,
-                extra_modules=(), shake=True, keep=(), note=None):
+                extra_modules=(), shake=True, keep=(), note=None, lines=False):
     """Write the bundle to *out*; return the size report rows
     ``(path, source bytes, compiled bytes or None)`` and the app as loaded.
     *plugins* None bundles the plugins the app loads (see
@@ -250,7 +250,11 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     With *shake* the library modules are specialized for the board
     (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay) and their
     long error messages moved to ``plugdot_messages``
-    (:mod:`plugdot_mpy_server.messages`)."""
+    (:mod:`plugdot_mpy_server.messages`). Compiled, the library and
+    generated modules carry no line numbers (``mpy-cross -O3``: a board
+    loads a module's line table into its heap) unless *lines*; the app and
+    *extra_modules* keep theirs. ``bundle.map`` then says where each of
+    their functions is (:func:`plugdot_mpy_server.merge.explain`)."""
     app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
     plugins = choose_plugins(pm, None if plugins is None else list(plugins),
@@ -299,7 +303,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts.update(generated)  # before shaking: what they use stays in the library
     packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
     paths = {module: _target_path(module, _module_file(module)) for module in modules}
-    merged = {}
+    merged, map_rows = {}, []
     if shake:
         from .shake import specialize
         shaken, _ = specialize(texts, modules, packages, keep)
@@ -311,16 +315,25 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             texts['plugdot_bundled'] += FETCH
             texts[MODULE] = module_text(messages)  # loaded only while one is raised
         if not source:  # a board compiling .py needs heap for its largest file
-            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated,
-                            out, note or (lambda line: None))
-    written = []
+            merged, map_rows = _merge(texts, modules, packages, paths, app_module, plugin_rows,
+                                      generated, note or (lambda line: None))
+    written, lineless = [], {}  # lineless: {file in the bundle: its text}
     for module in modules:
         if module not in merged:
             written.append(_write(out, paths[module], texts[module]))
-    written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
-                   for name in sorted(generated) + ['plugdot_messages'] if name in texts)
-    for module in (app_module, 'plugdot_bundled', 'main'):
+            if module not in extra_modules:
+                lineless[paths[module]] = texts[module]
+    for name in sorted(generated) + ['plugdot_messages', 'plugdot_bundled']:
+        if name in texts:
+            written.append(_write(out, name.replace('.', os.sep) + '.py', texts[name]))
+            lineless[name.replace('.', os.sep) + '.py'] = texts[name]
+    for module in (app_module, 'main'):
         written.append(_write(out, module + '.py', texts[module]))
+    if source or lines:
+        lineless = {}
+    if map_rows or lineless:
+        from .merge import def_rows, map_text
+        _write(out, 'bundle.map', map_text(map_rows, def_rows(lineless, map_rows)))
     rows = []
     for path in written:
         size = os.path.getsize(path)
@@ -329,7 +342,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             mpy = path[:-3] + '.mpy'
             # The name tracebacks show: the path on the board, not this machine's.
             name = os.path.relpath(path, out).replace(os.sep, '/')
-            _mpy_cross(path, mpy, ['-s', name, *mpy_cross_args])
+            # -O3: no line table (also no asserts; the library has none)
+            _mpy_cross(path, mpy, ['-s', name] + (['-O3'] if name.replace('/', os.sep)
+                                                   in lineless else []) + list(mpy_cross_args))
             os.remove(path)
             compiled = os.path.getsize(mpy)
             path = mpy
@@ -338,11 +353,12 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     return rows, app
 
 
-def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out, note):
+def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, note):
     """Merge each package's modules the board loads at start into its
-    ``__init__`` (:mod:`plugdot_mpy_server.merge`); write ``bundle.map``.
-    Returns the merged modules (not written as files of their own)."""
-    from .merge import eager_modules, map_text, merge, plan
+    ``__init__`` (:mod:`plugdot_mpy_server.merge`). Returns the merged
+    modules (not written as files of their own) and the rows of
+    ``bundle.map``."""
+    from .merge import eager_modules, merge, plan
     roots = ([app_module, 'main', 'plugdot_bundled'] + sorted(generated)
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
@@ -353,9 +369,7 @@ def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, 
         note('%s stays a module of its own: it %s' % (module, why))
     hosts, rows = merge(texts, groups, packages, paths)
     texts.update(hosts)
-    if rows:
-        _write(out, 'bundle.map', map_text(rows))
-    return {m for members in groups.values() for m in members}
+    return {m for members in groups.values() for m in members}, rows
 
 
 def _generated_sources(pm, app):
@@ -743,6 +757,9 @@ def add_command(subparsers):
                    help='bundle none of the installed plugins (the core and the server only)')
     p.add_argument('-o', '--output', default='build/board')
     p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
+    p.add_argument('--lines', action='store_true',
+                   help='keep line numbers in the library modules too (their tracebacks then '
+                        'give lines; ~2.5 KB more heap from .mpy files)')
     p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
     p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
     p.add_argument('--module', action='append', default=[],
@@ -790,7 +807,8 @@ def _run(args):
                 raise BundleError('--static %s: not a folder' % folder)
         plugins = [] if args.no_plugins else args.plugin
         rows, app = make_bundle(args.app, plugins, args.output, args.source, extra, args.port,
-                                args.module, not args.no_shake, args.keep, note=print)
+                                args.module, not args.no_shake, args.keep, note=print,
+                                lines=args.lines)
         if args.static:
             rows += _static(args.static, args.output, args.source, extra)
             # the assets stay files on the board; their manifest module freezes too
