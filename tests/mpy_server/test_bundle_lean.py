@@ -1,10 +1,12 @@
 """`plugdot bundle`'s board edition made smaller for `.mpy` files: each
 option runs the bundle under the real MicroPython unix port (both lanes)."""
+import os
 import re
 import subprocess
 import sys
 
-from support import ROOT
+import httpx
+from support import ROOT, free_port, wait_for_port
 
 BROKEN = '''from plugdot import App
 app = App()
@@ -60,3 +62,53 @@ def test_lines_keeps_the_line_numbers_of_the_library(tmp_path, micropython_exe):
     assert [d.group(2) for d in defs if d][-1] == 'dispatch'  # the line is in dispatch
     assert '\ndef ' not in (out / 'bundle.map').read_text()
     assert (out / 'plugdot' / '__init__.mpy').stat().st_size > 0
+
+
+HELLO = '''from plugdot import App
+app = App()
+
+
+@app.get('/')
+async def index(request):
+    return 'hello'
+'''
+
+
+def test_main_py_is_the_makers_and_its_code_is_in_plugdot_main(tmp_path, micropython_exe):
+    """main.py only calls plugdot_main.run() (compiled and frozen with the
+    bundle); a maker's lines before it run first, and load()/run(app) let
+    the app grow a route before it serves."""
+    app = tmp_path / 'hello.py'
+    app.write_text(HELLO)
+    out = tmp_path / 'board'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
+                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    main = (out / 'main.py').read_text()
+    assert main.rstrip().endswith('from plugdot_main import run\n\nrun()') and len(main) < 400
+    assert (out / 'plugdot_main.mpy').exists() and "'plugdot_main.mpy'" in (
+        out / 'manifest.py').read_text()
+    # the server is merged into its package as before (plugdot_main imports it in load())
+    assert 'plugdot_mpy_server/__init__.py 1-' not in (out / 'bundle.map').read_text()
+    assert 'plugdot_mpy_server/server.py' in (out / 'bundle.map').read_text()
+    (out / 'main.py').write_text(
+        'print("wifi: connected")\n'
+        'from plugdot_main import load, run\n'
+        'app = load()\n\n\n'
+        '@app.get("/extra")\n'
+        'async def extra(request):\n'
+        '    return "extra"\n'
+        'run(app)\n')
+    port = free_port()
+    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
+    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+            assert c.get('/').text == 'hello'
+            assert c.get('/extra').text == 'extra'
+    finally:
+        proc.kill()
+        proc.wait(5)
+    assert proc.stdout.read().decode().startswith('wifi: connected')
