@@ -48,6 +48,9 @@ def test_the_library_has_no_line_numbers_and_tracebacks_still_lead_to_it(tmp_pat
     mapping = (out / 'bundle.map').read_text()
     assert re.search(r'^def plugdot/__init__.py dispatch plugdot/app.py \d+$', mapping, re.M)
     assert 'def plugdot_mpy_server/__init__.py ' in mapping
+    # private names are short on the board; the map gives each function's source name
+    renamed = re.findall(r'^def \S+ (_\w+) \S+ \d+ (_\w+)$', mapping, re.M)
+    assert len(renamed) > 20 and all(len(new) < len(old) for new, old in renamed)
     assert 'broken.py' not in mapping  # the app keeps its lines: no rows needed
 
 
@@ -112,3 +115,86 @@ def test_main_py_is_the_makers_and_its_code_is_in_plugdot_main(tmp_path, micropy
         proc.kill()
         proc.wait(5)
     assert proc.stdout.read().decode().startswith('wifi: connected')
+
+
+# Two library modules and an app: what renaming private names must keep working.
+LIB = '''
+import io
+
+
+class _Base:
+    __slots__ = ('_slot',)
+
+    def __init__(self):
+        self._slot = 1
+
+
+class Thing(_Base):
+    def __init__(self, _value=2):
+        super().__init__()
+        self._value = _value
+        self._reached = 'by getattr'
+        self._shown = 'shown'
+
+    def _double(self, _times=2):
+        return self._value * _times
+
+    def total(self):
+        return self._double(_times=3) + self._slot + getattr(self, '_private_' + 'x', 0)
+
+    def named(self):
+        return getattr(self, '_reached'), f'{self._shown}'
+
+
+class Buffer(io.BytesIO):  # a base the bundle does not define: its names stay
+    def _grow(self):
+        return 'grown'
+'''
+OTHER = '''
+from lib import Thing, _Base
+
+
+def _make(_value):
+    return Thing(_value=_value)
+
+
+def run():
+    thing = _make(5)
+    return thing.total(), thing.named(), isinstance(thing, _Base)
+'''
+APP_TEXT = '''
+import other
+from lib import Buffer
+print(other.run(), Buffer()._grow(), other._make(1)._app_named)
+'''
+
+
+def test_private_names_are_renamed_consistently_and_only_where_safe(tmp_path, micropython_exe):
+    from plugdot_mpy_server.names import plan, rename
+    texts = {'lib': LIB, 'other': OTHER, 'app': APP_TEXT}
+    renames = plan(texts, ['lib', 'other'], ['app'], ['lib', 'other', 'app'])
+    # renamed: private definitions, parameters (with the keywords that pass them), attributes
+    for name in ('_Base', '_double', '_times', '_value'):
+        assert name in renames and len(renames[name]) < len(name), name
+    # kept: in a string (getattr, __slots__), a prefix of a built name, an f-string,
+    # a method of a class with a foreign base, what the app names
+    for name in ('_reached', '_slot', '_private_x', '_shown', '_grow', '_make', '_app_named'):
+        assert name not in renames, name
+    assert len(set(renames.values())) == len(renames)
+    for name, text in texts.items():
+        (tmp_path / (name + '.py')).write_text(rename(text, renames) if name != 'app' else text)
+    assert rename(LIB, renames).count('\n') == LIB.count('\n')  # line for line
+    lines = []
+    for exe in (micropython_exe, sys.executable):
+        done = subprocess.run([exe, 'app.py'], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=30)
+        lines.append(done.stdout + done.stderr)
+    # the app reads an attribute the library never binds: an AttributeError, on both
+    assert all('_app_named' in out and 'AttributeError' in out for out in lines), lines
+    APP_OK = APP_TEXT.replace(', other._make(1)._app_named', '')
+    (tmp_path / 'app.py').write_text(APP_OK)
+    for exe in (micropython_exe, sys.executable):
+        done = subprocess.run([exe, 'app.py'], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=30)
+        assert done.stdout.strip() == "(16, ('by getattr', 'shown'), True) grown", done.stdout + \
+            done.stderr

@@ -35,7 +35,7 @@ FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a num
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
-                'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages',
+                'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages', 'plugdot_mpy_server.names',
                 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
@@ -252,8 +252,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     long error messages moved to ``plugdot_messages``
     (:mod:`plugdot_mpy_server.messages`). Compiled, the library and
     generated modules carry no line numbers (``mpy-cross -O3``: a board
-    loads a module's line table into its heap) unless *lines*; the app and
-    *extra_modules* keep theirs. ``bundle.map`` then says where each of
+    loads a module's line table into its heap) and, shaken, with short
+    private names (:mod:`plugdot_mpy_server.names`) unless *lines*; the app
+    and *extra_modules* keep theirs. ``bundle.map`` then says where each of
     their functions is (:func:`plugdot_mpy_server.merge.explain`)."""
     app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
@@ -319,23 +320,22 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         if not source:  # a board compiling .py needs heap for its largest file
             merged, map_rows = _merge(texts, modules, packages, paths, app_module, plugin_rows,
                                       generated, note or (lambda line: None))
-    written, lineless = [], {}  # lineless: {file in the bundle: its text}
-    for module in modules:
-        if module not in merged:
-            written.append(_write(out, paths[module], texts[module]))
-            if module not in extra_modules:
-                lineless[paths[module]] = texts[module]
-    for name in sorted(generated) + ['plugdot_messages', 'plugdot_bundled', 'plugdot_main']:
-        if name in texts:
-            written.append(_write(out, name.replace('.', os.sep) + '.py', texts[name]))
-            lineless[name.replace('.', os.sep) + '.py'] = texts[name]
-    for module in (app_module, 'main'):
-        written.append(_write(out, module + '.py', texts[module]))
-    if source or lines:
-        lineless = {}
+    files = [(m, paths[m]) for m in modules if m not in merged]
+    files += [(name, name.replace('.', os.sep) + '.py') for name in sorted(generated)
+              + ['plugdot_messages', 'plugdot_bundled', 'plugdot_main'] if name in texts]
+    files += [(module, module + '.py') for module in (app_module, 'main')]
+    # the library and generated modules: compiled without line numbers (-O3)
+    lineless = [] if source or lines else [
+        m for m, _ in files if m not in extra_modules and m not in (app_module, 'main')]
+    renames = {}
+    if lineless and shake:  # the board edition: short private names too
+        renames = _shorten(texts, lineless, [app_module, 'main', 'plugdot_main']
+                           + list(extra_modules), modules)
+    written = [_write(out, path, texts[m]) for m, path in files]
+    lineless = {path: texts[m] for m, path in files if m in lineless}
     if map_rows or lineless:
         from .merge import def_rows, map_text
-        _write(out, 'bundle.map', map_text(map_rows, def_rows(lineless, map_rows)))
+        _write(out, 'bundle.map', map_text(map_rows, def_rows(lineless, map_rows, renames)))
     rows = []
     for path in written:
         size = os.path.getsize(path)
@@ -353,6 +353,19 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
         rows.append((os.path.relpath(path, out), size, compiled))
     _write(out, 'manifest.py', _manifest([r[0] for r in rows if r[0] != 'main.py']))
     return rows, app
+
+
+def _shorten(texts, inside, kept, modules):
+    """Rename the private names of the modules *inside* (the library and
+    generated ones, in *texts*) to short ones, leaving what the modules
+    *kept* name alone (:mod:`plugdot_mpy_server.names`); returns ``{old: new}``."""
+    from .names import plan, rename
+    inside = [m for m in inside if m not in kept]
+    kept = [m for m in kept if m in texts]
+    renames = plan({m: texts[m] for m in inside + kept}, inside, kept, list(modules) + list(texts))
+    for module in inside:
+        texts[module] = rename(texts[module], renames)
+    return renames
 
 
 def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, note):
@@ -794,8 +807,9 @@ def add_command(subparsers):
     p.add_argument('-o', '--output', default='build/board')
     p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
     p.add_argument('--lines', action='store_true',
-                   help='keep line numbers in the library modules too (their tracebacks then '
-                        'give lines; ~2.5 KB more heap from .mpy files)')
+                   help='keep the line numbers and private names of the library modules too '
+                        '(their tracebacks then read as in the source; ~3 KB more heap from .mpy '
+                        'files)')
     p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
     p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
     p.add_argument('--module', action='append', default=[],

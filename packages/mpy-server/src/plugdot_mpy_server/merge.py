@@ -488,12 +488,14 @@ def merge(texts, groups, packages, paths):
     return merged, rows
 
 
-def def_rows(texts, rows):
-    """``(bundle file, function name, source file, source line)`` of every
-    function and method in *texts* (``{bundle file: text}``, the files
-    compiled without line numbers), the source placed through the merge
-    *rows*: a board's traceback through such a file says ``line 1``, and
-    names the function."""
+def def_rows(texts, rows, renames=None):
+    """``(bundle file, function name, source file, source line, name in the
+    source)`` of every function and method in *texts* (``{bundle file:
+    text}``, the files compiled without line numbers or with renamed
+    names), the source placed through the merge *rows*; *renames* maps the
+    renamed names to their old ones: a board's traceback through such a file
+    says ``line 1`` and names the function as the board knows it."""
+    old = dict((new, name) for name, new in (renames or {}).items())
     found = []
     for path, text in sorted(texts.items()):
         for node in ast.walk(ast.parse(text)):
@@ -502,7 +504,7 @@ def def_rows(texts, rows):
                 for merged, first, last, part, offset in rows:
                     if merged == path and first <= line <= last:
                         source, line = part, line - offset
-                found.append((path, node.name, source, line))
+                found.append((path, node.name, source, line, old.get(node.name, node.name)))
     return sorted(found)
 
 
@@ -517,8 +519,10 @@ def map_text(rows, defs=()):
         lines.append('%s %d-%d %s -%d' % (merged, first, last, source, offset))
     if defs:
         lines.append('# the functions of the files compiled without line numbers (their')
-        lines.append('# tracebacks say line 1): def, file, function, source file, line')
-        lines.extend('def %s %s %s %d' % row for row in defs)
+        lines.append('# tracebacks say line 1): def, file, function, source file, line, and')
+        lines.append('# its name in the source where the bundle renamed it')
+        lines.extend(('def %s %s %s %d' % row[:4]) + (' ' + row[4] if row[4] != row[1] else '')
+                     for row in defs)
     return '\n'.join(lines) + '\n'
 
 
@@ -530,9 +534,11 @@ def explain(output, mapping):
     rows, defs = [], {}
     for row in mapping.splitlines():
         if row.startswith('def '):
-            _, path, name, source, line = row.split()
+            parts = row.split()
+            _, path, name, source, line = parts[:5]
             defs.setdefault((path, name), []).append('%s, def %s at line %s'
-                                                     % (source, name, line))
+                                                     % (source, parts[5:] and parts[5] or name,
+                                                        line))
         elif row and not row.startswith('#'):
             merged, lines, source, offset = row.split()
             first, last = lines.split('-')
