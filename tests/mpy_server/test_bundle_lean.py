@@ -181,6 +181,7 @@ def test_private_names_are_renamed_consistently_and_only_where_safe(tmp_path, mi
     for name in ('_reached', '_slot', '_private_x', '_shown', '_grow', '_make', '_app_named'):
         assert name not in renames, name
     assert len(set(renames.values())) == len(renames)
+    assert '_double' not in plan(texts, ['lib', 'other'], ['app'], [], keep=['_double'])
     for name, text in texts.items():
         (tmp_path / (name + '.py')).write_text(rename(text, renames) if name != 'app' else text)
     assert rename(LIB, renames).count('\n') == LIB.count('\n')  # line for line

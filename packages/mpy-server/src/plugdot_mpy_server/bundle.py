@@ -330,7 +330,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     renames = {}
     if lineless and shake:  # the board edition: short private names too
         renames = _shorten(texts, lineless, [app_module, 'main', 'plugdot_main']
-                           + list(extra_modules), modules)
+                           + list(extra_modules), modules, keep)
     written = [_write(out, path, texts[m]) for m, path in files]
     lineless = {path: texts[m] for m, path in files if m in lineless}
     if map_rows or lineless:
@@ -355,14 +355,15 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     return rows, app
 
 
-def _shorten(texts, inside, kept, modules):
+def _shorten(texts, inside, kept, modules, keep=()):
     """Rename the private names of the modules *inside* (the library and
     generated ones, in *texts*) to short ones, leaving what the modules
     *kept* name alone (:mod:`plugdot_mpy_server.names`); returns ``{old: new}``."""
     from .names import plan, rename
     inside = [m for m in inside if m not in kept]
     kept = [m for m in kept if m in texts]
-    renames = plan({m: texts[m] for m in inside + kept}, inside, kept, list(modules) + list(texts))
+    renames = plan({m: texts[m] for m in inside + kept}, inside, kept, list(modules) + list(texts),
+                   keep)
     for module in inside:
         texts[module] = rename(texts[module], renames)
     return renames

@@ -21,7 +21,8 @@ A name is renamed only when that cannot change what the code does:
   it (``'_parse_' + kind``), and no f-string uses it;
 * the app, ``main.py``, ``plugdot_main`` and ``--module`` modules never name
   it (the maker's code is never touched, and what it reaches keeps its name);
-* it is no part of a module's name (``plugdot._compat``).
+* it is no part of a module's name (``plugdot._compat``), nor kept by
+  ``--keep``.
 
 Frozen, names are in flash: this saves heap only for ``.mpy`` files.
 ``bundle.map`` records each renamed function, so ``--check`` shows the
@@ -117,15 +118,15 @@ def _short_names(taken):
                 yield '_' + letter + other
 
 
-def plan(texts, library, kept, module_names):
+def plan(texts, library, kept, module_names, keep=()):
     """``{old: new}``: the private names of the *library* modules (names in
     *texts*) to rename. *kept* are texts whose names must stay (the app,
     ``main``, ...); *module_names* the modules of the bundle (their parts
-    keep their names)."""
+    keep their names); *keep* names that stay (``--keep``)."""
     trees = {name: ast.parse(text) for name, text in texts.items()}
     classes = set(node.name for tree in trees.values() for node in ast.walk(tree)
                   if isinstance(node, ast.ClassDef))
-    candidates, everywhere, refused, prefixes = set(), set(), set(_RESERVED), []
+    candidates, everywhere, refused, prefixes = set(), set(), set(_RESERVED) | set(keep), []
     for name, tree in trees.items():
         everywhere |= _identifiers(tree)
         if name in library:
