@@ -35,7 +35,8 @@ FILE_NAMES = ('send_file', 'FileResponse', 'plugdot.files', 'expires=')  # a num
 CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugin',
                 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
-                'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages', 'plugdot_mpy_server.names',
+                'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages',
+                'plugdot_mpy_server.names',
                 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
