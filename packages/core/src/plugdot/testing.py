@@ -227,7 +227,7 @@ class TestClient:
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
                             json=None, form=None, data=None, files=None,
-                            disconnect_after=None, events=None):
+                            disconnect_after=None, events=None, stream_timeout=5):
         """Send a request from inside a running event loop.
 
         ``json=`` sends a JSON body, ``form=`` (or httpx's ``data=`` with a
@@ -237,7 +237,10 @@ class TestClient:
         beside the files). With ``disconnect_after=N`` the client hangs up
         once the app has sent N body chunks (for streams that never end);
         with ``events=N`` once N Server-Sent Events have arrived (then read
-        them from ``response.events``).
+        them from ``response.events``). Either one fails (AssertionError)
+        if the app has not ended *stream_timeout* seconds (default 5) after
+        the request: fewer chunks or events came, or the app went on after
+        the client left.
         """
         headers = dict(headers or {})
         body = request_body(headers, body, json, form, data, files)
@@ -270,7 +273,25 @@ class TestClient:
                     gone.set()
 
         try:
-            await self.app(scope, receive, send)
+            if events is None and disconnect_after is None:
+                await self.app(scope, receive, send)
+            else:
+                late = False
+                try:  # a stream may never end: bounded
+                    await asyncio.wait_for(self.app(scope, receive, send), stream_timeout)
+                except asyncio.TimeoutError:
+                    late = True
+                if late:
+                    if events is not None:
+                        got = '%d of the %d events asked for (events=%d)' % (
+                            seen[0], events, events)
+                    else:
+                        got = '%d of the %d body chunks asked for (disconnect_after=%d)' % (
+                            sum(1 for m in sent if m.get('more_body')), disconnect_after,
+                            disconnect_after)
+                    raise AssertionError('%s %s: %s came, and the app had not ended %s s later '
+                                         '(stream_timeout=%s)' % (method.upper(), path, got,
+                                                                  stream_timeout, stream_timeout))
         finally:
             gone.set()
         response = self._response(sent)
