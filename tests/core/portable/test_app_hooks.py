@@ -292,3 +292,47 @@ def test_abort_in_before_request():
         return 'never'
 
     assert TestClient(app).get('/').status_code == 429
+
+
+def test_plugin_objects_are_named_by_their_class_in_errors_and_lists():
+    from plugdot import App, PluginError
+    from .helpers import raises
+
+    class RequestTimer:
+        def plugdot_after_requst(self, request, response):  # misspelt
+            pass
+
+    class Dup:
+        def plugdot_settings(self):
+            return {'max_body_size': (5, 'dup')}
+
+    class Timing:
+        def plugdot_after_request(self, request, response):
+            pass
+    error = raises(PluginError, App, plugins=[RequestTimer()])
+    assert "plugin 'RequestTimer' is invalid" in str(error), str(error)
+    error = raises(PluginError, App, plugins=[Dup()])
+    assert "'Dup' and 'plugdot.config'" in str(error), str(error)
+    names = App(plugins=[Timing(), Timing()]).list_plugins()
+    assert 'Timing' in names and 'Timing#2' in names, names
+
+
+def test_a_malformed_setting_names_the_plugin_and_the_setting():
+    from plugdot import App, PluginError
+    from .helpers import raises
+
+    class BadShape:
+        def plugdot_settings(self):
+            return {'timer_header': 'X-Timer'}  # not a (default, help) pair
+
+    class NotADict:
+        def plugdot_settings(self):
+            return ['timer_header']
+    error = raises(PluginError, App, plugins=[BadShape()])
+    assert str(error).startswith("plugdot plugin 'BadShape': plugdot_settings() gives setting "
+                                 "'timer_header' the value 'X-Timer'; it must be a (default, "
+                                 "help text) pair"), str(error)
+    error = raises(PluginError, App, plugins=[NotADict()])
+    assert "'NotADict': plugdot_settings() must return a dict" in str(error), str(error)
+    error = raises(PluginError, App().register_plugin, BadShape())
+    assert "'BadShape'" in str(error) and "'timer_header'" in str(error), str(error)

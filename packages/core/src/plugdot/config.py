@@ -75,6 +75,18 @@ def close_match(name, names):
     return best[1] if best else None
 
 
+def setting_pair(plugin, name, value):
+    """*value*, what *plugin*'s ``plugdot_settings`` gave for setting
+    *name*, if it is a ``(default, help text)`` pair; else a PluginError
+    naming both."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[1], str):
+        from .errors import PluginError
+        raise PluginError('plugdot plugin %r: plugdot_settings() gives setting %r the value %r; '
+                          'it must be a (default, help text) pair, e.g. {%r: (%r, "what it '
+                          'does")}' % (plugin, name, value, name, value))
+    return value
+
+
 class Config(dict):
     """The settings of one app: a dict whose declared entries have help texts
     (``config.help[name]``). Changing a value tells the app, which re-reads
@@ -89,6 +101,10 @@ class Config(dict):
         self.listeners = []
         owner = {}
         for plugin, settings in declared:
+            if not isinstance(settings or {}, dict):
+                from .errors import PluginError
+                raise PluginError('plugdot plugin %r: plugdot_settings() must return a dict '
+                                  '{name: (default, help text)}, got %r' % (plugin, settings))
             for name in settings or ():
                 if name in owner:  # one would silently configure the other
                     from .errors import PluginError
@@ -96,7 +112,7 @@ class Config(dict):
                                       'it in one of them (or block one: App(block_plugins=[...]))'
                                       % (name, owner[name], plugin))
                 owner[name] = plugin
-                default, text = settings[name]
+                default, text = setting_pair(plugin, name, settings[name])
                 self.declare(name, default, text)
         for name in (given or {}):
             value = given[name]
