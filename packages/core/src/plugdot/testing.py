@@ -366,6 +366,20 @@ class WebSocketClosed(Exception):
         self.reason = reason
 
 
+class WebSocketRefused(WebSocketClosed):
+    """The app refused the test WebSocket before accepting it (no route, a
+    401 from a check, a foreign Origin), answering with an HTTP response as
+    it does under uvicorn, hypercorn and the mpy-server (ASGI's
+    ``websocket.http.response`` extension): ``status``, ``headers`` and
+    ``body`` are what a real client sees; ``code`` is 1008."""
+
+    def __init__(self, status, headers, body):
+        super().__init__(1008, 'refused with HTTP %d' % status)
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
 class TestWebSocket:
     """A WebSocket to the app, in-process: ``send``, ``send_json``,
     ``receive`` (str or bytes), ``receive_json``, ``close``. Use it as a
@@ -381,6 +395,7 @@ class TestWebSocket:
         scope['scheme'] = 'ws'
         del scope['method']
         scope['subprotocols'] = list(subprotocols or ())
+        scope['extensions']['websocket.http.response'] = {}  # as every server plugdot runs on
         self.scope = scope
         self.subprotocol = None
         self.closed = False
@@ -402,9 +417,19 @@ class TestWebSocket:
             self.from_app.put(message)
         self._task = loop.create_task(self.client.app(self.scope, self.to_app.get, send))
         first = self._run(self.from_app.get())
+        if first['type'] == 'websocket.http.response.start':
+            body = b''
+            while True:
+                message = self._run(self.from_app.get())
+                body += message.get('body', b'')
+                if not message.get('more_body'):
+                    break
+            self._finish()
+            raise WebSocketRefused(first['status'], Headers.from_asgi(first.get('headers', [])),
+                                   body)
         if first['type'] != 'websocket.accept':
             self._finish()
-            raise WebSocketClosed(first.get('code', first.get('status', 1006)))
+            raise WebSocketClosed(first.get('code', 1006))
         self.subprotocol = first.get('subprotocol')
         return self
 
@@ -509,7 +534,7 @@ def _escape_param(text):
     return text.replace('"', '%22').replace('\r', '%0D').replace('\n', '%0A')
 
 
-__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']
+__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed', 'WebSocketRefused']
 
 # Under pytest (which loads this module through the pytest11 entry point):
 # the client / mpy_client fixtures and the plugdot marker. CPython only.
