@@ -336,3 +336,31 @@ def test_a_malformed_setting_names_the_plugin_and_the_setting():
     assert "'NotADict': plugdot_settings() must return a dict" in str(error), str(error)
     error = raises(PluginError, App().register_plugin, BadShape())
     assert "'BadShape'" in str(error) and "'timer_header'" in str(error), str(error)
+
+
+def test_app_created_runs_for_mounted_apps_and_a_route_can_keep_to_the_served_app():
+    # docs/hooks.md, plugdot_app_created
+    from plugdot import App
+
+    class Everywhere:
+        def plugdot_app_created(self, app):
+            @app.get('/healthz')
+            async def healthz(request):
+                return {'ok': True}
+
+    class ServedOnly:
+        def plugdot_app_created(self, app):
+            @app.get('/ready')
+            async def ready(request):
+                if request.app is not app:  # app is mounted in the one being served
+                    abort(404)
+                return {'ready': True}
+    plugins = [Everywhere(), ServedOnly()]
+    api = App(plugins=plugins)
+    app = App(plugins=plugins)
+    app.mount(api, '/api')
+    client = TestClient(app)
+    assert client.get('/healthz').status_code == client.get('/api/healthz').status_code == 200
+    assert client.get('/ready').json() == {'ready': True}
+    assert client.get('/api/ready').status_code == 404
+    assert TestClient(api).get('/ready').status_code == 200  # served by itself
