@@ -630,8 +630,12 @@ class Exchange:
         if task is not None:
             self.taken = True
             task.cancel()
-            while self.reading is not None:
+            for _ in range(20):  # a turn or two; past that, close rather than read beside it
+                if self.reading is None:
+                    break
                 await asyncio.sleep(0)
+            else:
+                return False
         return not self.disconnected
 
     async def _drain(self):
