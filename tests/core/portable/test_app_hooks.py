@@ -329,11 +329,10 @@ def test_a_malformed_setting_names_the_plugin_and_the_setting():
         def plugdot_settings(self):
             return ['timer_header']
     error = raises(PluginError, App, plugins=[BadShape()])
-    assert str(error).startswith("plugdot plugin 'BadShape': plugdot_settings() gives setting "
-                                 "'timer_header' the value 'X-Timer'; it must be a (default, "
-                                 "help text) pair"), str(error)
+    assert str(error) == ("plugdot plugin 'BadShape': plugdot_settings() must return {name: "
+                          "(default, help text)}; setting 'timer_header': 'X-Timer'"), str(error)
     error = raises(PluginError, App, plugins=[NotADict()])
-    assert "'NotADict': plugdot_settings() must return a dict" in str(error), str(error)
+    assert "'NotADict': plugdot_settings() must return {name: " in str(error), str(error)
     error = raises(PluginError, App().register_plugin, BadShape())
     assert "'BadShape'" in str(error) and "'timer_header'" in str(error), str(error)
 

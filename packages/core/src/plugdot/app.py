@@ -163,7 +163,7 @@ class App:
                 raise PluginError('plugdot plugin %r declares setting %r, which another plugin '
                                   'of this app declares already: rename one of them'
                                   % (label, key))
-            setting_pair(label, key, settings[key])
+            setting_pair(label, key, settings)
         name = self.plugins.add(plugin, name)
         for key in settings:
             default, text = settings[key]

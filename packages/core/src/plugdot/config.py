@@ -75,15 +75,15 @@ def close_match(name, names):
     return best[1] if best else None
 
 
-def setting_pair(plugin, name, value):
-    """*value*, what *plugin*'s ``plugdot_settings`` gave for setting
-    *name*, if it is a ``(default, help text)`` pair; else a PluginError
-    naming both."""
+def setting_pair(plugin, name, settings):
+    """``(default, help text)`` of setting *name* in *settings*, what
+    *plugin*'s ``plugdot_settings`` returned; a PluginError naming both if
+    malformed."""
+    value = settings[name] if isinstance(settings, dict) else settings
     if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[1], str):
         from .errors import PluginError
-        raise PluginError('plugdot plugin %r: plugdot_settings() gives setting %r the value %r; '
-                          'it must be a (default, help text) pair, e.g. {%r: (%r, "what it '
-                          'does")}' % (plugin, name, value, name, value))
+        raise PluginError('plugdot plugin %r: plugdot_settings() must return {name: (default, '
+                          'help text)}; setting %r: %r' % (plugin, name, value))
     return value
 
 
@@ -101,10 +101,6 @@ class Config(dict):
         self.listeners = []
         owner = {}
         for plugin, settings in declared:
-            if not isinstance(settings or {}, dict):
-                from .errors import PluginError
-                raise PluginError('plugdot plugin %r: plugdot_settings() must return a dict '
-                                  '{name: (default, help text)}, got %r' % (plugin, settings))
             for name in settings or ():
                 if name in owner:  # one would silently configure the other
                     from .errors import PluginError
@@ -112,7 +108,7 @@ class Config(dict):
                                       'it in one of them (or block one: App(block_plugins=[...]))'
                                       % (name, owner[name], plugin))
                 owner[name] = plugin
-                default, text = setting_pair(plugin, name, settings[name])
+                default, text = setting_pair(plugin, name, settings)
                 self.declare(name, default, text)
         for name in (given or {}):
             value = given[name]
