@@ -283,7 +283,11 @@ class Router:
         # The automatic OPTIONS answer, or a 405, for a path whose routes allow
         # *allowed*. (Not in resolve: its lambda's closure would make resolve
         # build a cell on every call.)
-        allow = _allow_header(allowed)
+        allowed = set(allowed)  # the Allow header: with HEAD for GET, and OPTIONS
+        if 'GET' in allowed:
+            allowed.add('HEAD')
+        allowed.add('OPTIONS')
+        allow = ', '.join(sorted(allowed))
         if method == 'OPTIONS':
             from .response import Response
             return Route(lambda request: Response(b'', 204, {'Allow': allow}), ('OPTIONS',), path,
@@ -312,7 +316,11 @@ class Router:
             route, _ = self.resolve('OPTIONS', path)
         except HTTPError as exc:
             return exc.headers and exc.headers.get('Allow')
-        return _allow_header(route.methods)
+        allowed = set(route.methods)  # as in _not_allowed
+        if 'GET' in allowed:
+            allowed.add('HEAD')
+        allowed.add('OPTIONS')
+        return ', '.join(sorted(allowed))
 
     def url_for(self, name, args):
         """The URL path of the route whose handler is named *name*, with
@@ -388,13 +396,6 @@ def _flatten(node, above):
     return (dict((segment, _flatten(child, mine)) for segment, child in node[0].items()),
             [entry for _, entry in mine])
 
-
-def _allow_header(methods):
-    allowed = set(methods)
-    if 'GET' in allowed:
-        allowed.add('HEAD')
-    allowed.add('OPTIONS')
-    return ', '.join(sorted(allowed))
 
 
 def _describe_table(pattern, table):
