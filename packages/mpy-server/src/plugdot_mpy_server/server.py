@@ -331,8 +331,10 @@ async def _close(writer, timeout=1):
         transport.abort()
 
 
-class Connection:
-    """One client connection: requests in sequence (keep-alive, pipelining)."""
+class Connection(RequestParser):
+    """One client connection: requests in sequence (keep-alive, pipelining).
+    It is its own request parser (one object less per connection, held
+    while it waits on a board)."""
 
     # Class-level defaults: every attribute an instance does not set is heap
     # an idle connection on a board does not hold.
@@ -346,7 +348,6 @@ class Connection:
         self.limits = server.limits
         self.reader = reader
         self.writer = writer
-        self.parser = RequestParser(self.limits)
         self.task = asyncio.current_task()
 
     def addresses(self):
@@ -397,21 +398,21 @@ class Connection:
 
         The head of each request is read here rather than in a helper: an
         idle connection waits in this frame, and each coroutine frame it
-        holds is heap on a board. So is each local: self.parser and
-        self.limits are read where needed. And since MicroPython's collector
-        scans the whole frame, stale values in its stack slots included, no
-        statement that handles a request is deeper than three values (the
-        head-reading statements overwrite those): a deeper slot would keep the
-        last request's objects alive while the connection waits."""
+        holds is heap on a board. So is each local: self.limits is read
+        where needed. And since MicroPython's collector scans the whole
+        frame, stale values in its stack slots included, no statement that
+        handles a request is deeper than three values (the head-reading
+        statements overwrite those): a deeper slot would keep the last
+        request's objects alive while the connection waits."""
         first = True
         while True:
             deadline = None  # for the whole head, from its first byte
             try:
                 while True:
-                    request = self.parser.next_event()
+                    request = self.next_event()
                     if request is not NEED_DATA:
                         break
-                    if deadline is None and self.parser.buffer:
+                    if deadline is None and self.buffer:
                         deadline = _deadline(self.limits.header_timeout)
                     # what _io does, inline (no local for the timeout: heap while idle)
                     if deadline is None:  # waiting for the first byte of a request
@@ -436,7 +437,7 @@ class Connection:
                         if deadline is not None and _left(deadline) <= 0:
                             raise ProtocolError(408, 'request head too slow')
                         return
-                    self.parser.feed(data)
+                    self.feed(data)
             except ProtocolError as exc:
                 await self._refuse(exc)
                 return
@@ -473,7 +474,7 @@ class Connection:
             if not await exchange.end(scope) or self.server.closing:
                 return
             exchange = scope = response = None  # not held while the connection waits
-            self.parser.start_next()
+            self.start_next()
             self.idle = True
 
     async def _refuse(self, exc):
@@ -621,12 +622,12 @@ class Exchange:
         conn = self.conn
         try:
             while True:
-                event = conn.parser.next_event()
+                event = conn.next_event()
                 if event is END:
                     self.body_done = True
                     return
                 if event is NEED_DATA:
-                    conn.parser.feed(await conn._read(conn.limits.body_timeout))
+                    conn.feed(await conn._read(conn.limits.body_timeout))
         except (ProtocolError, _Closed):
             self.keep_alive = False
 
@@ -641,10 +642,10 @@ class Exchange:
             # seconds. Bytes of a pipelined next request are kept for it, up
             # to a head's worth.
             while not (self.disconnected or self.complete or
-                       len(conn.parser.buffer) > conn.limits.max_header_size):
+                       len(conn.buffer) > conn.limits.max_header_size):
                 try:
                     data = await conn.reader.read(conn.limits.read_size)
-                    conn.parser.feed(data)
+                    conn.feed(data)
                 except (OSError, MemoryError):  # a connection that cannot be read is dropped
                     data = b''
                 if not data:
@@ -659,7 +660,7 @@ class Exchange:
             await conn._write(_CONTINUE)
         while True:
             try:
-                event = conn.parser.next_event()
+                event = conn.next_event()
             except ProtocolError as exc:
                 self.error = exc
                 self.disconnected = True
@@ -670,7 +671,7 @@ class Exchange:
             if event is not NEED_DATA:
                 return {'type': 'http.request', 'body': event, 'more_body': True}
             try:
-                conn.parser.feed(await conn._read(conn.limits.body_timeout))
+                conn.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
                 self.error = (ProtocolError(408, 'request body too slow')
                               if exc.args[1] == 'timed out' else
