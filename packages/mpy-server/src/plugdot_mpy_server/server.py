@@ -13,18 +13,16 @@ held by every idle connection on a board, and time on every request.
 """
 import asyncio
 import gc
-import sys
 import time
 
+from plugdot._compat import MICROPYTHON
 from plugdot.app import App
 from plugdot.datastructures import unquote
 from plugdot.request import Request as AppRequest
 
-from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
-                       error_response, is_upgrade, response_head)
+from .protocol import (END, NEED_DATA, Limits, ProtocolError, RequestParser, error_response,
+                       is_upgrade, response_head)
 
-MICROPYTHON = sys.implementation.name == 'micropython'
-_CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
 
 # A deadline is opaque: made by _deadline, read only through _left. On a
 # board it is a tick count in ms, which wraps (every 12.4 days on a 32-bit
@@ -38,8 +36,6 @@ if MICROPYTHON:
 
     def _due(deadline):  # _left(deadline) <= 0 without a float: works on a full heap
         return time.ticks_diff(deadline, time.ticks_ms()) <= 0
-
-    _sleep_ms = asyncio.sleep_ms  # an int, no float on the heap
 else:
     def _deadline(seconds):
         return time.monotonic() + seconds
@@ -49,9 +45,6 @@ else:
 
     def _due(deadline):
         return deadline <= time.monotonic()
-
-    def _sleep_ms(ms):
-        return asyncio.sleep(ms / 1000)
 
 
 class _Closed(OSError):
@@ -115,11 +108,38 @@ class Server:
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
-        await self._lifespan_event('startup')
+        app = self.app
+        if getattr(app, 'stopping', None) is not None:
+            # A plugdot App: its startup() and shutdown() are what its lifespan
+            # runs, awaited here and in stop(), so that no task, frame or event
+            # is held for the server's whole life (heap on a board). As with
+            # the lifespan scope, shutdown runs once, and only after a startup
+            # that succeeded (_lifespan True).
+            try:
+                await app.startup()
+            except Exception as exc:
+                raise RuntimeError('lifespan startup failed: %s: %s' % (type(exc).__name__, exc))
+            self._lifespan = True
+        else:  # any other ASGI app: the lifespan scope, run by a task (see _lifespan)
+            self._lifespan = _lifespan(app)
+            await self._lifespan('startup')
         if ssl is not None:
             self.tls = ssl
         if MICROPYTHON:
-            self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
+            # asyncio.start_server, but the listening socket is kept
+            # (listener.sock), so that the watchdog can restart the accept
+            # loop on it if a MemoryError killed it.
+            import socket
+            from asyncio.stream import Server as Listener
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(socket.getaddrinfo(host, port)[0][-1])
+            sock.listen(self.limits.backlog)
+            listener = self.listener = Listener()
+            listener.sock = sock
+            listener.task = asyncio.create_task(listener._serve(sock, self._accept, ssl))
+            await asyncio.sleep(0)  # let it start, so that close() can cancel it
         else:
             kwargs = {'backlog': self.limits.backlog}
             if ssl is not None:
@@ -139,17 +159,19 @@ class Server:
             # This task must outlive anything, a full heap above all: catch,
             # free, and back off (up to 2 s) until an allocation works again.
             try:
-                await _sleep_ms(pause)
+                # (ms as an int on a board: no float on the heap)
+                await (asyncio.sleep_ms(pause) if MICROPYTHON else asyncio.sleep(pause / 1000))
                 for conn in self.connections:  # this only cancels: no copy needed
                     if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
                         conn.expired = True  # the I/O waited on timed out
                         conn.task.cancel()
-                listener = self.listener
-                if MICROPYTHON and listener.task.done() and not self.closing:
-                    # MicroPython's accept loop died (a MemoryError in it is
-                    # not caught there): serve the same socket again.
-                    listener.task = asyncio.create_task(
-                        listener._serve(listener.sock, self._accept, self.tls))
+                if MICROPYTHON:
+                    listener = self.listener
+                    if listener.task.done() and not self.closing:
+                        # MicroPython's accept loop died (a MemoryError in it
+                        # is not caught there): serve the same socket again.
+                        listener.task = asyncio.create_task(
+                            listener._serve(listener.sock, self._accept, self.tls))
                 pause = tick
             except Exception:
                 gc.collect()
@@ -185,39 +207,25 @@ class Server:
             await asyncio.sleep(0.02)
         if self._watchdog is not None:
             self._watchdog.cancel()
-        await self._lifespan_event('shutdown')
+        lifespan = self._lifespan
+        if stopping is None:  # any other ASGI app
+            if lifespan is None:
+                lifespan = self._lifespan = _lifespan(self.app)
+            await lifespan('shutdown')
+        elif lifespan:  # a plugdot App after a startup that succeeded: once
+            self._lifespan = False
+            try:
+                await self.app.shutdown()
+            except Exception as exc:
+                raise RuntimeError('lifespan shutdown failed: %s: %s' % (type(exc).__name__, exc))
 
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
         while not self.closing:
             try:
-                await _sleep_ms(200)
+                await (asyncio.sleep_ms(200) if MICROPYTHON else asyncio.sleep(0.2))
             except MemoryError:  # a full heap must not end the server
                 gc.collect()
-
-    async def _lifespan_event(self, phase):
-        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
-        RuntimeError if it reports failure."""
-        app = self.app
-        if getattr(app, 'stopping', None) is not None:
-            # A plugdot App: its startup() and shutdown() are what its lifespan
-            # runs, awaited here, so that no task, frame or event is held for
-            # the server's whole life (heap on a board). As with the lifespan
-            # scope, shutdown runs once, and only after a startup that succeeded.
-            if phase == 'shutdown':
-                if self._lifespan is not True:
-                    return
-                self._lifespan = False
-            try:
-                await (app.startup() if phase == 'startup' else app.shutdown())
-            except Exception as exc:
-                raise RuntimeError('lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
-            if phase == 'startup':
-                self._lifespan = True
-            return
-        if self._lifespan is None:
-            self._lifespan = _lifespan(app)
-        await self._lifespan(phase)
 
     # -- connections ----------------------------------------------------------------
     async def _accept(self, reader, writer):
@@ -298,24 +306,6 @@ def _lifespan(app):
     return event
 
 
-async def _listen(accept, host, port, backlog, ssl):
-    """MicroPython's ``asyncio.start_server``, but the listening socket is kept
-    (``listener.sock``), so that the watchdog can restart the accept loop on
-    it if a MemoryError killed it."""
-    import socket
-    from asyncio.stream import Server as Listener
-    sock = socket.socket()
-    sock.setblocking(False)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(socket.getaddrinfo(host, port)[0][-1])
-    sock.listen(backlog)
-    listener = Listener()
-    listener.sock = sock
-    listener.task = asyncio.create_task(listener._serve(sock, accept, ssl))
-    await asyncio.sleep(0)  # let it start, so that close() can cancel it
-    return listener
-
-
 async def _close(writer, timeout=1):
     try:
         writer.close()
@@ -351,15 +341,33 @@ class Connection(RequestParser):
         self.task = asyncio.current_task()
 
     def addresses(self):
-        """Look up ``peer`` and ``local`` (once per connection)."""
-        if self.peer is None:
-            self.peer = _address(self.writer, 'peername')
-            self.local = _address(self.writer, 'sockname')
+        """Look up ``peer`` and ``local``, ``(host, port)`` or None (once per
+        connection)."""
+        if self.peer is not None:
+            return
+        for name in ('peername', 'sockname'):
+            try:
+                value = self.writer.get_extra_info(name)
+                if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
+                    import socket
+                    family, addr, port = socket.sockaddr(value)[:3]
+                    if len(addr) == 4:  # IPv4, else IPv6
+                        value = ('%d.%d.%d.%d' % tuple(addr), port)
+                    else:
+                        value = (':'.join('%x' % (addr[i] << 8 | addr[i + 1])
+                                          for i in range(0, 16, 2)), port)
+                value = (value[0], value[1]) if isinstance(value, tuple) and len(value) >= 2 else None
+            except Exception:
+                value = None
+            if name == 'peername':
+                self.peer = value
+            else:
+                self.local = value
 
-    async def _io(self, awaitable, timeout):
-        # Await socket I/O with a deadline the watchdog enforces: _Closed on
-        # timeout or a socket error.
-        self.deadline = _deadline(timeout) if timeout is not None else None
+    async def _io(self, awaitable, deadline):
+        # Await socket I/O until *deadline* (made by _deadline), which the
+        # watchdog enforces: _Closed on timeout or a socket error.
+        self.deadline = deadline
         try:
             return await awaitable
         except asyncio.CancelledError as exc:
@@ -371,7 +379,7 @@ class Connection(RequestParser):
             self.deadline = None
 
     async def _read(self, timeout):
-        data = await self._io(self.reader.read(self.limits.read_size), timeout)
+        data = await self._io(self.reader.read(self.limits.read_size), _deadline(timeout))
         if not data:
             raise _Closed(32, 'connection closed')
         return data
@@ -391,7 +399,7 @@ class Connection(RequestParser):
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
             raise _Closed(32, 'connection closed')
-        await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
+        await self._io(self.writer.drain(), _deadline(timeout or self.limits.body_timeout))
 
     async def run(self):
         """Serve requests until the client or the server closes.
@@ -434,7 +442,7 @@ class Connection(RequestParser):
                     finally:
                         self.deadline = None
                     if not data:
-                        if deadline is not None and _left(deadline) <= 0:
+                        if deadline is not None and _due(deadline):
                             raise ProtocolError(408, 'request head too slow')
                         return
                     self.feed(data)
@@ -493,34 +501,13 @@ class Connection(RequestParser):
         dropped = 0
         deadline = _deadline(0.5)  # bounded in total, or a slow client could keep it
         try:
-            while dropped < 65536 and _left(deadline) > 0:
-                dropped += len(await self._read(_left(deadline)))
+            while dropped < 65536 and not _due(deadline):
+                data = await self._io(self.reader.read(self.limits.read_size), deadline)
+                if not data:
+                    return
+                dropped += len(data)
         except Exception:
             pass
-
-
-def _address(writer, name):
-    try:
-        value = writer.get_extra_info(name)
-    except Exception:
-        return None
-    if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
-        value = _sockaddr(value)
-    if isinstance(value, tuple) and len(value) >= 2:
-        return (value[0], value[1])
-    return None
-
-
-def _sockaddr(raw):
-    """``(host, port)`` of a raw ``struct sockaddr`` (IPv4 or IPv6), or None."""
-    try:
-        import socket
-        family, addr, port = socket.sockaddr(raw)[:3]
-    except Exception:
-        return None
-    if len(addr) == 4:
-        return ('%d.%d.%d.%d' % tuple(addr), port)
-    return (':'.join('%x' % (addr[i] << 8 | addr[i + 1]) for i in range(0, 16, 2)), port)
 
 
 # One dict for every scope: apps read it, and a copy per request is garbage on a board.
@@ -657,7 +644,7 @@ class Exchange:
             return {'type': 'http.disconnect'}
         if self.request.expect_continue and not self.continue_sent and not self.head_sent:
             self.continue_sent = True
-            await conn._write(_CONTINUE)
+            await conn._write(b'HTTP/1.1 100 Continue\r\n\r\n')
         while True:
             try:
                 event = conn.next_event()
@@ -735,11 +722,12 @@ class Exchange:
                 # (it would be read as the next response), and the connection closes.
                 body = body[:length - self.sent_bytes]
                 self.keep_alive = False
-            out.append(chunk(body) if self.chunked else body)
+            # a chunk of a chunked body: its size in hex, the bytes, CRLF
+            out.append(b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body)
             count = len(body)
         if not more:
             if self.chunked:
-                out.append(LAST_CHUNK)
+                out.append(b'0\r\n\r\n')  # the last chunk
             elif self.length is not None and self.sent_bytes + count < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
