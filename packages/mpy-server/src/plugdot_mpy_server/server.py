@@ -47,6 +47,78 @@ else:
         return deadline <= time.monotonic()
 
 
+if MICROPYTHON:
+    # On a board the server accepts and wraps client sockets itself, rather
+    # than with asyncio.start_server: asyncio.stream is not loaded (~0.9 KB
+    # of heap for what the server does not use), and a client costs no
+    # Stream with a dict of its address.
+    class _Stream:
+        """A client's socket as the reader and writer of its connection: the
+        part of asyncio's ``Stream`` that the server uses (``read``, ``write``
+        and ``drain`` are asyncio.stream's)."""
+
+        out = b''  # what the socket has not taken yet (drain() writes it)
+
+        def __init__(self, sock, addr):
+            self.sock = sock
+            self.addr = addr  # the client's raw sockaddr
+
+        def get_extra_info(self, name):
+            return self.addr if name == 'peername' else None
+
+        def read(self, n):  # awaitable, as asyncio's own I/O: a generator
+            while True:
+                yield asyncio.core._io_queue.queue_read(self.sock)
+                data = self.sock.read(n)
+                if data is not None:
+                    return data
+
+        def write(self, data):
+            if not self.out:  # at once if the socket takes it
+                n = self.sock.write(data)
+                if n == len(data):
+                    return
+                if n is not None:
+                    data = data[n:]
+            self.out += data
+
+        def drain(self):
+            if not self.out:  # it always yields: a loop of write and drain cannot block the others
+                return (yield from asyncio.sleep_ms(0))
+            out = memoryview(self.out)
+            done = 0
+            while done < len(out):
+                yield asyncio.core._io_queue.queue_write(self.sock)
+                n = self.sock.write(out[done:])
+                if n is not None:
+                    done += n
+            self.out = b''
+
+    def _serve(server, sock):
+        # The accept loop (asyncio.stream's, with a _Stream per client): a
+        # generator, run as a task.
+        while True:
+            yield asyncio.core._io_queue.queue_read(sock)
+            try:
+                client, addr = sock.accept()
+            except Exception:  # a failed accept is ignored
+                continue
+            if server.tls:
+                try:
+                    client = server.tls.wrap_socket(client, server_side=True,
+                                                    do_handshake_on_connect=False)
+                except OSError:
+                    client.close()
+                    continue
+            client.setblocking(False)
+            try:
+                stream = _Stream(client, addr)
+                asyncio.create_task(server._accept(stream, stream))
+            except MemoryError:  # no room for this client: drop it, serve the next
+                client.close()
+                gc.collect()
+
+
 class _Closed(OSError):
     """The client went away (``_Closed(32, 'connection closed')``) or timed
     out (``_Closed(32, 'timed out')``: the client is there, but too slow):
@@ -126,20 +198,18 @@ class Server:
         if ssl is not None:
             self.tls = ssl
         if MICROPYTHON:
-            # asyncio.start_server, but the listening socket is kept
-            # (listener.sock), so that the watchdog can restart the accept
-            # loop on it if a MemoryError killed it.
+            # The listening socket (listener) and the task of the accept loop
+            # (accepting, see _serve): the watchdog restarts the loop on the
+            # same socket if a MemoryError killed it.
             import socket
-            from asyncio.stream import Server as Listener
             sock = socket.socket()
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(socket.getaddrinfo(host, port)[0][-1])
             sock.listen(self.limits.backlog)
-            listener = self.listener = Listener()
-            listener.sock = sock
-            listener.task = asyncio.create_task(listener._serve(sock, self._accept, ssl))
-            await asyncio.sleep(0)  # let it start, so that close() can cancel it
+            self.listener = sock
+            self.accepting = asyncio.create_task(_serve(self, sock))
+            await asyncio.sleep(0)  # let it start
         else:
             kwargs = {'backlog': self.limits.backlog}
             if ssl is not None:
@@ -165,13 +235,10 @@ class Server:
                     if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
                         conn.expired = True  # the I/O waited on timed out
                         conn.task.cancel()
-                if MICROPYTHON:
-                    listener = self.listener
-                    if listener.task.done() and not self.closing:
-                        # MicroPython's accept loop died (a MemoryError in it
-                        # is not caught there): serve the same socket again.
-                        listener.task = asyncio.create_task(
-                            listener._serve(listener.sock, self._accept, self.tls))
+                if MICROPYTHON and self.accepting.done() and not self.closing:
+                    # The accept loop died (a MemoryError in it is not
+                    # caught there): serve the same socket again.
+                    self.accepting = asyncio.create_task(_serve(self, self.listener))
                 pause = tick
             except Exception:
                 gc.collect()
@@ -184,9 +251,9 @@ class Server:
         lifespan shutdown."""
         self.closing = True
         if self.listener is not None:
+            if MICROPYTHON:  # the accept loop first: it waits on the socket
+                self.accepting.cancel()
             self.listener.close()
-            if MICROPYTHON:  # closed by the accept loop, unless that died
-                self.listener.sock.close()
         stopping = getattr(self.app, 'stopping', None)
         if stopping is not None:  # a plugdot App: end event streams first
             try:
@@ -197,7 +264,10 @@ class Server:
         while True:
             late = _due(deadline)
             for conn in list(self.connections):
-                if conn.idle or late:  # idle ones at once, the others at the deadline
+                # Idle ones at once, the others at the deadline. (On a board
+                # they end at their own deadlines, as they did with asyncio's
+                # streams, whose close() does nothing there.)
+                if not MICROPYTHON and (conn.idle or late):
                     try:
                         conn.writer.close()
                     except Exception:
@@ -228,36 +298,11 @@ class Server:
                 gc.collect()
 
     # -- connections ----------------------------------------------------------------
-    async def _accept(self, reader, writer):
-        if self.closing or len(self.connections) >= self.limits.max_connections:
-            self.rejected += 1
-            try:  # past the cap: a quick 503, never a hung client
-                writer.write(error_response(503))
-                await asyncio.wait_for(writer.drain(), 1)
-                # Take what the client sent, briefly: a socket closed with
-                # unread bytes is reset, and the client may lose the 503.
-                await asyncio.wait_for(reader.read(self.limits.read_size), 0.5)
-            except Exception:
-                pass
-            await _close(writer)
-            return
-        conn = None
-        try:
-            conn = Connection(self, reader, writer)
-            self.connections.add(conn)
-            await conn.run()
-        except MemoryError:  # drop this connection (closed below), free, serve the next one
-            self.connections.discard(conn)  # before letting go of it: its slot comes back
-            conn = None
-            gc.collect()
-        except asyncio.CancelledError:
-            if conn is None or not conn.expired:
-                raise
-        except Exception:
-            pass  # a broken connection must never take the server down
-        finally:
-            self.connections.discard(conn)
-            await _close(writer, self.limits.body_timeout)
+    def _accept(self, reader, writer):
+        # A client: the coroutine that serves it (the accept loop makes it a
+        # task), returned rather than awaited here, so that a connection
+        # holds no frame of the server's (heap on a board).
+        return Connection(self, reader, writer).run()
 
 
 def _lifespan(app):
@@ -308,17 +353,21 @@ def _lifespan(app):
 
 async def _close(writer, timeout=1):
     try:
-        writer.close()
-        await asyncio.wait_for(writer.wait_closed(), timeout)
+        if MICROPYTHON:  # closed at once: no wait_for (asyncio.funcs not loaded for it)
+            writer.sock.close()
+        else:
+            writer.close()
+            await asyncio.wait_for(writer.wait_closed(), timeout)
     except Exception:
         pass
-    # CPython's close() keeps the socket and every unsent byte until the
-    # client reads them, which one that stopped reading never does: what it
-    # has not taken within *timeout* (body_timeout: the rule for any write)
-    # is dropped.
-    transport = getattr(writer, 'transport', None)
-    if transport is not None:
-        transport.abort()
+    if not MICROPYTHON:
+        # CPython's close() keeps the socket and every unsent byte until the
+        # client reads them, which one that stopped reading never does: what
+        # it has not taken within *timeout* (body_timeout: the rule for any
+        # write) is dropped.
+        transport = getattr(writer, 'transport', None)
+        if transport is not None:
+            transport.abort()
 
 
 class Connection(RequestParser):
@@ -338,7 +387,6 @@ class Connection(RequestParser):
         self.limits = server.limits
         self.reader = reader
         self.writer = writer
-        self.task = asyncio.current_task()
 
     def addresses(self):
         """Look up ``peer`` and ``local``, ``(host, port)`` or None (once per
@@ -356,7 +404,10 @@ class Connection(RequestParser):
                     else:
                         value = (':'.join('%x' % (addr[i] << 8 | addr[i + 1])
                                           for i in range(0, 16, 2)), port)
-                value = (value[0], value[1]) if isinstance(value, tuple) and len(value) >= 2 else None
+                if not (isinstance(value, tuple) and len(value) >= 2):
+                    value = None
+                elif len(value) > 2:  # IPv6: (host, port, flowinfo, scope id)
+                    value = value[:2]
             except Exception:
                 value = None
             if name == 'peername':
@@ -402,7 +453,10 @@ class Connection(RequestParser):
         await self._io(self.writer.drain(), _deadline(timeout or self.limits.body_timeout))
 
     async def run(self):
-        """Serve requests until the client or the server closes.
+        """Serve requests until the client or the server closes, then close
+        (past ``max_connections``, or once the server is closing: a quick
+        503). It is the connection's task, with no frame of the server's
+        above it.
 
         The head of each request is read here rather than in a helper: an
         idle connection waits in this frame, and each coroutine frame it
@@ -412,78 +466,106 @@ class Connection(RequestParser):
         handles a request is deeper than three values (the head-reading
         statements overwrite those): a deeper slot would keep the last
         request's objects alive while the connection waits."""
-        first = True
-        while True:
-            deadline = None  # for the whole head, from its first byte
-            try:
-                while True:
-                    request = self.next_event()
-                    if request is not NEED_DATA:
-                        break
-                    if deadline is None and self.buffer:
-                        deadline = _deadline(self.limits.header_timeout)
-                    # what _io does, inline (no local for the timeout: heap while idle)
-                    if deadline is None:  # waiting for the first byte of a request
-                        if self.server.closing and not first:
-                            return
-                        self.deadline = _deadline(self.limits.header_timeout if first
-                                                  else self.limits.keepalive_timeout)
-                    else:
-                        if _due(deadline):
-                            raise ProtocolError(408, 'request head too slow')
-                        self.deadline = deadline
-                    try:
-                        data = await self.reader.read(self.limits.read_size)
-                    except asyncio.CancelledError as exc:
-                        self._expired(exc)
-                        data = b''
-                    except OSError:
-                        data = b''
-                    finally:
-                        self.deadline = None
-                    if not data:
-                        if deadline is not None and _due(deadline):
-                            raise ProtocolError(408, 'request head too slow')
-                        return
-                    self.feed(data)
-            except ProtocolError as exc:
-                await self._refuse(exc)
-                return
-            self.idle = False
-            first = False
-            if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
-                from .wsserver import upgrade
-                await upgrade(self, request)
-                return
-            # The app runs in this frame, not in a method of the exchange: a
-            # frame less held while its handler runs (heap on a board).
-            exchange = Exchange(self, request)
-            try:
-                scope = http_scope(self, request)
-            except ProtocolError as exc:
-                await self._refuse(exc)
-                return
-            try:
-                if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
-                    request = _app_request(scope, exchange)
-                    response = request.app.respond(request)
-                    response = await response
-                    await _send_response(request, response)
-                else:
-                    await _asgi_call(scope, exchange)
-            except _Closed:  # the client left: end() logs the request cut short
-                exchange.disconnected = True
+        if self.server.closing or len(self.server.connections) >= self.limits.max_connections:
+            self.server.rejected += 1
+            try:  # past the cap: a quick 503, never a hung client
+                self.writer.write(error_response(503))
+                await asyncio.wait_for(self.writer.drain(), 1)
+                # Take what the client sent, briefly: a socket closed with
+                # unread bytes is reset, and the client may lose the 503.
+                await asyncio.wait_for(self.reader.read(self.limits.read_size), 0.5)
             except Exception:
-                if not exchange.head_sent:  # else end() logs it cut short
-                    exchange.error = ProtocolError(500, 'application error')
-            finally:
-                if exchange.finished is not None:
-                    exchange.finished.set()
-            if not await exchange.end(scope) or self.server.closing:
-                return
-            exchange = scope = response = None  # not held while the connection waits
-            self.start_next()
-            self.idle = True
+                pass
+            await _close(self.writer)
+            return
+        self.task = asyncio.current_task()
+        self.server.connections.add(self)
+        try:
+            first = True
+            while True:
+                deadline = None  # for the whole head, from its first byte
+                try:
+                    while True:
+                        request = self.next_event()
+                        if request is not NEED_DATA:
+                            break
+                        if deadline is None and self.buffer:
+                            deadline = _deadline(self.limits.header_timeout)
+                        # what _io does, inline (no local for the timeout: heap while idle)
+                        if deadline is None:  # waiting for the first byte of a request
+                            if self.server.closing and not first:
+                                return
+                            self.deadline = _deadline(self.limits.header_timeout if first
+                                                      else self.limits.keepalive_timeout)
+                        else:
+                            if _due(deadline):
+                                raise ProtocolError(408, 'request head too slow')
+                            self.deadline = deadline
+                        try:
+                            data = await self.reader.read(self.limits.read_size)
+                        except asyncio.CancelledError as exc:
+                            self._expired(exc)
+                            data = b''
+                        except OSError:
+                            data = b''
+                        finally:
+                            self.deadline = None
+                        if not data:
+                            if deadline is not None and _due(deadline):
+                                raise ProtocolError(408, 'request head too slow')
+                            return
+                        self.feed(data)
+                except ProtocolError as exc:
+                    await self._refuse(exc)
+                    return
+                self.idle = False
+                first = False
+                if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
+                    from .wsserver import upgrade
+                    await upgrade(self, request)
+                    return
+                # The app runs in this frame, not in a method of the exchange: a
+                # frame less held while its handler runs (heap on a board).
+                exchange = Exchange(self, request)
+                try:
+                    scope = http_scope(self, request)
+                except ProtocolError as exc:
+                    await self._refuse(exc)
+                    return
+                try:
+                    if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
+                        request = _app_request(scope, exchange)
+                        response = request.app.respond(request)
+                        response = await response
+                        await _send_response(request, response)
+                    else:
+                        await _asgi_call(scope, exchange)
+                except _Closed:  # the client left: end() logs the request cut short
+                    exchange.disconnected = True
+                except Exception:
+                    if not exchange.head_sent:  # else end() logs it cut short
+                        exchange.error = ProtocolError(500, 'application error')
+                finally:
+                    if exchange.finished is not None:
+                        exchange.finished.set()
+                if not await exchange.end(scope) or self.server.closing:
+                    return
+                exchange = scope = response = None  # not held while the connection waits
+                self.start_next()
+                self.idle = True
+        except MemoryError:  # drop this connection (closed below), free, serve the next one
+            self.server.connections.discard(self)  # its slot comes back at once
+            request = exchange = scope = response = None
+            self.buffer = b''
+            gc.collect()
+        except asyncio.CancelledError:
+            if not self.expired:
+                raise
+        except Exception:
+            pass  # a broken connection must never take the server down
+        finally:
+            self.server.connections.discard(self)
+            await _close(self.writer, self.limits.body_timeout)
 
     async def _refuse(self, exc):
         """Answer *exc* (a ProtocolError) with its status and reason, then
