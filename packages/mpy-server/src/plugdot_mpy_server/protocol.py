@@ -42,17 +42,6 @@ from plugdot.errors import status_phrase  # one table of reason phrases on a boa
 
 NEED_DATA = 'need-data'
 
-# Byte strings, not sets: `int in bytes` works on both interpreters and costs
-# no heap for a hash table on a board.
-_TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# Header names most clients send, stored as these constants (in flash on a
-# board) instead of a lower-cased copy: one object less per header, held
-# while the request is served. (Host, Connection, Content-Length and
-# Transfer-Encoding are matched by the parser anyway.)
-_NAMES = (b'accept', b'accept-encoding', b'accept-language', b'user-agent', b'content-type',
-          b'cookie', b'referer', b'origin', b'upgrade', b'cache-control', b'authorization',
-          b'sec-websocket-key', b'sec-websocket-version', b'if-none-match')
-
 
 class Limits:
     """Hard limits of one server; every field has a default and a keyword
@@ -168,8 +157,11 @@ def _is_token(data):
         return False
     if data.replace(b'-', b'').isalpha():  # most names and methods: checked in C
         return True
+    # A byte string, not a set: `int in bytes` works on both interpreters,
+    # and a constant costs no heap for a hash table (nor a name) on a board.
     for b in data:
-        if b not in _TOKEN:
+        if b not in (b"!#$%&'*+-.^_`|~0123456789"
+                     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"):
             return False
     return True
 
@@ -237,6 +229,14 @@ class RequestParser:
 
     # -- the head --------------------------------------------------------------
     def _parse_head(self):
+        # Header names most clients send, stored as these constants (in flash
+        # on a board) instead of a lower-cased copy: one object less per
+        # header, held while the request is served. (Host, Connection,
+        # Content-Length and Transfer-Encoding are matched below anyway.)
+        names = (b'accept', b'accept-encoding', b'accept-language', b'user-agent',
+                 b'content-type', b'cookie', b'referer', b'origin', b'upgrade', b'cache-control',
+                 b'authorization', b'sec-websocket-key', b'sec-websocket-version',
+                 b'if-none-match')
         buf = self.buffer
         limits = self.limits
         if buf[:2] == b'\r\n':  # tolerate empty lines between requests (RFC 9112 2.2)
@@ -337,8 +337,8 @@ class RequestParser:
             elif name == b'expect':
                 if value.lower() == b'100-continue':
                     request.expect_continue = True
-            elif name in _NAMES:
-                name = _NAMES[_NAMES.index(name)]
+            elif name in names:
+                name = names[names.index(name)]
             headers.append((name, value))
         if request.version == '1.1' and host != 1:
             raise ProtocolError(400, 'HTTP/1.1 needs exactly one Host header')

@@ -16,7 +16,6 @@ import gc
 import time
 
 from plugdot._compat import MICROPYTHON
-from plugdot.app import App
 from plugdot.datastructures import unquote
 from plugdot.request import Request as AppRequest
 
@@ -55,16 +54,13 @@ if MICROPYTHON:
     class _Stream:
         """A client's socket as the reader and writer of its connection: the
         part of asyncio's ``Stream`` that the server uses (``read``, ``write``
-        and ``drain`` are asyncio.stream's)."""
+        and ``drain`` are asyncio.stream's), and the client's address."""
 
         out = b''  # what the socket has not taken yet (drain() writes it)
 
         def __init__(self, sock, addr):
             self.sock = sock
             self.addr = addr  # the client's raw sockaddr
-
-        def get_extra_info(self, name):
-            return self.addr if name == 'peername' else None
 
         def read(self, n):  # awaitable, as asyncio's own I/O: a generator
             while True:
@@ -172,6 +168,7 @@ class Server:
 
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
+        from plugdot.app import App  # (here: a module-level name less on a board)
         if isinstance(app, App) and type(app).__call__ is App.__call__:
             self.direct = True
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
@@ -351,25 +348,6 @@ def _lifespan(app):
     return event
 
 
-async def _close(writer, timeout=1):
-    try:
-        if MICROPYTHON:  # closed at once: no wait_for (asyncio.funcs not loaded for it)
-            writer.sock.close()
-        else:
-            writer.close()
-            await asyncio.wait_for(writer.wait_closed(), timeout)
-    except Exception:
-        pass
-    if not MICROPYTHON:
-        # CPython's close() keeps the socket and every unsent byte until the
-        # client reads them, which one that stopped reading never does: what
-        # it has not taken within *timeout* (body_timeout: the rule for any
-        # write) is dropped.
-        transport = getattr(writer, 'transport', None)
-        if transport is not None:
-            transport.abort()
-
-
 class Connection(RequestParser):
     """One client connection: requests in sequence (keep-alive, pipelining).
     It is its own request parser (one object less per connection, held
@@ -395,7 +373,10 @@ class Connection(RequestParser):
             return
         for name in ('peername', 'sockname'):
             try:
-                value = self.writer.get_extra_info(name)
+                if MICROPYTHON:  # the server's _Stream: the client's address (no local one)
+                    value = self.writer.addr if name == 'peername' else None
+                else:
+                    value = self.writer.get_extra_info(name)
                 if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
                     import socket
                     family, addr, port = socket.sockaddr(value)[:3]
@@ -476,7 +457,7 @@ class Connection(RequestParser):
                 await asyncio.wait_for(self.reader.read(self.limits.read_size), 0.5)
             except Exception:
                 pass
-            await _close(self.writer)
+            await self._close()
             return
         self.task = asyncio.current_task()
         self.server.connections.add(self)
@@ -565,7 +546,25 @@ class Connection(RequestParser):
             pass  # a broken connection must never take the server down
         finally:
             self.server.connections.discard(self)
-            await _close(self.writer, self.limits.body_timeout)
+            await self._close(self.limits.body_timeout)
+
+    async def _close(self, timeout=1):
+        try:
+            if MICROPYTHON:  # closed at once: no wait_for (asyncio.funcs not loaded for it)
+                self.writer.sock.close()
+            else:
+                self.writer.close()
+                await asyncio.wait_for(self.writer.wait_closed(), timeout)
+        except Exception:
+            pass
+        if not MICROPYTHON:
+            # CPython's close() keeps the socket and every unsent byte until the
+            # client reads them, which one that stopped reading never does: what
+            # it has not taken within *timeout* (body_timeout: the rule for any
+            # write) is dropped.
+            transport = getattr(self.writer, 'transport', None)
+            if transport is not None:
+                transport.abort()
 
     async def _refuse(self, exc):
         """Answer *exc* (a ProtocolError) with its status and reason, then
@@ -646,7 +645,7 @@ class Exchange:
 
     # The state as class-level defaults: an instance stores only what
     # changed, heap held while the request is in flight.
-    body_done = continue_sent = head_sent = chunked = complete = disconnected = False
+    body_done = head_sent = chunked = complete = disconnected = False
     status = headers = error = None
     length = None  # the Content-Length the app declared
     finished = None  # an Event, made only if the app waits for disconnect
@@ -681,24 +680,20 @@ class Exchange:
         if not self.complete:
             return False
         if self.keep_alive and not self.body_done:
-            await self._drain()
+            # The next request starts where this body ends: skip what the app
+            # did not read (within the body limits), or give up on keep-alive.
+            # (Here, not in Connection.run: its frame is held while the app runs.)
+            try:
+                while True:
+                    event = conn.next_event()
+                    if event is END:
+                        self.body_done = True
+                        break
+                    if event is NEED_DATA:
+                        conn.feed(await conn._read(conn.limits.body_timeout))
+            except (ProtocolError, _Closed):
+                self.keep_alive = False
         return self.keep_alive and self.body_done
-
-    async def _drain(self):
-        # The next request starts where this body ends: skip what the app did
-        # not read (within the body limits), or give up on keep-alive. (Not
-        # in run(): its frame is held while the app runs.)
-        conn = self.conn
-        try:
-            while True:
-                event = conn.next_event()
-                if event is END:
-                    self.body_done = True
-                    return
-                if event is NEED_DATA:
-                    conn.feed(await conn._read(conn.limits.body_timeout))
-        except (ProtocolError, _Closed):
-            self.keep_alive = False
 
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
@@ -724,8 +719,8 @@ class Exchange:
                 self.finished = asyncio.Event()
             await self.finished.wait()
             return {'type': 'http.disconnect'}
-        if self.request.expect_continue and not self.continue_sent and not self.head_sent:
-            self.continue_sent = True
+        if self.request.expect_continue and not self.head_sent:
+            self.request.expect_continue = False  # answered once
             await conn._write(b'HTTP/1.1 100 Continue\r\n\r\n')
         while True:
             try:
