@@ -8,12 +8,23 @@ normal pipeline, so routing, ``before_request`` (authentication) and error
 handlers apply. Portable: the same code runs under the mpy-server.
 """
 from plugdot import HTTPError, Request, Response
-from plugdot._compat import latin1
+from plugdot._compat import MICROPYTHON, latin1
 from plugdot.routing import needs_plugin
 
 __version__ = '0.1.0'
 __all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'with_websocket',
            '__version__']
+
+if MICROPYTHON:
+    # On a board the WebSocket code loads with the plugin: loaded by the
+    # first WebSocket, it would land among that connection's objects and
+    # fragment the small heap (a larger heap is needed, bench/README.md).
+    from .websocket import WebSocket  # noqa: F401
+    try:  # the server's side, when the mpy-server serves the app
+        from plugdot_mpy_server.wsserver import upgrade  # noqa: F401
+    except ImportError:
+        pass
+
 
 def __getattr__(name):
     # Loaded on first use: an app without WebSocket routes never imports them.
