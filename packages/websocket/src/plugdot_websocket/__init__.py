@@ -162,4 +162,4 @@ def plugdot_bundle_modules():
     """The portable modules of this plugin, and the mpy-server's WebSocket
     protocol, which only apps using WebSocket need on a board."""
     return ['plugdot_websocket', 'plugdot_websocket.websocket', 'plugdot_websocket.broadcast',
-            'plugdot_mpy_server.wsproto', 'plugdot_mpy_server.wsserver']
+            'plugdot_mpy_server.wsserver']
