@@ -55,13 +55,13 @@ def hmac_sha256(key, message):
     return outer.digest()
 
 
-def equal(a, b):
+def equal(data, other):
     """Compare two byte strings in time that does not depend on where they differ."""
-    if len(a) != len(b):
+    if len(data) != len(other):
         return False
     result = 0
-    for i in range(len(a)):
-        result |= a[i] ^ b[i]
+    for i in range(len(data)):
+        result |= data[i] ^ other[i]
     return result == 0
 
 
@@ -74,14 +74,11 @@ if not MICROPYTHON:  # the same, in C
     equal = _hmac.compare_digest
 
 
-def _key(key):
-    return key.encode() if isinstance(key, str) else key
-
-
 def encode(payload, key):
     """Sign *payload* (a dict) with *key*; return the token as str."""
     signing_input = _HEADER + b'.' + _b64encode(json_dumps(payload).encode())
-    return (signing_input + b'.' + _b64encode(hmac_sha256(_key(key), signing_input))).decode()
+    return (signing_input + b'.' + _b64encode(hmac_sha256(
+        key.encode() if isinstance(key, str) else key, signing_input))).decode()
 
 
 def decode(token, keys):
@@ -105,7 +102,8 @@ def decode(token, keys):
     signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
     signature = parts[2]
     for k in keys:
-        if equal(_b64encode(hmac_sha256(_key(k), signing_input)), signature):
+        if equal(_b64encode(hmac_sha256(k.encode() if isinstance(k, str) else k, signing_input)),
+                 signature):
             break
     else:
         raise InvalidToken('bad signature')

@@ -107,13 +107,13 @@ def with_websocket(handler=None, subprotocols=None):
     of an ``App`` subclass): as ``method(self, ws, *path_segments)``, with
     ``self.request`` as usual. Use as ``@with_websocket`` or
     ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
-    def wrap(fn):
-        async def endpoint(head, *args, **kwargs):
-            request = head if isinstance(head, Request) else head.request  # class style
+    def decorator(fn):
+        async def endpoint(first, *args, **kwargs):  # first: the request, or self (class style)
+            request = first if isinstance(first, Request) else first.request
             ws = await websocket_accept(request, subprotocols)
             from .websocket import ConnectionClosed
             try:
-                await fn(head, ws, *args, **kwargs)
+                await fn(first, ws, *args, **kwargs)
             except ConnectionClosed:
                 pass
             except Exception:
@@ -126,7 +126,7 @@ def with_websocket(handler=None, subprotocols=None):
         except AttributeError:
             pass
         return needs_plugin(endpoint, 'websocket', 'plugdot_websocket')
-    return wrap(handler) if handler is not None else wrap
+    return decorator(handler) if handler is not None else decorator
 
 
 async def plugdot_asgi_scope(app, scope, receive, send):

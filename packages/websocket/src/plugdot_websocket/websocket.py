@@ -42,24 +42,24 @@ class WebSocket:
         if subprotocol is not None:
             self.subprotocol = subprotocol
 
-    async def _take(self, side):
-        # Take the turn of *side* ('_send_turn' or '_receive_turn'). The
-        # first task to meet another one busy makes the lock, takes it for
-        # the busy one (whose _give releases it) and queues on it.
-        turn = getattr(self, side)
+    async def _take(self, name):
+        # Take the turn *name* ('_send_turn' or '_receive_turn'). The first
+        # task to meet another one busy makes the lock, takes it for the
+        # busy one (whose _give releases it) and queues on it.
+        turn = getattr(self, name)
         if turn is None:
-            setattr(self, side, True)
+            setattr(self, name, True)
             return
         if turn is True:
             turn = asyncio.Lock()
             await turn.acquire()  # free: taken at once, for the task that is busy
-            setattr(self, side, turn)
+            setattr(self, name, turn)
         await turn.acquire()
 
-    def _give(self, side):
-        turn = getattr(self, side)
+    def _give(self, name):
+        turn = getattr(self, name)
         if turn is True:
-            setattr(self, side, None)
+            setattr(self, name, None)
         else:
             turn.release()
 
