@@ -351,37 +351,49 @@ class WebSocketSession(FrameParser):
 _EXTENSIONS = {'websocket.http.response': {}}
 
 
-async def upgrade(conn, request):
-    """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
-    (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
+async def _opening(conn, request):
+    """The ASGI ``websocket`` scope of the upgrade *request*, or None once
+    it is refused (a bad target, too many WebSockets, a bad handshake). Its
+    own frame, gone before the app runs: what it needs is not held in
+    upgrade()'s frame for as long as the WebSocket is open."""
     try:
         path, raw_path, query = request_target(request)
     except ProtocolError as exc:
         await conn._refuse(exc)
-        return
+        return None
     server = conn.server
     if server.websockets >= conn.limits.max_websockets:  # the rest is kept for plain HTTP
         await conn._refuse(ProtocolError(503, 'too many WebSockets open'))
-        return
+        return None
     problem = handshake_problem(request)
     if problem is not None:
         await conn._write(response_head(problem[0], problem[1] + [(b'content-length', b'0')],
                                         False, False))
-        return
+        return None
     conn.addresses()
     offered = header(request.headers, b'sec-websocket-protocol')
+    return {
+        'type': 'websocket', 'asgi': ASGI,
+        'http_version': '1.1', 'scheme': 'wss' if server.tls else 'ws', 'path': path,
+        'raw_path': raw_path, 'query_string': query,  # root_path: its default
+        'headers': request.headers, 'client': conn.peer, 'server': conn.local,
+        'subprotocols': [p.strip().decode() for p in offered.split(b',') if p.strip()]
+        if offered else (), 'extensions': _EXTENSIONS,
+    }
+
+
+async def upgrade(conn, request):
+    """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
+    (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
+    scope = await _opening(conn, request)
+    if scope is None:
+        return
+    server = conn.server
     ws = WebSocketSession(conn, request)
     server.websockets += 1
     try:
         try:  # the app runs in this frame: one frame less held while the socket is open
-            await server.app({
-                'type': 'websocket', 'asgi': ASGI,
-                'http_version': '1.1', 'scheme': 'wss' if server.tls else 'ws', 'path': path,
-                'raw_path': raw_path, 'query_string': query,  # root_path: its default
-                'headers': request.headers, 'client': conn.peer, 'server': conn.local,
-                'subprotocols': [p.strip().decode() for p in offered.split(b',') if p.strip()]
-                if offered else (), 'extensions': _EXTENSIONS,
-            }, ws.receive, ws.send)
+            await server.app(scope, ws.receive, ws.send)
         except Exception:
             if ws.accepted and not ws.close_sent:
                 await ws._close(1011, '')
