@@ -1,8 +1,8 @@
 """The sans-IO WebSocket frame parser against valid and broken frames.
 Portable: runs under CPython and MicroPython."""
-from plugdot_mpy_server.protocol import Request
-from plugdot_mpy_server.wsserver import (NEED_DATA, FrameParser, WSProtocolError, accept_key,
-                                         close_frame, frame, handshake_problem)
+from plugdot_mpy_server.protocol import ProtocolError, Request
+from plugdot_mpy_server.wsserver import (NEED_DATA, FrameParser, accept_key, close_frame, frame,
+                                         handshake_problem)
 
 MASK = b'\x11\x22\x33\x44'
 
@@ -39,8 +39,8 @@ def events(data, limit=1000, step=None):
 def code_of(data, limit=1000):
     try:
         events(data, limit)
-    except WSProtocolError as exc:
-        return exc.code
+    except ProtocolError as exc:  # ProtocolError(close code, reason)
+        return exc.args[0]
     return None
 
 

@@ -8,8 +8,8 @@ An open WebSocket holds every frame between the connection's task and the
 read it waits on, for as long as it is open: so the upgrade runs the app in
 its own frame and ``receive`` reads the socket itself (no helper frames).
 
-Frame rules enforced (a violation raises WSProtocolError with the close
-code to send):
+Frame rules enforced (a violation raises the server's ProtocolError with
+the close code to send, ``ProtocolError(code, reason)``):
 
 * client frames must be masked; RSV bits must be zero (no extensions) — 1002
 * opcodes: 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong — 1002
@@ -32,15 +32,6 @@ from plugdot._compat import MICROPYTHON, utf8
 
 from .protocol import NEED_DATA, ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
-
-
-class WSProtocolError(Exception):
-    """The peer broke the protocol: close with ``code``."""
-
-    def __init__(self, code, reason):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def accept_key(key):
@@ -117,20 +108,20 @@ class FrameParser:
         self.buffer += data
 
     def next_event(self):
-        """The next event, or NEED_DATA; raises WSProtocolError."""
+        """The next event, or NEED_DATA; raises ProtocolError(close code, reason)."""
         while True:
             buf = self.buffer
             if len(buf) < 2:
                 return NEED_DATA
             first, second = buf[0], buf[1]
             if first & 0x70:
-                raise WSProtocolError(1002, 'reserved bits set')
+                raise ProtocolError(1002, 'reserved bits set')
             opcode = first & 0x0F
             if opcode not in (0, 1, 2, 8, 9, 10):
-                raise WSProtocolError(1002, 'unknown opcode')
+                raise ProtocolError(1002, 'unknown opcode')
             fin = first & 0x80
             if not second & 0x80:
-                raise WSProtocolError(1002, 'client frames must be masked')
+                raise ProtocolError(1002, 'client frames must be masked')
             n = second & 0x7F
             at = 2
             if n == 126:
@@ -142,9 +133,9 @@ class FrameParser:
                     return NEED_DATA
                 n, at = int.from_bytes(buf[2:10], 'big'), 10
             if opcode >= 8 and (not fin or n > 125):
-                raise WSProtocolError(1002, 'bad control frame')
+                raise ProtocolError(1002, 'bad control frame')
             if self.size + n > self.max_message_size and opcode < 8:
-                raise WSProtocolError(1009, 'message too big')
+                raise ProtocolError(1009, 'message too big')
             if len(buf) < at + 4 + n:
                 return NEED_DATA
             payload = buf[at + 4:at + 4 + n]
@@ -161,21 +152,21 @@ class FrameParser:
                 if not payload:
                     return ('close', 1005, '')
                 if len(payload) == 1:
-                    raise WSProtocolError(1002, 'bad close payload')
+                    raise ProtocolError(1002, 'bad close payload')
                 code = int.from_bytes(payload[:2], 'big')
                 if code not in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011) and \
                         not 3000 <= code <= 4999:
-                    raise WSProtocolError(1002, 'bad close code')
+                    raise ProtocolError(1002, 'bad close code')
                 try:
                     return ('close', code, utf8(payload[2:]))
                 except UnicodeError:
-                    raise WSProtocolError(1007, 'close reason is not UTF-8')
+                    raise ProtocolError(1007, 'close reason is not UTF-8')
             if opcode == 0:
                 if self.message_opcode is None:
-                    raise WSProtocolError(1002, 'continuation without a message')
+                    raise ProtocolError(1002, 'continuation without a message')
                 opcode = self.message_opcode
             elif self.message_opcode is not None:
-                raise WSProtocolError(1002, 'new message inside a fragmented one')
+                raise ProtocolError(1002, 'new message inside a fragmented one')
             if not fin:  # a fragment: kept until the last one
                 if self.message_opcode is None:
                     self.message_opcode, self.parts = opcode, []
@@ -190,7 +181,7 @@ class FrameParser:
                 try:
                     return ('text', utf8(payload))
                 except UnicodeError:
-                    raise WSProtocolError(1007, 'text is not UTF-8')
+                    raise ProtocolError(1007, 'text is not UTF-8')
             return ('binary', payload)
 
 
@@ -258,9 +249,9 @@ class WebSocketSession(FrameParser):
                         conn.deadline = None
                     if data is None:  # the deadline passed
                         if _due(self.idle_deadline):
-                            raise WSProtocolError(1001, 'idle timeout')
+                            raise ProtocolError(1001, 'idle timeout')
                         if self.pinged:
-                            raise WSProtocolError(1011, 'ping timeout')
+                            raise ProtocolError(1011, 'ping timeout')
                         self.pinged = True
                         await conn._write(frame(9, b'plugdot'))
                     elif not data:
@@ -268,11 +259,11 @@ class WebSocketSession(FrameParser):
                     else:
                         self.buffer += data
                     continue
-            except WSProtocolError as exc:
+            except ProtocolError as exc:  # (code, reason): the client broke the protocol
                 if draining:
                     raise
-                await self._close(exc.code, exc.reason)
-                return {'type': 'websocket.disconnect', 'code': exc.code}
+                await self._close(exc.args[0], exc.args[1])
+                return {'type': 'websocket.disconnect', 'code': exc.args[0]}
             except MemoryError:  # the board ran out of heap: drop this connection only
                 if draining:
                     raise
