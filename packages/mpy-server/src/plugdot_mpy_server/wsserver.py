@@ -65,9 +65,9 @@ def handshake_problem(request):
     return None
 
 
-def frame(opcode, payload=b''):
+def frame(opcode, data=b''):
     """One unmasked (server) frame, final: the server never fragments."""
-    n = len(payload)
+    n = len(data)
     first = 0x80 | opcode
     if n < 126:
         head = bytes((first, n))
@@ -75,7 +75,7 @@ def frame(opcode, payload=b''):
         head = bytes((first, 126, n >> 8, n & 255))
     else:
         head = bytes((first, 127)) + n.to_bytes(8, 'big')
-    return head + payload
+    return head + data
 
 
 def close_frame(code=1000, reason=''):
@@ -88,9 +88,9 @@ def close_frame(code=1000, reason=''):
 class FrameParser:
     """Turns the bytes from a client into messages and control events.
 
-    ``next_event()`` returns NEED_DATA, ``('text', str)``, ``('binary',
-    bytes)``, ``('ping', bytes)``, ``('pong', bytes)`` or ``('close', code,
-    reason)``.
+    ``next_event()`` returns NEED_DATA or an event that starts with its
+    opcode: ``(1, str)`` (text), ``(2, bytes)`` (binary), ``(9, bytes)``
+    (ping), ``(10, bytes)`` (pong) or ``(8, code, reason)`` (close).
     """
 
     # The state of a message in progress as class-level defaults: an idle
@@ -145,12 +145,12 @@ class FrameParser:
                            ).to_bytes(n, 'big')
             self.buffer = buf[at + 4 + n:]
             if opcode == 9:
-                return ('ping', payload)
+                return (9, payload)
             if opcode == 10:
-                return ('pong', payload)
+                return (10, payload)
             if opcode == 8:
                 if not payload:
-                    return ('close', 1005, '')
+                    return (8, 1005, '')
                 if len(payload) == 1:
                     raise ProtocolError(1002, 'bad close payload')
                 code = int.from_bytes(payload[:2], 'big')
@@ -158,7 +158,7 @@ class FrameParser:
                         not 3000 <= code <= 4999:
                     raise ProtocolError(1002, 'bad close code')
                 try:
-                    return ('close', code, utf8(payload[2:]))
+                    return (8, code, utf8(payload[2:]))
                 except UnicodeError:
                     raise ProtocolError(1007, 'close reason is not UTF-8')
             if opcode == 0:
@@ -179,10 +179,10 @@ class FrameParser:
                 del self.message_opcode, self.parts, self.size  # back to the defaults
             if opcode == 1:
                 try:
-                    return ('text', utf8(payload))
+                    return (1, utf8(payload))
                 except UnicodeError:
                     raise ProtocolError(1007, 'text is not UTF-8')
-            return ('binary', payload)
+            return (2, payload)
 
 
 class WebSocketSession(FrameParser):
@@ -279,8 +279,8 @@ class WebSocketSession(FrameParser):
                 return {'type': 'websocket.disconnect', 'code': 1006}
             if self.pinged:  # any frame shows the client is there
                 self.pinged = False
-            kind = event[0]
-            if kind == 'close':
+            opcode = event[0]
+            if opcode == 8:
                 self.close_received = True
                 if draining:
                     return None
@@ -290,10 +290,10 @@ class WebSocketSession(FrameParser):
                 return {'type': 'websocket.disconnect', 'code': event[1], 'reason': event[2]}
             if draining:
                 continue
-            if kind == 'text' or kind == 'binary':
+            if opcode == 1 or opcode == 2:
                 self.idle_deadline = _deadline(limits.ws_idle_timeout)
-                return {'type': 'websocket.receive', kind if kind == 'text' else 'bytes': event[1]}
-            if kind == 'ping':
+                return {'type': 'websocket.receive', 'text' if opcode == 1 else 'bytes': event[1]}
+            if opcode == 9:
                 await conn._write(frame(10, event[1]))
 
     async def send(self, message):
