@@ -4,11 +4,36 @@ Time is the child's CPU time (user + system: waiting for a core on a busy
 machine does not count); the frameworks take turns within each run, and the
 best of the runs is kept.
 
-Usage: python bench/startup.py [--runs 7]"""
+The issue's figure is plugdot's time over Microdot's (printed last);
+``--only plugdot,Microdot`` measures just those two (faster, same method).
+``--stages`` prints where plugdot's time goes instead: importing plugdot,
+pluggy with the plugin manager, scanning the entry points, importing the
+installed plugins, the first ``App()`` and a second one (best of the runs).
+
+The workspace installs plugdot's packages in development mode: each one's
+``src`` folder is an entry of ``sys.path`` after site-packages, so every
+import of a plugdot package looks in up to ten more folders first (in this
+environment a miss costs ~40,000 instructions; a plugin's import costs twice
+that of the same module in site-packages), which peers installed from wheels
+do not pay. ``--installed`` measures plugdot as a wheel installs it instead:
+its packages copied into one folder right after site-packages, the ``src``
+entries removed (only the probes' ``sys.path`` changes, before the clock
+starts). The issue's figures are without it.
+
+``--sources DIR`` measures the plugdot packages of another checkout (DIR
+holds ``packages/*/src``, e.g. ``git archive main packages | tar -x -C
+DIR``) in this one's place on ``sys.path``, same entries in the same order:
+before/after comparisons in the same environment and the same hour.
+
+Usage: python bench/startup.py [--runs 7] [--only NAME,NAME] [--stages] [--installed]
+                               [--sources DIR]"""
 import argparse
+import glob
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -32,17 +57,86 @@ print('%%f %%f %%d' %% (t1 - t0, t2 - t1, rss))
 '''
 
 
+STAGES_PROBE = r'''
+import time
+pt = time.process_time
+import asyncio
+marks = [pt()]
+import plugdot
+marks.append(pt())
+import plugdot.plugins
+marks.append(pt())
+from plugdot._discovery import entry_points
+eps = entry_points()
+marks.append(pt())
+for ep in eps:
+    ep.load()
+marks.append(pt())
+app = plugdot.App()
+marks.append(pt())
+plugdot.App()
+marks.append(pt())
+print(' '.join('%f' % (b - a) for a, b in zip(marks, marks[1:])))
+'''
+STAGES = ('import plugdot', 'pluggy + plugins.py', 'entry-point scan', 'import the plugins',
+          'App()', 'a second App()')
+
+
+#: Code run by every probe before its clock starts (``--installed`` sets it).
+PRELUDE = ''
+
+SOURCES_PRELUDE = r'''
+import sys
+sys.path[:] = [p.replace(%(packages)r, %(other)r) for p in sys.path]
+'''
+
+INSTALLED_PRELUDE = r'''
+import sys
+sys.path[:] = [p for p in sys.path if not p.startswith(%(packages)r)]
+sys.path.insert([p.endswith('site-packages') for p in sys.path].index(True) + 1, %(folder)r)
+'''
+
+
+def install_copy(root):
+    """Copy the plugdot packages of checkout *root* into one new folder, as
+    a wheel install lays them out, compiled; return the folder."""
+    folder = tempfile.mkdtemp(prefix='plugdot-installed-')
+    for package in glob.glob(os.path.join(root, 'packages', '*', 'src', '*')):
+        if os.path.isdir(package) and not package.endswith('__pycache__'):
+            shutil.copytree(package, os.path.join(folder, os.path.basename(package)),
+                            ignore=shutil.ignore_patterns('__pycache__'))
+    subprocess.run([sys.executable, '-m', 'compileall', '-q', folder], check=True,
+                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''), stdout=subprocess.DEVNULL)
+    return folder
+
+
+def stages(runs):
+    """Best CPU time (ms) of each start-up stage of plugdot over *runs* fresh
+    interpreters."""
+    best = None
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, '-X', 'frozen_modules=on', '-c',
+                              PRELUDE + STAGES_PROBE],
+                             capture_output=True, text=True, check=True).stdout.split()
+        got = [float(x) * 1000 for x in out]
+        best = got if best is None else [min(a, b) for a, b in zip(best, got)]
+    print('plugdot start-up stages, CPU ms, best of %d (each stage on its own):' % runs)
+    for name, ms in zip(STAGES, best):
+        print('  %-22s %6.2f' % (name, ms))
+    print('  %-22s %6.2f' % ('sum of the first five', sum(best[:5])))
+
+
 def probe(framework):
     """``(ms, KiB)``: import and app creation time, resident memory, once."""
-    code = PROBE % {'here': HERE, 'factory': framework}
+    code = PRELUDE + PROBE % {'here': HERE, 'factory': framework}
     out = subprocess.run([sys.executable, '-X', 'frozen_modules=on', '-c', code],
                          capture_output=True, text=True, check=True).stdout.split()
     return float(out[1]) * 1000, int(out[2])
 
 
-def core_lines():
+def core_lines(root=ROOT):
     """Lines of code (not blank, not comment-only) in the core package."""
-    src = os.path.join(ROOT, 'packages', 'core', 'src', 'plugdot')
+    src = os.path.join(root, 'packages', 'core', 'src', 'plugdot')
     total, rows = 0, []
     for name in sorted(os.listdir(src)):
         if not name.endswith('.py'):
@@ -58,17 +152,50 @@ def core_lines():
 
 
 def main():
+    global PRELUDE
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--runs', type=int, default=7)
+    parser.add_argument('--only', help='comma-separated frameworks to measure (default: all)')
+    parser.add_argument('--stages', action='store_true',
+                        help="plugdot's start-up stages instead of the comparison")
+    parser.add_argument('--installed', action='store_true',
+                        help='plugdot laid out as a wheel installs it, not in development mode')
+    parser.add_argument('--sources', metavar='DIR',
+                        help="the plugdot packages of the checkout DIR instead of this one's")
     args = parser.parse_args()
-    sys.path.insert(0, HERE)
-    import apps
+    root = os.path.abspath(args.sources) if args.sources else ROOT
     # Installed peers come with bytecode compiled by pip; compile plugdot's
     # workspace sources too (PYTHONDONTWRITEBYTECODE may be set) so that all
     # are measured alike.
-    subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(ROOT, 'packages')],
-                   check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''))
-    names = [''] + [name for name in apps.FRAMEWORKS if name != 'raw ASGI']
+    subprocess.run([sys.executable, '-m', 'compileall', '-q', os.path.join(root, 'packages')],
+                   check=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE=''),
+                   stdout=subprocess.DEVNULL)
+    folder = None
+    if args.installed:
+        folder = install_copy(root)
+        PRELUDE = INSTALLED_PRELUDE % {'packages': os.path.join(ROOT, 'packages', ''),
+                                       'folder': folder}
+        print('plugdot as installed from wheels (%s)' % folder)
+    elif args.sources:
+        PRELUDE = SOURCES_PRELUDE % {'packages': os.path.join(ROOT, 'packages', ''),
+                                     'other': os.path.join(root, 'packages', '')}
+        print("plugdot's packages from %s" % root)
+    try:
+        measure(args, root)
+    finally:
+        if folder:
+            shutil.rmtree(folder)
+
+
+def measure(args, root):
+    """Run the chosen measurement."""
+    sys.path.insert(0, HERE)
+    import apps
+    if args.stages:
+        return stages(args.runs)
+    only = args.only.split(',') if args.only else None
+    names = [''] + [name for name in apps.FRAMEWORKS
+                    if name != 'raw ASGI' and (only is None or name in only)]
     best = {}
     for _ in range(args.runs):  # take turns, so that the machine's moods hit all alike
         for name in names:
@@ -82,7 +209,12 @@ def main():
     ours = dict((r[0], r[1]) for r in rows).get('plugdot')
     for name, ms, mib in sorted(rows, key=lambda r: r[1]):
         print('%-12s %12.1f %12.2f %12.2f' % (name, ms, ms / ours if ours else 0, mib))
-    total, files = core_lines()
+    times = dict((r[0], r[1]) for r in rows)
+    if 'plugdot' in times and 'Microdot' in times:
+        print('\nplugdot / Microdot: %.2f' % (times['plugdot'] / times['Microdot']))
+    if only:
+        return
+    total, files = core_lines(root)
     print('\nplugdot core: %d lines of code in %d modules' % (total, len(files)))
     for name, n in files:
         print('  %-16s %4d' % (name, n))

@@ -145,3 +145,65 @@ def test_asgi_scope_hook_takes_websocket(fake_plugins):
     del sent[:]
     asyncio.run(run(App(plugins=['ws'])))
     assert sent == [{'type': 'websocket.accept'}]
+
+
+def test_hook_specs_of_a_module_are_read_as_pluggy_reads_them(tmp_path, monkeypatch):
+    # plugdot reads a module's @hookspec options directly (startup time);
+    # for every kind of attribute the answer is pluggy's own.
+    import sys
+
+    import pluggy
+
+    import plugdot.hookspecs
+    from plugdot.plugins import PluginManager
+    (tmp_path / 'specmix.py').write_text(
+        'import functools\n'
+        'from plugdot.hookspecs import hookspec\n'
+        '@hookspec(firstresult=True)\n'
+        'def plugdot_first(request):\n    """A spec."""\n'
+        '@hookspec\n'
+        'def plugdot_plain(app):\n    """A spec."""\n'
+        'def plugdot_unmarked(app):\n    pass\n'
+        'plugdot_text = "not a hook"\n'
+        'plugdot_lambda = hookspec(lambda app: None)\n'
+        'plugdot_partial = functools.partial(plugdot_plain)\n'
+        'class Specs:\n'
+        '    @hookspec(historic=True)\n'
+        '    def plugdot_in_class(self, app):\n        """A spec."""\n'
+        'plugdot_static = staticmethod(hookspec(lambda app: None))\n'
+        'plugdot_bound = Specs().plugdot_in_class\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import specmix
+    pm = PluginManager()
+    for namespace in (plugdot.hookspecs, specmix, specmix.Specs):
+        for name in dir(namespace):
+            assert (pm.parse_hookspec_opts(namespace, name)
+                    == pluggy.PluginManager.parse_hookspec_opts(pm, namespace, name)), name
+    assert pm.parse_hookspec_opts(specmix, 'plugdot_first')['firstresult'] is True
+    assert pm.parse_hookspec_opts(specmix, 'plugdot_unmarked') is None
+    sys.modules.pop('specmix', None)
+
+
+def test_discovery_skips_what_is_not_a_plugdot_entry_point(tmp_path, monkeypatch):
+    from plugdot import _discovery
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    for folder in (first, second):
+        folder.mkdir()
+    (first / 'nothing-1.0.dist-info').mkdir()  # no entry_points.txt
+    (first / 'other-1.0.dist-info').mkdir()
+    (first / 'other-1.0.dist-info' / 'entry_points.txt').write_text(
+        '[console_scripts]\nother = other:main\n')
+    (first / 'latin-2.0.dist-info').mkdir()  # not UTF-8 outside the plugdot section
+    (first / 'latin-2.0.dist-info' / 'entry_points.txt').write_bytes(
+        b'[console_scripts]\ncaf\xe9 = latin:main\n\n[plugdot]\nlatin = latin_plugin\n')
+    (first / 'old.egg-info').write_text('Metadata-Version: 1.0\n')  # a file, not a folder
+    (first / 'egg-3.0.egg-info').mkdir()
+    (first / 'egg-3.0.egg-info' / 'entry_points.txt').write_text(
+        '# comment\n[plugdot]\n; other comment\negg = egg_plugin:Plugin.instance\n')
+    (second / 'dup-9.0.dist-info').mkdir()  # the first folder on sys.path wins
+    (second / 'dup-9.0.dist-info' / 'entry_points.txt').write_text(
+        '[plugdot]\nlatin = shadowed\n')
+    eps = _discovery._scan_entry_points([str(first), str(tmp_path / 'missing'), str(second)])
+    assert [(ep.name, ep.value, ep.dist, ep.version) for ep in eps] == [
+        ('egg', 'egg_plugin:Plugin.instance', 'egg', '3.0'),
+        ('latin', 'latin_plugin', 'latin', '2.0')]

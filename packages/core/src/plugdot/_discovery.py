@@ -1,6 +1,7 @@
 """Finding installed plugins: the ``plugdot`` entry points of the
 distributions on ``sys.path``. CPython only (a board has no entry points;
 a bundle lists its plugins)."""
+import os
 
 from ._compat import import_module
 from .plugins import ENTRY_POINT_GROUP
@@ -44,16 +45,40 @@ def _parse_entry_points(text):
     return pairs
 
 
+def _read(path):
+    """The bytes of the file at *path*, or None if there is none."""
+    # os.access and os.open rather than open(): most distributions have no
+    # entry_points.txt, and a failed open() builds an exception; reading
+    # bytes skips the text layer for the many files without a [plugdot] section.
+    if not os.access(path, os.R_OK):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b''.join(chunks)
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _scan_entry_points(paths):
     # Reading the entry_points.txt files directly is several times faster
     # than importlib.metadata, which parses every distribution's metadata;
     # startup time and memory are part of the product.
-    import os
     # The standard library's own folders hold no distributions (pip installs
     # into site-packages); listing their hundreds of modules is most of a scan.
     stdlib = getattr(os, '__file__', None)
     stdlib = os.path.dirname(stdlib) if stdlib else None
     skip = (stdlib, os.path.join(stdlib, 'lib-dynload')) if stdlib else ()
+    section = ('[' + ENTRY_POINT_GROUP + ']').encode()
     found = {}
     for base in paths:
         if base in skip:
@@ -63,17 +88,14 @@ def _scan_entry_points(paths):
                            if name.endswith(('.dist-info', '.egg-info')))
         except OSError:
             continue
+        prefix = os.path.join(base or '.', '')
         for folder in names:
-            try:
-                with open(os.path.join(base or '.', folder, 'entry_points.txt')) as f:
-                    text = f.read()
-            except OSError:
-                continue
-            if '[' + ENTRY_POINT_GROUP + ']' not in text:
+            data = _read(prefix + folder + os.sep + 'entry_points.txt')
+            if not data or section not in data:
                 continue
             stem = folder.rpartition('.')[0]
             dist, _, version = stem.partition('-')
-            for name, value in _parse_entry_points(text):
+            for name, value in _parse_entry_points(data.decode('utf-8', 'replace')):
                 found.setdefault(name, EntryPoint(name, value, dist, version or None))
     return [found[name] for name in sorted(found)]
 

@@ -30,6 +30,12 @@ WRAPPER_HOOK = 'plugdot_request'
 #: The attribute pluggy's ``@hookimpl`` sets on a function: its options.
 _MARKER = 'plugdot_impl'
 
+#: ... and the one ``@hookspec`` sets.
+_SPEC_MARKER = 'plugdot_spec'
+
+if not MICROPYTHON:
+    from types import FunctionType as _FUNCTION, MethodType as _METHOD, ModuleType as _MODULE
+
 _IMPL_DEFAULTS = {'tryfirst': False, 'trylast': False, 'hookwrapper': False,
                   'optionalhook': False, 'specname': None, 'wrapper': False}
 
@@ -70,6 +76,21 @@ class PluginManager(pluggy.PluginManager):
             opts['wrapper'] = opts['wrapper'] or name == WRAPPER_HOOK
             opts['trylast'] = opts['trylast'] or name != WRAPPER_HOOK
         return opts
+
+    def parse_hookspec_opts(self, module_or_class, name):
+        """Options of hook spec *name* in *module_or_class*, or None. A
+        function of a module: its ``@hookspec`` options read directly
+        (pluggy's ``inspect.getattr_static`` lookup of every name of the
+        module cost as much as the rest of declaring plugdot's hooks, for
+        every app); anything else: pluggy's lookup."""
+        if not MICROPYTHON and type(module_or_class) is _MODULE:
+            fn = module_or_class.__dict__.get(name)
+            if type(fn) is _FUNCTION:
+                opts = getattr(fn, _SPEC_MARKER, None)
+                return opts if isinstance(opts, dict) else None
+            if fn is None or not isinstance(fn, (staticmethod, classmethod, _METHOD)):
+                return None  # (not a hook: pluggy's lookup would say so too)
+        return super().parse_hookspec_opts(module_or_class, name)
 
     def register(self, plugin, name=None):
         """Register *plugin* and tell the listeners (apps recompile their plan)."""
