@@ -1,12 +1,15 @@
-"""JSON with orjson installed (``plugdot[fast]``) gives the standard
-library's bytes exactly, for a corpus of values; where orjson would differ
-the standard library does the work."""
+"""JSON with orjson installed (``plugdot[fast]``) gives the same bytes as
+without it, for a corpus of values: UTF-8 (non-ASCII characters as
+themselves, a lone surrogate as its \\u escape), compact, floats as
+Python's repr, NaN and Infinity as null. Where orjson would differ the
+standard library does the work."""
 import dataclasses
 import datetime
 import decimal
 import enum
 import json
 import math
+import re
 
 import pytest
 
@@ -35,8 +38,11 @@ CORPUS = [
     1e-300, 5e-324, 1.7976931348623157e308, 123456789012345678.0, math.nan, math.inf, -math.inf,
     '', 'plain', 'quote " backslash \\ slash /', 'tab\tnl\nret\rbs\bff\f', '\x00\x01\x1f', 'del \x7f',
     'caf\u00e9', '\u2028\u2029', 'emoji \U0001F600', '\ud800 lone surrogate', '</script>',
+    '\udfff', 'pair halves \ud83d\ude00', {'\udc80': '\ud800'}, ['\x7f', '\x1f\x7f\x80\x9f'],
+    '\u0100\uffff\U0010ffff', '\\\ud800', {'\u00e9\u4e2d': ['\U0001F600', 1e-5]},
     'e-mail 1e-5 0.00001 null', {'a': None}, {'a': [1, 2, {'b': 'c'}]}, (1, 2), [(1,), ()],
     {1: 'int key'}, {1.5: 'float key'}, {True: 'bool key'}, {None: 'none key'}, {'é': 'x'},
+    {1: '\u00e9'}, [Name('\u00e9'), Name('\ud800')],
     Color.RED, {'c': Color.RED}, {'n': None, 'x': [1.5, {'y': math.nan}]}, [None, (math.inf,)],
     {'n': None, 'c': Color.RED}, [None, Name('s')], Name('sub'), {'k': Name('v')}, [1.0, 2.50, -3.25e-3],
     {'nested': [[[[[[1]]]]]]}, {'id': 1, 'name': 'Ann', 'tags': ['a', 'b'], 'score': 98.5},
@@ -53,9 +59,11 @@ def encoders():
 
 
 def reference(value):
-    """json.dumps's compact text, with NaN and Infinity as null (JSON has
-    no such numbers: json writes NaN, which JSON.parse refuses)."""
-    text = json.dumps(value, separators=(',', ':'))
+    """What plugdot writes, defined from json.dumps: compact, UTF-8
+    (``ensure_ascii=False``), NaN and Infinity as null (JSON has no such
+    numbers: json writes NaN, which JSON.parse refuses), and a lone
+    surrogate (which UTF-8 cannot hold) as its \\u escape."""
+    text = json.dumps(value, separators=(',', ':'), ensure_ascii=False)
     try:
         json.dumps(value, allow_nan=False)
     except ValueError:
@@ -68,8 +76,8 @@ def reference(value):
             if isinstance(v, (list, tuple)):
                 return [finite(x) for x in v]
             return v
-        text = json.dumps(finite(value), separators=(',', ':'))
-    return text
+        text = json.dumps(finite(value), separators=(',', ':'), ensure_ascii=False)
+    return re.sub('[\ud800-\udfff]', lambda m: '\\u%04x' % ord(m.group()), text)
 
 
 @pytest.mark.parametrize('value', CORPUS, ids=[repr(v)[:30] for v in CORPUS])
@@ -103,7 +111,9 @@ def test_orjson_does_the_usual_work(monkeypatch):
         '{"id":1,"name":"Ann","score":98.5,"tags":["a"]}'
     assert calls == []
     assert fast({'a': None, 'b': [1.5, math.nan]}) == '{"a":null,"b":[1.5,null]}'
-    assert fast('caf\u00e9') == 'stdlib' and fast(1e-5) == 'stdlib' and fast({1: 2}) == 'stdlib'
+    assert fast(['caf\u00e9', '\x7f', '\U0001F600']) == '["caf\u00e9","\x7f","\U0001F600"]'
+    assert calls == []  # UTF-8 and DEL are written as orjson writes them
+    assert fast('\ud800') == 'stdlib' and fast(1e-5) == 'stdlib' and fast({1: 2}) == 'stdlib'
 
 
 LOADS = [b'{"a":1}', b'[1,2.5,-0,1e400,-1e400]', b'NaN', b'[Infinity]', b'123456789012345678901234567890',
@@ -137,7 +147,8 @@ def test_responses_and_request_bodies():
     value = {'id': 1, 'tiny': 1e-5, 'name': 'caf\u00e9', 'none': None, 'list': [1.5, 2]}
     r = TestClient(app).post('/echo', json=value)
     assert r.status_code == 200
-    assert r.body == json.dumps(value, separators=(',', ':')).encode()
+    assert r.body == reference(value).encode()
+    assert r.body.decode('utf-8') == '{"id":1,"tiny":1e-05,"name":"caf\u00e9","none":null,"list":[1.5,2]}'
     assert TestClient(app).post('/echo', body=b'{bad', headers={'content-type': 'application/json'}).status_code == 400
 
 
@@ -159,11 +170,11 @@ def test_what_only_orjson_writes(encoders):
 
 @pytest.fixture(scope='module')
 def body_encoder():
-    return _compat._orjson_dumps(orjson, _compat._stdlib_json_dumps(), text=False)
+    return _compat._orjson_dumps(orjson, _compat._stdlib_json_dumps(False), text=False)
 
 
 @pytest.mark.parametrize('value', CORPUS, ids=[repr(v)[:30] for v in CORPUS])
-def test_response_bytes_are_the_standard_librarys(body_encoder, value):
+def test_response_bytes_are_the_reference(body_encoder, value):
     out = body_encoder(value)
     assert type(out) is bytes and out == reference(value).encode()
 
@@ -176,6 +187,9 @@ TRICKY = [
     [1e-4, 1e-3, 0.5, 1e-5], [9.5e-5, 'x' * 2000], ['x' * 2000, 9.5e-5], ['x' * 2000, 1e-9],
     ['\x7f' + 'x' * 100], ['x' * 100 + '\x7f'], ['x' * 100 + '\u00e9'], [-1.5e-7, -2e-5],
     {'a': 'e-5', 'b': 1e-15}, [1e-9, 1e-10, 1e-11], 'e-', 'e-9', '1e-9',
+    ['x' * 2000 + '\ud800'], ['\ud800', 1e-5], [1e-7, '\u00e9' * 500], ['\u00e9', '\udfff', 1.5],
+    [-9.99e-6, 'caf\u00e9 e-5'], {'\x7f': '\x00', '\u00e9': 1e-8},
+    -1.5e-7, -2e-5, 1e-7, 2e-5, ['a.b-c', 1e-7], ['x.', 2e-5], ['-', '.', [3e-6]], [0.5, -1, 1e-8],
 ]
 
 
@@ -195,7 +209,8 @@ def _random_value(rng, depth=0):
     if kind == 2:
         return rng.choice([math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-4, 1e16])
     if kind == 3:
-        chars = 'ae-0.1[{"\\/\x00\x1f\x7f\u00e9\u2028\U0001F600 '
+        chars = ('ae-0.1[{"\\/\x00\x08\x0c\t\n\x1f\x7f\x80\u00e9\u2028\u4e2d\uffff'
+                 '\U0001F600\U0010ffff\ud800\udbff\udc00\udfff ')
         return ''.join(rng.choice(chars) for _ in range(rng.randrange(12)))
     if kind == 4:
         return rng.choice([None, True, False, Name('sub'), Color.RED])
@@ -204,19 +219,42 @@ def _random_value(rng, depth=0):
     if kind in (6, 7):
         items = [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
         return tuple(items) if kind == 7 else items
-    keys = [rng.choice(['k', 'e-5', '0.00001', 1, 1.5, None, True, Name('n'), '\u00e9'])
+    keys = [rng.choice(['k', 'e-5', '0.00001', 1, 1.5, None, True, Name('n'), '\u00e9', '\x7f',
+                        '\ud800', '\U0001F600', Name('\u00e9')])
             for _ in range(rng.randrange(5))]
     return {k: _random_value(rng, depth + 1) for k in keys}
 
 
-def test_random_values_encode_as_the_standard_library(encoders, body_encoder):
+def test_random_values_encode_the_same_with_and_without_orjson(encoders, body_encoder):
     import random
     rng = random.Random(22)
+    stdlib_body = _compat._stdlib_json_dumps(False)
+    differ = 0  # values whose bytes orjson alone writes otherwise (or refuses)
     for _ in range(3000):
         value = _random_value(rng)
         expected = reference(value)
-        assert body_encoder(value) == expected.encode(), value
-        assert encoders[1](value) == expected, value
+        out = body_encoder(value)
+        assert out == stdlib_body(value) == expected.encode(), value
+        assert encoders[1](value) == encoders[0](value) == expected, value
+        out.decode('utf-8')  # strict: always valid UTF-8
+        try:
+            differ += orjson.dumps(value, None, orjson.OPT_PASSTHROUGH_SUBCLASS) != out
+        except TypeError:
+            differ += 1
+    assert differ > 300  # the corpus does reach what the checks are for
+
+
+def test_the_checks_are_needed(body_encoder):
+    # Bare orjson writes these otherwise or refuses them: a check removed
+    # from the encoder fails the tests above.
+    for value in (1e-5, 9.99e-5, -1.5e-7, 1e-9, [1, 2.5e-6]):
+        assert orjson.dumps(value) != reference(value).encode()
+        assert body_encoder(value) == reference(value).encode()
+    for value in ('\ud800', {'\udfff': 1}, 2 ** 64, {1: 2}, Name('x')):
+        with pytest.raises(TypeError):
+            orjson.dumps(value, None, orjson.OPT_PASSTHROUGH_SUBCLASS)
+    assert body_encoder(['a\ud800b', '\u00e9']) == b'["a\\ud800b","\xc3\xa9"]'
+    assert json.loads(body_encoder(['a\ud800b'])) == ['a\ud800b']
 
 
 def _random_json(rng, depth=0):
@@ -225,12 +263,16 @@ def _random_json(rng, depth=0):
         return rng.choice(['0', '-0', '1', '-1', '18446744073709551615', '18446744073709551616',
                            '-9223372036854775808', '-9223372036854775809', '1' * 19, '9' * 25,
                            '1.5', '1e400', '-1e400', '1E5', '1.0000000000000000000001',
-                           '12345678901234567890.5', '5e-324', '2.5e-7', 'NaN', 'Infinity'])
+                           '12345678901234567890.5', '5e-324', '2.5e-7', 'NaN', 'Infinity',
+                           '-' + '9' * 18, '-1000000000000000000', '-' + '1' * 19, '9' * 20,
+                           '-9' + '0' * 18, '-0.000012345', '[-1,-2]'])
     if kind == 1:
-        return json.dumps(''.join(rng.choice('ab[{]}"\\0123456789 \u00e9\x7f')
-                                  for _ in range(rng.randrange(25))))
+        return json.dumps(''.join(rng.choice('ab[{]}"\\0123456789- \u00e9\x7f\ud800\U0001F600')
+                                  for _ in range(rng.randrange(25))),
+                          ensure_ascii=rng.random() < 0.5)
     if kind == 2:
-        return rng.choice(['"\\ud800"', '"\\u00e9"', '"caf\u00e9"', '"\\"[["', 'true', 'null'])
+        return rng.choice(['"\\ud800"', '"\\u00e9"', '"caf\u00e9"', '"\\"[["', 'true', 'null',
+                           '"\\udc00\\ud800"', '"\\ud83d\\ude00"', '"\U0001F600\x7f"', '"a\\u0000"'])
     if kind in (3, 4):
         return str(rng.randrange(10 ** rng.randrange(1, 24)))
     if kind == 5:
