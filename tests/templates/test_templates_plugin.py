@@ -311,3 +311,32 @@ def test_compiled_engine_on_cpython_renders_the_same(pages):
     jinja, compiled = make_app(pages), make_app(pages, templates_engine='compiled')
     for path in ('/hello/Ann', '/async/Bob', '/stream', '/status'):
         assert TestClient(compiled).get(path).text == TestClient(jinja).get(path).text
+
+
+def test_a_missing_templates_dir_stops_the_app_at_startup(pages, tmp_path, monkeypatch):
+    missing = str(tmp_path / 'nope')
+    app = make_app([pages, missing])
+    with pytest.raises(RuntimeError) as failed:
+        with TestClient(app):
+            pass
+    assert 'templates_dir' in str(failed.value) and repr(missing) in str(failed.value)
+    with TestClient(make_app(pages)) as client:                    # a folder that exists
+        assert client.get('/hello/Ann').status_code == 200
+    monkeypatch.chdir(tmp_path)                                    # no ./templates
+    with TestClient(App()) as client:                              # the default may be absent
+        assert client.get('/').status_code == 404
+    with TestClient(make_app('pkg_with_templates:templates')):     # a package folder: not checked
+        pass
+
+
+def test_plugdot_run_reports_a_missing_templates_dir_before_serving(tmp_path):
+    import subprocess
+    from support import free_port
+    (tmp_path / 'site.py').write_text("from plugdot import App\n"
+                                      "app = App(config={'templates_dir': 'pages'})\n")
+    result = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'run', 'site.py:app',
+                             '--port', str(free_port())], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and 'serving on' not in result.stdout
+    assert ("could not start: ValueError: templates_dir: 'pages' is not a folder"
+            in result.stderr), result.stderr

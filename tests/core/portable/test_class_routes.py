@@ -2,7 +2,7 @@
 from plugdot import App, methods
 from plugdot.testing import TestClient
 
-from .helpers import signature, REQUIRED
+from .helpers import MICROPYTHON, raises, signature, REQUIRED
 
 
 class Shop(App):
@@ -109,3 +109,78 @@ def test_values_never_bind_from_cookies():
     client.cookies['name'] = 'FromCookie'
     assert client.get('/greet').text == 'Hello Guest'
     assert REQUIRED is not None
+
+
+class Flags(App):
+    async def item(self, id, *, flag='no'):
+        return {'id': id, 'flag': flag}
+
+    async def tagged(self, *tags, sep='-'):
+        return sep.join(tags)
+
+
+signature(Flags.item, 'id', '*', ('flag', 'no'))
+signature(Flags.tagged, '*tags', ('sep', '-'))
+
+
+def test_keyword_only_parameters_bind_by_name():
+    client = TestClient(Flags(plugins=[]))
+    assert client.get('/item/1').json() == {'id': '1', 'flag': 'no'}
+    assert client.get('/item/1?flag=yes').json() == {'id': '1', 'flag': 'yes'}
+    assert client.post('/item/1', json={'flag': 'on'}).json() == {'id': '1', 'flag': 'on'}
+    assert client.get('/item/1/yes').status_code == 404   # never from a path segment
+    # after *args too: the name, never one more positional value
+    assert client.get('/tagged/a?sep=_').text == 'a'
+    assert client.get('/tagged/a/b?sep=_').text == 'a_b'
+    assert client.get('/tagged/a/b').text == 'a-b'
+
+
+def test_keyword_only_annotations_convert():
+    if MICROPYTHON:
+        return  # annotations: recorded by `plugdot bundle` on a board
+
+    class Typed(App):
+        async def item(self, id: int, *, flag: bool = False):
+            return {'id': id, 'flag': flag}
+    client = TestClient(Typed(plugins=[]))
+    assert client.get('/item/1?flag=yes').json() == {'id': 1, 'flag': True}
+    assert client.get('/item/1?flag=maybe').status_code == 400
+    assert [r for r in Typed(plugins=[]).routes() if r[2] == 'item'][0][1] == '/item/<id>'
+
+
+def test_a_method_without_self_is_refused_when_built():
+    if MICROPYTHON:
+        return  # signatures are not inspected there (a bundle checked them on CPython)
+
+    class Bad(App):
+        def item(id):
+            return id
+    message = str(raises(TypeError, Bad, plugins=[]))
+    assert 'Bad.item' in message and 'def item(self, id)' in message, message
+
+    class Static(App):
+        @staticmethod
+        def item(id):
+            return id
+    assert TestClient(Static(plugins=[])).get('/item/3').text == '3'
+
+
+def test_methods_with_an_unknown_name_are_refused_naming_the_method():
+    async def buy(self):
+        return 'ok'
+    message = str(raises(ValueError, methods('PST'), buy))
+    assert "'PST'" in message and 'buy' in message and 'POST' in message
+
+
+def test_a_wrapper_taking_args_passes_self_on():
+    def logged(fn):           # a decorator without functools.wraps, as plugins' are
+        async def wrapper(*args, **kwargs):
+            return await fn(*args, **kwargs)
+        return wrapper
+
+    class Wrapped(App):
+        @logged
+        async def item(self, id='none'):
+            return id
+    signature(Wrapped.item, '*args')
+    assert TestClient(Wrapped(plugins=[])).get('/item/3').text == '3'

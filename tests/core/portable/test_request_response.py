@@ -562,3 +562,21 @@ def test_content_type_and_length_from_the_raw_headers():
     request = Request(app, {'method': 'POST', 'path': '/', 'headers': headers}, None)
     assert (request.content_type, request.content_length) == \
         ('application/x-www-form-urlencoded', 3)
+
+
+def test_files_of_a_multipart_body_without_an_uploads_plugin_say_what_to_install():
+    app = make_app()   # no plugins: nothing parses multipart
+
+    @app.post('/up')
+    async def up(request):
+        return {'files': len(request.files)}
+
+    @app.errorhandler(RuntimeError)
+    async def explain(request, error):
+        return str(error), 500
+
+    client = TestClient(app)
+    r = client.post('/up', files={'doc': ('a.txt', b'abc', 'text/plain')})
+    assert r.status_code == 500 and 'install plugdot-uploads' in r.text, r.text
+    assert client.post('/up', json={'a': 1}).json() == {'files': 0}
+    assert client.post('/up', form={'a': '1'}).json() == {'files': 0}

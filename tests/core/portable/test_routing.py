@@ -119,6 +119,48 @@ def test_same_pattern_different_methods_and_static_beats_dynamic():
     assert client.delete('/users/me').text == 'removed me'
 
 
+def test_two_handlers_for_one_method_and_path_are_refused_naming_both():
+    app = make_app()
+
+    @app.get('/x')
+    async def first(request):
+        return 'first'
+
+    async def second(request):
+        return 'second'
+
+    message = str(raises(ValueError, app.get('/x'), second))
+    assert 'GET /x' in message and 'first' in message and 'second' in message, message
+    assert 'remove one' in message
+    app.post('/x')(second)      # another method of the same path is another route
+    app.get('/x')(first)        # the same function again changes nothing
+
+    @app.route('/u/<int:id>', methods=['GET', 'PUT'])
+    async def user(request, id):
+        return 'user'
+
+    async def replace(request, id):
+        return 'replace'
+    message = str(raises(ValueError, app.put('/u/<int:id>'), replace))
+    assert 'PUT /u/<int:id>' in message and 'user' in message and 'replace' in message
+    client = TestClient(app)
+    assert client.get('/x').text == 'first' and client.post('/x').text == 'second'
+    assert client.put('/u/3').text == 'user'
+
+
+def test_unknown_methods_are_refused_naming_the_handler():
+    app = make_app()
+
+    async def z(request):
+        return 'z'
+    message = str(raises(ValueError, app.route('/z', methods=['GETT']), z))
+    assert "'GETT'" in message and 'handler z' in message and 'write one of GET' in message
+    assert "'PST'" in str(raises(ValueError, app.route('/z', methods=['get', 'PST']), z))
+    assert TestClient(app).get('/z').status_code == 404   # nothing half-added
+    app.route('/z', methods=['get', 'Patch'])(z)           # any case of a known method
+    assert TestClient(app).patch('/z').text == 'z'
+
+
 def test_bad_patterns_are_rejected():
     router = Router()
     raises(ValueError, router.add, 'no-slash', lambda r: 1, ['GET'])

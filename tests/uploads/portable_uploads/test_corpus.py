@@ -6,7 +6,9 @@ import json
 import sys
 
 from plugdot import REQUIRED, App, register_signature
+from plugdot._compat import register_method_signature
 from plugdot.testing import TestClient
+from plugdot_uploads import Upload
 from plugdot_uploads.parser import DATA, END, PART, MultipartError, Parser
 
 from .corpus import BOUNDARY, CT, MALFORMED, PARSER_MALFORMED, VALID, field, many
@@ -190,6 +192,45 @@ def test_class_style_methods_bind_files_by_name():
         assert r.json() == {'title': 'Notes', 'name': 'notes.txt', 'data': 'hi there'}
         r = client.post('/upload', data={'title': 'Notes'}, files={})
         assert r.status_code == 400 and 'doc' in r.text
+
+
+class Avatars(App):
+    async def avatar(self, picture: Upload, caption=''):      # must be a file
+        return {'saved': picture.filename, 'size': picture.size, 'caption': caption}
+
+    async def loose(self, picture, caption=''):               # a file when one is sent
+        return {'file': hasattr(picture, 'filename'), 'caption': caption}
+
+
+if MICROPYTHON:  # what `plugdot bundle` records: the names, defaults and 'a file'
+    register_method_signature('Avatars', 'avatar', [('picture', REQUIRED), ('caption', '')],
+                              {'picture': 'a file'})
+    register_method_signature('Avatars', 'loose', [('picture', REQUIRED), ('caption', '')])
+
+PNG = {'picture': ('p.png', b'PNG', 'image/png')}
+
+
+def test_class_style_files_win_and_an_upload_annotation_requires_one():
+    for kind in PARSERS:
+        client = TestClient(Avatars(config={'uploads_parser': kind}, plugins=['plugdot_uploads']))
+        ok = {'saved': 'p.png', 'size': 3, 'caption': ''}
+        assert client.post('/avatar', files=PNG).json() == ok
+        # a query value or a path segment of the same name does not shadow the file
+        assert client.post('/avatar?picture=x', files=PNG).json() == ok
+        assert client.post('/avatar/hi', files=PNG).json() == dict(ok, caption='hi')
+        # text where the annotation requires a file: a 400 naming it, never a 500
+        for r in (client.post('/avatar', data={'picture': 'not a file'}),
+                  client.post('/avatar?picture=x'),
+                  client.post('/avatar/x'),
+                  client.post('/avatar', json={'picture': 'x'}),
+                  client.post('/avatar', data={'picture': 'x'}, files={'other': ('o', b'o')})):
+            assert r.status_code == 400 and "'picture' must be a file" in r.text, r.text
+        r = client.post('/avatar', data={'caption': 'c'})
+        assert r.status_code == 400 and "Missing required argument 'picture'" in r.text
+        # without the annotation a file still wins; text binds as text
+        assert client.post('/loose?picture=x', files=PNG).json() == {'file': True, 'caption': ''}
+        assert client.post('/loose', data={'picture': 't'}).json() == {'file': False,
+                                                                       'caption': ''}
 
 
 def test_testclient_builds_multipart_bodies():

@@ -45,16 +45,26 @@ def _to_str(value):
     return value
 
 
+def _to_file(value):
+    if not getattr(value, 'plugdot_file', False):  # text where a file is required
+        raise ValueError(value)
+    return value
+
+
 # Text from the path, query and forms, and values from a JSON body alike:
-# a value that is not of the annotated type is a 400, never passed on.
-_CONVERT = {int: _to_int, float: _to_float, str: _to_str, bool: _to_bool}
-_TYPE_NAMES = {'int': int, 'float': float, 'str': str, 'bool': bool}
+# a value that is not of the annotated type is a 400, never passed on. An
+# annotation whose class has a true ``plugdot_file`` (plugdot_uploads.Upload)
+# requires an uploaded file (under its own name: a bundle records it so).
+_CONVERT = {int: _to_int, float: _to_float, str: _to_str, bool: _to_bool, 'a file': _to_file}
+_TYPE_NAMES = {'int': int, 'float': float, 'str': str, 'bool': bool, 'a file': 'a file'}
 
 
 class ClassRoute(Route):
-    """A public method of an ``App`` subclass as a route: path segments bind
-    positionally, then query, form fields, files and JSON fields by name; defaults apply;
-    a missing required argument is a 400 naming it, extra segments a 404."""
+    """A public method of an ``App`` subclass as a route: an uploaded file of
+    a parameter's name binds first, then path segments positionally, then
+    query, form fields and JSON fields by name (keyword-only parameters and
+    those after ``*args``: by name only); defaults apply; a missing required
+    argument is a 400 naming it, extra segments a 404."""
 
     def __init__(self, name, method, function, owner=None):
         pattern = '/' if name == 'index' else '/' + name
@@ -71,10 +81,24 @@ class ClassRoute(Route):
             hints = dict((n, _TYPE_NAMES[t]) for n, t in recorded[1].items())
         if params and params[0][0] == 'self':
             params = params[1:]
+        elif params is not None and recorded is None and \
+                getattr(method, '__func__', None) is function and \
+                not any(n[0] == '*' and n != '*' for n, _ in params):
+            # a plain method: Python passes the app as its first parameter (a
+            # wrapper taking *args, as plugins' decorators make, passes it on)
+            raise TypeError('class-style route %s.%s has no self: write def %s(self%s) '
+                            '(or make it a @staticmethod)'
+                            % (owner, name, name, ''.join(', ' + n for n, _ in params)))
         self.params = params
-        self.converters = dict((n, _CONVERT[t]) for n, t in hints.items() if t in _CONVERT)
-        if params:
-            self.pattern += ''.join('/<%s>' % n.lstrip('*') for n, _ in params)
+        self.converters = dict(
+            (n, _CONVERT['a file' if getattr(t, 'plugdot_file', False) else t])
+            for n, t in hints.items() if getattr(t, 'plugdot_file', False) or t in _CONVERT)
+        for n, _ in params or ():
+            if n[0] == '*':  # after *args or a bare *: bound by name only
+                if n != '*':
+                    self.pattern += '/<%s>' % n[1:]
+                break
+            self.pattern += '/<%s>' % n
 
     def bind(self, request):
         """Return ``(args, kwargs)`` for the method from *request*."""
@@ -86,12 +110,18 @@ class ClassRoute(Route):
             return segments, {}
         args, kwargs = [], {}
         used = 0
+        keyword = False  # past *args or a bare *: keyword-only, bound by name
+        files = request._files  # filled by an uploads plugin
         for name, default in self.params:
             if name[0] == '*':
-                args.extend(self._convert(name[1:], s) for s in segments[used:])
-                used = len(segments)
+                if name != '*':
+                    args.extend(self._convert(name[1:], s) for s in segments[used:])
+                    used = len(segments)
+                keyword = True
                 continue
-            if used < len(segments):
+            if files and name in files:  # an uploaded file wins over path and query
+                value, found = self._convert(name, files[name]), True
+            elif used < len(segments) and not keyword:
                 value, found = self._convert(name, segments[used]), True
                 used += 1
             else:
@@ -100,7 +130,7 @@ class ClassRoute(Route):
                 if default is REQUIRED:
                     raise HTTPError(400, 'Missing required argument %r' % name)
                 continue
-            if kwargs or len(args) != self._position(name):
+            if keyword or kwargs or len(args) != self._position(name):
                 kwargs[name] = value
             else:
                 args.append(value)
@@ -122,9 +152,6 @@ class ClassRoute(Route):
             form = request.form
             if name in form:
                 return self._convert(name, form[name]), True
-            files = request._files  # filled by an uploads plugin
-            if files and name in files:
-                return files[name], True
             if request.content_type == 'application/json':
                 data = request.json
                 if isinstance(data, dict) and name in data:
@@ -144,5 +171,5 @@ class ClassRoute(Route):
         convert = self.converters[name]
         for t, c in _CONVERT.items():
             if c is convert:
-                return t.__name__
+                return getattr(t, '__name__', t)
         return 'valid'

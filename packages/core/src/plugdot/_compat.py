@@ -44,7 +44,8 @@ def register_signature(fn, params):
 
     *params* is a sequence of ``(name, default)`` pairs in order, where
     *default* is :data:`REQUIRED` for a required parameter; a name starting
-    with ``*`` stands for ``*args``.
+    with ``*`` stands for ``*args``, and ``'*'`` alone for the ``*`` that
+    makes the parameters after it keyword-only.
     """
     _SIGNATURES[fn] = tuple(params)
 
@@ -481,6 +482,8 @@ else:
             elif p.kind is p.VAR_KEYWORD:
                 continue
             else:
+                if p.kind is p.KEYWORD_ONLY and not any(n[0] == '*' for n, _ in params):
+                    params.append(('*', REQUIRED))  # def f(a, *, b): b is keyword-only
                 params.append((p.name, REQUIRED if p.default is p.empty else p.default))
         return tuple(params)
 

@@ -424,7 +424,9 @@ class App:
             if isawaitable(result):
                 await result
         for _, sub in self.router.mounts:
-            await sub.stopping()
+            stopping = getattr(sub, 'stopping', None)  # a mounted StaticFiles has none
+            if stopping is not None:
+                await stopping()
 
     async def shutdown(self):
         """Run the shutdown hooks of this app and of its mounted apps."""

@@ -82,8 +82,13 @@ def _cmd_run(args):
         print('plugdot: %s' % exc, file=sys.stderr)
         return 1
     except Exception as exc:  # a plugin refused to start, a setting is missing...
-        print('plugdot: could not start: %s (PLUGDOT_DEBUG=1 shows the traceback)'
-              % _reason(exc), file=sys.stderr)
+        debug = app.config.get('debug')  # PLUGDOT_DEBUG=1
+        if debug and 'ifespan' not in type(exc).__name__ + str(exc):  # (the app logged those)
+            import traceback
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        print('plugdot: could not start: %s%s' % (
+            _reason(exc), '' if debug else ' (PLUGDOT_DEBUG=1 shows the traceback)'),
+            file=sys.stderr)
         return 1
     return 0
 
@@ -92,8 +97,11 @@ def _reason(exc):
     # Servers wrap a failed lifespan startup in their own error: name the cause.
     import re
     text = str(exc) or type(exc).__name__
-    found = re.search(r'\w+(?:Error|Exception): [^\'"]*', text)
-    return found.group(0) if found else text
+    found = re.search(r'([\'"]?)(\w+(?:Error|Exception): .*)', text)  # hypercorn quotes it
+    if found is None:
+        return text
+    quote, reason = found.groups()
+    return reason[:-1] if quote and reason.endswith(quote) else reason
 
 
 def _cmd_routes(args):

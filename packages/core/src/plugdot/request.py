@@ -322,8 +322,11 @@ class Request:
 
     @property
     def files(self):
-        """Uploaded files (a MultiDict), filled by an uploads plugin."""
+        """Uploaded files (a MultiDict), filled by an uploads plugin; of a
+        multipart body no plugin parsed, an error saying to install one."""
         if self._files is None:
+            if self.content_type == 'multipart/form-data':
+                self.form  # noqa: B018 (unparsed: form's error says what to install)
             self._files = MultiDict()
         return self._files
 

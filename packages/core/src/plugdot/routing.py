@@ -26,6 +26,8 @@ DEFAULT_CONVERTERS = {
     'path': ('.+', str),
 }
 _DEFAULT_CLASS_METHODS = ('GET', 'POST')
+#: The methods a route may answer: RFC 9110's and PATCH (RFC 5789).
+HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE')
 #: Up to this many dynamic routes, trying each is faster than the tree (a
 #: board always tries each).
 _SCAN = 1 << 30 if MICROPYTHON else 4
@@ -50,9 +52,20 @@ def methods(*names):
     """Restrict a class-style route to these HTTP methods
     (``@methods('POST')``); by default a public method answers GET and POST."""
     def mark(fn):
-        _CLASS_METHODS[fn] = tuple(n.upper() for n in names)
+        _CLASS_METHODS[fn] = check_methods(names, getattr(fn, '__name__', fn))
         return fn
     return mark
+
+
+def check_methods(names, handler):
+    """*names* upper-cased, as a tuple; ValueError naming *handler* for one
+    that is not an HTTP method plugdot routes (:data:`HTTP_METHODS`)."""
+    upper = tuple(n.upper() for n in names)
+    for name in upper:
+        if name not in HTTP_METHODS:
+            raise ValueError('handler %s: %r is not an HTTP method: write one of %s'
+                             % (handler, name, ', '.join(HTTP_METHODS)))
+    return upper
 
 
 class Route:
@@ -140,7 +153,8 @@ class Router:
         """Add a route for *pattern* answering *methods*; return the Route."""
         if not pattern.startswith('/'):
             raise ValueError('route %r must start with "/"' % pattern)
-        route = Route(fn, tuple(m.upper() for m in methods), pattern, stream)
+        route = Route(fn, methods, pattern, stream)
+        route.methods = check_methods(methods, route.name)
         compiled = compile_pattern(pattern, self.converters)
         names = compiled[1] if compiled else ()
         problem = call_problem(fn, names)
@@ -166,6 +180,12 @@ class Router:
                 names, conversions = compiled[1], compiled[2]
                 one = (names[0], conversions[0]) if len(names) == 1 else None
                 self.dynamic.append((pattern,) + compiled + (table, one))
+        for method in route.methods:
+            old = table.get(method)
+            if old is not None and old.fn is not fn:  # the later one would silently win
+                raise ValueError('%s %s has two handlers, %s and %s: remove one, or give it '
+                                 'another path or method' % (method, pattern, old.name,
+                                                             route.name))
         for method in route.methods:
             table[method] = route
         self._changed()

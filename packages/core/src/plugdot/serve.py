@@ -61,7 +61,11 @@ async def _hypercorn_until_signal(app, asgi, config, hyper_serve):
         await stop.wait()
         stopping = getattr(app, 'stopping', None)
         if stopping is not None:
-            await stopping()
+            try:
+                await stopping()
+            except Exception as exc:  # the server still stops (as the mpy-server does)
+                from ._compat import log_exception
+                log_exception('App.stopping() failed', exc)
     await hyper_serve(asgi, config, shutdown_trigger=trigger)
 
 

@@ -90,7 +90,8 @@ def _signatures(app, problems):
                                     % (owner, route.name, name))
             listed = ', '.join(params) + (',' if len(params) == 1 else '')
             # the annotated types, by name: MicroPython keeps no annotations
-            types = dict((n, t.__name__) for n, convert in route.converters.items()
+            types = dict((n, getattr(t, '__name__', t))  # 'a file' for an Upload
+                         for n, convert in route.converters.items()
                          for t, c in _CONVERT.items() if c is convert)
             rows.append('register_method_signature(%r, %r, (%s)%s)'
                         % (owner, route.name, listed, ', %r' % types if types else ''))

@@ -99,6 +99,13 @@ def plugdot_app_created(app):
     app.config.listeners.append(lambda: _reset(app))
 
 
+def plugdot_startup(app):
+    """A ``templates_dir`` folder that does not exist stops the app at
+    startup, naming it (not a 500 at the first page)."""
+    from .engine import check_dirs
+    check_dirs(app)
+
+
 def _reset(app):
     from .engine import reset  # not at app creation: an app may never render
     reset(app)

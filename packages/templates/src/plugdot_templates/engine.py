@@ -70,6 +70,24 @@ def template_dirs(app):
     return dirs
 
 
+def check_dirs(app):
+    """ValueError naming the first folder of an explicitly set
+    ``templates_dir`` that does not exist (CPython: a board renders the
+    compiled templates of its bundle). The default ``'templates'`` may be
+    missing: an app that renders nothing needs none."""
+    dirs = app.config['templates_dir']
+    if MICROPYTHON or dirs == 'templates':
+        return
+    import os
+    if isinstance(dirs, str):
+        dirs = [d.strip() for d in dirs.split(',') if d.strip()]
+    for entry in dirs:
+        if package_folder(entry) is None and not os.path.isdir(entry):
+            raise ValueError('templates_dir: %r is not a folder (from %s): create it, or set '
+                             'templates_dir to the folder of your templates'
+                             % (entry, os.getcwd()))
+
+
 def package_folder(entry):
     """``(package, folder)`` if the ``templates_dir`` entry is
     ``'package:folder'`` (templates inside an installed package), else None

@@ -15,7 +15,12 @@ class Upload:
     app's ``uploads_spool_size`` a file is written to a temporary file
     (``spooled`` is then true), which is removed when the request ends
     unless :meth:`save` moved it.
+
+    A class-style argument annotated ``Upload`` must be a file: anything
+    else (a text field, a query or path value) is a 400.
     """
+
+    plugdot_file = True  # what the core's class-style binding checks for
 
     def __init__(self, name, raw_filename, content_type, headers, limits=None):
         self.name = name
