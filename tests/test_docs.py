@@ -52,3 +52,16 @@ def test_readme_quick_start_commands_match_ci():
     assert command in readme
     ci_lines = (ROOT / '.ci' / 'run').read_text().splitlines()
     assert command in ci_lines  # exactly the README's command, alone on its line
+
+
+def test_install_lines_name_the_clone_while_the_packages_are_not_on_pypi():
+    # The README's *Installing*: `pip install ./packages/<name>`; a line that
+    # names plugdot's own packages by distribution name fails for a reader.
+    wrong = []
+    for path in sorted(ROOT.glob('docs/*.md')) + sorted(ROOT.glob('packages/*/README.md')) + \
+            [ROOT / 'README.md']:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if '-e ' not in line and re.search(
+                    r"pip install [^`\n]*(?<![\w./-])'?plugdot(-[\w-]+)?(\[|'|\s|`|$)", line):
+                wrong.append('%s:%d: %s' % (path.relative_to(ROOT), number, line.strip()))
+    assert not wrong, 'install from a clone (./packages/...):\n' + '\n'.join(wrong)

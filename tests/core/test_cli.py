@@ -30,6 +30,24 @@ def test_plugins_lists_versions_and_hooks():
     assert 'request_id 0.1.0' in out and 'plugdot_after_request' in out
 
 
+def test_plugins_lists_in_the_order_hooks_run(tmp_path):
+    # docs/hooks.md, "Order": alphabetical, the built-ins last; as
+    # app.list_plugins() says (plugins without app hooks, like mpy_server,
+    # only in the CLI's list)
+    (tmp_path / 'orderapp.py').write_text('from plugdot import App\n'
+                                          'app = App(plugins=["sse", "cors", "healthz"])\n')
+    out = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'plugins', 'orderapp.py:app'],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60).stdout
+    listed = [line.split()[0] for line in out.splitlines() if line[:1].strip()]
+    assert listed[:3] == ['cors', 'healthz', 'sse'], out
+    assert listed[3:] == ['plugdot.config', 'plugdot.routing', 'plugdot.request',
+                          'plugdot.response', 'plugdot.errors'], out
+    out = run_cli('plugins').stdout
+    listed = [line.split()[0] for line in out.splitlines() if line[:1].strip()]
+    plugins = [name for name in listed if not name.startswith('plugdot')]
+    assert plugins == sorted(plugins) and listed[-1] == 'plugdot.errors', out
+
+
 def test_bad_targets_give_clear_messages():
     r = run_cli('routes', 'examples/nope.py:app')
     assert r.returncode != 0 and 'no such file' in r.stderr

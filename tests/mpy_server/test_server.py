@@ -522,3 +522,57 @@ def test_a_raw_asgi_app_cut_short_is_logged(running, capfd):
     assert srv.raw(b'GET /x HTTP/1.1\r\nHost: a\r\n\r\n').startswith(b'HTTP/1.1 200')
     out = []
     assert _log_lines(capfd, out, 1)[-1].endswith('"GET /x HTTP/1.1" 200 3 cut short (app error)')
+
+
+@pytest.mark.parametrize('watcher', ['left waiting', 'cancelled', 'same task'])
+def test_receive_after_the_body_never_takes_the_next_request(running, watcher):
+    # ASGI: after the body, receive() waits for the client to leave, and
+    # answers http.disconnect once the response is sent. A disconnect
+    # watcher still reading when the response ends (left waiting, or
+    # cancelled as plugdot-static does) must not cost the kept-alive
+    # connection its next request, sent later or pipelined.
+    import asyncio
+    seen = []
+
+    async def app(scope, receive, send):
+        if scope['type'] != 'http':
+            return
+        task = None
+        if watcher != 'same task':
+            async def watch():
+                while (await receive())['type'] != 'http.disconnect':
+                    pass
+                seen.append('disconnect')
+            task = asyncio.ensure_future(watch())
+            await asyncio.sleep(0.05)  # the watcher now reads the socket
+        body = scope['path'].encode()
+        await send({'type': 'http.response.start', 'status': 200,
+                    'headers': [(b'content-length', b'%d' % len(body))]})
+        await send({'type': 'http.response.body', 'body': body})
+        if watcher == 'cancelled':
+            task.cancel()
+        elif watcher == 'same task':
+            while (await receive())['type'] != 'http.disconnect':
+                pass
+            seen.append('disconnect')
+    srv = running(app=app)
+    get = b'GET /%s HTTP/1.1\r\nHost: a\r\n\r\n'
+    with socket.create_connection(('127.0.0.1', srv.port), timeout=5) as s:
+        s.sendall(get % b'one')
+        time.sleep(0.3)
+        s.sendall(get % b'two')
+        time.sleep(0.3)
+        s.sendall(get % b'three' + get % b'four')
+        out = b''
+        while out.count(b'HTTP/1.1 200') < 4:
+            try:
+                got = s.recv(65536)
+            except socket.timeout:
+                break
+            if not got:
+                break
+            out += got
+    assert [part[-5:].lstrip(b'\n/') for part in out.split(b'HTTP/1.1 200')[1:]] == [
+        b'one', b'two', b'three', b'four'], out
+    if watcher != 'cancelled':
+        assert seen[:3] == ['disconnect'] * 3

@@ -171,3 +171,52 @@ def test_transfer_stops_when_the_client_leaves(site, kind):
         assert out.startswith(b'HTTP/1.1 200')
     finally:
         stop(proc)
+
+
+def _responses(sock, count, timeout=5):
+    """Read *count* whole responses (Content-Length bodies) from *sock*;
+    return their status lines and bodies (fewer if the server closes)."""
+    sock.settimeout(timeout)
+    data, out = b'', []
+    while len(out) < count:
+        head, sep, rest = data.partition(b'\r\n\r\n')
+        if sep:
+            length = 0
+            for line in head.split(b'\r\n')[1:]:
+                name, _, value = line.partition(b':')
+                if name.strip().lower() == b'content-length':
+                    length = int(value)
+            if len(rest) >= length:
+                out.append((head.split(b'\r\n')[0], rest[:length]))
+                data = rest[length:]
+                continue
+        try:
+            got = sock.recv(65536)
+        except socket.timeout:
+            got = b''
+        if not got:
+            break
+        data += got
+    return out
+
+
+def test_the_connection_stays_open_after_a_static_file(server):
+    # A static file's transfer watches for http.disconnect; the request
+    # after it on the same kept-alive connection must still be answered,
+    # sent after the response (the watcher waiting on the socket) or
+    # pipelined with it.
+    name, port, _ = server
+    get = b'GET %s HTTP/1.1\r\nHost: x\r\n\r\n'
+    with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+        s.sendall(get % b'/static/app.js')
+        first = _responses(s, 1)
+        time.sleep(0.3)
+        s.sendall(get % b'/logins')
+        second = _responses(s, 1)
+        s.sendall(get % b'/static/app.js' + get % b'/static/style.css' + get % b'/logins')
+        rest = _responses(s, 3)
+    assert [status.split()[1] for status, _ in first + second] == [b'200'] * 2, name
+    assert b'"count"' in second[0][1]
+    assert [status.split()[1] for status, _ in rest] == [b'200'] * 3, name
+    assert rest[0][1] == first[0][1] == (HERE / 'site' / 'app.js').read_bytes()
+    assert b'"count"' in rest[2][1]

@@ -38,6 +38,10 @@ async def push(request, ws):
     await task
     await ws.send('end ' + got)
 
+@app.get('/plain')
+async def plain(request):
+    return {'user': None}
+
 @app.route('/boom')
 async def boom(request):
     raise RuntimeError('fails before any WebSocket is accepted')
@@ -119,8 +123,43 @@ def test_a_refused_upgrade_shows_the_real_status(server):
     offers ASGI's websocket.http.response extension (without it ASGI allows
     only a bare 403)."""
     server, _ = server
-    for path, status in (('/nowhere', 404), ('/boom', 500)):
+    for path, status in (('/nowhere', 404), ('/boom', 500), ('/plain', 403)):
         with pytest.raises(InvalidStatus) as info:
             with connect(server + path, open_timeout=5):
                 pass
         assert info.value.response.status_code == status, path
+    assert info.value.response.body == b'This URL does not speak WebSocket'
+    r = httpx.get(server.replace('ws://', 'http://') + '/plain', timeout=5)
+    assert r.json() == {'user': None}  # plain HTTP to it: as before
+
+
+def test_a_text_frame_that_is_not_utf8(server):
+    # docs/websocket.md: closed with 1007 under the mpy-server and uvicorn;
+    # hypercorn ends the TCP connection without a close frame.
+    import os
+    import socket
+    import time
+    from support import websocket_upgrade
+    url, kind = server
+    s = websocket_upgrade(int(url.rsplit(':', 1)[1]), '/echo')
+    head = b''
+    while b'\r\n\r\n' not in head:
+        head += s.recv(4096)
+    assert head.startswith(b'HTTP/1.1 101'), head
+    mask = os.urandom(4)
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b'\xc0\xaf'))  # an overlong '/'
+    s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + payload)
+    data, deadline = head.partition(b'\r\n\r\n')[2], time.monotonic() + 5
+    try:
+        while time.monotonic() < deadline:
+            got = s.recv(4096)
+            if not got:
+                break
+            data += got
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    if kind == 'hypercorn':
+        assert data == b'', data
+    else:
+        assert data[:1] == b'\x88' and int.from_bytes(data[2:4], 'big') == 1007, data

@@ -292,3 +292,74 @@ def test_abort_in_before_request():
         return 'never'
 
     assert TestClient(app).get('/').status_code == 429
+
+
+def test_plugin_objects_are_named_by_their_class_in_errors_and_lists():
+    from plugdot import App, PluginError
+    from .helpers import raises
+
+    class RequestTimer:
+        def plugdot_after_requst(self, request, response):  # misspelt
+            pass
+
+    class Dup:
+        def plugdot_settings(self):
+            return {'max_body_size': (5, 'dup')}
+
+    class Timing:
+        def plugdot_after_request(self, request, response):
+            pass
+    error = raises(PluginError, App, plugins=[RequestTimer()])
+    assert "plugin 'RequestTimer' is invalid" in str(error), str(error)
+    error = raises(PluginError, App, plugins=[Dup()])
+    assert "'Dup' and 'plugdot.config'" in str(error), str(error)
+    names = App(plugins=[Timing(), Timing()]).list_plugins()
+    assert 'Timing' in names and 'Timing#2' in names, names
+
+
+def test_a_malformed_setting_names_the_plugin_and_the_setting():
+    from plugdot import App, PluginError
+    from .helpers import raises
+
+    class BadShape:
+        def plugdot_settings(self):
+            return {'timer_header': 'X-Timer'}  # not a (default, help) pair
+
+    class NotADict:
+        def plugdot_settings(self):
+            return ['timer_header']
+    error = raises(PluginError, App, plugins=[BadShape()])
+    assert str(error) == ("plugdot plugin 'BadShape': plugdot_settings() must return {name: "
+                          "(default, help text)}; setting 'timer_header': 'X-Timer'"), str(error)
+    error = raises(PluginError, App, plugins=[NotADict()])
+    assert "'NotADict': plugdot_settings() must return {name: " in str(error), str(error)
+    error = raises(PluginError, App().register_plugin, BadShape())
+    assert "'BadShape'" in str(error) and "'timer_header'" in str(error), str(error)
+
+
+def test_app_created_runs_for_mounted_apps_and_a_route_can_keep_to_the_served_app():
+    # docs/hooks.md, plugdot_app_created
+    from plugdot import App
+
+    class Everywhere:
+        def plugdot_app_created(self, app):
+            @app.get('/healthz')
+            async def healthz(request):
+                return {'ok': True}
+
+    class ServedOnly:
+        def plugdot_app_created(self, app):
+            @app.get('/ready')
+            async def ready(request):
+                if request.app is not app:  # app is mounted in the one being served
+                    abort(404)
+                return {'ready': True}
+    plugins = [Everywhere(), ServedOnly()]
+    api = App(plugins=plugins)
+    app = App(plugins=plugins)
+    app.mount(api, '/api')
+    client = TestClient(app)
+    assert client.get('/healthz').status_code == client.get('/api/healthz').status_code == 200
+    assert client.get('/ready').json() == {'ready': True}
+    assert client.get('/api/ready').status_code == 404
+    assert TestClient(api).get('/ready').status_code == 200  # served by itself

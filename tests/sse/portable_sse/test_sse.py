@@ -386,3 +386,28 @@ def test_app_mistakes_are_reported_when_the_app_is_built():
             pass
         error = raises(TypeError, with_sse, plain)
         assert 'plain' in str(error) and 'async def' in str(error)
+
+
+def test_events_n_fails_in_stream_timeout_when_fewer_events_come():
+    app = App()
+
+    @app.get('/one')
+    @with_sse
+    async def one(request, sse):
+        await sse.send('only event')
+        while True:  # an endless stream with nothing more to say
+            await asyncio.sleep(1)
+
+    @app.get('/chunks')
+    async def chunks(request):
+        async def body():
+            yield 'one'
+            await asyncio.sleep(60)
+        return body()
+    client = TestClient(app)
+    error = raises(AssertionError, client.get, '/one', events=2, stream_timeout=0.3)
+    assert str(error) == ('GET /one: 1 of the 2 events asked for (events=2) came, and the app '
+                          'had not ended 0.3 s later (stream_timeout=0.3)'), str(error)
+    error = raises(AssertionError, client.get, '/chunks', disconnect_after=2, stream_timeout=0.3)
+    assert 'disconnect_after=2' in str(error) and 'stream_timeout=0.3' in str(error), str(error)
+    assert [e.data for e in client.get('/one', events=1).events] == ['only event']

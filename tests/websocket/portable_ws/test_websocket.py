@@ -2,7 +2,7 @@
 import asyncio
 
 from plugdot import App
-from plugdot.testing import TestClient, WebSocketClosed
+from plugdot.testing import TestClient, WebSocketClosed, WebSocketRefused
 from plugdot_websocket import Broadcast, ConnectionClosed, websocket_accept, with_websocket
 
 
@@ -162,8 +162,8 @@ def test_websocket_accept_after_checks_and_refusal():
     try:
         with client.websocket_connect('/manual'):
             pass
-    except WebSocketClosed as exc:
-        assert exc.code == 1008
+    except WebSocketRefused as exc:  # as a real client sees it: the HTTP answer
+        assert (exc.status, exc.body, exc.code) == (403, b'forbidden', 1008), exc.status
     else:
         raise AssertionError('refused connection must not open')
     with client.websocket_connect('/manual?token=ok') as ws:
@@ -179,9 +179,29 @@ def test_unknown_websocket_path_is_refused():
     try:
         with TestClient(make_app()).websocket_connect('/nowhere'):
             pass
-    except WebSocketClosed:
+    except WebSocketRefused as exc:
+        assert exc.status == 404 and isinstance(exc, WebSocketClosed)
         return
     raise AssertionError('expected a refusal')
+
+
+def test_a_plain_route_refuses_a_handshake_with_403():
+    # A route that answers 2xx without accepting speaks plain HTTP (as on
+    # uvicorn, hypercorn and the mpy-server: tests/websocket/test_websocket_servers.py)
+    app = make_app()
+
+    @app.get('/plain')
+    async def plain(request):
+        return {'user': None}
+    client = TestClient(app)
+    try:
+        with client.websocket_connect('/plain'):
+            pass
+    except WebSocketRefused as exc:
+        assert (exc.status, exc.body) == (403, b'This URL does not speak WebSocket'), exc.status
+    else:
+        raise AssertionError('a plain route must refuse the handshake')
+    assert client.get('/plain').json() == {'user': None}
 
 
 def test_origin_allow_list():
@@ -193,7 +213,8 @@ def test_origin_allow_list():
     try:
         with client.websocket_connect('/echo', headers={'Origin': 'https://evil.example'}):
             pass
-    except WebSocketClosed:
+    except WebSocketRefused as exc:
+        assert exc.status == 403
         return
     raise AssertionError('a foreign origin must be refused')
 

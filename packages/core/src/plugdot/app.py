@@ -9,7 +9,7 @@ stage nobody implements costs a tuple check.
 """
 from ._compat import (MICROPYTHON, context_slot, isawaitable, log_exception, log_line, run_sync,
                       settle)
-from .config import Config, environ
+from .config import Config, environ, setting_pair
 from .errors import HTTPError, MissingKey, PluginError
 from .errors import plugdot_handle_error as _default_error_handler
 from .request import Request
@@ -157,11 +157,13 @@ class App:
         """Register a plugin (module or object) with this app only."""
         settings = getattr(plugin, 'plugdot_settings', None)
         settings = settings() if settings is not None else {}
+        label = name or getattr(plugin, '__name__', None) or type(plugin).__name__
         for key in settings:
             if key in self.config.help:
                 raise PluginError('plugdot plugin %r declares setting %r, which another plugin '
                                   'of this app declares already: rename one of them'
-                                  % (name or getattr(plugin, '__name__', plugin), key))
+                                  % (label, key))
+            setting_pair(label, key, settings)
         name = self.plugins.add(plugin, name)
         for key in settings:
             default, text = settings[key]

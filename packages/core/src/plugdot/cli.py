@@ -131,7 +131,9 @@ def _cmd_plugins(args):
         return _trace_request(args)
     pm = load_app(args.app).plugins if args.app else make_plugin_manager()
     plugins = dict(pm.list_name_plugin())
-    for name, version, hooks in plugin_info(pm):
+    rows = plugin_info(pm)  # in registration order: listed in the order hooks run (hooks.md)
+    core = [row for row in rows if _bundle_note(row[0], None) == 'core']
+    for name, version, hooks in [row for row in reversed(rows) if row not in core] + core:
         print('%s %s  [%s]' % (name, version or '-', _bundle_note(name, plugins.get(name))))
         for hook in hooks:
             print('    %s' % hook)

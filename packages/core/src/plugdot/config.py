@@ -75,6 +75,18 @@ def close_match(name, names):
     return best[1] if best else None
 
 
+def setting_pair(plugin, name, settings):
+    """``(default, help text)`` of setting *name* in *settings*, what
+    *plugin*'s ``plugdot_settings`` returned; a PluginError naming both if
+    malformed."""
+    value = settings[name] if isinstance(settings, dict) else settings
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[1], str):
+        from .errors import PluginError
+        raise PluginError('plugdot plugin %r: plugdot_settings() must return {name: (default, '
+                          'help text)}; setting %r: %r' % (plugin, name, value))
+    return value
+
+
 class Config(dict):
     """The settings of one app: a dict whose declared entries have help texts
     (``config.help[name]``). Changing a value tells the app, which re-reads
@@ -96,7 +108,7 @@ class Config(dict):
                                       'it in one of them (or block one: App(block_plugins=[...]))'
                                       % (name, owner[name], plugin))
                 owner[name] = plugin
-                default, text = settings[name]
+                default, text = setting_pair(plugin, name, settings)
                 self.declare(name, default, text)
         for name in (given or {}):
             value = given[name]

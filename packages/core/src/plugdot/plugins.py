@@ -268,6 +268,8 @@ def add_plugin_hookspecs(pm, plugin, name=None):
 def register_plugin(pm, plugin, name=None):
     """Register *plugin* and validate it, raising :class:`PluginError` with
     its name if it implements a hook plugdot does not define."""
+    if name is None and getattr(plugin, '__name__', None) is None:
+        name = object_name(pm, plugin)
     try:
         add_plugin_hookspecs(pm, plugin, name)
         name = pm.register(plugin, name)
@@ -278,6 +280,19 @@ def register_plugin(pm, plugin, name=None):
         raise PluginError('plugdot plugin %r is invalid: %s'
                           % (name or getattr(plugin, '__name__', plugin), exc)) from exc
     return name
+
+
+def object_name(pm, plugin):
+    """The name of a plugin object registered without one: its class's
+    (``RequestTimer``, then ``RequestTimer#2`` for a second instance),
+    readable in errors and in ``app.list_plugins()``, where pluggy would
+    use its id()."""
+    name = label = type(plugin).__name__
+    number = 1
+    while pm.get_plugin(label) is not None:
+        number += 1
+        label = '%s#%d' % (name, number)
+    return label
 
 
 def plugin_info(pm):

@@ -227,7 +227,7 @@ class TestClient:
 
     async def request_async(self, method, path, headers=None, query=None, body=None,
                             json=None, form=None, data=None, files=None,
-                            disconnect_after=None, events=None):
+                            disconnect_after=None, events=None, stream_timeout=5):
         """Send a request from inside a running event loop.
 
         ``json=`` sends a JSON body, ``form=`` (or httpx's ``data=`` with a
@@ -237,7 +237,10 @@ class TestClient:
         beside the files). With ``disconnect_after=N`` the client hangs up
         once the app has sent N body chunks (for streams that never end);
         with ``events=N`` once N Server-Sent Events have arrived (then read
-        them from ``response.events``).
+        them from ``response.events``). Either one fails (AssertionError)
+        if the app has not ended *stream_timeout* seconds (default 5) after
+        the request: fewer chunks or events came, or the app went on after
+        the client left.
         """
         headers = dict(headers or {})
         body = request_body(headers, body, json, form, data, files)
@@ -270,7 +273,25 @@ class TestClient:
                     gone.set()
 
         try:
-            await self.app(scope, receive, send)
+            if events is None and disconnect_after is None:
+                await self.app(scope, receive, send)
+            else:
+                late = False
+                try:  # a stream may never end: bounded
+                    await asyncio.wait_for(self.app(scope, receive, send), stream_timeout)
+                except asyncio.TimeoutError:
+                    late = True
+                if late:
+                    if events is not None:
+                        got = '%d of the %d events asked for (events=%d)' % (
+                            seen[0], events, events)
+                    else:
+                        got = '%d of the %d body chunks asked for (disconnect_after=%d)' % (
+                            sum(1 for m in sent if m.get('more_body')), disconnect_after,
+                            disconnect_after)
+                    raise AssertionError('%s %s: %s came, and the app had not ended %s s later '
+                                         '(stream_timeout=%s)' % (method.upper(), path, got,
+                                                                  stream_timeout, stream_timeout))
         finally:
             gone.set()
         response = self._response(sent)
@@ -345,6 +366,20 @@ class WebSocketClosed(Exception):
         self.reason = reason
 
 
+class WebSocketRefused(WebSocketClosed):
+    """The app refused the test WebSocket before accepting it (no route, a
+    401 from a check, a foreign Origin), answering with an HTTP response as
+    it does under uvicorn, hypercorn and the mpy-server (ASGI's
+    ``websocket.http.response`` extension): ``status``, ``headers`` and
+    ``body`` are what a real client sees; ``code`` is 1008."""
+
+    def __init__(self, status, headers, body):
+        super().__init__(1008, 'refused with HTTP %d' % status)
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
 class TestWebSocket:
     """A WebSocket to the app, in-process: ``send``, ``send_json``,
     ``receive`` (str or bytes), ``receive_json``, ``close``. Use it as a
@@ -360,6 +395,7 @@ class TestWebSocket:
         scope['scheme'] = 'ws'
         del scope['method']
         scope['subprotocols'] = list(subprotocols or ())
+        scope['extensions']['websocket.http.response'] = {}  # as every server plugdot runs on
         self.scope = scope
         self.subprotocol = None
         self.closed = False
@@ -381,9 +417,19 @@ class TestWebSocket:
             self.from_app.put(message)
         self._task = loop.create_task(self.client.app(self.scope, self.to_app.get, send))
         first = self._run(self.from_app.get())
+        if first['type'] == 'websocket.http.response.start':
+            body = b''
+            while True:
+                message = self._run(self.from_app.get())
+                body += message.get('body', b'')
+                if not message.get('more_body'):
+                    break
+            self._finish()
+            raise WebSocketRefused(first['status'], Headers.from_asgi(first.get('headers', [])),
+                                   body)
         if first['type'] != 'websocket.accept':
             self._finish()
-            raise WebSocketClosed(first.get('code', first.get('status', 1006)))
+            raise WebSocketClosed(first.get('code', 1006))
         self.subprotocol = first.get('subprotocol')
         return self
 
@@ -488,7 +534,7 @@ def _escape_param(text):
     return text.replace('"', '%22').replace('\r', '%0D').replace('\n', '%0A')
 
 
-__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed']
+__all__ = ['TestClient', 'TestResponse', 'TestWebSocket', 'WebSocketClosed', 'WebSocketRefused']
 
 # Under pytest (which loads this module through the pytest11 entry point):
 # the client / mpy_client fixtures and the plugdot marker. CPython only.

@@ -580,6 +580,8 @@ class Exchange:
     status = headers = error = None
     length = None  # the Content-Length the app declared
     finished = None  # an Event, made only if the app waits for disconnect
+    reading = None  # the task whose receive() reads the socket after the body (see end)
+    taken = False  # end() took the socket back from that read
     sent_bytes = 0
     keep_alive = True
 
@@ -612,7 +614,29 @@ class Exchange:
             return False
         if self.keep_alive and not self.body_done:
             await self._drain()
+        if self.reading is not None and not await self._reader_free():
+            return False
         return self.keep_alive and self.body_done
+
+    async def _reader_free(self):
+        # The app's receive() still reads the socket after the response (a
+        # disconnect watcher left waiting or being cancelled): a second read
+        # beside it would fail (CPython's streams refuse two readers) or miss
+        # bytes. A watcher the app cancelled leaves by itself; any other is
+        # woken, and its receive() answers http.disconnect (ASGI: the
+        # response is sent). A cancelled read loses no bytes.
+        await asyncio.sleep(0)
+        task = self.reading
+        if task is not None:
+            self.taken = True
+            task.cancel()
+            for _ in range(20):  # a turn or two; past that, close rather than read beside it
+                if self.reading is None:
+                    break
+                await asyncio.sleep(0)
+            else:
+                return False
+        return not self.disconnected
 
     async def _drain(self):
         # The next request starts where this body ends: skip what the app did
@@ -642,14 +666,26 @@ class Exchange:
             # to a head's worth.
             while not (self.disconnected or self.complete or
                        len(conn.parser.buffer) > conn.limits.max_header_size):
+                self.reading = asyncio.current_task()
                 try:
                     data = await conn.reader.read(conn.limits.read_size)
                     conn.parser.feed(data)
                 except (OSError, MemoryError):  # a connection that cannot be read is dropped
                     data = b''
+                except asyncio.CancelledError:
+                    if not self.taken:  # not end(): the app's own cancellation
+                        raise
+                    uncancel = getattr(self.reading, 'uncancel', None)
+                    if uncancel is not None:  # CPython 3.11+: handled here
+                        uncancel()
+                    return {'type': 'http.disconnect'}
+                finally:
+                    self.reading = None
                 if not data:
                     self.disconnected = True
                     return {'type': 'http.disconnect'}
+            if self.complete:  # the response is sent: the exchange is over (ASGI)
+                return {'type': 'http.disconnect'}
             if self.finished is None:
                 self.finished = asyncio.Event()
             await self.finished.wait()

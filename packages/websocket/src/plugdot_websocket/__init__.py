@@ -146,7 +146,11 @@ async def plugdot_asgi_scope(app, scope, receive, send):
             await ws.close(1000 if response.status < 500 else 1011)
     else:
         # Refused before accepting (no route, auth, origin, an error): with
-        # the http.response extension the client sees the real status.
+        # the http.response extension the client sees the real status. A
+        # route that answered 2xx without accepting speaks plain HTTP: 403,
+        # as for a handshake refused before accept without the extension.
+        if 200 <= response.status < 300:
+            response = Response('This URL does not speak WebSocket', 403)
         if 'websocket.http.response' in (scope.get('extensions') or {}):
             body = response.body
             body = body if isinstance(body, bytes) else str(body).encode()
