@@ -116,7 +116,9 @@ print('COUNT %-34s classes %3d functions %4d names %4d' % ('total', classes, fun
 def bundle_modules(bundle_dir):
     """The bundle's library modules in the order its main.py would import them:
     by dependency, as the manifest lists them (not ``plugdot_messages``: the
-    board loads it only while it raises one of its messages)."""
+    board loads it only while it raises one of its messages; not
+    ``plugdot_main``: these steps start the server themselves, as main.py's
+    call to it would)."""
     with open(os.path.join(bundle_dir, 'manifest.py')) as f:
         manifest = f.read()
     names = []
@@ -126,7 +128,7 @@ def bundle_modules(bundle_dir):
             name = line.strip('\'"').rsplit('.', 1)[0].replace('/', '.')
             if name.endswith('.__init__'):
                 name = name[:-len('.__init__')]
-            if name != 'plugdot_messages':
+            if name not in ('plugdot_messages', 'plugdot_main'):
                 names.append(name)
     return names
 
@@ -197,6 +199,22 @@ def steps(exe, folder, app, modules):
         print(out[-2000:])
 
 
+def in_request_via_main(target):
+    """gc.mem_alloc() inside GET /mem after 20 requests, the bundle started
+    by its own main.py (what a board runs; the steps above start it from a
+    script of their own)."""
+    url, proc = target.start('512k')
+    try:
+        if url is None:
+            return None
+        with httpx.Client(timeout=5) as client:
+            for _ in range(20):
+                client.get(url + '/')
+            return int(client.get(url + '/mem').text)
+    finally:
+        stop(proc)
+
+
 def counts(exe, folder, app, modules):
     lib = [m for m in modules if m not in ('plugdot_bundled', app)]
     out = run_script(exe, folder, COUNT.replace('MODULES', repr(lib)).replace('APP', app))
@@ -252,6 +270,8 @@ def main():
             ratio = '%.2f×' % (ours / theirs) if ours and theirs else '-'
             print('smallest heap, %-6s plugdot %4s KB  Microdot %4s KB%s  %s' % (
                 kind, ours, theirs, '' if key in microdot else ' (recorded)', ratio))
+        print('heap in use in a request, frozen, started by main.py: %s B'
+              % in_request_via_main(BundleTarget(name, frozen, exe=firmware)))
         print('steps of the frozen bundle (bytes of heap each step adds):')
         steps(firmware, frozen, name, modules)
         print('what the loaded bundle holds (frozen):')

@@ -318,20 +318,23 @@ def build_port(out, manifest=None):
 def only_main(work, name, bundle_dir, cap=None, hold=False):
     """A folder with the bundle's main.py alone: the rest is frozen. With
     *cap*, the server takes that many connections (the default is a board's);
-    with *hold*, the app gets :data:`HOLD_ROUTE`."""
+    with *hold*, the app gets :data:`HOLD_ROUTE`. (The main.py of either
+    calls the bundle's ``plugdot_main`` as the generated one does.)"""
     folder = os.path.join(work, name)
     os.makedirs(folder)
     with open(os.path.join(bundle_dir, 'main.py')) as f:
         main = f.read()
-    if cap:
-        lines = main.splitlines()
-        for i, line in enumerate(lines):
-            if line.strip().startswith('serve(app, ') and line.endswith('))'):
-                lines[i] = line[:-1] + ', limits=Limits(max_connections=%d))' % cap
-        main = '\n'.join(lines).replace('from plugdot_mpy_server import serve',
-                                        'from plugdot_mpy_server import Limits, serve')
-    if hold:
-        main = with_hold_route(main, 'env = ', 'try:\n    serve(', 'serve(')
+    if cap or hold:
+        assert main.rstrip().endswith('\nrun()'), 'main.py no longer ends with run()'
+        main = main.rstrip()[:-len('run()')] + 'app = load()\n'
+        main = main.replace('from plugdot_main import run', 'from plugdot_main import load, run')
+        if hold:
+            main += HOLD_ROUTE
+        if cap:
+            main += 'from plugdot_mpy_server import Limits\n'
+            main += 'run(app, limits=Limits(max_connections=%d))\n' % cap
+        else:
+            main += 'run(app)\n'
     with open(os.path.join(folder, 'main.py'), 'w') as f:
         f.write(main)
     return folder

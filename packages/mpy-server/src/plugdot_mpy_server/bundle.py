@@ -36,6 +36,7 @@ CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugi
                 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
                 'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages',
+                'plugdot_mpy_server.names',
                 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
@@ -242,7 +243,7 @@ def _is_module(pm, name):
 
 
 def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80,
-                extra_modules=(), shake=True, keep=(), note=None):
+                extra_modules=(), shake=True, keep=(), note=None, lines=False):
     """Write the bundle to *out*; return the size report rows
     ``(path, source bytes, compiled bytes or None)`` and the app as loaded.
     *plugins* None bundles the plugins the app loads (see
@@ -251,7 +252,12 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     With *shake* the library modules are specialized for the board
     (:mod:`plugdot_mpy_server.shake`; *keep* names what must stay) and their
     long error messages moved to ``plugdot_messages``
-    (:mod:`plugdot_mpy_server.messages`)."""
+    (:mod:`plugdot_mpy_server.messages`). Compiled, the library and
+    generated modules carry no line numbers (``mpy-cross -O3``: a board
+    loads a module's line table into its heap) and, shaken, with short
+    private names (:mod:`plugdot_mpy_server.names`) unless *lines*; the app
+    and *extra_modules* keep theirs. ``bundle.map`` then says where each of
+    their functions is (:func:`plugdot_mpy_server.merge.explain`)."""
     app, app_module, app_attr = load_app(app_path)
     pm = app.plugins
     plugins = choose_plugins(pm, None if plugins is None else list(plugins),
@@ -295,12 +301,14 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     texts = {module: _read_text(_module_file(module)) for module in modules}
     texts[app_module] = _read_text(app_source)
     texts['plugdot_bundled'] = _generated(plugin_rows, tables, signature_rows)
-    texts['main'] = MAIN % {'module': app_module, 'attr': app_attr, 'port': port,
-                            'load_start': LOAD_START, 'load_end': LOAD_END}
+    names = {'module': app_module, 'attr': app_attr, 'port': port,
+             'load_start': LOAD_START.replace('\n', '\n    '),
+             'load_end': LOAD_END.replace('\n', '\n    ')}
+    texts['main'], texts['plugdot_main'] = MAIN % names, START % names
     texts.update(generated)  # before shaking: what they use stays in the library
     packages = {m for m in modules if _module_file(m).endswith('__init__.py')}
     paths = {module: _target_path(module, _module_file(module)) for module in modules}
-    merged = {}
+    merged, map_rows = {}, []
     if shake:
         from .shake import specialize
         shaken, _ = specialize(texts, modules, packages, keep)
@@ -312,16 +320,24 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             texts['plugdot_bundled'] += FETCH
             texts[MODULE] = module_text(messages)  # loaded only while one is raised
         if not source:  # a board compiling .py needs heap for its largest file
-            merged = _merge(texts, modules, packages, paths, app_module, plugin_rows, generated,
-                            out, note or (lambda line: None))
-    written = []
-    for module in modules:
-        if module not in merged:
-            written.append(_write(out, paths[module], texts[module]))
-    written.extend(_write(out, name.replace('.', os.sep) + '.py', texts[name])
-                   for name in sorted(generated) + ['plugdot_messages'] if name in texts)
-    for module in (app_module, 'plugdot_bundled', 'main'):
-        written.append(_write(out, module + '.py', texts[module]))
+            merged, map_rows = _merge(texts, modules, packages, paths, app_module, plugin_rows,
+                                      generated, note or (lambda line: None))
+    files = [(m, paths[m]) for m in modules if m not in merged]
+    files += [(name, name.replace('.', os.sep) + '.py') for name in sorted(generated)
+              + ['plugdot_messages', 'plugdot_bundled', 'plugdot_main'] if name in texts]
+    files += [(module, module + '.py') for module in (app_module, 'main')]
+    # the library and generated modules: compiled without line numbers (-O3)
+    lineless = [] if source or lines else [
+        m for m, _ in files if m not in extra_modules and m not in (app_module, 'main')]
+    renames = {}
+    if lineless and shake:  # the board edition: short private names too
+        renames = _shorten(texts, lineless, [app_module, 'main', 'plugdot_main']
+                           + list(extra_modules), modules, keep)
+    written = [_write(out, path, texts[m]) for m, path in files]
+    lineless = {path: texts[m] for m, path in files if m in lineless}
+    if map_rows or lineless:
+        from .merge import def_rows, map_text
+        _write(out, 'bundle.map', map_text(map_rows, def_rows(lineless, map_rows, renames)))
     rows = []
     for path in written:
         size = os.path.getsize(path)
@@ -330,7 +346,9 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
             mpy = path[:-3] + '.mpy'
             # The name tracebacks show: the path on the board, not this machine's.
             name = os.path.relpath(path, out).replace(os.sep, '/')
-            _mpy_cross(path, mpy, ['-s', name, *mpy_cross_args])
+            # -O3: no line table (also no asserts; the library has none)
+            _mpy_cross(path, mpy, ['-s', name] + (['-O3'] if name.replace('/', os.sep)
+                                                   in lineless else []) + list(mpy_cross_args))
             os.remove(path)
             compiled = os.path.getsize(mpy)
             path = mpy
@@ -339,24 +357,41 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     return rows, app
 
 
-def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, out, note):
+def _shorten(texts, inside, kept, modules, keep=()):
+    """Rename the private names of the modules *inside* (the library and
+    generated ones, in *texts*) to short ones, leaving what the modules
+    *kept* name alone (:mod:`plugdot_mpy_server.names`); returns ``{old: new}``."""
+    from .names import plan, rename
+    inside = [m for m in inside if m not in kept]
+    kept = [m for m in kept if m in texts]
+    renames = plan({m: texts[m] for m in inside + kept}, inside, kept, list(modules) + list(texts),
+                   keep)
+    for module in inside:
+        texts[module] = rename(texts[module], renames)
+    return renames
+
+
+def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, note):
     """Merge each package's modules the board loads at start into its
-    ``__init__`` (:mod:`plugdot_mpy_server.merge`); write ``bundle.map``.
-    Returns the merged modules (not written as files of their own)."""
-    from .merge import eager_modules, map_text, merge, plan
-    roots = ([app_module, 'main', 'plugdot_bundled'] + sorted(generated)
+    ``__init__`` (:mod:`plugdot_mpy_server.merge`). Returns the merged
+    modules (not written as files of their own) and the rows of
+    ``bundle.map``."""
+    from .merge import eager_modules, merge, plan
+    import ast
+    roots = (['plugdot_main', app_module, 'plugdot_bundled'] + sorted(generated)
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
-    eager = eager_modules(texts, modules, packages, roots)
+    # plugdot_main imports inside load() and run(), which run at start
+    start = '\n'.join(ast.unparse(node) for node in ast.walk(ast.parse(texts['plugdot_main']))
+                      if isinstance(node, (ast.Import, ast.ImportFrom)))
+    eager = eager_modules(dict(texts, plugdot_main=start), modules, packages, roots)
     groups, refused, renamed = plan(texts, eager, packages, modules)
     texts.update(renamed)
     for module, why in sorted(refused.items()):
         note('%s stays a module of its own: it %s' % (module, why))
     hosts, rows = merge(texts, groups, packages, paths)
     texts.update(hosts)
-    if rows:
-        _write(out, 'bundle.map', map_text(rows))
-    return {m for members in groups.values() for m in members}
+    return {m for members in groups.values() for m in members}, rows
 
 
 def _generated_sources(pm, app):
@@ -421,36 +456,66 @@ LOAD_END = '''gc.collect()
 if threshold:
     threshold(before)'''
 
-MAIN = '''"""Start the app on the board (generated by `plugdot bundle`)."""
-%(load_start)s
-try:
-    import plugdot_bundled  # noqa: F401  plugins and signatures first
-    from %(module)s import %(attr)s as app
+# main.py: the place a maker edits (Wi-Fi set-up); the code is in plugdot_main,
+# which is compiled and frozen with the bundle: frozen, main.py is the one module
+# compiled into the heap, and its code stays alive while it serves (serve() never
+# returns), so the less of it the better (-624 B in a request for hello).
+MAIN = '''"""Start the app on the board (generated by `plugdot bundle`): run() loads
+%(module)s.%(attr)s and serves it on port %(port)d (the code is in plugdot_main).
+
+Connect to Wi-Fi here, before run(), or in boot.py: docs/deploying.md."""
+from plugdot_main import run
+
+run()
+'''
+
+#: the generated module ``plugdot_main``: what main.py runs
+START = '''"""Load the app and serve it (generated by `plugdot bundle`; main.py calls run())."""
+import gc
+
+
+def load():
+    """Import the bundle and the app while collecting often; return the app.
+    Too little heap, or a bad PLUGDOT_* setting: one line, and exit."""
+    %(load_start)s
+    try:
+        import plugdot_bundled  # noqa: F401  plugins and signatures first
+        from %(module)s import %(attr)s as app
+        from plugdot_mpy_server import serve  # noqa: F401  the server, while collecting often
+    except MemoryError:
+        import sys
+        sys.modules.clear()  # what loaded, so that there is room to say why
+        gc.collect()
+        print('plugdot: MemoryError while loading the app (%%d bytes of heap free): freeze the '
+              'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
+        raise SystemExit(1)
+    except ValueError as exc:  # a bad PLUGDOT_* setting (unix port): one line, as on CPython
+        if not str(exc).startswith('PLUGDOT_'):
+            raise
+        print('plugdot: %%s' %% exc)
+        raise SystemExit(1)
+    %(load_end)s
+    return app
+
+
+def run(app=None, **options):
+    """Serve *app* (by default the one :func:`load` returns) on port %(port)d, or
+    PLUGDOT_HOST/PLUGDOT_PORT where there is an environment (the unix port);
+    *options* go to ``plugdot_mpy_server.serve``."""
+    if app is None:
+        app = load()
     from plugdot_mpy_server import serve
     from plugdot.config import environ
-except MemoryError:
-    import sys
-    sys.modules.clear()  # what loaded, so that there is room to say why
-    gc.collect()
-    print('plugdot: MemoryError while loading the app (%%d bytes of heap free): freeze the '
-          'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
-    raise SystemExit(1)
-except ValueError as exc:  # a bad PLUGDOT_* setting (unix port): one line, as on CPython
-    if not str(exc).startswith('PLUGDOT_'):
-        raise
-    print('plugdot: %%s' %% exc)
-    raise SystemExit(1)
-%(load_end)s
-
-getenv = environ()  # finds nothing on a board, which has no environment
-try:
-    serve(app, getenv('PLUGDOT_HOST') or '0.0.0.0', int(getenv('PLUGDOT_PORT') or %(port)d))
-except MemoryError:
-    app = None
-    gc.collect()
-    print('plugdot: MemoryError while starting the server (%%d bytes of heap free): freeze the '
-          'bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
-    raise SystemExit(1)
+    getenv = environ()  # finds nothing on a board, which has no environment
+    try:
+        serve(app, getenv('PLUGDOT_HOST') or '0.0.0.0', int(getenv('PLUGDOT_PORT') or %(port)d),
+              **options)
+    except MemoryError:
+        app = None
+        gc.collect()
+        print('plugdot: MemoryError while starting the server (%%d bytes of heap free): freeze '
+              'the bundle into firmware (manifest.py) or bundle fewer plugins' %% gc.mem_free())
+        raise SystemExit(1)
 '''
 
 
@@ -744,6 +809,10 @@ def add_command(subparsers):
                    help='bundle none of the installed plugins (the core and the server only)')
     p.add_argument('-o', '--output', default='build/board')
     p.add_argument('--source', action='store_true', help='keep .py (do not compile to .mpy)')
+    p.add_argument('--lines', action='store_true',
+                   help='keep the line numbers and private names of the library modules too '
+                        '(their tracebacks then read as in the source; ~3 KB more heap from .mpy '
+                        'files)')
     p.add_argument('--march', help='mpy-cross target architecture (e.g. xtensawin, armv6m)')
     p.add_argument('--mpy-cross-arg', action='append', default=[], help='extra mpy-cross argument')
     p.add_argument('--module', action='append', default=[],
@@ -791,7 +860,8 @@ def _run(args):
                 raise BundleError('--static %s: not a folder' % folder)
         plugins = [] if args.no_plugins else args.plugin
         rows, app = make_bundle(args.app, plugins, args.output, args.source, extra, args.port,
-                                args.module, not args.no_shake, args.keep, note=print)
+                                args.module, not args.no_shake, args.keep, note=print,
+                                lines=args.lines)
         if args.static:
             rows += _static(args.static, args.output, args.source, extra)
             # the assets stay files on the board; their manifest module freezes too

@@ -488,30 +488,72 @@ def merge(texts, groups, packages, paths):
     return merged, rows
 
 
-def map_text(rows):
-    """``bundle.map``: which lines of each merged file are which source."""
+def def_rows(texts, rows, renames=None):
+    """``(bundle file, function name, source file, source line, name in the
+    source)`` of every function and method in *texts* (``{bundle file:
+    text}``, the files compiled without line numbers or with renamed
+    names), the source placed through the merge *rows*; *renames* maps the
+    renamed names to their old ones: a board's traceback through such a file
+    says ``line 1`` and names the function as the board knows it."""
+    old = dict((new, name) for name, new in (renames or {}).items())
+    found = []
+    for path, text in sorted(texts.items()):
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                source, line = path, node.lineno
+                for merged, first, last, part, offset in rows:
+                    if merged == path and first <= line <= last:
+                        source, line = part, line - offset
+                found.append((path, node.name, source, line, old.get(node.name, node.name)))
+    return sorted(found)
+
+
+def map_text(rows, defs=()):
+    """``bundle.map``: which lines of each merged module are which source,
+    and (*defs*, from :func:`def_rows`) where each function of the modules
+    compiled without line numbers is."""
     lines = ['# plugdot bundle: lines of the merged modules (a board traceback names the',
              '# merged file; the source file line is the merged line minus the offset)',
              '# merged file, lines, source file, offset']
     for merged, first, last, source, offset in rows:
         lines.append('%s %d-%d %s -%d' % (merged, first, last, source, offset))
+    if defs:
+        lines.append('# the functions of the files compiled without line numbers (their')
+        lines.append('# tracebacks say line 1): def, file, function, source file, line, and')
+        lines.append('# its name in the source where the bundle renamed it')
+        lines.extend(('def %s %s %s %d' % row[:4]) + (' ' + row[4] if row[4] != row[1] else '')
+                     for row in defs)
     return '\n'.join(lines) + '\n'
 
 
 def explain(output, mapping):
     """*output* (a board's traceback) with the installed source file and line
-    after each line of a merged file, from *mapping* (``bundle.map``'s text)."""
-    rows = []
+    after each line of a merged file, from *mapping* (``bundle.map``'s text);
+    in a file compiled without line numbers, where the function it names is
+    defined (``[plugdot/app.py, def dispatch at line 393]``)."""
+    rows, defs = [], {}
     for row in mapping.splitlines():
-        if row and not row.startswith('#'):
+        if row.startswith('def '):
+            parts = row.split()
+            _, path, name, source, line = parts[:5]
+            defs.setdefault((path, name), []).append('%s, def %s at line %s'
+                                                     % (source, parts[5:] and parts[5] or name,
+                                                        line))
+        elif row and not row.startswith('#'):
             merged, lines, source, offset = row.split()
             first, last = lines.split('-')
             rows.append((merged, int(first), int(last), source, int(offset)))
+    lineless = set(path for path, _ in defs)
 
     def place(match):
-        path, line = match.group(1), int(match.group(2))
+        path, line, name = match.group(1), int(match.group(2)), match.group(4)
+        head, tail = match.group(0)[:match.end(2) - match.start(0)], match.group(3) or ''
+        for file in lineless:
+            if path.endswith(file):
+                where = defs.get((file, name))
+                return '%s [%s]%s' % (head, ' or '.join(where), tail) if where else match.group(0)
         for merged, first, last, source, offset in rows:
             if path.endswith(merged) and first <= line <= last:
-                return '%s [%s, line %d]' % (match.group(0), source, line + offset)
+                return '%s [%s, line %d]%s' % (head, source, line + offset, tail)
         return match.group(0)
-    return re.sub(r'File "([^"]+)", line (\d+)', place, output)
+    return re.sub(r'File "([^"]+)", line (\d+)(, in ([^\s,]+))?', place, output)
