@@ -119,9 +119,9 @@ def stages(runs):
                               PRELUDE + STAGES_PROBE],
                              capture_output=True, text=True, check=True).stdout.split()
         got = [float(x) * 1000 for x in out]
-        best = got if best is None else [min(a, b) for a, b in zip(best, got)]
+        best = got if best is None else [min(a, b) for a, b in zip(best, got, strict=True)]
     print('plugdot start-up stages, CPU ms, best of %d (each stage on its own):' % runs)
-    for name, ms in zip(STAGES, best):
+    for name, ms in zip(STAGES, best, strict=True):
         print('  %-22s %6.2f' % (name, ms))
     print('  %-22s %6.2f' % ('sum of the first five', sum(best[:5])))
 

@@ -2,7 +2,7 @@
 Portable: runs under CPython and MicroPython."""
 from plugdot_mpy_server import Limits
 from plugdot_mpy_server.protocol import (END, NEED_DATA, ProtocolError, Request,
-                                         RequestParser, chunk, error_response, response_head)
+                                         RequestParser, error_response, response_head)
 
 
 def parse(raw, limits=None, pieces=1):
@@ -164,7 +164,6 @@ def test_serializer():
     assert head == b'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n'
     head = response_head(404, [], False, False)
     assert head == b'HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n'
-    assert chunk(b'hello') == b'5\r\nhello\r\n'
     assert error_response(431).startswith(b'HTTP/1.1 431 Request Header Fields Too Large\r\n')
     try:
         response_head(200, [(b'x', b'a\r\nb')], True, False)

@@ -5,9 +5,9 @@ body: this code costs heap only once a client sends one (the parser
 imports it then). Sub-states of a chunked body::
 
     size --(n > 0)--> data --(n bytes)--> crlf --> size ...
-    size --(0)--> trailers --(empty line)--> DONE
+    size --(0)--> trailers --(empty line)--> 'done' (the parser's state)
 """
-from .protocol import DONE, END, NEED_DATA, ProtocolError, _check_value, _is_token
+from .protocol import END, NEED_DATA, ProtocolError, _check_value, _is_token
 
 _HEX = b'0123456789abcdefABCDEF'
 
@@ -81,7 +81,7 @@ def read_chunked(parser):
         if parser.trailer_bytes > limits.max_header_size:
             raise ProtocolError(431, 'trailers too large')
         if eol == 0:
-            parser.state = DONE
+            parser.state = 'done'
             return END
         colon = line.find(b':')
         if colon <= 0 or not _is_token(line[:colon]):

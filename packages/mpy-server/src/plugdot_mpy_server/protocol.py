@@ -4,16 +4,20 @@ No sockets and no asyncio here: bytes go in through ``feed()``, events come
 out of ``next_event()``. The same code runs under CPython and MicroPython.
 The server's :class:`Limits` are here too (one module less on a board).
 
-Parser states (one request at a time; pipelined bytes wait in the buffer)::
+Parser states (``parser.state``, one request at a time; pipelined bytes
+wait in the buffer)::
 
-    HEAD --(head complete)--> BODY_LENGTH --(n bytes)--> END --> DONE
-                          \\-> BODY_CHUNKED --(last chunk, trailers)--> DONE
-                              (decoded by chunked.py, loaded on first use)
-                          \\-> END (no body) --> DONE
+    'head' --(head complete)--> 'length' --(n bytes)--> 'end' --> 'done'
+                            \\-> 'chunked' --(last chunk, trailers)--> 'done'
+                                (decoded by chunked.py, loaded on first use)
+                            \\-> 'end' (no body) --> 'done'
 
     Every request yields a Request, then zero or more pieces of the body
     (bytes), then END.
-    DONE --(start_next())--> HEAD
+    'done' --(start_next())--> 'head'
+
+(The states are plain strings, not names: a module-level name is heap on a
+board.)
 
 Rules enforced (each malformed input raises ProtocolError with the status
 to answer; the connection is then closed):
@@ -33,22 +37,10 @@ to answer; the connection is then closed):
 * HTTP/1.1 requires exactly one Host header.
 """
 
+from plugdot._compat import MICROPYTHON
 from plugdot.errors import status_phrase  # one table of reason phrases on a board
 
-HEAD, BODY_LENGTH, BODY_CHUNKED, DONE = 'head', 'length', 'chunked', 'done'
 NEED_DATA = 'need-data'
-
-# Byte strings, not sets: `int in bytes` works on both interpreters and costs
-# no heap for a hash table on a board.
-_TOKEN = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_DIGITS = b'0123456789'
-# Header names most clients send, stored as these constants (in flash on a
-# board) instead of a lower-cased copy: one object less per header, held
-# while the request is served. (Host, Connection, Content-Length and
-# Transfer-Encoding are matched by the parser anyway.)
-_NAMES = (b'accept', b'accept-encoding', b'accept-language', b'user-agent', b'content-type',
-          b'cookie', b'referer', b'origin', b'upgrade', b'cache-control', b'authorization',
-          b'sec-websocket-key', b'sec-websocket-version', b'if-none-match')
 
 
 class Limits:
@@ -82,31 +74,13 @@ class Limits:
       WebSocket is closed (1001)
     """
 
-    # The defaults live on the class: a server with them holds no copy, and
-    # an instance stores only what was given.
-    max_request_line = 1024
-    max_header_line = 1024
-    max_headers = 32
-    max_header_size = 4096
-    max_body_size = 16 * 1024
-    max_chunk_line = 64
-    header_timeout = 10.0
-    body_timeout = 10.0
-    keepalive_timeout = 5.0
-    max_connections = 8
-    backlog = 16
-    read_size = 512
-    shutdown_timeout = 5.0
-    max_ws_message = 16 * 1024
-    ws_close_timeout = 2.0
-    max_websockets = 4  # max_connections // 2 unless given
-    ws_ping_interval = 20.0
-    ws_ping_timeout = 20.0
-    ws_idle_timeout = 300.0
+    # The defaults are in _LIMITS (class attributes too, on CPython): a
+    # server with them holds no copy, and an instance stores only what was
+    # given.
 
     def __init__(self, **limits):
         for name, value in limits.items():
-            if type(getattr(Limits, name, None)) not in (int, float):  # not a limit
+            if name not in _LIMITS:  # (a str, so never one of the values)
                 raise TypeError('Limits: unknown limit %r' % name)
             setattr(self, name, value)
         if 'max_websockets' not in limits:
@@ -126,6 +100,28 @@ class Limits:
                       max_ws_message=1024 * 1024)
         values.update(overrides)
         return cls(**values)
+
+    def __getattr__(self, name):
+        # A default (on a board, where they are no class attributes).
+        if name in _LIMITS:
+            return _LIMITS[_LIMITS.index(name) + 1]
+        raise AttributeError(name)
+
+
+# Each limit and its default, in a flat tuple: a constant (in flash on a
+# board, where a class attribute each would be an entry in the RAM of the
+# class's dict).
+_LIMITS = ('max_request_line', 1024, 'max_header_line', 1024, 'max_headers', 32,
+           'max_header_size', 4096, 'max_body_size', 16384, 'max_chunk_line', 64,
+           'header_timeout', 10.0, 'body_timeout', 10.0, 'keepalive_timeout', 5.0,
+           'max_connections', 8, 'backlog', 16, 'read_size', 512, 'shutdown_timeout', 5.0,
+           'max_ws_message', 16384, 'ws_close_timeout', 2.0,
+           'max_websockets', 4,  # max_connections // 2 unless given
+           'ws_ping_interval', 20.0, 'ws_ping_timeout', 20.0, 'ws_idle_timeout', 300.0)
+if not MICROPYTHON:  # CPython reads them as any class attribute: no call per read
+    for _i in range(0, len(_LIMITS), 2):
+        setattr(Limits, _LIMITS[_i], _LIMITS[_i + 1])
+    del _i
 
 
 class ProtocolError(Exception):
@@ -161,8 +157,11 @@ def _is_token(data):
         return False
     if data.replace(b'-', b'').isalpha():  # most names and methods: checked in C
         return True
+    # A byte string, not a set: `int in bytes` works on both interpreters,
+    # and a constant costs no heap for a hash table (nor a name) on a board.
     for b in data:
-        if b not in _TOKEN:
+        if b not in (b"!#$%&'*+-.^_`|~0123456789"
+                     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"):
             return False
     return True
 
@@ -179,7 +178,7 @@ class RequestParser:
     # The initial state lives on the class: a parser waiting for its first
     # byte (an idle connection on a board) holds nothing but its limits.
     buffer = b''
-    state = HEAD
+    state = 'head'
     request = None
     remaining = 0       # body bytes left (length) or in this chunk
     body_size = 0
@@ -196,7 +195,7 @@ class RequestParser:
 
     def start_next(self):
         """After a complete request, get ready to parse the next one."""
-        self.state = HEAD
+        self.state = 'head'
         self.request = None
         if self.chunk_state != 'size' or self.body_size:  # a chunked body (else never set)
             self.body_size = 0
@@ -206,9 +205,9 @@ class RequestParser:
     def next_event(self):
         """Return a Request, a piece of the body (bytes), END, or
         NEED_DATA; raise ProtocolError."""
-        if self.state == HEAD:
+        if self.state == 'head':
             return self._parse_head()
-        if self.state == BODY_LENGTH:
+        if self.state == 'length':
             buf = self.buffer
             if not buf:
                 return NEED_DATA
@@ -218,18 +217,26 @@ class RequestParser:
             if self.remaining == 0:
                 self.state = 'end'
             return take
-        if self.state == BODY_CHUNKED:
+        if self.state == 'chunked':
             # Chunked request bodies are rare on a board: their decoder is
             # loaded (heap) only when a client first sends one.
             from .chunked import read_chunked
             return read_chunked(self)
         if self.state == 'end':
-            self.state = DONE
+            self.state = 'done'
             return END
         return NEED_DATA
 
     # -- the head --------------------------------------------------------------
     def _parse_head(self):
+        # Header names most clients send, stored as these constants (in flash
+        # on a board) instead of a lower-cased copy: one object less per
+        # header, held while the request is served. (Host, Connection,
+        # Content-Length and Transfer-Encoding are matched below anyway.)
+        names = (b'accept', b'accept-encoding', b'accept-language', b'user-agent',
+                 b'content-type', b'cookie', b'referer', b'origin', b'upgrade', b'cache-control',
+                 b'authorization', b'sec-websocket-key', b'sec-websocket-version',
+                 b'if-none-match')
         buf = self.buffer
         limits = self.limits
         if buf[:2] == b'\r\n':  # tolerate empty lines between requests (RFC 9112 2.2)
@@ -330,8 +337,8 @@ class RequestParser:
             elif name == b'expect':
                 if value.lower() == b'100-continue':
                     request.expect_continue = True
-            elif name in _NAMES:
-                name = _NAMES[_NAMES.index(name)]
+            elif name in names:
+                name = names[names.index(name)]
             headers.append((name, value))
         if request.version == '1.1' and host != 1:
             raise ProtocolError(400, 'HTTP/1.1 needs exactly one Host header')
@@ -341,16 +348,16 @@ class RequestParser:
             for value in lengths:
                 if value != lengths[0]:
                     raise ProtocolError(400, 'conflicting Content-Length')
-                if not value or len(value) > 15 or any(b not in _DIGITS for b in value):
+                if len(value) > 15 or not value.isdigit():  # ASCII digits, one at least
                     raise ProtocolError(400, 'invalid Content-Length')
             request.content_length = int(lengths[0])
         self.request = request
         if request.chunked:
-            self.state = BODY_CHUNKED
+            self.state = 'chunked'
         elif request.content_length:
             if request.content_length > limits.max_body_size:
                 raise ProtocolError(413, 'request body too large')
-            self.state = BODY_LENGTH
+            self.state = 'length'
             self.remaining = request.content_length
         else:
             self.state = 'end'
@@ -385,14 +392,6 @@ def response_head(status, headers, keep_alive, chunked, http10=False):
         parts.append(b'connection: keep-alive\r\n')
     parts.append(b'\r\n')
     return b''.join(parts)
-
-
-def chunk(data):
-    """One chunk of a chunked response body."""
-    return b'%x\r\n' % len(data) + data + b'\r\n'
-
-
-LAST_CHUNK = b'0\r\n\r\n'
 
 
 def error_response(status, reason=''):

@@ -13,18 +13,15 @@ held by every idle connection on a board, and time on every request.
 """
 import asyncio
 import gc
-import sys
 import time
 
-from plugdot.app import App
+from plugdot._compat import MICROPYTHON
 from plugdot.datastructures import unquote
 from plugdot.request import Request as AppRequest
 
-from .protocol import (END, LAST_CHUNK, NEED_DATA, Limits, ProtocolError, RequestParser, chunk,
-                       error_response, is_upgrade, response_head)
+from .protocol import (END, NEED_DATA, Limits, ProtocolError, RequestParser, error_response,
+                       is_upgrade, response_head)
 
-MICROPYTHON = sys.implementation.name == 'micropython'
-_CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
 
 # A deadline is opaque: made by _deadline, read only through _left. On a
 # board it is a tick count in ms, which wraps (every 12.4 days on a 32-bit
@@ -38,8 +35,6 @@ if MICROPYTHON:
 
     def _due(deadline):  # _left(deadline) <= 0 without a float: works on a full heap
         return time.ticks_diff(deadline, time.ticks_ms()) <= 0
-
-    _sleep_ms = asyncio.sleep_ms  # an int, no float on the heap
 else:
     def _deadline(seconds):
         return time.monotonic() + seconds
@@ -50,8 +45,74 @@ else:
     def _due(deadline):
         return deadline <= time.monotonic()
 
-    def _sleep_ms(ms):
-        return asyncio.sleep(ms / 1000)
+
+if MICROPYTHON:
+    # On a board the server accepts and wraps client sockets itself, rather
+    # than with asyncio.start_server: asyncio.stream is not loaded (~0.9 KB
+    # of heap for what the server does not use), and a client costs no
+    # Stream with a dict of its address.
+    class _Stream:
+        """A client's socket as the reader and writer of its connection: the
+        part of asyncio's ``Stream`` that the server uses (``read``, ``write``
+        and ``drain`` are asyncio.stream's), and the client's address."""
+
+        out = b''  # what the socket has not taken yet (drain() writes it)
+
+        def __init__(self, sock, addr):
+            self.sock = sock
+            self.addr = addr  # the client's raw sockaddr
+
+        def read(self, n):  # awaitable, as asyncio's own I/O: a generator
+            while True:
+                yield asyncio.core._io_queue.queue_read(self.sock)
+                data = self.sock.read(n)
+                if data is not None:
+                    return data
+
+        def write(self, data):
+            if not self.out:  # at once if the socket takes it
+                n = self.sock.write(data)
+                if n == len(data):
+                    return
+                if n is not None:
+                    data = data[n:]
+            self.out += data
+
+        def drain(self):
+            if not self.out:  # it always yields: a loop of write and drain cannot block the others
+                return (yield from asyncio.sleep_ms(0))
+            out = memoryview(self.out)
+            done = 0
+            while done < len(out):
+                yield asyncio.core._io_queue.queue_write(self.sock)
+                n = self.sock.write(out[done:])
+                if n is not None:
+                    done += n
+            self.out = b''
+
+    def _serve(server, sock):
+        # The accept loop (asyncio.stream's, with a _Stream per client): a
+        # generator, run as a task.
+        while True:
+            yield asyncio.core._io_queue.queue_read(sock)
+            try:
+                client, addr = sock.accept()
+            except Exception:  # a failed accept is ignored
+                continue
+            if server.tls:
+                try:
+                    client = server.tls.wrap_socket(client, server_side=True,
+                                                    do_handshake_on_connect=False)
+                except OSError:
+                    client.close()
+                    continue
+            client.setblocking(False)
+            try:
+                stream = _Stream(client, addr)
+                asyncio.create_task(server._accept(stream, stream))
+            except MemoryError:  # no room for this client: drop it, serve the next
+                client.close()
+                gc.collect()
 
 
 class _Closed(OSError):
@@ -107,6 +168,7 @@ class Server:
 
     def __init__(self, app, limits=None, access_log=False):
         self.app = app
+        from plugdot.app import App  # (here: a module-level name less on a board)
         if isinstance(app, App) and type(app).__call__ is App.__call__:
             self.direct = True
         self.limits = limits or (Limits() if MICROPYTHON else Limits.for_cpython())
@@ -115,11 +177,36 @@ class Server:
 
     async def start(self, host='0.0.0.0', port=80, ssl=None):
         """Run the app's lifespan startup, then listen on *host*:*port*."""
-        await self._lifespan_event('startup')
+        app = self.app
+        if getattr(app, 'stopping', None) is not None:
+            # A plugdot App: its startup() and shutdown() are what its lifespan
+            # runs, awaited here and in stop(), so that no task, frame or event
+            # is held for the server's whole life (heap on a board). As with
+            # the lifespan scope, shutdown runs once, and only after a startup
+            # that succeeded (_lifespan True).
+            try:
+                await app.startup()
+            except Exception as exc:
+                raise RuntimeError('lifespan startup failed: %s: %s' % (type(exc).__name__, exc))
+            self._lifespan = True
+        else:  # any other ASGI app: the lifespan scope, run by a task (see _lifespan)
+            self._lifespan = _lifespan(app)
+            await self._lifespan('startup')
         if ssl is not None:
             self.tls = ssl
         if MICROPYTHON:
-            self.listener = await _listen(self._accept, host, port, self.limits.backlog, ssl)
+            # The listening socket (listener) and the task of the accept loop
+            # (accepting, see _serve): the watchdog restarts the loop on the
+            # same socket if a MemoryError killed it.
+            import socket
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(socket.getaddrinfo(host, port)[0][-1])
+            sock.listen(self.limits.backlog)
+            self.listener = sock
+            self.accepting = asyncio.create_task(_serve(self, sock))
+            await asyncio.sleep(0)  # let it start
         else:
             kwargs = {'backlog': self.limits.backlog}
             if ssl is not None:
@@ -139,17 +226,16 @@ class Server:
             # This task must outlive anything, a full heap above all: catch,
             # free, and back off (up to 2 s) until an allocation works again.
             try:
-                await _sleep_ms(pause)
+                # (ms as an int on a board: no float on the heap)
+                await (asyncio.sleep_ms(pause) if MICROPYTHON else asyncio.sleep(pause / 1000))
                 for conn in self.connections:  # this only cancels: no copy needed
                     if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
                         conn.expired = True  # the I/O waited on timed out
                         conn.task.cancel()
-                listener = self.listener
-                if MICROPYTHON and listener.task.done() and not self.closing:
-                    # MicroPython's accept loop died (a MemoryError in it is
-                    # not caught there): serve the same socket again.
-                    listener.task = asyncio.create_task(
-                        listener._serve(listener.sock, self._accept, self.tls))
+                if MICROPYTHON and self.accepting.done() and not self.closing:
+                    # The accept loop died (a MemoryError in it is not
+                    # caught there): serve the same socket again.
+                    self.accepting = asyncio.create_task(_serve(self, self.listener))
                 pause = tick
             except Exception:
                 gc.collect()
@@ -162,9 +248,9 @@ class Server:
         lifespan shutdown."""
         self.closing = True
         if self.listener is not None:
+            if MICROPYTHON:  # the accept loop first: it waits on the socket
+                self.accepting.cancel()
             self.listener.close()
-            if MICROPYTHON:  # closed by the accept loop, unless that died
-                self.listener.sock.close()
         stopping = getattr(self.app, 'stopping', None)
         if stopping is not None:  # a plugdot App: end event streams first
             try:
@@ -175,7 +261,10 @@ class Server:
         while True:
             late = _due(deadline)
             for conn in list(self.connections):
-                if conn.idle or late:  # idle ones at once, the others at the deadline
+                # Idle ones at once, the others at the deadline. (On a board
+                # they end at their own deadlines, as they did with asyncio's
+                # streams, whose close() does nothing there.)
+                if not MICROPYTHON and (conn.idle or late):
                     try:
                         conn.writer.close()
                     except Exception:
@@ -185,71 +274,32 @@ class Server:
             await asyncio.sleep(0.02)
         if self._watchdog is not None:
             self._watchdog.cancel()
-        await self._lifespan_event('shutdown')
+        lifespan = self._lifespan
+        if stopping is None:  # any other ASGI app
+            if lifespan is None:
+                lifespan = self._lifespan = _lifespan(self.app)
+            await lifespan('shutdown')
+        elif lifespan:  # a plugdot App after a startup that succeeded: once
+            self._lifespan = False
+            try:
+                await self.app.shutdown()
+            except Exception as exc:
+                raise RuntimeError('lifespan shutdown failed: %s: %s' % (type(exc).__name__, exc))
 
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
         while not self.closing:
             try:
-                await _sleep_ms(200)
+                await (asyncio.sleep_ms(200) if MICROPYTHON else asyncio.sleep(0.2))
             except MemoryError:  # a full heap must not end the server
                 gc.collect()
 
-    async def _lifespan_event(self, phase):
-        """Send ``lifespan.<phase>`` and wait for the app's answer; raise
-        RuntimeError if it reports failure."""
-        app = self.app
-        if getattr(app, 'stopping', None) is not None:
-            # A plugdot App: its startup() and shutdown() are what its lifespan
-            # runs, awaited here, so that no task, frame or event is held for
-            # the server's whole life (heap on a board). As with the lifespan
-            # scope, shutdown runs once, and only after a startup that succeeded.
-            if phase == 'shutdown':
-                if self._lifespan is not True:
-                    return
-                self._lifespan = False
-            try:
-                await (app.startup() if phase == 'startup' else app.shutdown())
-            except Exception as exc:
-                raise RuntimeError('lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
-            if phase == 'startup':
-                self._lifespan = True
-            return
-        if self._lifespan is None:
-            self._lifespan = _lifespan(app)
-        await self._lifespan(phase)
-
     # -- connections ----------------------------------------------------------------
-    async def _accept(self, reader, writer):
-        if self.closing or len(self.connections) >= self.limits.max_connections:
-            self.rejected += 1
-            try:  # past the cap: a quick 503, never a hung client
-                writer.write(error_response(503))
-                await asyncio.wait_for(writer.drain(), 1)
-                # Take what the client sent, briefly: a socket closed with
-                # unread bytes is reset, and the client may lose the 503.
-                await asyncio.wait_for(reader.read(self.limits.read_size), 0.5)
-            except Exception:
-                pass
-            await _close(writer)
-            return
-        conn = None
-        try:
-            conn = Connection(self, reader, writer)
-            self.connections.add(conn)
-            await conn.run()
-        except MemoryError:  # drop this connection (closed below), free, serve the next one
-            self.connections.discard(conn)  # before letting go of it: its slot comes back
-            conn = None
-            gc.collect()
-        except asyncio.CancelledError:
-            if conn is None or not conn.expired:
-                raise
-        except Exception:
-            pass  # a broken connection must never take the server down
-        finally:
-            self.connections.discard(conn)
-            await _close(writer, self.limits.body_timeout)
+    def _accept(self, reader, writer):
+        # A client: the coroutine that serves it (the accept loop makes it a
+        # task), returned rather than awaited here, so that a connection
+        # holds no frame of the server's (heap on a board).
+        return Connection(self, reader, writer).run()
 
 
 def _lifespan(app):
@@ -298,41 +348,10 @@ def _lifespan(app):
     return event
 
 
-async def _listen(accept, host, port, backlog, ssl):
-    """MicroPython's ``asyncio.start_server``, but the listening socket is kept
-    (``listener.sock``), so that the watchdog can restart the accept loop on
-    it if a MemoryError killed it."""
-    import socket
-    from asyncio.stream import Server as Listener
-    sock = socket.socket()
-    sock.setblocking(False)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(socket.getaddrinfo(host, port)[0][-1])
-    sock.listen(backlog)
-    listener = Listener()
-    listener.sock = sock
-    listener.task = asyncio.create_task(listener._serve(sock, accept, ssl))
-    await asyncio.sleep(0)  # let it start, so that close() can cancel it
-    return listener
-
-
-async def _close(writer, timeout=1):
-    try:
-        writer.close()
-        await asyncio.wait_for(writer.wait_closed(), timeout)
-    except Exception:
-        pass
-    # CPython's close() keeps the socket and every unsent byte until the
-    # client reads them, which one that stopped reading never does: what it
-    # has not taken within *timeout* (body_timeout: the rule for any write)
-    # is dropped.
-    transport = getattr(writer, 'transport', None)
-    if transport is not None:
-        transport.abort()
-
-
-class Connection:
-    """One client connection: requests in sequence (keep-alive, pipelining)."""
+class Connection(RequestParser):
+    """One client connection: requests in sequence (keep-alive, pipelining).
+    It is its own request parser (one object less per connection, held
+    while it waits on a board)."""
 
     # Class-level defaults: every attribute an instance does not set is heap
     # an idle connection on a board does not hold.
@@ -346,19 +365,41 @@ class Connection:
         self.limits = server.limits
         self.reader = reader
         self.writer = writer
-        self.parser = RequestParser(self.limits)
-        self.task = asyncio.current_task()
 
     def addresses(self):
-        """Look up ``peer`` and ``local`` (once per connection)."""
-        if self.peer is None:
-            self.peer = _address(self.writer, 'peername')
-            self.local = _address(self.writer, 'sockname')
+        """Look up ``peer`` and ``local``, ``(host, port)`` or None (once per
+        connection)."""
+        if self.peer is not None:
+            return
+        for name in ('peername', 'sockname'):
+            try:
+                if MICROPYTHON:  # the server's _Stream: the client's address (no local one)
+                    value = self.writer.addr if name == 'peername' else None
+                else:
+                    value = self.writer.get_extra_info(name)
+                if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
+                    import socket
+                    family, addr, port = socket.sockaddr(value)[:3]
+                    if len(addr) == 4:  # IPv4, else IPv6
+                        value = ('%d.%d.%d.%d' % tuple(addr), port)
+                    else:
+                        value = (':'.join('%x' % (addr[i] << 8 | addr[i + 1])
+                                          for i in range(0, 16, 2)), port)
+                if not (isinstance(value, tuple) and len(value) >= 2):
+                    value = None
+                elif len(value) > 2:  # IPv6: (host, port, flowinfo, scope id)
+                    value = value[:2]
+            except Exception:
+                value = None
+            if name == 'peername':
+                self.peer = value
+            else:
+                self.local = value
 
-    async def _io(self, awaitable, timeout):
-        # Await socket I/O with a deadline the watchdog enforces: _Closed on
-        # timeout or a socket error.
-        self.deadline = _deadline(timeout) if timeout is not None else None
+    async def _io(self, awaitable, deadline):
+        # Await socket I/O until *deadline* (made by _deadline), which the
+        # watchdog enforces: _Closed on timeout or a socket error.
+        self.deadline = deadline
         try:
             return await awaitable
         except asyncio.CancelledError as exc:
@@ -370,7 +411,7 @@ class Connection:
             self.deadline = None
 
     async def _read(self, timeout):
-        data = await self._io(self.reader.read(self.limits.read_size), timeout)
+        data = await self._io(self.reader.read(self.limits.read_size), _deadline(timeout))
         if not data:
             raise _Closed(32, 'connection closed')
         return data
@@ -390,91 +431,140 @@ class Connection:
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
             raise _Closed(32, 'connection closed')
-        await self._io(self.writer.drain(), timeout or self.limits.body_timeout)
+        await self._io(self.writer.drain(), _deadline(timeout or self.limits.body_timeout))
 
     async def run(self):
-        """Serve requests until the client or the server closes.
+        """Serve requests until the client or the server closes, then close
+        (past ``max_connections``, or once the server is closing: a quick
+        503). It is the connection's task, with no frame of the server's
+        above it.
 
         The head of each request is read here rather than in a helper: an
         idle connection waits in this frame, and each coroutine frame it
-        holds is heap on a board. So is each local: self.parser and
-        self.limits are read where needed. And since MicroPython's collector
-        scans the whole frame, stale values in its stack slots included, no
-        statement that handles a request is deeper than three values (the
-        head-reading statements overwrite those): a deeper slot would keep the
-        last request's objects alive while the connection waits."""
-        first = True
-        while True:
-            deadline = None  # for the whole head, from its first byte
-            try:
-                while True:
-                    request = self.parser.next_event()
-                    if request is not NEED_DATA:
-                        break
-                    if deadline is None and self.parser.buffer:
-                        deadline = _deadline(self.limits.header_timeout)
-                    # what _io does, inline (no local for the timeout: heap while idle)
-                    if deadline is None:  # waiting for the first byte of a request
-                        if self.server.closing and not first:
-                            return
-                        self.deadline = _deadline(self.limits.header_timeout if first
-                                                  else self.limits.keepalive_timeout)
-                    else:
-                        if _due(deadline):
-                            raise ProtocolError(408, 'request head too slow')
-                        self.deadline = deadline
-                    try:
-                        data = await self.reader.read(self.limits.read_size)
-                    except asyncio.CancelledError as exc:
-                        self._expired(exc)
-                        data = b''
-                    except OSError:
-                        data = b''
-                    finally:
-                        self.deadline = None
-                    if not data:
-                        if deadline is not None and _left(deadline) <= 0:
-                            raise ProtocolError(408, 'request head too slow')
-                        return
-                    self.parser.feed(data)
-            except ProtocolError as exc:
-                await self._refuse(exc)
-                return
-            self.idle = False
-            first = False
-            if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
-                from .wsserver import upgrade
-                await upgrade(self, request)
-                return
-            # The app runs in this frame, not in a method of the exchange: a
-            # frame less held while its handler runs (heap on a board).
-            exchange = Exchange(self, request)
-            try:
-                scope = http_scope(self, request)
-            except ProtocolError as exc:
-                await self._refuse(exc)
-                return
-            try:
-                if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
-                    request = _app_request(scope, exchange)
-                    response = request.app.respond(request)
-                    response = await response
-                    await _send_response(request, response)
-                else:
-                    await _asgi_call(scope, exchange)
-            except _Closed:  # the client left: end() logs the request cut short
-                exchange.disconnected = True
+        holds is heap on a board. So is each local: self.limits is read
+        where needed. And since MicroPython's collector scans the whole
+        frame, stale values in its stack slots included, no statement that
+        handles a request is deeper than three values (the head-reading
+        statements overwrite those): a deeper slot would keep the last
+        request's objects alive while the connection waits."""
+        if self.server.closing or len(self.server.connections) >= self.limits.max_connections:
+            self.server.rejected += 1
+            try:  # past the cap: a quick 503, never a hung client
+                self.writer.write(error_response(503))
+                await asyncio.wait_for(self.writer.drain(), 1)
+                # Take what the client sent, briefly: a socket closed with
+                # unread bytes is reset, and the client may lose the 503.
+                await asyncio.wait_for(self.reader.read(self.limits.read_size), 0.5)
             except Exception:
-                if not exchange.head_sent:  # else end() logs it cut short
-                    exchange.error = ProtocolError(500, 'application error')
-            finally:
-                if exchange.finished is not None:
-                    exchange.finished.set()
-            if not await exchange.end(scope) or self.server.closing:
-                return
-            exchange = scope = response = None  # not held while the connection waits
-            self.parser.start_next()
-            self.idle = True
+                pass
+            await self._close()
+            return
+        self.task = asyncio.current_task()
+        self.server.connections.add(self)
+        try:
+            first = True
+            while True:
+                deadline = None  # for the whole head, from its first byte
+                try:
+                    while True:
+                        request = self.next_event()
+                        if request is not NEED_DATA:
+                            break
+                        if deadline is None and self.buffer:
+                            deadline = _deadline(self.limits.header_timeout)
+                        # what _io does, inline (no local for the timeout: heap while idle)
+                        if deadline is None:  # waiting for the first byte of a request
+                            if self.server.closing and not first:
+                                return
+                            self.deadline = _deadline(self.limits.header_timeout if first
+                                                      else self.limits.keepalive_timeout)
+                        else:
+                            if _due(deadline):
+                                raise ProtocolError(408, 'request head too slow')
+                            self.deadline = deadline
+                        try:
+                            data = await self.reader.read(self.limits.read_size)
+                        except asyncio.CancelledError as exc:
+                            self._expired(exc)
+                            data = b''
+                        except OSError:
+                            data = b''
+                        finally:
+                            self.deadline = None
+                        if not data:
+                            if deadline is not None and _due(deadline):
+                                raise ProtocolError(408, 'request head too slow')
+                            return
+                        self.feed(data)
+                except ProtocolError as exc:
+                    await self._refuse(exc)
+                    return
+                self.idle = False
+                first = False
+                if is_upgrade(request):  # the WebSocket code loads only when a client asks for it
+                    from .wsserver import upgrade
+                    await upgrade(self, request)
+                    return
+                # The app runs in this frame, not in a method of the exchange: a
+                # frame less held while its handler runs (heap on a board).
+                exchange = Exchange(self, request)
+                try:
+                    scope = http_scope(self, request)
+                except ProtocolError as exc:
+                    await self._refuse(exc)
+                    return
+                try:
+                    if self.server.direct:  # a plugdot App: the steps of its ASGI call (see Server)
+                        request = _app_request(scope, exchange)
+                        response = request.app.respond(request)
+                        response = await response
+                        await _send_response(request, response)
+                    else:
+                        await _asgi_call(scope, exchange)
+                except _Closed:  # the client left: end() logs the request cut short
+                    exchange.disconnected = True
+                except Exception:
+                    if not exchange.head_sent:  # else end() logs it cut short
+                        exchange.error = ProtocolError(500, 'application error')
+                finally:
+                    if exchange.finished is not None:
+                        exchange.finished.set()
+                if not await exchange.end(scope) or self.server.closing:
+                    return
+                exchange = scope = response = None  # not held while the connection waits
+                self.start_next()
+                self.idle = True
+        except MemoryError:  # drop this connection (closed below), free, serve the next one
+            self.server.connections.discard(self)  # its slot comes back at once
+            request = exchange = scope = response = None
+            self.buffer = b''
+            gc.collect()
+        except asyncio.CancelledError:
+            if not self.expired:
+                raise
+        except Exception:
+            pass  # a broken connection must never take the server down
+        finally:
+            self.server.connections.discard(self)
+            await self._close(self.limits.body_timeout)
+
+    async def _close(self, timeout=1):
+        try:
+            if MICROPYTHON:  # closed at once: no wait_for (asyncio.funcs not loaded for it)
+                self.writer.sock.close()
+            else:
+                self.writer.close()
+                await asyncio.wait_for(self.writer.wait_closed(), timeout)
+        except Exception:
+            pass
+        if not MICROPYTHON:
+            # CPython's close() keeps the socket and every unsent byte until the
+            # client reads them, which one that stopped reading never does: what
+            # it has not taken within *timeout* (body_timeout: the rule for any
+            # write) is dropped.
+            transport = getattr(self.writer, 'transport', None)
+            if transport is not None:
+                transport.abort()
 
     async def _refuse(self, exc):
         """Answer *exc* (a ProtocolError) with its status and reason, then
@@ -492,34 +582,13 @@ class Connection:
         dropped = 0
         deadline = _deadline(0.5)  # bounded in total, or a slow client could keep it
         try:
-            while dropped < 65536 and _left(deadline) > 0:
-                dropped += len(await self._read(_left(deadline)))
+            while dropped < 65536 and not _due(deadline):
+                data = await self._io(self.reader.read(self.limits.read_size), deadline)
+                if not data:
+                    return
+                dropped += len(data)
         except Exception:
             pass
-
-
-def _address(writer, name):
-    try:
-        value = writer.get_extra_info(name)
-    except Exception:
-        return None
-    if isinstance(value, (bytes, bytearray)):  # MicroPython's unix port: a raw sockaddr
-        value = _sockaddr(value)
-    if isinstance(value, tuple) and len(value) >= 2:
-        return (value[0], value[1])
-    return None
-
-
-def _sockaddr(raw):
-    """``(host, port)`` of a raw ``struct sockaddr`` (IPv4 or IPv6), or None."""
-    try:
-        import socket
-        family, addr, port = socket.sockaddr(raw)[:3]
-    except Exception:
-        return None
-    if len(addr) == 4:
-        return ('%d.%d.%d.%d' % tuple(addr), port)
-    return (':'.join('%x' % (addr[i] << 8 | addr[i + 1]) for i in range(0, 16, 2)), port)
 
 
 # One dict for every scope: apps read it, and a copy per request is garbage on a board.
@@ -576,7 +645,7 @@ class Exchange:
 
     # The state as class-level defaults: an instance stores only what
     # changed, heap held while the request is in flight.
-    body_done = continue_sent = head_sent = chunked = complete = disconnected = False
+    body_done = head_sent = chunked = complete = disconnected = False
     status = headers = error = None
     length = None  # the Content-Length the app declared
     finished = None  # an Event, made only if the app waits for disconnect
@@ -613,7 +682,19 @@ class Exchange:
         if not self.complete:
             return False
         if self.keep_alive and not self.body_done:
-            await self._drain()
+            # The next request starts where this body ends: skip what the app
+            # did not read (within the body limits), or give up on keep-alive.
+            # (Here, not in Connection.run: its frame is held while the app runs.)
+            try:
+                while True:
+                    event = conn.next_event()
+                    if event is END:
+                        self.body_done = True
+                        break
+                    if event is NEED_DATA:
+                        conn.feed(await conn._read(conn.limits.body_timeout))
+            except (ProtocolError, _Closed):
+                self.keep_alive = False
         if self.reading is not None and not await self._reader_free():
             return False
         return self.keep_alive and self.body_done
@@ -638,22 +719,6 @@ class Exchange:
                 return False
         return not self.disconnected
 
-    async def _drain(self):
-        # The next request starts where this body ends: skip what the app did
-        # not read (within the body limits), or give up on keep-alive. (Not
-        # in run(): its frame is held while the app runs.)
-        conn = self.conn
-        try:
-            while True:
-                event = conn.parser.next_event()
-                if event is END:
-                    self.body_done = True
-                    return
-                if event is NEED_DATA:
-                    conn.parser.feed(await conn._read(conn.limits.body_timeout))
-        except (ProtocolError, _Closed):
-            self.keep_alive = False
-
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
         conn = self.conn
@@ -665,11 +730,11 @@ class Exchange:
             # seconds. Bytes of a pipelined next request are kept for it, up
             # to a head's worth.
             while not (self.disconnected or self.complete or
-                       len(conn.parser.buffer) > conn.limits.max_header_size):
+                       len(conn.buffer) > conn.limits.max_header_size):
                 self.reading = asyncio.current_task()
                 try:
                     data = await conn.reader.read(conn.limits.read_size)
-                    conn.parser.feed(data)
+                    conn.feed(data)
                 except (OSError, MemoryError):  # a connection that cannot be read is dropped
                     data = b''
                 except asyncio.CancelledError:
@@ -690,12 +755,12 @@ class Exchange:
                 self.finished = asyncio.Event()
             await self.finished.wait()
             return {'type': 'http.disconnect'}
-        if self.request.expect_continue and not self.continue_sent and not self.head_sent:
-            self.continue_sent = True
-            await conn._write(_CONTINUE)
+        if self.request.expect_continue and not self.head_sent:
+            self.request.expect_continue = False  # answered once
+            await conn._write(b'HTTP/1.1 100 Continue\r\n\r\n')
         while True:
             try:
-                event = conn.parser.next_event()
+                event = conn.next_event()
             except ProtocolError as exc:
                 self.error = exc
                 self.disconnected = True
@@ -706,7 +771,7 @@ class Exchange:
             if event is not NEED_DATA:
                 return {'type': 'http.request', 'body': event, 'more_body': True}
             try:
-                conn.parser.feed(await conn._read(conn.limits.body_timeout))
+                conn.feed(await conn._read(conn.limits.body_timeout))
             except _Closed as exc:  # the server answers for the app, which gets a disconnect
                 self.error = (ProtocolError(408, 'request body too slow')
                               if exc.args[1] == 'timed out' else
@@ -770,11 +835,12 @@ class Exchange:
                 # (it would be read as the next response), and the connection closes.
                 body = body[:length - self.sent_bytes]
                 self.keep_alive = False
-            out.append(chunk(body) if self.chunked else body)
+            # a chunk of a chunked body: its size in hex, the bytes, CRLF
+            out.append(b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body)
             count = len(body)
         if not more:
             if self.chunked:
-                out.append(LAST_CHUNK)
+                out.append(b'0\r\n\r\n')  # the last chunk
             elif self.length is not None and self.sent_bytes + count < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True

@@ -202,8 +202,8 @@ class WebSocketSession(FrameParser):
         self.conn = conn
         self.request = request
         self.max_message_size = conn.limits.max_ws_message
-        self.buffer = conn.parser.buffer  # bytes the client sent after its head
-        conn.parser.buffer = b''
+        self.buffer = conn.buffer  # bytes the client sent after its head
+        conn.buffer = b''
         self.idle_deadline = _deadline(conn.limits.ws_idle_timeout)
 
     async def _close(self, code, reason):
