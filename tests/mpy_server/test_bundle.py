@@ -113,7 +113,7 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     assert 'plugdot_mpy_server/chunked.mpy' in files
     assert not re.search(r'^\S+ \d+-\d+ \S*chunked', merged, re.M)  # not merged
     # on-demand parts of the core this decorator-style app does not use stay out
-    for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsproto', 'plugdot_sessions',
+    for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsserver', 'plugdot_sessions',
                                   'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files',
                                   'plugdot/_app_hooks']:
         assert not [f for f in files if f.startswith(banned)], banned
@@ -143,7 +143,7 @@ def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micro
                          '--plugin', 'request_id')
     files = files_of(out)
     for package in ('plugdot_sessions/', 'plugdot_websocket/', 'plugdot_request_id/',
-                    'plugdot_mpy_server/wsproto.mpy'):
+                    'plugdot_mpy_server/wsserver.mpy'):
         assert [f for f in files if f.startswith(package)], package
     merged = (out / 'bundle.map').read_text()
     # what the board loads before serving is merged (which plugin modules are depends on

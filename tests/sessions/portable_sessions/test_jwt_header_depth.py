@@ -20,4 +20,4 @@ def test_a_deeply_nested_jwt_header_is_a_bad_token():
         else:
             raise AssertionError('a forged header was accepted')
         # within the limit the header parses and the signature is what fails
-        assert reason == ('bad signature' if ok else 'bad header'), (depth, reason)
+        assert reason == ('bad signature' if ok else 'bad JWT header'), (depth, reason)

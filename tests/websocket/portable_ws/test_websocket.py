@@ -122,6 +122,41 @@ def test_concurrent_send_while_receiving():
         assert got[:20] == ['tick %d' % i for i in range(20)] and got[20] == 'done go'
 
 
+def test_tasks_sending_at_once_take_turns():
+    """Three tasks send through one WebSocket whose ASGI send is slow: each
+    message goes out whole, one at a time, waiting tasks in order; the lock
+    made for it is released after the burst (a later send does not wait)."""
+    from plugdot_websocket.websocket import WebSocket
+    sent, active = [], [0]
+
+    async def slow_send(message):
+        active[0] += 1
+        assert active[0] == 1, 'two sends at once'
+        await asyncio.sleep(0.002)
+        sent.append(message.get('text') or message['type'])
+        active[0] -= 1
+
+    async def main():
+        ws = WebSocket(None, slow_send)
+        assert ws._send_turn is None  # no lock while nobody contends
+
+        async def burst(name):
+            for i in range(3):
+                await ws.send('%s%d' % (name, i))
+        tasks = [asyncio.create_task(burst(name)) for name in 'abc']
+        for task in tasks:
+            await task
+        await asyncio.wait_for(ws.send('last'), 1)
+        await ws.close()
+        return ws
+
+    ws = asyncio.run(main())
+    assert sent[-2:] == ['last', 'websocket.close']
+    assert sorted(sent[:-2]) == ['%s%d' % (n, i) for n in 'abc' for i in range(3)]
+    assert sent[:3] == ['a0', 'b0', 'c0']  # in turn, first come first
+    assert ws._send_turn is not True and not ws._send_turn.locked()
+
+
 def test_websocket_accept_after_checks_and_refusal():
     client = TestClient(make_app())
     try:

@@ -24,9 +24,10 @@ if not MICROPYTHON:
 def _check_header_text(what, text, forbidden=''):
     bad = None
     if MICROPYTHON:
-        for ch in text:
-            if ord(ch) < 32 or ord(ch) == 127:
-                bad = ch
+        # over bytes: iterating a str interns each character, heap kept for good
+        for code in text.encode():
+            if code < 32 or code == 127:
+                bad = chr(code)
                 break
     else:
         found = _CONTROL(text)

@@ -1,19 +1,188 @@
 """The WebSocket side of the server: an upgraded connection presented to the
-app as an ASGI ``websocket`` scope (RFC 6455 framing in :mod:`.wsproto`).
+app as an ASGI ``websocket`` scope, with RFC 6455 framing: the opening
+handshake and a sans-IO frame parser (bytes in, events out) and serializer.
+One module (on a board each module is heap): loaded with plugdot-websocket,
+which only apps with WebSocket routes load.
 
 An open WebSocket holds every frame between the connection's task and the
 read it waits on, for as long as it is open: so the upgrade runs the app in
 its own frame and ``receive`` reads the socket itself (no helper frames).
+
+Frame rules enforced (a violation raises the server's ProtocolError with
+the close code to send, ``ProtocolError(code, reason)``):
+
+* client frames must be masked; RSV bits must be zero (no extensions) — 1002
+* opcodes: 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong — 1002
+* control frames are not fragmented and carry at most 125 bytes — 1002
+* a continuation needs a message in progress; a new data frame must not
+  interrupt one — 1002
+* a message larger than the limit — 1009
+* text must be valid UTF-8 (checked when the message is complete) — 1007
+* a close payload is empty or a valid code plus a UTF-8 reason — 1002/1007
+
+Opcodes are plain numbers (1 text, 2 binary, 8 close, 9 ping, 10 pong): on
+a board every module-level name is heap.
 """
 import asyncio
+import binascii
 import gc
+import hashlib
 
-from plugdot._compat import MICROPYTHON
+from plugdot._compat import MICROPYTHON, utf8
 
-from .protocol import ProtocolError, error_response, response_head
+from .protocol import NEED_DATA, ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
-from .wsproto import (NEED_DATA, FrameParser, WSProtocolError, accept_key, close_frame, frame,
-                      handshake_problem, header)
+
+
+def accept_key(key):
+    """The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key."""
+    return binascii.b2a_base64(hashlib.sha1(key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+                               .digest()).strip()
+
+
+def header(headers, name):
+    """The value of header *name* (lower-case bytes) in a list of pairs, or None."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def handshake_problem(request):
+    """None if the upgrade request is valid, else ``(status, headers)``."""
+    headers = request.headers
+    connection = (header(headers, b'connection') or b'').lower()
+    if request.method != 'GET' or request.version != '1.1' or b'upgrade' not in connection:
+        return 400, []
+    if header(headers, b'sec-websocket-version') != b'13':
+        return 426, [(b'sec-websocket-version', b'13')]
+    key = header(headers, b'sec-websocket-key')
+    try:
+        if key is None or len(binascii.a2b_base64(key)) != 16:
+            return 400, []
+    except ValueError:
+        return 400, []
+    return None
+
+
+def frame(opcode, data=b''):
+    """One unmasked (server) frame, final: the server never fragments."""
+    n = len(data)
+    first = 0x80 | opcode
+    if n < 126:
+        head = bytes((first, n))
+    elif n < 65536:
+        head = bytes((first, 126, n >> 8, n & 255))
+    else:
+        head = bytes((first, 127)) + n.to_bytes(8, 'big')
+    return head + data
+
+
+def close_frame(code=1000, reason=''):
+    """A close frame with *code* and *reason* (no payload for code None)."""
+    if code is None:
+        return frame(8)
+    return frame(8, code.to_bytes(2, 'big') + reason.encode()[:123])
+
+
+class FrameParser:
+    """Turns the bytes from a client into messages and control events.
+
+    ``next_event()`` returns NEED_DATA or an event that starts with its
+    opcode: ``(1, str)`` (text), ``(2, bytes)`` (binary), ``(9, bytes)``
+    (ping), ``(10, bytes)`` (pong) or ``(8, code, reason)`` (close).
+    """
+
+    # The state of a message in progress as class-level defaults: an idle
+    # parser stores only its limit and buffer (heap held per open WebSocket).
+    buffer = b''
+    message_opcode = None  # of the fragmented message in progress
+    parts = None           # its fragments so far (a list)
+    size = 0               # their total size
+
+    def __init__(self, max_message_size):
+        self.max_message_size = max_message_size
+
+    def feed(self, data):
+        """Add bytes received from the client."""
+        self.buffer += data
+
+    def next_event(self):
+        """The next event, or NEED_DATA; raises ProtocolError(close code, reason)."""
+        while True:
+            buf = self.buffer
+            if len(buf) < 2:
+                return NEED_DATA
+            first, second = buf[0], buf[1]
+            if first & 0x70:
+                raise ProtocolError(1002, 'reserved bits set')
+            opcode = first & 0x0F
+            if opcode not in (0, 1, 2, 8, 9, 10):
+                raise ProtocolError(1002, 'unknown opcode')
+            fin = first & 0x80
+            if not second & 0x80:
+                raise ProtocolError(1002, 'client frames must be masked')
+            n = second & 0x7F
+            at = 2
+            if n == 126:
+                if len(buf) < 4:
+                    return NEED_DATA
+                n, at = int.from_bytes(buf[2:4], 'big'), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return NEED_DATA
+                n, at = int.from_bytes(buf[2:10], 'big'), 10
+            if opcode >= 8 and (not fin or n > 125):
+                raise ProtocolError(1002, 'bad control frame')
+            if self.size + n > self.max_message_size and opcode < 8:
+                raise ProtocolError(1009, 'message too big')
+            if len(buf) < at + 4 + n:
+                return NEED_DATA
+            payload = buf[at + 4:at + 4 + n]
+            if n:  # unmask with one big-integer XOR: fast on both interpreters
+                key = (buf[at:at + 4] * (n // 4 + 1))[:n]
+                payload = (int.from_bytes(payload, 'big') ^ int.from_bytes(key, 'big')
+                           ).to_bytes(n, 'big')
+            self.buffer = buf[at + 4 + n:]
+            if opcode == 9:
+                return (9, payload)
+            if opcode == 10:
+                return (10, payload)
+            if opcode == 8:
+                if not payload:
+                    return (8, 1005, '')
+                if len(payload) == 1:
+                    raise ProtocolError(1002, 'bad close payload')
+                code = int.from_bytes(payload[:2], 'big')
+                if code not in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011) and \
+                        not 3000 <= code <= 4999:
+                    raise ProtocolError(1002, 'bad close code')
+                try:
+                    return (8, code, utf8(payload[2:]))
+                except UnicodeError:
+                    raise ProtocolError(1007, 'close reason is not UTF-8')
+            if opcode == 0:
+                if self.message_opcode is None:
+                    raise ProtocolError(1002, 'continuation without a message')
+                opcode = self.message_opcode
+            elif self.message_opcode is not None:
+                raise ProtocolError(1002, 'new message inside a fragmented one')
+            if not fin:  # a fragment: kept until the last one
+                if self.message_opcode is None:
+                    self.message_opcode, self.parts = opcode, []
+                self.size += n
+                self.parts.append(payload)
+                continue
+            if self.message_opcode is not None:  # the last fragment
+                self.parts.append(payload)
+                payload = b''.join(self.parts)
+                del self.message_opcode, self.parts, self.size  # back to the defaults
+            if opcode == 1:
+                try:
+                    return (1, utf8(payload))
+                except UnicodeError:
+                    raise ProtocolError(1007, 'text is not UTF-8')
+            return (2, payload)
 
 
 class WebSocketSession(FrameParser):
@@ -80,9 +249,9 @@ class WebSocketSession(FrameParser):
                         conn.deadline = None
                     if data is None:  # the deadline passed
                         if _due(self.idle_deadline):
-                            raise WSProtocolError(1001, 'idle timeout')
+                            raise ProtocolError(1001, 'idle timeout')
                         if self.pinged:
-                            raise WSProtocolError(1011, 'ping timeout')
+                            raise ProtocolError(1011, 'ping timeout')
                         self.pinged = True
                         await conn._write(frame(9, b'plugdot'))
                     elif not data:
@@ -90,11 +259,11 @@ class WebSocketSession(FrameParser):
                     else:
                         self.buffer += data
                     continue
-            except WSProtocolError as exc:
+            except ProtocolError as exc:  # (code, reason): the client broke the protocol
                 if draining:
                     raise
-                await self._close(exc.code, exc.reason)
-                return {'type': 'websocket.disconnect', 'code': exc.code}
+                await self._close(exc.args[0], exc.args[1])
+                return {'type': 'websocket.disconnect', 'code': exc.args[0]}
             except MemoryError:  # the board ran out of heap: drop this connection only
                 if draining:
                     raise
@@ -110,8 +279,8 @@ class WebSocketSession(FrameParser):
                 return {'type': 'websocket.disconnect', 'code': 1006}
             if self.pinged:  # any frame shows the client is there
                 self.pinged = False
-            kind = event[0]
-            if kind == 'close':
+            opcode = event[0]
+            if opcode == 8:
                 self.close_received = True
                 if draining:
                     return None
@@ -121,10 +290,10 @@ class WebSocketSession(FrameParser):
                 return {'type': 'websocket.disconnect', 'code': event[1], 'reason': event[2]}
             if draining:
                 continue
-            if kind == 'text' or kind == 'binary':
+            if opcode == 1 or opcode == 2:
                 self.idle_deadline = _deadline(limits.ws_idle_timeout)
-                return {'type': 'websocket.receive', kind if kind == 'text' else 'bytes': event[1]}
-            if kind == 'ping':
+                return {'type': 'websocket.receive', 'text' if opcode == 1 else 'bytes': event[1]}
+            if opcode == 9:
                 await conn._write(frame(10, event[1]))
 
     async def send(self, message):
@@ -173,37 +342,49 @@ class WebSocketSession(FrameParser):
 _EXTENSIONS = {'websocket.http.response': {}}
 
 
-async def upgrade(conn, request):
-    """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
-    (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
+async def _opening(conn, request):
+    """The ASGI ``websocket`` scope of the upgrade *request*, or None once
+    it is refused (a bad target, too many WebSockets, a bad handshake). Its
+    own frame, gone before the app runs: what it needs is not held in
+    upgrade()'s frame for as long as the WebSocket is open."""
     try:
         path, raw_path, query = request_target(request)
     except ProtocolError as exc:
         await conn._refuse(exc)
-        return
+        return None
     server = conn.server
     if server.websockets >= conn.limits.max_websockets:  # the rest is kept for plain HTTP
         await conn._refuse(ProtocolError(503, 'too many WebSockets open'))
-        return
+        return None
     problem = handshake_problem(request)
     if problem is not None:
         await conn._write(response_head(problem[0], problem[1] + [(b'content-length', b'0')],
                                         False, False))
-        return
+        return None
     conn.addresses()
     offered = header(request.headers, b'sec-websocket-protocol')
+    return {
+        'type': 'websocket', 'asgi': ASGI,
+        'http_version': '1.1', 'scheme': 'wss' if server.tls else 'ws', 'path': path,
+        'raw_path': raw_path, 'query_string': query,  # root_path: its default
+        'headers': request.headers, 'client': conn.peer, 'server': conn.local,
+        'subprotocols': [p.strip().decode() for p in offered.split(b',') if p.strip()]
+        if offered else (), 'extensions': _EXTENSIONS,
+    }
+
+
+async def upgrade(conn, request):
+    """Serve the upgrade *request* on *conn* as an ASGI ``websocket`` scope
+    (no ``Exchange``: nothing of the HTTP exchange is held while it is open)."""
+    scope = await _opening(conn, request)
+    if scope is None:
+        return
+    server = conn.server
     ws = WebSocketSession(conn, request)
     server.websockets += 1
     try:
         try:  # the app runs in this frame: one frame less held while the socket is open
-            await server.app({
-                'type': 'websocket', 'asgi': ASGI,
-                'http_version': '1.1', 'scheme': 'wss' if server.tls else 'ws', 'path': path,
-                'raw_path': raw_path, 'query_string': query, 'root_path': '',
-                'headers': request.headers, 'client': conn.peer, 'server': conn.local,
-                'subprotocols': [p.strip().decode() for p in offered.split(b',') if p.strip()]
-                if offered else (), 'extensions': _EXTENSIONS,
-            }, ws.receive, ws.send)
+            await server.app(scope, ws.receive, ws.send)
         except Exception:
             if ws.accepted and not ws.close_sent:
                 await ws._close(1011, '')

@@ -47,15 +47,11 @@ def plugdot_settings():
     }
 
 
-def _uses_store(app):
-    return app.config.get('session_backend') not in (None, '', 'cookie')
-
-
 def manager_of(app):
     """The :class:`SessionManager` of *app* (made on first use)."""
     found = getattr(app, '_plugdot_sessions', None)
     if found is None:
-        if _uses_store(app):
+        if app.config.get('session_backend') not in (None, '', 'cookie'):  # a server-side store
             from .backends import StoreManager as make
         else:
             from .manager import SessionManager as make
@@ -63,9 +59,10 @@ def manager_of(app):
     return found
 
 
-def _add_store_loader(app):
-    # Apps with a server-side store load the session before the handler.
-    if not _uses_store(app):
+def plugdot_app_created(app):
+    """Add the store loader to apps configured with a server-side store
+    (they load the session before the handler); True for those apps."""
+    if app.config.get('session_backend') in (None, '', 'cookie'):
         return False
     from .backends import StoreLoader
     if not any(isinstance(p, StoreLoader) for p in app.plugins.get_plugins()):
@@ -73,17 +70,12 @@ def _add_store_loader(app):
     return True
 
 
-def plugdot_app_created(app):
-    """Add the store loader to apps configured with a server-side store."""
-    _add_store_loader(app)
-
-
 def plugdot_startup(app):
     """Fail at startup on a bad session configuration: a server-side store
     without a secret key, an unknown store. (Without a store and without a
     secret, the first use of ``request.session`` fails with a clear error:
     having the plugin installed does not mean the app uses sessions.)"""
-    if _add_store_loader(app) or app.config.get('secret_key'):
+    if plugdot_app_created(app) or app.config.get('secret_key'):
         manager_of(app)
 
 

@@ -36,7 +36,7 @@ def _b64decode(text):
     try:
         return binascii.a2b_base64(text + b'=' * (-len(text) % 4))
     except ValueError:  # binascii.Error is a ValueError (MicroPython has only the latter)
-        raise InvalidToken('bad base64')
+        raise InvalidToken('bad base64url')
 
 
 #: The encoded header of every token made here, and of PyJWT's (it sorts the keys).
@@ -55,13 +55,13 @@ def hmac_sha256(key, message):
     return outer.digest()
 
 
-def equal(a, b):
+def equal(data, other):
     """Compare two byte strings in time that does not depend on where they differ."""
-    if len(a) != len(b):
+    if len(data) != len(other):
         return False
     result = 0
-    for i in range(len(a)):
-        result |= a[i] ^ b[i]
+    for i in range(len(data)):
+        result |= data[i] ^ other[i]
     return result == 0
 
 
@@ -74,14 +74,11 @@ if not MICROPYTHON:  # the same, in C
     equal = _hmac.compare_digest
 
 
-def _key(key):
-    return key.encode() if isinstance(key, str) else key
-
-
-def encode(payload, key):
-    """Sign *payload* (a dict) with *key*; return the token as str."""
-    signing_input = _HEADER + b'.' + _b64encode(json_dumps(payload).encode())
-    return (signing_input + b'.' + _b64encode(hmac_sha256(_key(key), signing_input))).decode()
+def encode(claims, key):
+    """Sign *claims* (a dict) with *key*; return the token as str."""
+    signing_input = _HEADER + b'.' + _b64encode(json_dumps(claims).encode())
+    return (signing_input + b'.' + _b64encode(hmac_sha256(
+        key.encode() if isinstance(key, str) else key, signing_input))).decode()
 
 
 def decode(token, keys):
@@ -90,22 +87,23 @@ def decode(token, keys):
         try:
             token = token.encode()
         except UnicodeError:
-            raise InvalidToken('not ASCII')
+            raise InvalidToken('token not ASCII')
     parts = token.split(b'.')
     if len(parts) != 3:
-        raise InvalidToken('not a JWT')
+        raise InvalidToken('not a compact JWT')
     if parts[0] != _HEADER:  # the usual header needs no parsing
         from plugdot.jsonlimit import loads  # only for such headers: PyJWT makes none
         try:  # parsed before the signature is checked: nesting bounded (a header is flat)
             header = loads(_b64decode(parts[0]), 4)
         except (ValueError, UnicodeError):
-            raise InvalidToken('bad header')
+            raise InvalidToken('bad JWT header')
         if not isinstance(header, dict) or header.get('alg') != 'HS256':
             raise InvalidToken('algorithm must be HS256')
     signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
     signature = parts[2]
     for k in keys:
-        if equal(_b64encode(hmac_sha256(_key(k), signing_input)), signature):
+        if equal(_b64encode(hmac_sha256(k.encode() if isinstance(k, str) else k, signing_input)),
+                 signature):
             break
     else:
         raise InvalidToken('bad signature')
@@ -117,5 +115,5 @@ def decode(token, keys):
         raise InvalidToken('payload is not an object')
     exp = payload.get('exp')
     if exp is not None and (not isinstance(exp, int) or exp <= time.time()):
-        raise InvalidToken('expired')
+        raise InvalidToken('token expired')
     return payload

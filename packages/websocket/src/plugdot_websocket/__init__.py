@@ -8,12 +8,23 @@ normal pipeline, so routing, ``before_request`` (authentication) and error
 handlers apply. Portable: the same code runs under the mpy-server.
 """
 from plugdot import HTTPError, Request, Response
-from plugdot._compat import latin1
+from plugdot._compat import MICROPYTHON, latin1
 from plugdot.routing import needs_plugin
 
 __version__ = '0.1.0'
 __all__ = ['Broadcast', 'ConnectionClosed', 'WebSocket', 'websocket_accept', 'with_websocket',
            '__version__']
+
+if MICROPYTHON:
+    # On a board the WebSocket code loads with the plugin: loaded by the
+    # first WebSocket, it would land among that connection's objects and
+    # fragment the small heap (a larger heap is needed, bench/README.md).
+    from .websocket import WebSocket  # noqa: F401
+    try:  # the server's side, when the mpy-server serves the app
+        from plugdot_mpy_server.wsserver import upgrade  # noqa: F401
+    except ImportError:
+        pass
+
 
 def __getattr__(name):
     # Loaded on first use: an app without WebSocket routes never imports them.
@@ -96,13 +107,13 @@ def with_websocket(handler=None, subprotocols=None):
     of an ``App`` subclass): as ``method(self, ws, *path_segments)``, with
     ``self.request`` as usual. Use as ``@with_websocket`` or
     ``@with_websocket(subprotocols=['chat.v1'])`` below the route decorator."""
-    def wrap(fn):
-        async def endpoint(head, *args, **kwargs):
-            request = head if isinstance(head, Request) else head.request  # class style
+    def decorator(fn):
+        async def endpoint(first, *args, **kwargs):  # first: the request, or self (class style)
+            request = first if isinstance(first, Request) else first.request
             ws = await websocket_accept(request, subprotocols)
             from .websocket import ConnectionClosed
             try:
-                await fn(head, ws, *args, **kwargs)
+                await fn(first, ws, *args, **kwargs)
             except ConnectionClosed:
                 pass
             except Exception:
@@ -115,7 +126,7 @@ def with_websocket(handler=None, subprotocols=None):
         except AttributeError:
             pass
         return needs_plugin(endpoint, 'websocket', 'plugdot_websocket')
-    return wrap(handler) if handler is not None else wrap
+    return decorator(handler) if handler is not None else decorator
 
 
 async def plugdot_asgi_scope(app, scope, receive, send):
@@ -155,4 +166,4 @@ def plugdot_bundle_modules():
     """The portable modules of this plugin, and the mpy-server's WebSocket
     protocol, which only apps using WebSocket need on a board."""
     return ['plugdot_websocket', 'plugdot_websocket.websocket', 'plugdot_websocket.broadcast',
-            'plugdot_mpy_server.wsproto', 'plugdot_mpy_server.wsserver']
+            'plugdot_mpy_server.wsserver']

@@ -20,23 +20,48 @@ class WebSocket:
     ``await send(x)`` takes ``str``, ``bytes`` or a dict/list (sent as JSON
     text); ``await close(code, reason)``; ``async for message in ws`` ends
     when the peer closes. Sending and receiving are safe from concurrent
-    tasks (one lock each: frames never interleave).
+    tasks (one turn each: frames never interleave, waiting tasks go in
+    order).
     """
 
     # The state as class-level defaults: an instance stores only what
-    # changed, heap held for as long as the WebSocket is open.
+    # changed, heap held for as long as the WebSocket is open. A side's turn
+    # (_send_turn, _receive_turn) is None while free, True while one task
+    # has it, an asyncio.Lock once two tasks meet (see _take): no lock for
+    # a WebSocket that one task serves, nor asyncio's lock module on a board.
     closed = False
     close_code = None
     close_reason = ''
     subprotocol = None
+    _send_turn = None
+    _receive_turn = None
 
     def __init__(self, request, send, subprotocol=None):
         self.request = request  # its receive, and its app's limits
         self._send = send
         if subprotocol is not None:
             self.subprotocol = subprotocol
-        self._send_lock = asyncio.Lock()
-        self._receive_lock = asyncio.Lock()
+
+    async def _take(self, name):
+        # Take the turn *name* ('_send_turn' or '_receive_turn'). The first
+        # task to meet another one busy makes the lock, takes it for the
+        # busy one (whose _give releases it) and queues on it.
+        turn = getattr(self, name)
+        if turn is None:
+            setattr(self, name, True)
+            return
+        if turn is True:
+            turn = asyncio.Lock()
+            await turn.acquire()  # free: taken at once, for the task that is busy
+            setattr(self, name, turn)
+        await turn.acquire()
+
+    def _give(self, name):
+        turn = getattr(self, name)
+        if turn is True:
+            setattr(self, name, None)
+        else:
+            turn.release()
 
     async def receive(self, _iterating=False):
         """The next message; raises :class:`ConnectionClosed` once closed."""
@@ -46,7 +71,8 @@ class WebSocket:
             if self.closed:
                 raise ConnectionClosed(self.close_code or 1006, self.close_reason)
             config = self.request.app.config
-            async with self._receive_lock:
+            await self._take('_receive_turn')
+            try:
                 idle = config.get('websocket_idle_timeout', 0)
                 try:
                     if idle:
@@ -56,6 +82,8 @@ class WebSocket:
                 except asyncio.TimeoutError:
                     await self.close(1001, 'idle timeout')
                     raise ConnectionClosed(1001, 'idle timeout')
+            finally:
+                self._give('_receive_turn')
             if message['type'] == 'websocket.disconnect':
                 self.closed = True
                 self.close_code = message.get('code', 1005)
@@ -93,13 +121,15 @@ class WebSocket:
             raise TypeError('send() takes str, bytes, dict or list, not %s' % type(data).__name__)
         if self.closed:
             raise ConnectionClosed(self.close_code or 1006, self.close_reason)
-        async with self._send_lock:
-            try:
-                await self._send(message)
-            except (OSError, RuntimeError) as exc:
-                self.closed = True
-                self.close_code = self.close_code or 1006
-                raise ConnectionClosed(self.close_code, str(exc))
+        await self._take('_send_turn')
+        try:
+            await self._send(message)
+        except (OSError, RuntimeError) as exc:
+            self.closed = True
+            self.close_code = self.close_code or 1006
+            raise ConnectionClosed(self.close_code, str(exc))
+        finally:
+            self._give('_send_turn')
 
     async def close(self, code=1000, reason=''):
         """Close the connection (no error if it is closed already)."""
@@ -108,11 +138,13 @@ class WebSocket:
         self.closed = True
         self.close_code = code
         self.close_reason = reason
-        async with self._send_lock:
-            try:
-                await self._send({'type': 'websocket.close', 'code': code, 'reason': reason})
-            except (OSError, RuntimeError):
-                pass
+        await self._take('_send_turn')
+        try:
+            await self._send({'type': 'websocket.close', 'code': code, 'reason': reason})
+        except (OSError, RuntimeError):
+            pass
+        finally:
+            self._give('_send_turn')
 
     def __aiter__(self):
         return self
