@@ -182,7 +182,8 @@ class Request:
             return host
         elif name == 'url':
             qs = self.query_string
-            return '%s://%s%s%s' % (self.scheme, self.host, self.scope.get('root_path', '') + self.path,
+            return '%s://%s%s%s' % (self.scheme, self.host,
+                                    self.scope.get('root_path', '') + self.path,
                                     '?' + qs if qs else '')
         else:
             app = self.app
