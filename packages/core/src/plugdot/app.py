@@ -115,10 +115,14 @@ class App:
         resolve = impls('plugdot_resolve')
         make_response = impls('plugdot_make_response')
         parse_body = impls('plugdot_parse_body')
+        attribute = impls('plugdot_request_attribute')
+        if not MICROPYTHON:  # (CPython) the names they provide, as descriptors
+            from .request import declare_attributes
+            declare_attributes(attribute)
         self._plan = plan = {
             'request': impls('plugdot_request'),
             'resolve': resolve,
-            'request_attribute': impls('plugdot_request_attribute'),
+            'request_attribute': attribute,
             # the body readers but the built-in one, which is called after
             # them (read_body) without its hook's frame
             'parse_body': tuple(fn for fn in parse_body if fn is not plugdot_parse_body),

@@ -341,12 +341,10 @@ class Request:
 
 if not MICROPYTHON:
     class _Computed:
-        """(CPython) ``request.<name>`` computed by ``Request.__getattr__``
-        without a failed lookup first (before Python 3.12 that builds and
-        drops an AttributeError on each first read: ~1 µs). A non-data
-        descriptor, so what ``__getattr__`` keeps on the request is read
-        directly the next time. A board has none of these: its class stays
-        small."""
+        """(CPython) ``request.<name>`` computed by the function that is
+        ``Request.__getattr__`` on a board. A non-data descriptor, so what
+        it keeps on the request is read directly the next time. A board has
+        none of these: its class stays small."""
         __slots__ = ('name',)
 
         def __init__(self, name):
@@ -357,12 +355,38 @@ if not MICROPYTHON:
                 return self
             return _compute(request, self.name)
 
+    # On CPython the class has no __getattr__: a class with one takes
+    # CPython's slow path on every attribute read of its instances (no
+    # specialised LOAD_ATTR; ~465 instructions a read on 3.11, -1,700
+    # instructions on a hello request, -4,400 on a 1 KB JSON echo). The
+    # names it answered are descriptors instead: the core's own, those the
+    # plugins declare (declare_attributes), and 'session' (so that reading
+    # it without plugdot-sessions says where it comes from).
     _compute = Request.__getattr__
+    del Request.__getattr__
     for _name in ('headers', 'query', 'args', 'query_string', 'json', 'form', 'body',
                   'content_type', 'content_length', 'cookies', 'files', 'g', 'client',
-                  'scheme', 'host', 'url'):
+                  'scheme', 'host', 'url', 'session'):
         setattr(Request, _name, _Computed(_name))
     del _name
+
+    def declare_attributes(implementations):
+        """(CPython; the app calls it when it compiles its plan) Make
+        ``request.<name>`` ask the ``plugdot_request_attribute``
+        *implementations* for each name they declare (a ``names`` attribute
+        of the implementation: ``plugdot_request_attribute.names =
+        ('session',)``). An implementation that declares none may answer
+        any name: ``Request`` then gets its ``__getattr__`` back, for every
+        app of the process (correct, and slower)."""
+        for fn in implementations:
+            names = getattr(fn, 'names', None)
+            if names is None:
+                if '__getattr__' not in Request.__dict__:
+                    Request.__getattr__ = _compute
+                continue
+            for name in names:
+                if not hasattr(Request, name):  # never over an attribute or method
+                    setattr(Request, name, _Computed(name))
 
 
 async def plugdot_parse_body(request, content_type):

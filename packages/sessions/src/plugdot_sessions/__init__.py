@@ -93,6 +93,12 @@ def plugdot_request_attribute(request, name):
     return session
 
 
+try:  # the name it answers (CPython: a descriptor, see plugdot.request.declare_attributes)
+    plugdot_request_attribute.names = ('session',)
+except AttributeError:  # a board's functions take no attributes
+    pass
+
+
 def plugdot_bundle_modules():
     """The portable modules of this plugin."""
     return ['plugdot_sessions', 'plugdot_sessions.session', 'plugdot_sessions.manager',

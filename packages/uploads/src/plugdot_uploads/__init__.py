@@ -54,6 +54,12 @@ def plugdot_request_attribute(request, name):
     return parts
 
 
+try:  # the name it answers (CPython: a descriptor, see plugdot.request.declare_attributes)
+    plugdot_request_attribute.names = ('parts',)
+except AttributeError:  # a board's functions take no attributes
+    pass
+
+
 def plugdot_bundle_modules():
     """The modules a MicroPython bundle needs (never python-multipart's adapter)."""
     return ['plugdot_uploads', 'plugdot_uploads.limits', 'plugdot_uploads.parser',
