@@ -361,3 +361,39 @@ def test_the_response_encoder_takes_its_own_place():
     _compat.json_body({'a': 1})
     assert _compat.json_body is _compat._json_body
     assert _compat.json_body({'a': [1, 2.5]}) == b'{"a":[1,2.5]}'
+
+
+def _floats_of_every_exponent(rng):
+    # every binary exponent, subnormals included: its extremes and random
+    # mantissas, and the neighbours of every power of ten
+    import struct
+    for exponent in range(2047):  # (2047: infinity and NaN)
+        for mantissa in (0, 1, (1 << 52) - 1) + tuple(rng.getrandbits(52) for _ in range(24)):
+            yield struct.unpack('<d', struct.pack('<Q', exponent << 52 | mantissa))[0]
+    for power in range(-324, 309):
+        x = float('1e%d' % power)
+        yield from (x, math.nextafter(x, 0), math.nextafter(x, math.inf), 2.5 * x, 9.99 * x)
+
+
+def test_orjson_floats_differ_from_repr_only_between_1e_10_and_1e_4():
+    # What the encoder's two searches rest on, checked on real orjson: it
+    # writes a float as repr does (same digits, same form) except for
+    # 1e-10 < |x| < 1e-4, which it writes as "0.0000..." (exponent -5) or
+    # with a one-digit exponent ("1e-7"), both of which the searches find.
+    import random
+    rng = random.Random(22)
+    body = _compat._orjson_dumps(orjson, _compat._stdlib_json_dumps(False), False)
+    checked = differ = 0
+    for x in _floats_of_every_exponent(rng):
+        if x != x or x in (math.inf, -math.inf):
+            continue
+        for value in (x, -x):
+            out, expected = orjson.dumps(value), repr(value).encode()
+            checked += 1
+            if out != expected:
+                differ += 1
+                assert 1e-10 <= abs(value) < 1e-4, (value, out, expected)
+                assert out.find(b'0.0000') >= 0 or re.search(rb'e-[0-9](?![0-9])', out), out
+            assert body(value) == expected
+            assert body([value, 'e-']) == b'[' + expected + b',"e-"]'
+    assert checked > 100000 and differ > 500
