@@ -19,6 +19,7 @@ if not MICROPYTHON:
     import re
     _CONTROL = re.compile('[\x00-\x1f\x7f]').search
     from . import _compat  # _compat.json_body: bytes, orjson's sent as they are
+    _new = object.__new__
 
 
 def _check_header_text(what, text, forbidden=''):
@@ -292,8 +293,15 @@ def to_response(value):
     if isinstance(value, Response):
         return value
     if isinstance(value, (dict, list)):
-        return Response(json_dumps(value) if MICROPYTHON else _compat.json_body(value), 200, None,
-                        JSON)
+        if MICROPYTHON:
+            return Response(json_dumps(value), 200, None, JSON)
+        # (CPython) what Response(body, 200, None, JSON) sets, without its
+        # checks of the body and a frame (every JSON response comes here)
+        response = _new(Response)
+        response.body = _compat.json_body(value)
+        response.status = 200
+        response.content_type = JSON
+        return response
     if value is None:
         return Response(b'', 204)
     if isinstance(value, tuple):
