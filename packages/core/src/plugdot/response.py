@@ -289,7 +289,13 @@ def to_response(value):
     ``plugdot_make_response`` hook and docs/guide.md for the accepted
     forms); TypeError, saying what to return instead, if it cannot."""
     if isinstance(value, str):
-        return Response(value)
+        if MICROPYTHON:
+            return Response(value)
+        response = _new(Response)  # (CPython) Response(value) without its checks and a frame
+        response.body = value
+        response.status = 200
+        response.content_type = HTML
+        return response
     if isinstance(value, Response):
         return value
     if isinstance(value, (dict, list)):
