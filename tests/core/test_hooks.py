@@ -164,3 +164,52 @@ def test_plugdot_request_attribute_is_lazy_and_cached():
     r = c.get('/other')
     assert 'x-user-seen' not in r.headers and plugin.calls == 1
     assert c.get('/missing').text == 'False'
+
+
+def test_request_attributes_are_descriptors_on_cpython_unless_a_plugin_declares_no_names():
+    # A class with __getattr__ takes CPython's slow path on every attribute
+    # read: Request has none while every plugdot_request_attribute
+    # implementation declares its names (plugdot-sessions and
+    # plugdot-uploads do); one that does not gives it back. In a fresh
+    # interpreter: the second half changes the class for the process.
+    import subprocess
+    import sys
+    import textwrap
+    pytest.importorskip('plugdot_sessions')
+    code = textwrap.dedent('''
+        import plugdot_sessions
+        from plugdot import App, Request
+        from plugdot.testing import TestClient
+
+        class Declared:
+            def plugdot_request_attribute(self, request, name):
+                return {'id': 7} if name == 'user' else None
+            plugdot_request_attribute.names = ('user', 'stream')
+
+        app = App(plugins=[Declared(), plugdot_sessions], config={'secret_key': 'k' * 32})
+
+        @app.get('/')
+        def index(request):
+            request.session['n'] = 1
+            return '%s %s %s' % (request.user['id'], request.user is request.user,
+                                 hasattr(request, 'nothing'))
+
+        c = TestClient(app)
+        assert c.get('/').text == '7 True False'
+        assert '__getattr__' not in Request.__dict__
+        assert Request.stream.__name__ == 'stream'  # a declared name never hides a method
+
+        class Undeclared:
+            def plugdot_request_attribute(self, request, name):
+                return 'any' if name == 'whatever' else None
+
+        other = App(plugins=[Undeclared()])
+        other.get('/')(lambda request: request.whatever)
+        assert TestClient(other).get('/').text == 'any'
+        assert '__getattr__' in Request.__dict__
+        assert c.get('/').text == '7 True False'
+        print('ok')
+    ''')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == 'ok', out.stderr
