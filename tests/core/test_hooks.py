@@ -1,5 +1,6 @@
 """Each hook exercised through a plugin object, as a third party writes it."""
 import importlib
+
 import pytest
 
 from plugdot import App, HTTPError, Response, hookimpl

@@ -59,8 +59,10 @@ class Request:
     * any other public name: what a plugin's ``plugdot_request_attribute``
       gives (``request.session``), kept too.
 
-    (One ``__getattr__`` rather than a property each: on a board every
-    property is a function and an object in the heap.)
+    (On a board one ``__getattr__`` rather than a property each: every
+    property is a function and an object in the heap. On CPython no
+    ``__getattr__``, whose class takes the slow path on every attribute
+    read: a descriptor each, see ``declare_attributes``.)
     """
 
     # Defaults live on the class so that creating a request stays cheap.
