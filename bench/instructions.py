@@ -9,7 +9,11 @@ Usage (valgrind installed):
 runs itself under ``valgrind --tool=callgrind`` and prints the instructions
 per request. Only the requests are counted (after a warm-up): they run
 inside ``sorted()``, which callgrind is told to count
-(``--toggle-collect=builtin_sorted``), so start-up and imports are not."""
+(``--toggle-collect=builtin_sorted``), so start-up and imports are not.
+
+``--keep FILE`` keeps callgrind's profile, to see where the instructions go
+(C functions: ``callgrind_annotate --inclusive=yes FILE``; divide by the
+number of requests)."""
 import argparse
 import asyncio
 import os
@@ -48,11 +52,13 @@ def main():
     parser.add_argument('framework')
     parser.add_argument('scenario')
     parser.add_argument('--requests', type=int, default=500)
+    parser.add_argument('--keep', metavar='FILE', help="keep callgrind's profile in FILE")
     parser.add_argument('--inside', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
         return run(args.framework, args.scenario, args.requests)
-    out = subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null',
+    keep = os.path.abspath(args.keep) if args.keep else '/dev/null'
+    out = subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + keep,
                           '--collect-atstart=no', '--toggle-collect=builtin_sorted',
                           sys.executable, os.path.abspath(__file__), args.framework,
                           args.scenario, '--requests', str(args.requests), '--inside'],
