@@ -16,6 +16,8 @@ so that CPython does not load this module.)
 from ._compat import MICROPYTHON, import_module, positional  # noqa: F401 (shared helpers)
 from .errors import PluginError
 
+#: The flags of a hook in ``SPECS`` (written as numbers in this module's
+#: code: a module-level name is heap on a board).
 FIRSTRESULT = 1
 HISTORIC = 2
 
@@ -85,9 +87,12 @@ class TablePluginManager:
     objects registered at run time (recorded on CPython).
     """
 
+    argnames = {}  # (read only: an instance given none keeps the class's, heap on a board)
+
     def __init__(self, specs, table, modules, allowed=None, argnames=None):
         self.specs = specs
-        self.argnames = argnames or {}
+        if argnames:
+            self.argnames = argnames
         # hook -> ((plugin name, rank, argnames), ...) in call order: the
         # table's own rows (constants of the generated module, no heap on a
         # board), tuples rebuilt when a plugin registers or leaves
@@ -108,7 +113,7 @@ class TablePluginManager:
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
         the first one for a *firstresult* hook."""
-        first = self.specs[hook][0] & FIRSTRESULT
+        first = self.specs[hook][0] & 1  # FIRSTRESULT
         results = []
         for name, _, params in self.impls.get(hook, ()):
             fn = getattr(self.names[name], hook)
@@ -159,7 +164,7 @@ class TablePluginManager:
                 i += 1
             params = params_of((type(plugin).__name__, hook))
             self.impls[hook] = rows[:i] + ((name, rank, params),) + rows[i:]
-            if self.specs[hook][0] & HISTORIC:
+            if self.specs[hook][0] & 2:  # HISTORIC
                 for called, kwargs in self.history:
                     if called == hook:
                         fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
@@ -224,7 +229,8 @@ def from_bundle(module, plugins=None, block_plugins=None):
         allowed = (allowed if allowed is not None else set(modules)) - blocked
     pm = TablePluginManager(module.SPECS, module.HOOKS, modules, allowed,
                             getattr(module, 'ARGNAMES', None))
-    pm.blocked = blocked
+    if blocked:  # (else none: an attribute less; its readers default to ())
+        pm.blocked = blocked
     for item in reversed(objects):  # objects run in the order given, as on CPython
         pm.register(item)
     return pm

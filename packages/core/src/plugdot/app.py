@@ -72,13 +72,13 @@ class App:
         self.config = Config([(owners[i], fn()) for i, fn
                               in enumerate(pm.implementations('plugdot_settings'))],
                              config, environ())
-        # One list of listeners for the settings and the routes (a list and a
-        # bound method less per app on a board)
+        # One list of listeners for the settings, the routes and the plugins
+        # (two lists and two bound methods less per app on a board)
         self.config.listeners.append(self.replan)
         self.router = Router(self.config.listeners)
         self._app_hooks = None
         self._plan = None
-        self.plugins.listeners.append(self.replan)
+        pm.listeners = self.config.listeners
         if type(self) is not App:
             self.router.add_class_routes(self, App)
             if NEEDS:

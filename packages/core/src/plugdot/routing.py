@@ -30,7 +30,7 @@ _DEFAULT_CLASS_METHODS = ('GET', 'POST')
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE')
 #: Up to this many dynamic routes, trying each is faster than the tree (a
 #: board always tries each).
-_SCAN = 1 << 30 if MICROPYTHON else 4
+_SCAN = 4
 _CLASS_METHODS = {}
 
 
@@ -234,15 +234,15 @@ class Router:
                 return route, {}
             allowed = list(table)
         dynamic = self.dynamic
-        if len(dynamic) > _SCAN:  # only the routes the tree leads to (never on a board)
-            # (the tree's code is CPython's: a board's bundle leaves it out)
-            node = None if MICROPYTHON else self._tree or self._build_tree()
-            for segment in path.split('/'):
-                found = node[0].get(segment)
-                if found is None:
-                    break
-                node = found
-            dynamic = node[1]
+        if not MICROPYTHON:  # (the tree's code is CPython's: a board's bundle leaves it out)
+            if len(dynamic) > _SCAN:  # only the routes the tree leads to
+                node = self._tree or self._build_tree()
+                for segment in path.split('/'):
+                    found = node[0].get(segment)
+                    if found is None:
+                        break
+                    node = found
+                dynamic = node[1]
         for entry in dynamic:
             m = entry[1].match(path)
             if m is None:
