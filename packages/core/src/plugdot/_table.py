@@ -51,31 +51,6 @@ def bundled():
     return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
 
 
-class _Caller:
-    """``pm.hook`` (*name* None), whose attributes are the hooks, and
-    ``pm.hook.<name>``: call the hook with keyword arguments."""
-
-    def __init__(self, pm, name=None):
-        self.pm = pm
-        self.name = name
-
-    def __getattr__(self, name):
-        if self.name is None and name in self.pm.specs:
-            return _Caller(self.pm, name)
-        raise AttributeError(name)
-
-    def __call__(self, **kwargs):
-        return self.pm.call(self.name, kwargs)
-
-    def call_historic(self, result_callback=None, kwargs=None):
-        """Call the implementations now, and each one registered later."""
-        kwargs = kwargs or {}
-        self.pm.history.append((self.name, kwargs))
-        for result in self.pm.call(self.name, kwargs):
-            if result_callback is not None:
-                result_callback(result)
-
-
 class TablePluginManager:
     """``app.plugins`` on a board: the subset of pluggy's PluginManager that
     plugdot uses, built from *specs* and *table* (see the module docstring).
@@ -85,9 +60,14 @@ class TablePluginManager:
     some of those (the built-ins always stay); *argnames*
     maps ``(class name, hook)`` to the parameters of methods of plugin
     objects registered at run time (recorded on CPython).
+
+    ``pm.hook`` is the manager itself, and ``pm.hook.<name>`` an object of
+    this class without a table: a caller of that hook (``(**kwargs)``,
+    ``call_historic``), so that a board holds no class of its own for them.
     """
 
     argnames = {}  # (read only: an instance given none keeps the class's, heap on a board)
+    specs = ()  # a hook's caller has none (see __getattr__)
 
     def __init__(self, specs, table, modules, allowed=None, argnames=None):
         self.specs = specs
@@ -100,7 +80,7 @@ class TablePluginManager:
         self.names = {}  # plugin name -> plugin
         self.history = []
         self.listeners = []
-        self.hook = _Caller(self)
+        self.hook = self  # pm.hook.<name>: see __getattr__
         for hook in table:
             rows = table[hook]
             if allowed is not None:
@@ -109,6 +89,27 @@ class TablePluginManager:
             for row in rows:
                 if row[0] not in self.names:
                     self.names[row[0]] = import_module(modules.get(row[0], row[0]))
+
+    def __getattr__(self, name):
+        # pm.hook.<name>: a caller of hook *name* (a manager has no such attribute)
+        if name in self.specs:
+            caller = object.__new__(TablePluginManager)
+            caller.pm = self
+            caller.name = name
+            return caller
+        raise AttributeError(name)
+
+    def __call__(self, **kwargs):
+        return self.pm.call(self.name, kwargs)
+
+    def call_historic(self, result_callback=None, kwargs=None):
+        """(A hook's caller) Call the implementations now, and each one
+        registered later."""
+        kwargs = kwargs or {}
+        self.pm.history.append((self.name, kwargs))
+        for result in self.pm.call(self.name, kwargs):
+            if result_callback is not None:
+                result_callback(result)
 
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
