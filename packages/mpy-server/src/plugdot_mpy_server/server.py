@@ -57,6 +57,12 @@ if MICROPYTHON:
         and ``drain`` are asyncio.stream's), and the client's address."""
 
         out = b''  # what the socket has not taken yet (drain() writes it)
+        # One buffer for every read of every client (Server.start makes it
+        # read_size long): a read copies out only the bytes that came. A
+        # socket's own read(n) takes one block of n bytes first, which a
+        # full, fragmented heap may not have even when the bytes would fit.
+        # (No await between filling it and copying: one buffer is enough.)
+        buf = b''
 
         def __init__(self, sock, addr):
             self.sock = sock
@@ -65,9 +71,9 @@ if MICROPYTHON:
         def read(self, n):  # awaitable, as asyncio's own I/O: a generator
             while True:
                 yield asyncio.core._io_queue.queue_read(self.sock)
-                data = self.sock.read(n)
-                if data is not None:
-                    return data
+                got = self.sock.readinto(self.buf, min(n, len(self.buf)))
+                if got is not None:
+                    return bytes(memoryview(self.buf)[:got])
 
         def write(self, data):
             if not self.out:  # at once if the socket takes it
@@ -204,6 +210,8 @@ class Server:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(socket.getaddrinfo(host, port)[0][-1])
             sock.listen(self.limits.backlog)
+            if len(_Stream.buf) < self.limits.read_size:  # (see _Stream.buf)
+                _Stream.buf = bytearray(self.limits.read_size)
             self.listener = sock
             self.accepting = asyncio.create_task(_serve(self, sock))
             await asyncio.sleep(0)  # let it start
