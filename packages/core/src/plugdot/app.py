@@ -52,6 +52,8 @@ class App:
     bundle's hook table, :mod:`plugdot._table`).
     """
 
+    _app_hooks = None  # (made by .hooks; class-level: an attribute less per app on a board)
+
     def __init__(self, config=None, plugins=None, block_plugins=None):
         # The plugin manager: on a MicroPython board, the hook table `plugdot
         # bundle` resolved (plugdot._table); elsewhere plugdot.plugins'.
@@ -76,7 +78,6 @@ class App:
         # (two lists and two bound methods less per app on a board)
         self.config.listeners.append(self.replan)
         self.router = Router(self.config.listeners)
-        self._app_hooks = None
         self._plan = None
         pm.listeners = self.config.listeners
         if type(self) is not App:
