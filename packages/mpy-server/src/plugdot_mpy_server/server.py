@@ -444,6 +444,12 @@ class Connection(RequestParser):
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
             raise OSError(32, 'connection closed')
+        if MICROPYTHON and not self.writer.out:
+            # The socket took it all: what drain() would do then (let the
+            # others run), without its generator and _io's frame (heap for
+            # every response on a board). sleep_ms(0) allocates nothing.
+            await asyncio.sleep_ms(0)
+            return
         await self._io(self.writer.drain(), _deadline(timeout or self.limits.body_timeout))
 
     async def run(self):
