@@ -75,8 +75,10 @@ class TablePluginManager:
             self.argnames = argnames
         # hook -> ((plugin name, rank, argnames), ...) in call order: the
         # table's own rows (constants of the generated module, no heap on a
-        # board), tuples rebuilt when a plugin registers or leaves
-        self.impls = {}
+        # board), tuples rebuilt when a plugin registers or leaves. Without
+        # *allowed*, the table itself until then: register and unregister
+        # change a copy (a dict less per app on a board).
+        self.impls = table if allowed is None else {}
         self.names = {}  # plugin name -> plugin
         self.history = []
         self.listeners = []
@@ -84,8 +86,8 @@ class TablePluginManager:
         for hook in table:
             rows = table[hook]
             if allowed is not None:
-                rows = tuple(row for row in rows if row[0] in allowed or row[0] not in modules)
-            self.impls[hook] = rows
+                rows = self.impls[hook] = tuple(row for row in rows if row[0] in allowed
+                                                or row[0] not in modules)
             for row in rows:
                 if row[0] not in self.names:
                     self.names[row[0]] = import_module(modules.get(row[0], row[0]))
@@ -157,6 +159,7 @@ class TablePluginManager:
                 rank = _MARKS.get(getattr(type(plugin), attr, fn), _MARKS.get(fn, 1))
                 found.append((attr, rank, fn))
         self.names[name] = plugin
+        self.impls = dict(self.impls)  # never the table's own (see __init__)
         params_of = self.argnames.get
         for hook, rank, fn in found:
             rows = self.impls.get(hook, ())
@@ -183,6 +186,7 @@ class TablePluginManager:
         gone = [n for n in self.names if self.names[n] is plugin and name in (None, n)]
         for n in gone:
             del self.names[n]
+        self.impls = dict(self.impls)  # never the table's own (see __init__)
         for hook in self.impls:
             self.impls[hook] = tuple(row for row in self.impls[hook] if row[0] not in gone)
         for listener in self.listeners:

@@ -820,7 +820,9 @@ class Exchange:
                 return
         body = message.get('body', b'')
         more = message.get('more_body', False)
-        out = []
+        # What goes out, as one bytes (not a list joined: an object less
+        # while a response is written, the peak of a request's heap)
+        out = b''
         if not self.head_sent:
             headers = self.headers
             for name, value in headers:
@@ -841,8 +843,8 @@ class Exchange:
                     self.keep_alive = False
             if self.error is not None:
                 self.keep_alive = False
-            out.append(response_head(self.status, headers, self.keep_alive, self.chunked,
-                                     self.request.version == '1.0'))
+            out = response_head(self.status, headers, self.keep_alive, self.chunked,
+                                self.request.version == '1.0')
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
         count = 0  # body bytes counted once written: the log shows what went out
@@ -854,16 +856,16 @@ class Exchange:
                 body = body[:length - self.sent_bytes]
                 self.keep_alive = False
             # a chunk of a chunked body: its size in hex, the bytes, CRLF
-            out.append(b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body)
+            out += b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body
             count = len(body)
         if not more:
             if self.chunked:
-                out.append(b'0\r\n\r\n')  # the last chunk
+                out += b'0\r\n\r\n'  # the last chunk
             elif self.length is not None and self.sent_bytes + count < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
-            await self.conn._write(b''.join(out))
+            await self.conn._write(out)
         except OSError:  # the client left (see Connection._io)
             self.disconnected = True
             self.complete = False  # not whole: logged cut short, the connection closes
