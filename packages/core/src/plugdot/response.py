@@ -148,7 +148,7 @@ class Response:
             if content_length is not None and 'content-length' in self._headers:
                 content_length = None
         if content_length is not None:
-            raw.append((b'content-length', str(content_length).encode()))
+            raw.append((b'content-length', b'%d' % content_length))
         return raw
 
     async def send(self, send, request):
