@@ -16,6 +16,8 @@ so that CPython does not load this module.)
 from ._compat import MICROPYTHON, import_module, positional  # noqa: F401 (shared helpers)
 from .errors import PluginError
 
+#: The flags of a hook in ``SPECS`` (written as numbers in this module's
+#: code: a module-level name is heap on a board).
 FIRSTRESULT = 1
 HISTORIC = 2
 
@@ -49,31 +51,6 @@ def bundled():
     return plugdot_bundled if hasattr(plugdot_bundled, 'HOOKS') else None
 
 
-class _Caller:
-    """``pm.hook`` (*name* None), whose attributes are the hooks, and
-    ``pm.hook.<name>``: call the hook with keyword arguments."""
-
-    def __init__(self, pm, name=None):
-        self.pm = pm
-        self.name = name
-
-    def __getattr__(self, name):
-        if self.name is None and name in self.pm.specs:
-            return _Caller(self.pm, name)
-        raise AttributeError(name)
-
-    def __call__(self, **kwargs):
-        return self.pm.call(self.name, kwargs)
-
-    def call_historic(self, result_callback=None, kwargs=None):
-        """Call the implementations now, and each one registered later."""
-        kwargs = kwargs or {}
-        self.pm.history.append((self.name, kwargs))
-        for result in self.pm.call(self.name, kwargs):
-            if result_callback is not None:
-                result_callback(result)
-
-
 class TablePluginManager:
     """``app.plugins`` on a board: the subset of pluggy's PluginManager that
     plugdot uses, built from *specs* and *table* (see the module docstring).
@@ -83,32 +60,63 @@ class TablePluginManager:
     some of those (the built-ins always stay); *argnames*
     maps ``(class name, hook)`` to the parameters of methods of plugin
     objects registered at run time (recorded on CPython).
+
+    ``pm.hook`` is the manager itself, and ``pm.hook.<name>`` an object of
+    this class without a table: a caller of that hook (``(**kwargs)``,
+    ``call_historic``), so that a board holds no class of its own for them.
     """
+
+    argnames = {}  # (read only: an instance given none keeps the class's, heap on a board)
+    specs = ()  # a hook's caller has none (see __getattr__)
 
     def __init__(self, specs, table, modules, allowed=None, argnames=None):
         self.specs = specs
-        self.argnames = argnames or {}
+        if argnames:
+            self.argnames = argnames
         # hook -> ((plugin name, rank, argnames), ...) in call order: the
         # table's own rows (constants of the generated module, no heap on a
-        # board), tuples rebuilt when a plugin registers or leaves
-        self.impls = {}
+        # board), tuples rebuilt when a plugin registers or leaves. Without
+        # *allowed*, the table itself until then: register and unregister
+        # change a copy (a dict less per app on a board).
+        self.impls = table if allowed is None else {}
         self.names = {}  # plugin name -> plugin
         self.history = []
         self.listeners = []
-        self.hook = _Caller(self)
+        self.hook = self  # pm.hook.<name>: see __getattr__
         for hook in table:
             rows = table[hook]
             if allowed is not None:
-                rows = tuple(row for row in rows if row[0] in allowed or row[0] not in modules)
-            self.impls[hook] = rows
+                rows = self.impls[hook] = tuple(row for row in rows if row[0] in allowed
+                                                or row[0] not in modules)
             for row in rows:
                 if row[0] not in self.names:
                     self.names[row[0]] = import_module(modules.get(row[0], row[0]))
 
+    def __getattr__(self, name):
+        # pm.hook.<name>: a caller of hook *name* (a manager has no such attribute)
+        if name in self.specs:
+            caller = object.__new__(TablePluginManager)
+            caller.pm = self
+            caller.name = name
+            return caller
+        raise AttributeError(name)
+
+    def __call__(self, **kwargs):
+        return self.pm.call(self.name, kwargs)
+
+    def call_historic(self, result_callback=None, kwargs=None):
+        """(A hook's caller) Call the implementations now, and each one
+        registered later."""
+        kwargs = kwargs or {}
+        self.pm.history.append((self.name, kwargs))
+        for result in self.pm.call(self.name, kwargs):
+            if result_callback is not None:
+                result_callback(result)
+
     def call(self, hook, kwargs):
         """Call *hook*'s implementations: a list of the non-None results, or
         the first one for a *firstresult* hook."""
-        first = self.specs[hook][0] & FIRSTRESULT
+        first = self.specs[hook][0] & 1  # FIRSTRESULT
         results = []
         for name, _, params in self.impls.get(hook, ()):
             fn = getattr(self.names[name], hook)
@@ -151,6 +159,7 @@ class TablePluginManager:
                 rank = _MARKS.get(getattr(type(plugin), attr, fn), _MARKS.get(fn, 1))
                 found.append((attr, rank, fn))
         self.names[name] = plugin
+        self.impls = dict(self.impls)  # never the table's own (see __init__)
         params_of = self.argnames.get
         for hook, rank, fn in found:
             rows = self.impls.get(hook, ())
@@ -159,7 +168,7 @@ class TablePluginManager:
                 i += 1
             params = params_of((type(plugin).__name__, hook))
             self.impls[hook] = rows[:i] + ((name, rank, params),) + rows[i:]
-            if self.specs[hook][0] & HISTORIC:
+            if self.specs[hook][0] & 2:  # HISTORIC
                 for called, kwargs in self.history:
                     if called == hook:
                         fn(**kwargs) if params is None else fn(**{k: kwargs[k] for k in params})
@@ -177,6 +186,7 @@ class TablePluginManager:
         gone = [n for n in self.names if self.names[n] is plugin and name in (None, n)]
         for n in gone:
             del self.names[n]
+        self.impls = dict(self.impls)  # never the table's own (see __init__)
         for hook in self.impls:
             self.impls[hook] = tuple(row for row in self.impls[hook] if row[0] not in gone)
         for listener in self.listeners:
@@ -224,7 +234,8 @@ def from_bundle(module, plugins=None, block_plugins=None):
         allowed = (allowed if allowed is not None else set(modules)) - blocked
     pm = TablePluginManager(module.SPECS, module.HOOKS, modules, allowed,
                             getattr(module, 'ARGNAMES', None))
-    pm.blocked = blocked
+    if blocked:  # (else none: an attribute less; its readers default to ())
+        pm.blocked = blocked
     for item in reversed(objects):  # objects run in the order given, as on CPython
         pm.register(item)
     return pm

@@ -52,6 +52,8 @@ class App:
     bundle's hook table, :mod:`plugdot._table`).
     """
 
+    _app_hooks = None  # (made by .hooks; class-level: an attribute less per app on a board)
+
     def __init__(self, config=None, plugins=None, block_plugins=None):
         # The plugin manager: on a MicroPython board, the hook table `plugdot
         # bundle` resolved (plugdot._table); elsewhere plugdot.plugins'.
@@ -72,13 +74,12 @@ class App:
         self.config = Config([(owners[i], fn()) for i, fn
                               in enumerate(pm.implementations('plugdot_settings'))],
                              config, environ())
-        # One list of listeners for the settings and the routes (a list and a
-        # bound method less per app on a board)
+        # One list of listeners for the settings, the routes and the plugins
+        # (two lists and two bound methods less per app on a board)
         self.config.listeners.append(self.replan)
         self.router = Router(self.config.listeners)
-        self._app_hooks = None
         self._plan = None
-        self.plugins.listeners.append(self.replan)
+        pm.listeners = self.config.listeners
         if type(self) is not App:
             self.router.add_class_routes(self, App)
             if NEEDS:

@@ -10,9 +10,9 @@ TEXT = 'text/plain; charset=utf-8'
 JSON = 'application/json'
 BINARY = 'application/octet-stream'
 
-_NO_BODY_STATUSES = (204, 304)
-_TOKEN_FORBIDDEN = '()<>@,;:\\"/[]?={} \t'
-_SAME_SITE = ('Strict', 'Lax', 'None')
+# Constants used once or twice are written where used (the statuses without a
+# body, (204, 304), the characters a cookie name must not hold): a module-level
+# name is heap on a board.
 
 
 if not MICROPYTHON:
@@ -68,7 +68,7 @@ class Response:
         self.body = body
         if headers:  # else the class's None: one attribute less per response
             self._headers = Headers(headers)
-        if content_type is None and status not in _NO_BODY_STATUSES:
+        if content_type is None and status not in (204, 304):
             content_type = BINARY if isinstance(body, bytes) else HTML
         self.content_type = content_type
 
@@ -93,7 +93,7 @@ class Response:
         """
         if not name:
             raise ValueError('cookie name must not be empty')
-        _check_header_text('cookie name', name, _TOKEN_FORBIDDEN)
+        _check_header_text('cookie name', name, '()<>@,;:\\"/[]?={} \t')
         value = str(value)
         _check_header_text('cookie value', value, ';,\\"')
         parts = ['%s=%s' % (name, value)]
@@ -117,7 +117,7 @@ class Response:
             parts.append('HttpOnly')
         if same_site is not None:
             same_site = same_site[:1].upper() + same_site[1:].lower()
-            if same_site not in _SAME_SITE:
+            if same_site not in ('Strict', 'Lax', 'None'):
                 raise ValueError('same_site must be Strict, Lax or None')
             if same_site == 'None' and not secure:
                 raise ValueError('SameSite=None requires secure=True')
@@ -149,7 +149,7 @@ class Response:
             if content_length is not None and 'content-length' in self._headers:
                 content_length = None
         if content_length is not None:
-            raw.append((b'content-length', str(content_length).encode()))
+            raw.append((b'content-length', b'%d' % content_length))
         return raw
 
     async def send(self, send, request):
@@ -158,7 +158,7 @@ class Response:
         if isinstance(body, str):
             body = body.encode()
         if isinstance(body, (bytes, bytearray)):
-            bare = self.status in _NO_BODY_STATUSES
+            bare = self.status in (204, 304)
             await send({'type': 'http.response.start', 'status': self.status,
                         'headers': self._raw_headers(None if bare else len(body))})
             self.started = True
@@ -333,7 +333,7 @@ def to_response(value):
 def _empty(status):
     if not 100 <= status <= 599:
         raise TypeError('returned %d, which is not an HTTP status (100-599)' % status)
-    return Response(b'', status, content_type=None if status in _NO_BODY_STATUSES else TEXT)
+    return Response(b'', status, content_type=None if status in (204, 304) else TEXT)
 
 
 def _tuple_to_response(value):
@@ -376,7 +376,7 @@ def _tuple_to_response(value):
     if not 100 <= status <= 599:
         raise TypeError('returned status %d, which is not an HTTP status (100-599)' % status)
     response.status = status
-    if status in _NO_BODY_STATUSES:
+    if status in (204, 304):
         response.content_type = None
     if headers:
         response.headers.update(headers)

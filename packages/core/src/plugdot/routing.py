@@ -30,7 +30,7 @@ _DEFAULT_CLASS_METHODS = ('GET', 'POST')
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE')
 #: Up to this many dynamic routes, trying each is faster than the tree (a
 #: board always tries each).
-_SCAN = 1 << 30 if MICROPYTHON else 4
+_SCAN = 4
 _CLASS_METHODS = {}
 
 
@@ -135,6 +135,8 @@ def compile_pattern(pattern, converters):
 class Router:
     """The routes of one app: decorator routes, mounts and class routes."""
 
+    class_routes = {}  # first segment -> ClassRoute: an app's own dict once it has one
+
     # (Tuples, replaced as a whole when one is added, and a shared converter
     # table: an app's empty lists and dicts are heap on a board.)
     def __init__(self, listeners=None):
@@ -142,7 +144,6 @@ class Router:
         self.static = {}     # path -> {method: Route}
         self.dynamic = ()    # ((pattern, regex, names, conversions, {method: Route}, one), ...)
         self.mounts = ()     # ((prefix, app), ...), longest prefix first
-        self.class_routes = {}  # first segment -> ClassRoute
         # called when routes or mounts are added (the app recompiles its plan)
         self.listeners = [] if listeners is None else listeners
         if not MICROPYTHON:
@@ -213,6 +214,7 @@ class Router:
     def add_class_routes(self, app, base):
         """Make every public method that ``type(app)`` adds to *base* a route."""
         skip = set(dir(base))
+        mine = self.class_routes = dict(self.class_routes)  # (never the class's)
         for name in dir(type(app)):
             if name.startswith('_') or name in skip:
                 continue
@@ -220,7 +222,7 @@ class Router:
             if callable(method) and not isinstance(method, type):
                 from ._class_routes import ClassRoute  # loaded only by class-style apps
                 route = ClassRoute(name, method, getattr(type(app), name), type(app).__name__)
-                self.class_routes['' if name == 'index' else name] = route
+                mine['' if name == 'index' else name] = route
         for listener in self.listeners:
             listener()
 
@@ -234,15 +236,15 @@ class Router:
                 return route, {}
             allowed = list(table)
         dynamic = self.dynamic
-        if len(dynamic) > _SCAN:  # only the routes the tree leads to (never on a board)
-            # (the tree's code is CPython's: a board's bundle leaves it out)
-            node = None if MICROPYTHON else self._tree or self._build_tree()
-            for segment in path.split('/'):
-                found = node[0].get(segment)
-                if found is None:
-                    break
-                node = found
-            dynamic = node[1]
+        if not MICROPYTHON:  # (the tree's code is CPython's: a board's bundle leaves it out)
+            if len(dynamic) > _SCAN:  # only the routes the tree leads to
+                node = self._tree or self._build_tree()
+                for segment in path.split('/'):
+                    found = node[0].get(segment)
+                    if found is None:
+                        break
+                    node = found
+                dynamic = node[1]
         for entry in dynamic:
             m = entry[1].match(path)
             if m is None:

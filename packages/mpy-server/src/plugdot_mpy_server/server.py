@@ -57,6 +57,12 @@ if MICROPYTHON:
         and ``drain`` are asyncio.stream's), and the client's address."""
 
         out = b''  # what the socket has not taken yet (drain() writes it)
+        # One buffer for every read of every client (Server.start makes it
+        # read_size long): a read copies out only the bytes that came. A
+        # socket's own read(n) takes one block of n bytes first, which a
+        # full, fragmented heap may not have even when the bytes would fit.
+        # (No await between filling it and copying: one buffer is enough.)
+        buf = b''
 
         def __init__(self, sock, addr):
             self.sock = sock
@@ -69,9 +75,9 @@ if MICROPYTHON:
                 except (MemoryError, OSError) as exc:
                     yield from _unstick(self.sock, exc)
                     continue
-                data = self.sock.read(n)
-                if data is not None:
-                    return data
+                got = self.sock.readinto(self.buf, min(n, len(self.buf)))
+                if got is not None:
+                    return bytes(memoryview(self.buf)[:got])
 
         def write(self, data):
             if not self.out:  # at once if the socket takes it
@@ -147,13 +153,15 @@ if MICROPYTHON:
             except MemoryError:  # no room for this client: drop it, serve the next
                 client.close()
                 gc.collect()
+            client = addr = stream = None  # not held once the client is gone
 
 
-class _Closed(OSError):
-    """The client went away (``_Closed(32, 'connection closed')``) or timed
-    out (``_Closed(32, 'timed out')``: the client is there, but too slow):
-    close without answering. An OSError with errno EPIPE, so that an app
-    sees what a broken socket is. (No __init__: a method less on a board.)"""
+# The client went away (``OSError(32, 'connection closed')``) or timed out
+# (``OSError(32, 'timed out')``: the client is there, but too slow): the I/O
+# of a connection (Connection._io, _read, _write) raises an OSError with errno
+# EPIPE, so that an app sees what a broken socket is, and the connection
+# closes without answering. (No class of its own: heap on a board. An ASGI
+# app's own EPIPE is taken for the client leaving, as App.send_failed does.)
 
 def request_target(request):
     """``(path, raw_path, query)`` of a parsed request for its ASGI scope, the
@@ -238,6 +246,8 @@ class Server:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(socket.getaddrinfo(host, port)[0][-1])
             sock.listen(self.limits.backlog)
+            if len(_Stream.buf) < self.limits.read_size:  # (see _Stream.buf)
+                _Stream.buf = bytearray(self.limits.read_size)
             self.listener = sock
             self.accepting = asyncio.create_task(_serve(self, sock))
             await asyncio.sleep(0)  # let it start
@@ -266,6 +276,7 @@ class Server:
                     if conn.deadline is not None and _due(conn.deadline) and not conn.expired:
                         conn.expired = True  # the I/O waited on timed out
                         conn.task.cancel()
+                conn = None  # not held once it is closed
                 if MICROPYTHON and self.accepting.done() and not self.closing:
                     # The accept loop died (a MemoryError in it is not
                     # caught there): serve the same socket again.
@@ -332,7 +343,9 @@ class Server:
     def _accept(self, reader, writer):
         # A client: the coroutine that serves it (the accept loop makes it a
         # task), returned rather than awaited here, so that a connection
-        # holds no frame of the server's (heap on a board).
+        # holds no frame of the server's (heap on a board). (Not made in the
+        # accept loop itself: the stale stack slots of its frame would keep
+        # the last connection alive after it closed.)
         return Connection(self, reader, writer).run()
 
 
@@ -432,22 +445,22 @@ class Connection(RequestParser):
 
     async def _io(self, awaitable, deadline):
         # Await socket I/O until *deadline* (made by _deadline), which the
-        # watchdog enforces: _Closed on timeout or a socket error.
+        # watchdog enforces: OSError(32) on timeout or a socket error.
         self.deadline = deadline
         try:
             return await awaitable
         except asyncio.CancelledError as exc:
             self._expired(exc)
-            raise _Closed(32, 'timed out')
+            raise OSError(32, 'timed out')
         except OSError:
-            raise _Closed(32, 'connection closed')
+            raise OSError(32, 'connection closed')
         finally:
             self.deadline = None
 
     async def _read(self, timeout):
         data = await self._io(self.reader.read(self.limits.read_size), _deadline(timeout))
         if not data:
-            raise _Closed(32, 'connection closed')
+            raise OSError(32, 'connection closed')
         return data
 
     def _expired(self, cancelled):
@@ -464,7 +477,13 @@ class Connection(RequestParser):
         try:
             self.writer.write(data)  # MicroPython writes at once: EPIPE comes here
         except OSError:
-            raise _Closed(32, 'connection closed')
+            raise OSError(32, 'connection closed')
+        if MICROPYTHON and not self.writer.out:
+            # The socket took it all: what drain() would do then (let the
+            # others run), without its generator and _io's frame (heap for
+            # every response on a board). sleep_ms(0) allocates nothing.
+            await asyncio.sleep_ms(0)
+            return
         await self._io(self.writer.drain(), _deadline(timeout or self.limits.body_timeout))
 
     async def run(self):
@@ -555,10 +574,10 @@ class Connection(RequestParser):
                         await _send_response(request, response)
                     else:
                         await _asgi_call(scope, exchange)
-                except _Closed:  # the client left: end() logs the request cut short
-                    exchange.disconnected = True
-                except Exception:
-                    if not exchange.head_sent:  # else end() logs it cut short
+                except Exception as exc:
+                    if isinstance(exc, OSError) and exc.errno == 32:
+                        exchange.disconnected = True  # the client left: end() logs it cut short
+                    elif not exchange.head_sent:  # else end() logs it cut short
                         exchange.error = ProtocolError(500, 'application error')
                 finally:
                     if exchange.finished is not None:
@@ -727,31 +746,30 @@ class Exchange:
                         break
                     if event is NEED_DATA:
                         conn.feed(await conn._read(conn.limits.body_timeout))
-            except (ProtocolError, _Closed):
+            except (ProtocolError, OSError):  # OSError: the client left (see Connection._io)
                 self.keep_alive = False
-        if self.reading is not None and not await self._reader_free():
-            return False
-        return self.keep_alive and self.body_done
-
-    async def _reader_free(self):
-        # The app's receive() still reads the socket after the response (a
-        # disconnect watcher left waiting or being cancelled): a second read
-        # beside it would fail (CPython's streams refuse two readers) or miss
-        # bytes. A watcher the app cancelled leaves by itself; any other is
-        # woken, and its receive() answers http.disconnect (ASGI: the
-        # response is sent). A cancelled read loses no bytes.
-        await asyncio.sleep(0)
-        task = self.reading
-        if task is not None:
-            self.taken = True
-            task.cancel()
-            for _ in range(20):  # a turn or two; past that, close rather than read beside it
-                if self.reading is None:
-                    break
-                await asyncio.sleep(0)
-            else:
+        if self.reading is not None:
+            # The app's receive() still reads the socket after the response (a
+            # disconnect watcher left waiting or being cancelled): a second read
+            # beside it would fail (CPython's streams refuse two readers) or miss
+            # bytes. A watcher the app cancelled leaves by itself; any other is
+            # woken, and its receive() answers http.disconnect (ASGI: the
+            # response is sent). A cancelled read loses no bytes. (Here, not in
+            # a method of its own: a function less on a board.)
+            await asyncio.sleep(0)
+            task = self.reading
+            if task is not None:
+                self.taken = True
+                task.cancel()
+                for _ in range(20):  # a turn or two; past that, close rather than read beside it
+                    if self.reading is None:
+                        break
+                    await asyncio.sleep(0)
+                else:
+                    return False
+            if self.disconnected:
                 return False
-        return not self.disconnected
+        return self.keep_alive and self.body_done
 
     async def receive(self):
         """ASGI receive: the body in pieces, then ``http.disconnect``."""
@@ -806,7 +824,7 @@ class Exchange:
                 return {'type': 'http.request', 'body': event, 'more_body': True}
             try:
                 conn.feed(await conn._read(conn.limits.body_timeout))
-            except _Closed as exc:  # the server answers for the app, which gets a disconnect
+            except OSError as exc:  # the client left: the server answers, the app gets a disconnect
                 self.error = (ProtocolError(408, 'request body too slow')
                               if exc.args[1] == 'timed out' else
                               ProtocolError(400, 'request body incomplete'))
@@ -828,7 +846,7 @@ class Exchange:
             raise RuntimeError('unexpected ASGI message %r' % kind)
         if self.disconnected:
             if self.error is None:
-                raise _Closed(32, 'connection closed')
+                raise OSError(32, 'connection closed')
             if not self.head_sent:
                 # The body was malformed or too large: the server answers with
                 # that status and reason (413, 400...), not the app's reply to
@@ -836,7 +854,9 @@ class Exchange:
                 return
         body = message.get('body', b'')
         more = message.get('more_body', False)
-        out = []
+        # What goes out, as one bytes (not a list joined: an object less
+        # while a response is written, the peak of a request's heap)
+        out = b''
         if not self.head_sent:
             headers = self.headers
             for name, value in headers:
@@ -857,8 +877,8 @@ class Exchange:
                     self.keep_alive = False
             if self.error is not None:
                 self.keep_alive = False
-            out.append(response_head(self.status, headers, self.keep_alive, self.chunked,
-                                     self.request.version == '1.0'))
+            out = response_head(self.status, headers, self.keep_alive, self.chunked,
+                                self.request.version == '1.0')
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
         count = 0  # body bytes counted once written: the log shows what went out
@@ -870,17 +890,17 @@ class Exchange:
                 body = body[:length - self.sent_bytes]
                 self.keep_alive = False
             # a chunk of a chunked body: its size in hex, the bytes, CRLF
-            out.append(b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body)
+            out += b'%x\r\n' % len(body) + body + b'\r\n' if self.chunked else body
             count = len(body)
         if not more:
             if self.chunked:
-                out.append(b'0\r\n\r\n')  # the last chunk
+                out += b'0\r\n\r\n'  # the last chunk
             elif self.length is not None and self.sent_bytes + count < self.length and not bodyless:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
-            await self.conn._write(b''.join(out))
-        except _Closed:
+            await self.conn._write(out)
+        except OSError:  # the client left (see Connection._io)
             self.disconnected = True
             self.complete = False  # not whole: logged cut short, the connection closes
             raise
