@@ -35,6 +35,10 @@ import re
 from plugdot.hookspecs import CPYTHON_ONLY_HOOKS
 
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+#: a string that may name attributes: no white space (``'__aiter__'``,
+#: ``'plugdot.' + name``, ``'get_%s'``), or names separated by white space
+#: or commas (``'read write'.split()``); prose (a message) names none
+_NAMES = re.compile(r'\S*|[\sA-Za-z0-9_,]*')
 _KEEP_DECORATORS = ('property', 'staticmethod', 'classmethod', 'setter', 'getter', 'deleter')
 
 
@@ -110,7 +114,7 @@ def _collect_one(node, used, is_library, docs):
         if node.asname:
             used.add(node.asname)
     elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-            and id(node) not in docs:
+            and id(node) not in docs and _NAMES.fullmatch(node.value):
         used.update(_WORD.findall(node.value))
 
 
