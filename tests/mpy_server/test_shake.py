@@ -87,6 +87,12 @@ class Thing:
     def kept_by_option(self):
         return 7
 
+    def named_in_prose(self):  # a message is no attribute name: it goes
+        raise ValueError('see docs/things.md: named_in_prose is gone, %r' % self)
+
+    def named_in_a_list(self):  # 'a b'.split() may name attributes: it stays
+        return 10
+
 
 def plugdot_bundle_modules():
     return ['pkg.lib']  # the bundler's hook: never run on a board
@@ -113,6 +119,8 @@ APP = '''import pkg
 from pkg import Thing
 t = Thing()
 print(t.called(), t.prop, getattr(pkg, 'named_in_a_string')())
+print('Thing.named_in_prose() is not called here',
+      [getattr(t, n)() for n in 'called named_in_a_list'.split()])
 '''
 
 
@@ -125,13 +133,14 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
-                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.Thing.walk',
+                               'pkg.lib.Thing.mentioned_in_docstring',
+                               'pkg.lib.Thing.named_in_prose', 'pkg.lib.Thing.walk',
                                'pkg.lib.UNREAD', 'pkg.lib.only_on_cpython',
                                'pkg.lib.only_used_by_unused', 'pkg.lib.ping',
                                'pkg.lib.plugdot_add_commands',
                                'pkg.lib.plugdot_bundle_modules', 'pkg.lib.pong', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
-                 'def plugdot_startup', 'def kept_by_option'):
+                 'def plugdot_startup', 'def kept_by_option', 'def named_in_a_list'):
         assert kept in lib, kept
     # the CPython branches are gone, the board's stays
     assert "'cpython'" not in lib and 'json' not in lib and "'board'" in lib
@@ -159,7 +168,8 @@ def test_line_numbers_do_not_move_and_the_result_runs(tmp_path):
     done = subprocess.run([sys.executable, 'app.py'], cwd=tmp_path, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ['loaded', 'board', '5', '3']
+    assert done.stdout.splitlines() == ['loaded', 'board 5 3',
+                                        "Thing.named_in_prose() is not called here ['board', 10]"]
 
 
 def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):
