@@ -190,3 +190,67 @@ def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):
         compat = (out / 'plugdot' / '_compat.py').read_text()
         assert ('import contextvars' in compat) == (flag == '--no-shake')  # CPython's branch
     assert sizes[''] < sizes['--no-shake']
+
+
+EMPTY_LIB = '''
+NEEDS = {}
+FILLED = {}
+PASSED = []
+
+
+def need(fn):  # nothing reachable calls it: NEEDS stays empty
+    NEEDS[fn] = 1
+    return fn
+
+
+def fill(key):
+    FILLED[key] = 1
+
+
+def check(fn):
+    return NEEDS.get(fn)
+
+
+def only_if_needed(fn):
+    return check(fn)
+
+
+def only_if_filled():
+    return 2
+
+
+def only_if_passed():
+    return 3
+
+
+def route(fn):
+    if NEEDS:
+        only_if_needed(fn)
+    if FILLED:
+        only_if_filled()
+    if PASSED:
+        only_if_passed()
+    print(len(PASSED))
+    return fn
+'''
+
+EMPTY_APP = '''from lib import route, fill
+route(print)
+fill('x')
+'''
+
+
+def test_an_empty_container_nothing_fills_folds_its_tests():
+    texts, removed = specialize({'lib': EMPTY_LIB, 'app': EMPTY_APP}, ['lib'], set())
+    lib = texts['lib']
+    assert 'lib.NEEDS:if' in removed
+    for gone in ('need', 'check', 'only_if_needed', 'NEEDS'):
+        assert 'lib.' + gone in removed, gone
+    assert 'if False:' in lib and 'NEEDS' not in lib
+    # filled by reachable code, or passed on (it may be filled there): kept
+    assert 'if FILLED:' in lib and 'def only_if_filled' in lib
+    assert 'if PASSED:' in lib and 'def only_if_passed' in lib
+    assert lib.count('\n') == EMPTY_LIB.count('\n')
+    namespace = {}
+    exec(compile(lib, 'lib', 'exec'), namespace)
+    assert namespace['route'](len) is len

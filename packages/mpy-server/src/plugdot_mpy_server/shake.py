@@ -73,7 +73,10 @@ def specialize(sources, library, packages=(), keep=()):
                 texts[name] = _blank(texts[name], spans)
                 dropped = True
         if not dropped:
-            break
+            folded = _fold_empty(texts, library)
+            if not folded:
+                break
+            removed.extend(folded)
     for name in library:
         texts[name] = _prune_imports(name, name in packages, texts, gone)
     return {name: texts[name] for name in library}, removed
@@ -172,6 +175,96 @@ def _reachable_uses(trees, library, keep):
             _mentions(node, used, True, docs, skip)
             if isinstance(node, ast.ClassDef):  # its dunders and hooks come with it
                 pending.extend(units.get(' class ' + node.name, ()))
+
+
+# -- containers nobody fills ------------------------------------------------------
+_EMPTY = (ast.Dict, ast.List, ast.Set, ast.Tuple)
+
+
+def _fold_empty(texts, library):
+    """Fold ``if NAME:`` to ``if False:`` (its body blanked) where NAME is a
+    library module's constant empty container (``NAME = {}``, ``[]``,
+    ``()``) that stays empty: the bundle mentions it only to bind it, import
+    it, test it (``if NAME:``) or read from it (``NAME.get(...)``) — nothing
+    stores into it, passes it on, names it as an attribute or in a string.
+    (``routing.NEEDS``, filled only by a plugin's decorator such as
+    ``with_websocket``, is empty in a bundle without one.) Returns
+    ``module.NAME:if`` for each folded test; the shaker then drops what only
+    those blocks named."""
+    trees = {name: ast.parse(text) for name, text in texts.items()}
+    empties = {}
+    for name in library:
+        for node in trees[name].body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, _EMPTY) \
+                    and not getattr(node.value, 'elts', getattr(node.value, 'keys', None)):
+                empties.setdefault(node.targets[0].id, []).append((name, node))
+    if not empties:
+        return []
+    tests = {}  # NAME -> [(module, If node)]
+    for module, tree in trees.items():
+        docs = _docstrings(tree)
+        parents = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+        for node in ast.walk(tree):
+            for word in _named(node, docs):
+                if word not in empties:
+                    continue
+                parent = parents.get(id(node))
+                if isinstance(node, ast.Name) and isinstance(parent, ast.If) \
+                        and parent.test is node and isinstance(node.ctx, ast.Load):
+                    tests.setdefault(word, []).append((module, parent))
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                        and isinstance(parent, ast.Attribute) and parent.attr == 'get' \
+                        and isinstance(parents.get(id(parent)), ast.Call) \
+                        and parents[id(parent)].func is parent:
+                    pass  # a read
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                        and any(n is parent for _, n in empties[word]):
+                    pass  # its own binding
+                elif isinstance(node, ast.alias) and module in library \
+                        and isinstance(parent, ast.ImportFrom):
+                    pass  # imported by name: its uses are checked where it is imported
+                else:
+                    empties[word] = None  # anything else may fill it
+    folded = []
+    for word, found in sorted(tests.items()):
+        if empties.get(word) is None or len(empties[word]) != 1:
+            continue  # filled somewhere, or two modules define the name
+        for module, node in found:
+            if module not in library:
+                continue
+            lines = texts[module].split('\n')
+            test = lines[node.lineno - 1]
+            lines[node.lineno - 1] = test[:node.test.col_offset] + 'False' + \
+                test[node.test.end_col_offset:]
+            first, last = node.body[0], node.body[-1]
+            for i in range(_first_line(first) - 1, last.end_lineno):
+                lines[i] = ''
+            lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+            texts[module] = '\n'.join(lines)
+            folded.append('%s.%s:if' % (module, word))
+    return folded
+
+
+def _named(node, docs):
+    """The words *node* itself names (as :func:`_collect_one` counts them)."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute):
+        return (node.attr,)
+    if isinstance(node, ast.keyword) and node.arg:
+        return (node.arg,)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return node.names
+    if isinstance(node, ast.alias):
+        return tuple(node.name.split('.')) + ((node.asname,) if node.asname else ())
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+        return _WORD.findall(node.value)
+    return ()
 
 
 # -- what may go ---------------------------------------------------------------
