@@ -254,3 +254,56 @@ def test_an_empty_container_nothing_fills_folds_its_tests():
     namespace = {}
     exec(compile(lib, 'lib', 'exec'), namespace)
     assert namespace['route'](len) is len
+
+
+DISPATCH_LIB = '''
+def parse(text):
+    return text.upper()
+
+
+class Lazy:
+    def __getattr__(self, name):
+        if name[:1] == '_':
+            raise AttributeError(name)
+        if name == 'named':
+            value = 1
+        elif name == 'unnamed':
+            value = parse('x')  # parse is reached only from here
+        elif name in ('by_string', 'other'):
+            value = 2
+        elif name == 'itself':
+            value = self.itself
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)
+        return value
+
+
+def __getattr__(name):
+    if name == 'lazy':
+        return Lazy()
+    if name == 'never':
+        return parse
+    raise AttributeError(name)
+'''
+
+DISPATCH_APP = '''import lib
+obj = lib.Lazy()
+print(obj.named, getattr(obj, 'by_string'), lib.lazy.named)
+'''
+
+
+def test_a_getattr_branch_goes_when_nothing_names_its_attribute():
+    texts, removed = specialize({'lib': DISPATCH_LIB, 'app': DISPATCH_APP}, ['lib'], set())
+    lib = texts['lib']
+    assert sorted(r for r in removed if ':' in r) == [
+        'lib.__getattr__:itself', 'lib.__getattr__:never', 'lib.__getattr__:unnamed']
+    assert 'lib.parse' in removed and 'def parse' not in lib  # only those branches named it
+    for kept in ("name == 'named'", "name in ('by_string', 'other')", "name == 'lazy'"):
+        assert kept in lib, kept
+    assert lib.count('elif False:') == 2 and lib.count('if False:') == 3
+    assert lib.count('\n') == DISPATCH_LIB.count('\n')
+    namespace = {}
+    exec(compile(lib, 'lib', 'exec'), namespace)
+    obj = namespace['Lazy']()
+    assert (obj.named, obj.other) == (1, 2)

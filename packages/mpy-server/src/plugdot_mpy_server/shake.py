@@ -72,6 +72,10 @@ def specialize(sources, library, packages=(), keep=()):
             if spans:
                 texts[name] = _blank(texts[name], spans)
                 dropped = True
+            texts[name], keys = _fold_dispatch(texts[name], used)
+            if keys:
+                removed.extend('%s.__getattr__:%s' % (name, key) for key in keys)
+                dropped = True
         if not dropped:
             folded = _fold_empty(texts, library)
             if not folded:
@@ -154,6 +158,12 @@ def _reachable_uses(trees, library, keep):
                 members.setdefault(qualname.split('.')[0], []).append(node)
         for qualname, node, _ in found:
             unit = (node, docs, set(id(m) for m in members.get(qualname, ())))
+            for keys, branch in _dispatch(node, '.' in qualname):
+                # a branch of __getattr__ is reached when its attribute is named
+                unit[2].update(id(stmt) for stmt in branch.body)
+                for key in keys:
+                    docs.update(id(c) for c in ast.walk(branch.test))
+                    units.setdefault(key, []).extend((stmt, docs, set()) for stmt in branch.body)
             for target in (_name(node).split(',') if isinstance(node, ast.Assign)
                            else [node.name]):
                 units.setdefault(target, []).append(unit)
@@ -175,6 +185,59 @@ def _reachable_uses(trees, library, keep):
             _mentions(node, used, True, docs, skip)
             if isinstance(node, ast.ClassDef):  # its dunders and hooks come with it
                 pending.extend(units.get(' class ' + node.name, ()))
+
+
+# -- __getattr__ dispatch -------------------------------------------------------------
+def _dispatch(node, method):
+    """The branches of a ``__getattr__`` (a method if *method*, else a
+    module's) that test its name argument against constants: ``(keys, If
+    node)`` for each ``if``/``elif`` of its top-level chains of the form
+    ``name == 'key'`` or ``name in ('key', ...)``. Such a branch runs only
+    for an attribute some code names (``request.json``, ``getattr(request,
+    'json')``): the shaker reaches it like a definition of that name."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+            or node.name != '__getattr__' or len(node.args.args) != 1 + method:
+        return []
+    arg = node.args.args[method].arg
+    found = []
+    for stmt in node.body:
+        while isinstance(stmt, ast.If):
+            test = stmt.test
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 \
+                    and isinstance(test.left, ast.Name) and test.left.id == arg:
+                right = test.comparators[0]
+                keys = right.elts if isinstance(test.ops[0], ast.In) and isinstance(
+                    right, (ast.Tuple, ast.List, ast.Set)) else [right] if isinstance(
+                    test.ops[0], ast.Eq) else []
+                if keys and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                for k in keys):
+                    found.append(([k.value for k in keys], stmt))
+            stmt = stmt.orelse[0] if len(stmt.orelse) == 1 else None
+    return found
+
+
+def _fold_dispatch(text, used):
+    """Fold to ``False`` (the body blanked) each branch of a ``__getattr__``
+    whose attributes nothing reachable names; returns (text, folded keys)."""
+    tree = ast.parse(text)
+    lines = text.split('\n')
+    folded = []
+    for qualname, node, _ in _definitions(tree):
+        for keys, branch in _dispatch(node, '.' in qualname):
+            if any(k in used for k in keys):
+                continue
+            test = branch.test
+            line = lines[test.lineno - 1].encode()
+            if test.lineno != test.end_lineno:
+                continue
+            line = line[:test.col_offset] + b'False' + line[test.end_col_offset:]
+            lines[test.lineno - 1] = line.decode()
+            first, last = branch.body[0], branch.body[-1]
+            for i in range(_first_line(first) - 1, last.end_lineno):
+                lines[i] = ''
+            lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+            folded.extend(keys)
+    return '\n'.join(lines), folded
 
 
 # -- containers nobody fills ------------------------------------------------------
