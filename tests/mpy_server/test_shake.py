@@ -307,3 +307,30 @@ def test_a_getattr_branch_goes_when_nothing_names_its_attribute():
     exec(compile(lib, 'lib', 'exec'), namespace)
     obj = namespace['Lazy']()
     assert (obj.named, obj.other) == (1, 2)
+
+
+SUBCLASS_LIB = '''
+class Base:
+    def __init__(self):
+        self.extra = None
+        if type(self) is not Base:
+            self.extra = scan(self)
+
+
+def scan(obj):  # only subclasses need it
+    return sorted(n for n in dir(type(obj)) if not n.startswith('_'))
+'''
+
+
+def test_a_subclass_test_folds_when_no_class_of_the_bundle_derives():
+    plain = 'from lib import Base\nBase()\n'
+    texts, removed = specialize({'lib': SUBCLASS_LIB, 'app': plain}, ['lib'], set())
+    assert 'lib.Base:if' in removed and 'lib.scan' in removed
+    assert 'if False:' in texts['lib'] and 'def scan' not in texts['lib']
+    namespace = {}
+    exec(compile(texts['lib'], 'lib', 'exec'), namespace)
+    assert namespace['Base']().extra is None
+    for app in ('import lib\nclass Mine(lib.Base):\n    def page(self): pass\nMine()\n',
+                "from lib import Base\nMine = type('Mine', (Base,), {})\n"):
+        texts, removed = specialize({'lib': SUBCLASS_LIB, 'app': app}, ['lib'], set())
+        assert 'if type(self) is not Base:' in texts['lib'] and 'def scan' in texts['lib'], app

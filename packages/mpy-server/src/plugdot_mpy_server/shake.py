@@ -77,7 +77,7 @@ def specialize(sources, library, packages=(), keep=()):
                 removed.extend('%s.__getattr__:%s' % (name, key) for key in keys)
                 dropped = True
         if not dropped:
-            folded = _fold_empty(texts, library)
+            folded = _fold_empty(texts, library) + _fold_subclass_tests(texts, library)
             if not folded:
                 break
             removed.extend(folded)
@@ -310,6 +310,52 @@ def _fold_empty(texts, library):
             lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
             texts[module] = '\n'.join(lines)
             folded.append('%s.%s:if' % (module, word))
+    return folded
+
+
+def _fold_subclass_tests(texts, library):
+    """Fold ``if type(self) is not C:`` in the methods of a library class C to
+    ``if False:`` (its block blanked) when no class of the bundle derives
+    from C (no base names it) and no three-argument ``type()`` could make
+    one: ``App``'s set-up of class-style routes, in a bundle whose app is a
+    plain ``App()``. Returns ``module.C:if`` for each."""
+    trees = {name: ast.parse(text) for name, text in texts.items()}
+    bases = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    bases.update(_named(base, ()))
+                    bases.update(n.id for n in ast.walk(base) if isinstance(n, ast.Name))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == 'type' and len(node.args) != 1:
+                return []  # a class made at run time
+    folded = []
+    for module in library:
+        lines = texts[module].split('\n')
+        for cls in ast.walk(trees[module]):
+            if not isinstance(cls, ast.ClassDef) or cls.name in bases:
+                continue
+            for node in ast.walk(cls):
+                test = getattr(node, 'test', None)
+                if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) \
+                        or len(test.ops) != 1 or not isinstance(test.ops[0], ast.IsNot):
+                    continue
+                left, right = test.left, test.comparators[0]
+                if isinstance(left, ast.Call) and isinstance(left.func, ast.Name) \
+                        and left.func.id == 'type' and len(left.args) == 1 \
+                        and isinstance(left.args[0], ast.Name) and left.args[0].id == 'self' \
+                        and isinstance(right, ast.Name) and right.id == cls.name \
+                        and test.lineno == test.end_lineno:
+                    line = lines[test.lineno - 1].encode()
+                    lines[test.lineno - 1] = (line[:test.col_offset] + b'False'
+                                              + line[test.end_col_offset:]).decode()
+                    first, last = node.body[0], node.body[-1]
+                    for i in range(_first_line(first) - 1, last.end_lineno):
+                        lines[i] = ''
+                    lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+                    folded.append('%s.%s:if' % (module, cls.name))
+        texts[module] = '\n'.join(lines)
     return folded
 
 
