@@ -334,3 +334,31 @@ def test_a_subclass_test_folds_when_no_class_of_the_bundle_derives():
                 "from lib import Base\nMine = type('Mine', (Base,), {})\n"):
         texts, removed = specialize({'lib': SUBCLASS_LIB, 'app': app}, ['lib'], set())
         assert 'if type(self) is not Base:' in texts['lib'] and 'def scan' in texts['lib'], app
+
+
+ALIAS_LIB = {'pkg': """
+def make_of(kind):
+    if kind:
+        from .store import Store as make
+    else:
+        from .store import Cookie as make
+    return make()
+""", 'pkg.store': """
+class Store:
+    pass
+
+
+class Cookie:
+    pass
+
+
+class Unused:
+    pass
+"""}
+
+
+def test_an_import_alias_keeps_what_it_names():
+    sources = dict(ALIAS_LIB, app='from pkg import make_of\nmake_of(1)\n')
+    texts, removed = specialize(sources, ['pkg', 'pkg.store'], {'pkg'})
+    assert removed == ['pkg.store.Unused']
+    assert 'import Store as make' in texts['pkg'] and 'import Cookie as make' in texts['pkg']

@@ -144,11 +144,15 @@ def _reachable_uses(trees, library, keep):
     used = set(keep)
     units = {}  # name -> [(node, module, the ids of its member definitions)]
     pending = []
+    aliases = {}  # `from .backends import StoreManager as make`: make -> StoreManager
     for name, tree in trees.items():
         docs = _docstrings(tree)
         if name not in library:
             _mentions(tree, used, False, docs)
             continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.alias) and node.asname:
+                aliases.setdefault(node.asname, set()).add(node.name.split('.')[-1])
         found = list(_definitions(tree))
         skip = set(id(node) for _, node, _ in found)
         _mentions(tree, used, True, docs, skip)
@@ -176,9 +180,10 @@ def _reachable_uses(trees, library, keep):
         for name in list(used):
             if name not in done:
                 done.add(name)
+                used.update(aliases.get(name, ()))  # using the alias uses what it names
                 pending.extend(units.get(name, ()))
                 pending.extend(units.get(' class ' + name, ()))  # its pinned members
-        if not pending:
+        if not pending and used <= done:
             return used
         while pending:
             node, docs, skip = pending.pop()
