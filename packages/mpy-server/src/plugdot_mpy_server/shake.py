@@ -9,11 +9,18 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
   ``a if MICROPYTHON else b``;
 * functions, methods, classes and module-level constants (an assignment of
   a value without effects) that the reachable code never names: not as a
-  name, an attribute, a keyword argument, an imported name, nor as a word in
-  a string (so ``getattr(obj, 'name')`` keeps ``name``). Reachable is
-  everything outside the library's definitions (the app, generated modules,
-  module-level code), then the definitions that names, transitively — so a
-  function only itself or other unreachable code names goes too;
+  name, an attribute, a keyword argument, an imported name (an alias names
+  what it imports), nor as a word in a string that may name attributes (so
+  ``getattr(obj, 'name')`` keeps ``name``; prose such as a message names
+  nothing). Reachable is everything outside the library's definitions (the
+  app, generated modules, module-level code), then the definitions that
+  names, transitively — so a function only itself or other unreachable code
+  names goes too;
+* the branches of a ``__getattr__`` that test its name against constants
+  whose attributes nothing reachable names (:func:`_dispatch`);
+* the blocks of ``if NAME:`` on a constant empty container nothing fills
+  (:func:`_fold_empty`) and of ``if type(self) is not C:`` where no class
+  derives from C (:func:`_fold_subclass_tests`);
 * implementations of the hooks only the CLI and the bundler call
   (``plugdot.hookspecs.CPYTHON_ONLY_HOOKS``), which a board never runs;
 * ``__all__`` lists (a board does not use them).
@@ -231,18 +238,26 @@ def _fold_dispatch(text, used):
         for keys, branch in _dispatch(node, '.' in qualname):
             if any(k in used for k in keys):
                 continue
-            test = branch.test
-            line = lines[test.lineno - 1].encode()
-            if test.lineno != test.end_lineno:
-                continue
-            line = line[:test.col_offset] + b'False' + line[test.end_col_offset:]
-            lines[test.lineno - 1] = line.decode()
-            first, last = branch.body[0], branch.body[-1]
-            for i in range(_first_line(first) - 1, last.end_lineno):
-                lines[i] = ''
-            lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
-            folded.extend(keys)
+            if _fold_if(lines, branch):
+                folded.extend(keys)
     return '\n'.join(lines), folded
+
+
+def _fold_if(lines, node):
+    """Make the ``if``/``elif`` *node* ``False`` in *lines* (its test on one
+    line becomes ``False``, its block a ``pass``; MicroPython's compiler
+    leaves such a branch out). False if its test spans lines (left alone)."""
+    test = node.test
+    if test.lineno != test.end_lineno:
+        return False
+    line = lines[test.lineno - 1].encode()  # ast offsets count UTF-8 bytes
+    lines[test.lineno - 1] = (line[:test.col_offset] + b'False'
+                              + line[test.end_col_offset:]).decode()
+    first, last = node.body[0], node.body[-1]
+    for i in range(_first_line(first) - 1, last.end_lineno):
+        lines[i] = ''
+    lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+    return True
 
 
 # -- containers nobody fills ------------------------------------------------------
@@ -306,15 +321,9 @@ def _fold_empty(texts, library):
             if module not in library:
                 continue
             lines = texts[module].split('\n')
-            test = lines[node.lineno - 1]
-            lines[node.lineno - 1] = test[:node.test.col_offset] + 'False' + \
-                test[node.test.end_col_offset:]
-            first, last = node.body[0], node.body[-1]
-            for i in range(_first_line(first) - 1, last.end_lineno):
-                lines[i] = ''
-            lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
-            texts[module] = '\n'.join(lines)
-            folded.append('%s.%s:if' % (module, word))
+            if _fold_if(lines, node):
+                texts[module] = '\n'.join(lines)
+                folded.append('%s.%s:if' % (module, word))
     return folded
 
 
@@ -351,14 +360,7 @@ def _fold_subclass_tests(texts, library):
                         and left.func.id == 'type' and len(left.args) == 1 \
                         and isinstance(left.args[0], ast.Name) and left.args[0].id == 'self' \
                         and isinstance(right, ast.Name) and right.id == cls.name \
-                        and test.lineno == test.end_lineno:
-                    line = lines[test.lineno - 1].encode()
-                    lines[test.lineno - 1] = (line[:test.col_offset] + b'False'
-                                              + line[test.end_col_offset:]).decode()
-                    first, last = node.body[0], node.body[-1]
-                    for i in range(_first_line(first) - 1, last.end_lineno):
-                        lines[i] = ''
-                    lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+                        and _fold_if(lines, node):
                     folded.append('%s.%s:if' % (module, cls.name))
         texts[module] = '\n'.join(lines)
     return folded
