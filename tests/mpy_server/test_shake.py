@@ -87,6 +87,12 @@ class Thing:
     def kept_by_option(self):
         return 7
 
+    def named_in_prose(self):  # a message is no attribute name: it goes
+        raise ValueError('see docs/things.md: named_in_prose is gone, %r' % self)
+
+    def named_in_a_list(self):  # 'a b'.split() may name attributes: it stays
+        return 10
+
 
 def plugdot_bundle_modules():
     return ['pkg.lib']  # the bundler's hook: never run on a board
@@ -113,6 +119,8 @@ APP = '''import pkg
 from pkg import Thing
 t = Thing()
 print(t.called(), t.prop, getattr(pkg, 'named_in_a_string')())
+print('Thing.named_in_prose() is not called here',
+      [getattr(t, n)() for n in 'called named_in_a_list'.split()])
 '''
 
 
@@ -125,13 +133,14 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
     assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
-                               'pkg.lib.Thing.mentioned_in_docstring', 'pkg.lib.Thing.walk',
+                               'pkg.lib.Thing.mentioned_in_docstring',
+                               'pkg.lib.Thing.named_in_prose', 'pkg.lib.Thing.walk',
                                'pkg.lib.UNREAD', 'pkg.lib.only_on_cpython',
                                'pkg.lib.only_used_by_unused', 'pkg.lib.ping',
                                'pkg.lib.plugdot_add_commands',
                                'pkg.lib.plugdot_bundle_modules', 'pkg.lib.pong', 'pkg.lib.unused']
     for kept in ('def helper', 'def named_in_a_string', 'def __init__', 'def called', 'def prop',
-                 'def plugdot_startup', 'def kept_by_option'):
+                 'def plugdot_startup', 'def kept_by_option', 'def named_in_a_list'):
         assert kept in lib, kept
     # the CPython branches are gone, the board's stays
     assert "'cpython'" not in lib and 'json' not in lib and "'board'" in lib
@@ -159,7 +168,8 @@ def test_line_numbers_do_not_move_and_the_result_runs(tmp_path):
     done = subprocess.run([sys.executable, 'app.py'], cwd=tmp_path, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ['loaded', 'board', '5', '3']
+    assert done.stdout.splitlines() == ['loaded', 'board 5 3',
+                                        "Thing.named_in_prose() is not called here ['board', 10]"]
 
 
 def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):
@@ -180,3 +190,175 @@ def test_a_bundle_is_shaken_unless_asked_not_to(tmp_path):
         compat = (out / 'plugdot' / '_compat.py').read_text()
         assert ('import contextvars' in compat) == (flag == '--no-shake')  # CPython's branch
     assert sizes[''] < sizes['--no-shake']
+
+
+EMPTY_LIB = '''
+NEEDS = {}
+FILLED = {}
+PASSED = []
+
+
+def need(fn):  # nothing reachable calls it: NEEDS stays empty
+    NEEDS[fn] = 1
+    return fn
+
+
+def fill(key):
+    FILLED[key] = 1
+
+
+def check(fn):
+    return NEEDS.get(fn)
+
+
+def only_if_needed(fn):
+    return check(fn)
+
+
+def only_if_filled():
+    return 2
+
+
+def only_if_passed():
+    return 3
+
+
+def route(fn):
+    if NEEDS:
+        only_if_needed(fn)
+    if FILLED:
+        only_if_filled()
+    if PASSED:
+        only_if_passed()
+    print(len(PASSED))
+    return fn
+'''
+
+EMPTY_APP = '''from lib import route, fill
+route(print)
+fill('x')
+'''
+
+
+def test_an_empty_container_nothing_fills_folds_its_tests():
+    texts, removed = specialize({'lib': EMPTY_LIB, 'app': EMPTY_APP}, ['lib'], set())
+    lib = texts['lib']
+    assert 'lib.NEEDS:if' in removed
+    for gone in ('need', 'check', 'only_if_needed', 'NEEDS'):
+        assert 'lib.' + gone in removed, gone
+    assert 'if False:' in lib and 'NEEDS' not in lib
+    # filled by reachable code, or passed on (it may be filled there): kept
+    assert 'if FILLED:' in lib and 'def only_if_filled' in lib
+    assert 'if PASSED:' in lib and 'def only_if_passed' in lib
+    assert lib.count('\n') == EMPTY_LIB.count('\n')
+    namespace = {}
+    exec(compile(lib, 'lib', 'exec'), namespace)
+    assert namespace['route'](len) is len
+
+
+DISPATCH_LIB = '''
+def parse(text):
+    return text.upper()
+
+
+class Lazy:
+    def __getattr__(self, name):
+        if name[:1] == '_':
+            raise AttributeError(name)
+        if name == 'named':
+            value = 1
+        elif name == 'unnamed':
+            value = parse('x')  # parse is reached only from here
+        elif name in ('by_string', 'other'):
+            value = 2
+        elif name == 'itself':
+            value = self.itself
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)
+        return value
+
+
+def __getattr__(name):
+    if name == 'lazy':
+        return Lazy()
+    if name == 'never':
+        return parse
+    raise AttributeError(name)
+'''
+
+DISPATCH_APP = '''import lib
+obj = lib.Lazy()
+print(obj.named, getattr(obj, 'by_string'), lib.lazy.named)
+'''
+
+
+def test_a_getattr_branch_goes_when_nothing_names_its_attribute():
+    texts, removed = specialize({'lib': DISPATCH_LIB, 'app': DISPATCH_APP}, ['lib'], set())
+    lib = texts['lib']
+    assert sorted(r for r in removed if ':' in r) == [
+        'lib.__getattr__:itself', 'lib.__getattr__:never', 'lib.__getattr__:unnamed']
+    assert 'lib.parse' in removed and 'def parse' not in lib  # only those branches named it
+    for kept in ("name == 'named'", "name in ('by_string', 'other')", "name == 'lazy'"):
+        assert kept in lib, kept
+    assert lib.count('elif False:') == 2 and lib.count('if False:') == 3
+    assert lib.count('\n') == DISPATCH_LIB.count('\n')
+    namespace = {}
+    exec(compile(lib, 'lib', 'exec'), namespace)
+    obj = namespace['Lazy']()
+    assert (obj.named, obj.other) == (1, 2)
+
+
+SUBCLASS_LIB = '''
+class Base:
+    def __init__(self):
+        self.extra = None
+        if type(self) is not Base:
+            self.extra = scan(self)
+
+
+def scan(obj):  # only subclasses need it
+    return sorted(n for n in dir(type(obj)) if not n.startswith('_'))
+'''
+
+
+def test_a_subclass_test_folds_when_no_class_of_the_bundle_derives():
+    plain = 'from lib import Base\nBase()\n'
+    texts, removed = specialize({'lib': SUBCLASS_LIB, 'app': plain}, ['lib'], set())
+    assert 'lib.Base:if' in removed and 'lib.scan' in removed
+    assert 'if False:' in texts['lib'] and 'def scan' not in texts['lib']
+    namespace = {}
+    exec(compile(texts['lib'], 'lib', 'exec'), namespace)
+    assert namespace['Base']().extra is None
+    for app in ('import lib\nclass Mine(lib.Base):\n    def page(self): pass\nMine()\n',
+                "from lib import Base\nMine = type('Mine', (Base,), {})\n"):
+        texts, removed = specialize({'lib': SUBCLASS_LIB, 'app': app}, ['lib'], set())
+        assert 'if type(self) is not Base:' in texts['lib'] and 'def scan' in texts['lib'], app
+
+
+ALIAS_LIB = {'pkg': """
+def make_of(kind):
+    if kind:
+        from .store import Store as make
+    else:
+        from .store import Cookie as make
+    return make()
+""", 'pkg.store': """
+class Store:
+    pass
+
+
+class Cookie:
+    pass
+
+
+class Unused:
+    pass
+"""}
+
+
+def test_an_import_alias_keeps_what_it_names():
+    sources = dict(ALIAS_LIB, app='from pkg import make_of\nmake_of(1)\n')
+    texts, removed = specialize(sources, ['pkg', 'pkg.store'], {'pkg'})
+    assert removed == ['pkg.store.Unused']
+    assert 'import Store as make' in texts['pkg'] and 'import Cookie as make' in texts['pkg']

@@ -424,15 +424,17 @@ def _generated(plugin_rows, tables, signature_rows):
              'PLUGINS = %r' % (plugin_rows,),
              '',
              '# The hooks: flags (1 firstresult, 2 historic) and argument names.',
-             'SPECS = {']
-    lines.extend('    %r: %r,' % item for item in sorted(specs.items()))
-    lines.append('}')
+             '# (Keyword arguments: their names are interned, as the hooks\' method',
+             '# names are already, where string keys would be str objects in the heap.)',
+             'SPECS = dict(']
+    lines.extend('    %s=%r,' % item for item in sorted(specs.items()))
+    lines.append(')')
     lines.append('')
     lines.append('# The hook table resolved on CPython: (plugin, rank 0 tryfirst / 1 / 2 trylast,')
     lines.append('# argument names when not all), in call order.')
-    lines.append('HOOKS = {')
-    lines.extend('    %r: %r,' % item for item in sorted(hooks.items()))
-    lines.append('}')
+    lines.append('HOOKS = dict(')
+    lines.extend('    %s=%r,' % item for item in sorted(hooks.items()))
+    lines.append(')')
     lines.append('')
     lines.append('# Parameters of hook methods of objects registered at run time, when not all.')
     lines.append('ARGNAMES = %r' % (argnames,))

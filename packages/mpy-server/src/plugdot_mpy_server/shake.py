@@ -9,11 +9,18 @@ core's, the server's, the plugins') what the bundle as a whole cannot reach:
   ``a if MICROPYTHON else b``;
 * functions, methods, classes and module-level constants (an assignment of
   a value without effects) that the reachable code never names: not as a
-  name, an attribute, a keyword argument, an imported name, nor as a word in
-  a string (so ``getattr(obj, 'name')`` keeps ``name``). Reachable is
-  everything outside the library's definitions (the app, generated modules,
-  module-level code), then the definitions that names, transitively — so a
-  function only itself or other unreachable code names goes too;
+  name, an attribute, a keyword argument, an imported name (an alias names
+  what it imports), nor as a word in a string that may name attributes (so
+  ``getattr(obj, 'name')`` keeps ``name``; prose such as a message names
+  nothing). Reachable is everything outside the library's definitions (the
+  app, generated modules, module-level code), then the definitions that
+  names, transitively — so a function only itself or other unreachable code
+  names goes too;
+* the branches of a ``__getattr__`` that test its name against constants
+  whose attributes nothing reachable names (:func:`_dispatch`);
+* the blocks of ``if NAME:`` on a constant empty container nothing fills
+  (:func:`_fold_empty`) and of ``if type(self) is not C:`` where no class
+  derives from C (:func:`_fold_subclass_tests`);
 * implementations of the hooks only the CLI and the bundler call
   (``plugdot.hookspecs.CPYTHON_ONLY_HOOKS``), which a board never runs;
 * ``__all__`` lists (a board does not use them).
@@ -35,6 +42,10 @@ import re
 from plugdot.hookspecs import CPYTHON_ONLY_HOOKS
 
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+#: a string that may name attributes: no white space (``'__aiter__'``,
+#: ``'plugdot.' + name``, ``'get_%s'``), or names separated by white space
+#: or commas (``'read write'.split()``); prose (a message) names none
+_NAMES = re.compile(r'\S*|[\sA-Za-z0-9_,]*')
 _KEEP_DECORATORS = ('property', 'staticmethod', 'classmethod', 'setter', 'getter', 'deleter')
 
 
@@ -68,8 +79,15 @@ def specialize(sources, library, packages=(), keep=()):
             if spans:
                 texts[name] = _blank(texts[name], spans)
                 dropped = True
+            texts[name], keys = _fold_dispatch(texts[name], used)
+            if keys:
+                removed.extend('%s.__getattr__:%s' % (name, key) for key in keys)
+                dropped = True
         if not dropped:
-            break
+            folded = _fold_empty(texts, library) + _fold_subclass_tests(texts, library)
+            if not folded:
+                break
+            removed.extend(folded)
     for name in library:
         texts[name] = _prune_imports(name, name in packages, texts, gone)
     return {name: texts[name] for name in library}, removed
@@ -110,7 +128,7 @@ def _collect_one(node, used, is_library, docs):
         if node.asname:
             used.add(node.asname)
     elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-            and id(node) not in docs:
+            and id(node) not in docs and _NAMES.fullmatch(node.value):
         used.update(_WORD.findall(node.value))
 
 
@@ -133,11 +151,15 @@ def _reachable_uses(trees, library, keep):
     used = set(keep)
     units = {}  # name -> [(node, module, the ids of its member definitions)]
     pending = []
+    aliases = {}  # `from .backends import StoreManager as make`: make -> StoreManager
     for name, tree in trees.items():
         docs = _docstrings(tree)
         if name not in library:
             _mentions(tree, used, False, docs)
             continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.alias) and node.asname:
+                aliases.setdefault(node.asname, set()).add(node.name.split('.')[-1])
         found = list(_definitions(tree))
         skip = set(id(node) for _, node, _ in found)
         _mentions(tree, used, True, docs, skip)
@@ -147,6 +169,12 @@ def _reachable_uses(trees, library, keep):
                 members.setdefault(qualname.split('.')[0], []).append(node)
         for qualname, node, _ in found:
             unit = (node, docs, set(id(m) for m in members.get(qualname, ())))
+            for keys, branch in _dispatch(node, '.' in qualname):
+                # a branch of __getattr__ is reached when its attribute is named
+                unit[2].update(id(stmt) for stmt in branch.body)
+                for key in keys:
+                    docs.update(id(c) for c in ast.walk(branch.test))
+                    units.setdefault(key, []).extend((stmt, docs, set()) for stmt in branch.body)
             for target in (_name(node).split(',') if isinstance(node, ast.Assign)
                            else [node.name]):
                 units.setdefault(target, []).append(unit)
@@ -159,15 +187,200 @@ def _reachable_uses(trees, library, keep):
         for name in list(used):
             if name not in done:
                 done.add(name)
+                used.update(aliases.get(name, ()))  # using the alias uses what it names
                 pending.extend(units.get(name, ()))
                 pending.extend(units.get(' class ' + name, ()))  # its pinned members
-        if not pending:
+        if not pending and used <= done:
             return used
         while pending:
             node, docs, skip = pending.pop()
             _mentions(node, used, True, docs, skip)
             if isinstance(node, ast.ClassDef):  # its dunders and hooks come with it
                 pending.extend(units.get(' class ' + node.name, ()))
+
+
+# -- __getattr__ dispatch -------------------------------------------------------------
+def _dispatch(node, method):
+    """The branches of a ``__getattr__`` (a method if *method*, else a
+    module's) that test its name argument against constants: ``(keys, If
+    node)`` for each ``if``/``elif`` of its top-level chains of the form
+    ``name == 'key'`` or ``name in ('key', ...)``. Such a branch runs only
+    for an attribute some code names (``request.json``, ``getattr(request,
+    'json')``): the shaker reaches it like a definition of that name."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+            or node.name != '__getattr__' or len(node.args.args) != 1 + method:
+        return []
+    arg = node.args.args[method].arg
+    found = []
+    for stmt in node.body:
+        while isinstance(stmt, ast.If):
+            test = stmt.test
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 \
+                    and isinstance(test.left, ast.Name) and test.left.id == arg:
+                right = test.comparators[0]
+                keys = right.elts if isinstance(test.ops[0], ast.In) and isinstance(
+                    right, (ast.Tuple, ast.List, ast.Set)) else [right] if isinstance(
+                    test.ops[0], ast.Eq) else []
+                if keys and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                for k in keys):
+                    found.append(([k.value for k in keys], stmt))
+            stmt = stmt.orelse[0] if len(stmt.orelse) == 1 else None
+    return found
+
+
+def _fold_dispatch(text, used):
+    """Fold to ``False`` (the body blanked) each branch of a ``__getattr__``
+    whose attributes nothing reachable names; returns (text, folded keys)."""
+    tree = ast.parse(text)
+    lines = text.split('\n')
+    folded = []
+    for qualname, node, _ in _definitions(tree):
+        for keys, branch in _dispatch(node, '.' in qualname):
+            if any(k in used for k in keys):
+                continue
+            if _fold_if(lines, branch):
+                folded.extend(keys)
+    return '\n'.join(lines), folded
+
+
+def _fold_if(lines, node):
+    """Make the ``if``/``elif`` *node* ``False`` in *lines* (its test on one
+    line becomes ``False``, its block a ``pass``; MicroPython's compiler
+    leaves such a branch out). False if its test spans lines (left alone)."""
+    test = node.test
+    if test.lineno != test.end_lineno:
+        return False
+    line = lines[test.lineno - 1].encode()  # ast offsets count UTF-8 bytes
+    lines[test.lineno - 1] = (line[:test.col_offset] + b'False'
+                              + line[test.end_col_offset:]).decode()
+    first, last = node.body[0], node.body[-1]
+    for i in range(_first_line(first) - 1, last.end_lineno):
+        lines[i] = ''
+    lines[_first_line(first) - 1] = ' ' * first.col_offset + 'pass'
+    return True
+
+
+# -- containers nobody fills ------------------------------------------------------
+_EMPTY = (ast.Dict, ast.List, ast.Set, ast.Tuple)
+
+
+def _fold_empty(texts, library):
+    """Fold ``if NAME:`` to ``if False:`` (its body blanked) where NAME is a
+    library module's constant empty container (``NAME = {}``, ``[]``,
+    ``()``) that stays empty: the bundle mentions it only to bind it, import
+    it, test it (``if NAME:``) or read from it (``NAME.get(...)``) — nothing
+    stores into it, passes it on, names it as an attribute or in a string.
+    (``routing.NEEDS``, filled only by a plugin's decorator such as
+    ``with_websocket``, is empty in a bundle without one.) Returns
+    ``module.NAME:if`` for each folded test; the shaker then drops what only
+    those blocks named."""
+    trees = {name: ast.parse(text) for name, text in texts.items()}
+    empties = {}
+    for name in library:
+        for node in trees[name].body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, _EMPTY) \
+                    and not getattr(node.value, 'elts', getattr(node.value, 'keys', None)):
+                empties.setdefault(node.targets[0].id, []).append((name, node))
+    if not empties:
+        return []
+    tests = {}  # NAME -> [(module, If node)]
+    for module, tree in trees.items():
+        docs = _docstrings(tree)
+        parents = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+        for node in ast.walk(tree):
+            for word in _named(node, docs):
+                if word not in empties:
+                    continue
+                parent = parents.get(id(node))
+                if isinstance(node, ast.Name) and isinstance(parent, ast.If) \
+                        and parent.test is node and isinstance(node.ctx, ast.Load):
+                    tests.setdefault(word, []).append((module, parent))
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                        and isinstance(parent, ast.Attribute) and parent.attr == 'get' \
+                        and isinstance(parents.get(id(parent)), ast.Call) \
+                        and parents[id(parent)].func is parent:
+                    pass  # a read
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                        and any(n is parent for _, n in empties[word]):
+                    pass  # its own binding
+                elif isinstance(node, ast.alias) and module in library \
+                        and isinstance(parent, ast.ImportFrom):
+                    pass  # imported by name: its uses are checked where it is imported
+                else:
+                    empties[word] = None  # anything else may fill it
+    folded = []
+    for word, found in sorted(tests.items()):
+        if empties.get(word) is None or len(empties[word]) != 1:
+            continue  # filled somewhere, or two modules define the name
+        for module, node in found:
+            if module not in library:
+                continue
+            lines = texts[module].split('\n')
+            if _fold_if(lines, node):
+                texts[module] = '\n'.join(lines)
+                folded.append('%s.%s:if' % (module, word))
+    return folded
+
+
+def _fold_subclass_tests(texts, library):
+    """Fold ``if type(self) is not C:`` in the methods of a library class C to
+    ``if False:`` (its block blanked) when no class of the bundle derives
+    from C (no base names it) and no three-argument ``type()`` could make
+    one: ``App``'s set-up of class-style routes, in a bundle whose app is a
+    plain ``App()``. Returns ``module.C:if`` for each."""
+    trees = {name: ast.parse(text) for name, text in texts.items()}
+    bases = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    bases.update(_named(base, ()))
+                    bases.update(n.id for n in ast.walk(base) if isinstance(n, ast.Name))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == 'type' and len(node.args) != 1:
+                return []  # a class made at run time
+    folded = []
+    for module in library:
+        lines = texts[module].split('\n')
+        for cls in ast.walk(trees[module]):
+            if not isinstance(cls, ast.ClassDef) or cls.name in bases:
+                continue
+            for node in ast.walk(cls):
+                test = getattr(node, 'test', None)
+                if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) \
+                        or len(test.ops) != 1 or not isinstance(test.ops[0], ast.IsNot):
+                    continue
+                left, right = test.left, test.comparators[0]
+                if isinstance(left, ast.Call) and isinstance(left.func, ast.Name) \
+                        and left.func.id == 'type' and len(left.args) == 1 \
+                        and isinstance(left.args[0], ast.Name) and left.args[0].id == 'self' \
+                        and isinstance(right, ast.Name) and right.id == cls.name \
+                        and _fold_if(lines, node):
+                    folded.append('%s.%s:if' % (module, cls.name))
+        texts[module] = '\n'.join(lines)
+    return folded
+
+
+def _named(node, docs):
+    """The words *node* itself names (as :func:`_collect_one` counts them)."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute):
+        return (node.attr,)
+    if isinstance(node, ast.keyword) and node.arg:
+        return (node.arg,)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return node.names
+    if isinstance(node, ast.alias):
+        return tuple(node.name.split('.')) + ((node.asname,) if node.asname else ())
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+        return _WORD.findall(node.value)
+    return ()
 
 
 # -- what may go ---------------------------------------------------------------
