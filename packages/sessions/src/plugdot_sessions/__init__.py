@@ -9,9 +9,17 @@ Importing the plugin loads only its hooks: the session code (and its HS256
 signer) loads with the first app that uses sessions, the stores with the
 first app that uses one.
 """
+from plugdot._compat import MICROPYTHON
+
 __version__ = '0.1.0'
 __all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
            '__version__']
+
+if MICROPYTHON:
+    # On a board the session code loads with the plugin, while the bundle
+    # loads: loaded by the app's startup, it would land among the garbage of
+    # building the app and fragment the small heap.
+    from .manager import SessionManager  # noqa: F401
 
 
 def __getattr__(name):
