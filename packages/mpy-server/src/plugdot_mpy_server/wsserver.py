@@ -28,7 +28,7 @@ import binascii
 import gc
 import hashlib
 
-from plugdot._compat import MICROPYTHON, utf8
+from plugdot._compat import MICROPYTHON, isawaitable, utf8
 
 from .protocol import NEED_DATA, ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
@@ -399,7 +399,20 @@ async def upgrade(conn, request):
     server.websockets += 1
     try:
         try:  # the app runs in this frame: one frame less held while the socket is open
-            await server.app(scope, ws.receive, ws.send)
+            app = server.app
+            if server.direct:
+                # A plugdot App: its plugdot_asgi_scope hooks, called as its
+                # ASGI call does (App.scope_takers), without that call's two
+                # frames held while the WebSocket is open. None that takes
+                # it: not accepted, a 403 below (the ASGI call's close).
+                for taker in app.scope_takers():
+                    taken = taker(app, scope, ws.receive, ws.send)
+                    if isawaitable(taken):
+                        taken = await taken
+                    if taken is not None:
+                        break
+            else:
+                await app(scope, ws.receive, ws.send)
         except Exception:
             if ws.accepted and not ws.close_sent:
                 await ws._close(1011, '')
