@@ -156,11 +156,25 @@ def test_websocket_under_micropython(mpy_server):
     assert proc.poll() is None and httpx.get(url + '/', timeout=5).status_code == 200
 
 
-def test_a_full_heap_kills_no_server_task():
+def test_a_full_heap_kills_no_server_task(micropython_exe, mpy_lane):
     # /hog fills the heap and holds it for a second while clients connect:
-    # the accept loop and the timeout watchdog hit MemoryError meanwhile. Every
+    # the accept loop, the timeout watchdog and the scheduler itself (on a
+    # 32-bit unix port its poll allocates) hit MemoryError meanwhile. Every
     # task survives it: afterwards requests are served and timeouts still fire.
-    proc, url, port = start('512k')
+    # The pip wheel's MicroPython 1.28 itself crashes in select.poll now and
+    # then (SIGSEGV, ~1 in 30 runs, not seen with the 1.29 source of the
+    # 32-bit lane): on that lane only a crash of the interpreter gets a
+    # second run; any other failure, or a second crash, fails.
+    crashed = fill_the_heap_then_serve(micropython_exe)
+    if crashed and mpy_lane == 'pip':
+        crashed = fill_the_heap_then_serve(micropython_exe)
+    assert not crashed, 'MicroPython crashed: %s' % crashed
+
+
+def fill_the_heap_then_serve(exe):
+    """Run the full-heap scenario; the interpreter's output if it died of a
+    signal (a crash, not the server's doing), else None."""
+    proc, url, port = start('512k', exe=exe)
     try:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             hog = pool.submit(httpx.get, url + '/hog?s=1', timeout=10)
@@ -176,6 +190,8 @@ def test_a_full_heap_kills_no_server_task():
                 hog.result(10)
             except httpx.HTTPError:
                 pass
+        if proc.poll() is not None and proc.returncode < 0:
+            return proc.communicate()[0].decode(errors='replace')[-2000:] or 'signal %d' % -proc.returncode
         with httpx.Client(base_url=url, timeout=5) as c:
             for _ in range(5):
                 assert c.get('/').status_code == 200
@@ -184,6 +200,7 @@ def test_a_full_heap_kills_no_server_task():
         assert s.recv(100).startswith(b'HTTP/1.1 408')
         s.close()
         assert proc.poll() is None
+        return None
     finally:
         proc.terminate()
         proc.wait(10)

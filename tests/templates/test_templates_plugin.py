@@ -340,3 +340,19 @@ def test_plugdot_run_reports_a_missing_templates_dir_before_serving(tmp_path):
     assert result.returncode == 1 and 'serving on' not in result.stdout
     assert ("could not start: ValueError: templates_dir: 'pages' is not a folder"
             in result.stderr), result.stderr
+
+
+def test_a_missing_default_folder_is_named_when_a_page_needs_it(tmp_path, monkeypatch, caplog):
+    # Not at startup (an app with the plugin installed may render nothing),
+    # but the first render says what to do.
+    monkeypatch.chdir(tmp_path)
+    app = App()
+
+    @app.get('/')
+    async def index(request):
+        return render_template('index.html')
+    with caplog.at_level(logging.ERROR, logger='plugdot'), TestClient(app) as client:
+        r = client.get('/')
+    assert r.status_code == 500
+    assert ("template index.html not found (searched templates): 'templates' is not a folder "
+            "(from %s): create it, or set templates_dir" % tmp_path) in caplog.text

@@ -64,7 +64,11 @@ if MICROPYTHON:
 
         def read(self, n):  # awaitable, as asyncio's own I/O: a generator
             while True:
-                yield asyncio.core._io_queue.queue_read(self.sock)
+                try:
+                    yield asyncio.core._io_queue.queue_read(self.sock)
+                except (MemoryError, OSError) as exc:
+                    yield from _unstick(self.sock, exc)
+                    continue
                 data = self.sock.read(n)
                 if data is not None:
                     return data
@@ -84,17 +88,47 @@ if MICROPYTHON:
             out = memoryview(self.out)
             done = 0
             while done < len(out):
-                yield asyncio.core._io_queue.queue_write(self.sock)
+                try:
+                    yield asyncio.core._io_queue.queue_write(self.sock)
+                except (MemoryError, OSError) as exc:
+                    yield from _unstick(self.sock, exc)
+                    continue
                 n = self.sock.write(out[done:])
                 if n is not None:
                     done += n
             self.out = b''
 
+    def _unstick(sock, exc):
+        # asyncio's queue_read/queue_write failed for *sock*. Their
+        # bookkeeping is two steps (an entry in a map, then the poller); a
+        # MemoryError between them leaves an entry the poller does not know,
+        # and every later wait on the socket fails with ENOENT. Undo the
+        # half-made entry, free, and let the caller wait again. (Only on
+        # failure: the usual wait makes no generator.)
+        if not isinstance(exc, MemoryError) and exc.errno != 2:  # ENOENT
+            raise exc
+        gc.collect()
+        io = asyncio.core._io_queue
+        entry = None
+        try:
+            entry = io.map.pop(id(sock), None)
+            io.poller.unregister(sock)
+        except Exception:
+            pass
+        for task in entry[:2] if entry else ():  # the other side's waiter looks again
+            if task is not None and task is not asyncio.current_task():
+                asyncio.core._task_queue.push(task)
+        yield from asyncio.sleep_ms(10)
+
     def _serve(server, sock):
         # The accept loop (asyncio.stream's, with a _Stream per client): a
         # generator, run as a task.
         while True:
-            yield asyncio.core._io_queue.queue_read(sock)
+            try:
+                yield asyncio.core._io_queue.queue_read(sock)
+            except (MemoryError, OSError) as exc:
+                yield from _unstick(sock, exc)
+                continue
             try:
                 client, addr = sock.accept()
             except Exception:  # a failed accept is ignored
@@ -873,9 +907,24 @@ def serve(app, host='0.0.0.0', port=80, limits=None, ssl=None, access_log=True):
         finally:
             await server.stop()
     try:
-        asyncio.run(main())
+        if MICROPYTHON:
+            _run_through_a_full_heap(asyncio.create_task(main()))
+        else:
+            asyncio.run(main())
     except KeyboardInterrupt:
         pass
+
+
+def _run_through_a_full_heap(task):
+    # MicroPython's scheduler itself may allocate while it polls (where
+    # id() of a socket is no small int, as on a 32-bit unix port), and a
+    # MemoryError there leaves its loop. Every task is still queued and poll
+    # reports the events again, so the scheduler is simply resumed.
+    while True:
+        try:
+            return asyncio.run_until_complete(task)
+        except MemoryError:
+            pass
 
 
 def _stop_on_signals(server):

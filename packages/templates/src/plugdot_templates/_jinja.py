@@ -6,6 +6,8 @@ plugins ship, escaping by extension (``.html``, ``.htm``, ``.xml``,
 rendered into an HTML response use an overlay that always escapes, and
 async rendering another overlay in Jinja2's async mode.
 """
+import os
+
 from .engine import package_folder
 from .response import TemplateError
 
@@ -115,9 +117,21 @@ class _Errors:
                                    exc.message)) from exc
         if isinstance(exc, jinja2.TemplateNotFound):
             missing = ', '.join(getattr(exc, 'templates', None) or [exc.name])
-            raise TemplateError('template %s not found (searched %s)'
-                                % (missing, ', '.join(self.dirs) or 'no folder')) from exc
+            raise TemplateError('template %s not found (searched %s)%s'
+                                % (missing, ', '.join(self.dirs) or 'no folder',
+                                   _absent(self.dirs))) from exc
         return False
+
+
+def _absent(dirs):
+    # The default 'templates' is not checked at startup (an app with the
+    # plugin installed may render nothing): say so when a page needs it.
+    gone = [d for d in dirs  # ('package:folder' entries are a plugin's)
+            if (':' not in d or os.path.isabs(d)) and not os.path.isdir(d)]
+    if not gone:
+        return ''
+    return ': %s is not a folder (from %s): create it, or set templates_dir' % (
+        ', '.join(repr(d) for d in gone), os.getcwd())
 
 
 async def _chunks(pieces, size, errors):
