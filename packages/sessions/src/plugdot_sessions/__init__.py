@@ -7,7 +7,8 @@ JWT cookie; server-side stores keep a signed random id in the cookie.
 
 Importing the plugin loads only its hooks: the session code (and its HS256
 signer) loads with the first app that uses sessions, the stores with the
-first app that uses one.
+first app that uses one. (On a board, whose bundle has the plugin only if
+the app uses it, the session code loads with the plugin.)
 """
 from plugdot._compat import MICROPYTHON
 
