@@ -20,7 +20,7 @@ if MICROPYTHON:
     # On a board the session code loads with the plugin, while the bundle
     # loads: loaded by the app's startup, it would land among the garbage of
     # building the app and fragment the small heap.
-    from .manager import SessionManager  # noqa: F401
+    from . import manager  # noqa: F401  (a name the package has anyway)
 
 
 def __getattr__(name):
