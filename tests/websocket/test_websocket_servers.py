@@ -163,3 +163,55 @@ def test_a_text_frame_that_is_not_utf8(server):
         assert data == b'', data
     else:
         assert data[:1] == b'\x88' and int.from_bytes(data[2:4], 'big') == 1007, data
+
+
+def test_the_mpy_server_calls_the_apps_websocket_hooks_itself(tmp_path):
+    """The mpy-server serves a plugdot App's WebSocket through its
+    ``plugdot_asgi_scope`` hooks (``App.scope_takers``), not its ASGI call:
+    an app without a taker refuses the upgrade (403) and still answers HTTP;
+    a taker that is a plain function (sync) works too."""
+    (tmp_path / 'nows.py').write_text('''
+from plugdot import App
+app = App(plugins=[])
+
+@app.get('/ws')
+async def ws(request):
+    return 'plain'
+
+class SyncTaker:
+    """Takes every websocket scope, synchronously, and refuses it: the
+    server sends the close before accept as a 403."""
+    seen = []
+
+    def plugdot_asgi_scope(self, app, scope, receive, send):
+        if scope['type'] != 'websocket':
+            return None
+        SyncTaker.seen.append(scope['path'])
+        return True
+
+sync_app = App(plugins=[])
+sync_app.register_plugin(SyncTaker(), 'sync-taker')
+
+@sync_app.get('/seen')
+async def seen(request):
+    return {'seen': SyncTaker.seen}
+''')
+    for target, path in (('nows.py:app', '/ws'), ('nows.py:sync_app', '/taken')):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, '-m', 'plugdot.cli', 'run',
+                                 str(tmp_path / target), '--port', str(port), '--server', 'mpy'],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, proc)
+            with pytest.raises(InvalidStatus) as info:
+                with connect('ws://127.0.0.1:%d%s' % (port, path), open_timeout=5):
+                    pass
+            assert info.value.response.status_code == 403
+            if path == '/ws':
+                assert httpx.get('http://127.0.0.1:%d/ws' % port, timeout=5).text == 'plain'
+            else:
+                r = httpx.get('http://127.0.0.1:%d/seen' % port, timeout=5)
+                assert r.json() == {'seen': ['/taken']}
+        finally:
+            proc.terminate()
+            proc.wait(10)

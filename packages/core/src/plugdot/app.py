@@ -391,6 +391,14 @@ class App:
         plan = self._plan or self._compile()
         return self._wrapped(plan, request) if plan['request'] else self.dispatch(request)
 
+    def scope_takers(self):
+        """The ``plugdot_asgi_scope`` implementations of this app, in order:
+        what its ASGI call runs for a ``websocket`` scope (the first that
+        returns non-None took it). A server that knows it serves a plugdot
+        App (plugdot-mpy-server) calls them itself, which keeps the frames of
+        the ASGI call off the heap while a WebSocket is open."""
+        return (self._plan or self._compile())['asgi_scope']
+
     async def send_failed(self, request, response, send, exc):
         """Sending *response* raised *exc*: a client that left (EPIPE,
         ECONNRESET) is nothing wrong; anything else is logged, and answered

@@ -28,7 +28,7 @@ import binascii
 import gc
 import hashlib
 
-from plugdot._compat import MICROPYTHON, utf8
+from plugdot._compat import MICROPYTHON, isawaitable, utf8
 
 from .protocol import NEED_DATA, ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
@@ -90,7 +90,9 @@ class FrameParser:
 
     ``next_event()`` returns NEED_DATA or an event that starts with its
     opcode: ``(1, str)`` (text), ``(2, bytes)`` (binary), ``(9, bytes)``
-    (ping), ``(10, bytes)`` (pong) or ``(8, code, reason)`` (close).
+    (ping), ``(10, bytes)`` (pong) or ``(8, code, reason)`` (close). After
+    NEED_DATA, ``need`` is how many more bytes the frame in progress needs
+    (its head first, then the rest).
     """
 
     # The state of a message in progress as class-level defaults: an idle
@@ -112,6 +114,7 @@ class FrameParser:
         while True:
             buf = self.buffer
             if len(buf) < 2:
+                self.need = 2 - len(buf)
                 return NEED_DATA
             first, second = buf[0], buf[1]
             if first & 0x70:
@@ -126,10 +129,12 @@ class FrameParser:
             at = 2
             if n == 126:
                 if len(buf) < 4:
+                    self.need = 4 - len(buf)
                     return NEED_DATA
                 n, at = int.from_bytes(buf[2:4], 'big'), 4
             elif n == 127:
                 if len(buf) < 10:
+                    self.need = 10 - len(buf)
                     return NEED_DATA
                 n, at = int.from_bytes(buf[2:10], 'big'), 10
             if opcode >= 8 and (not fin or n > 125):
@@ -137,6 +142,7 @@ class FrameParser:
             if self.size + n > self.max_message_size and opcode < 8:
                 raise ProtocolError(1009, 'message too big')
             if len(buf) < at + 4 + n:
+                self.need = at + 4 + n - len(buf)
                 return NEED_DATA
             payload = buf[at + 4:at + 4 + n]
             if n:  # unmask with one big-integer XOR: fast on both interpreters
@@ -238,10 +244,14 @@ class WebSocketSession(FrameParser):
                     # message either way for ws_idle_timeout the WebSocket is
                     # closed (1001). The read is awaited here, not through
                     # conn._read: each frame more is heap while it is open.
+                    # It asks for what the frame needs (read_size at most):
+                    # a read allocates what it asks for, and a board's heap
+                    # with a WebSocket open may have no 512-byte block free.
+                    # (bench/README.md, "Issue 17, session 13")
                     wait = limits.ws_ping_timeout if self.pinged else limits.ws_ping_interval
                     conn.deadline = _deadline(min(wait, max(0, _left(self.idle_deadline))))
                     try:
-                        data = await conn.reader.read(limits.read_size)
+                        data = await conn.reader.read(min(self.need, limits.read_size))
                     except asyncio.CancelledError as exc:
                         conn._expired(exc)  # not ours: raised on
                         data = None
@@ -380,11 +390,29 @@ async def upgrade(conn, request):
     if scope is None:
         return
     server = conn.server
+    if MICROPYTHON:
+        # What the WebSocket holds while it is open then goes into the
+        # lowest free blocks, not across the heap wherever the garbage of
+        # earlier requests ended (fragments that no larger block fits in).
+        gc.collect()
     ws = WebSocketSession(conn, request)
     server.websockets += 1
     try:
         try:  # the app runs in this frame: one frame less held while the socket is open
-            await server.app(scope, ws.receive, ws.send)
+            app = server.app
+            if server.direct:
+                # A plugdot App: its plugdot_asgi_scope hooks, called as its
+                # ASGI call does (App.scope_takers), without that call's two
+                # frames held while the WebSocket is open. None that takes
+                # it: not accepted, a 403 below (the ASGI call's close).
+                for taker in app.scope_takers():
+                    taken = taker(app, scope, ws.receive, ws.send)
+                    if isawaitable(taken):
+                        taken = await taken
+                    if taken is not None:
+                        break
+            else:
+                await app(scope, ws.receive, ws.send)
         except Exception:
             if ws.accepted and not ws.close_sent:
                 await ws._close(1011, '')

@@ -7,11 +7,20 @@ JWT cookie; server-side stores keep a signed random id in the cookie.
 
 Importing the plugin loads only its hooks: the session code (and its HS256
 signer) loads with the first app that uses sessions, the stores with the
-first app that uses one.
+first app that uses one. (On a board, whose bundle has the plugin only if
+the app uses it, the session code loads with the plugin.)
 """
+from plugdot._compat import MICROPYTHON
+
 __version__ = '0.1.0'
 __all__ = ['MemoryBackend', 'Session', 'SessionBackend', 'SessionManager', 'SessionTooLarge',
            '__version__']
+
+if MICROPYTHON:
+    # On a board the session code loads with the plugin, while the bundle
+    # loads: loaded by the app's startup, it would land among the garbage of
+    # building the app and fragment the small heap.
+    from . import manager  # noqa: F401  (a name the package has anyway)
 
 
 def __getattr__(name):

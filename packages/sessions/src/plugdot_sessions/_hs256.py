@@ -28,7 +28,8 @@ class InvalidToken(Exception):
 
 
 def _b64encode(data):
-    return binascii.b2a_base64(data).rstrip(b'\n=').replace(b'+', b'-').replace(b'/', b'_')
+    return binascii.b2a_base64(data, newline=False).rstrip(b'=').replace(b'+', b'-') \
+        .replace(b'/', b'_')
 
 
 def _b64decode(text):
@@ -47,10 +48,16 @@ def hmac_sha256(key, message):
     """HMAC-SHA256 of *message* under *key* (RFC 2104)."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
-    key = key + b'\x00' * (64 - len(key))
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    # One pad, changed in place (a board's heap is small): the key XOR 0x36
+    # ('6') for the inner hash, then XOR 0x5c for the outer one.
+    pad = bytearray(b'6' * 64)
+    for i in range(len(key)):
+        pad[i] ^= key[i]
+    inner = hashlib.sha256(pad)
     inner.update(message)
-    outer = hashlib.sha256(bytes(b ^ 0x5c for b in key))
+    for i in range(64):
+        pad[i] ^= 0x6a  # 0x36 ^ 0x5c
+    outer = hashlib.sha256(pad)
     outer.update(inner.digest())
     return outer.digest()
 

@@ -1,0 +1,93 @@
+"""Which part of the sessions + WebSocket workload sets the smallest heap,
+and where it fails (issue 17): a companion of board_heap.py.
+
+Builds bench/bundle.py's sessions + WebSocket app as a bundle of this
+checkout, frozen into a 32-bit unix port from MicroPython's source
+($PLUGDOT_MICROPYTHON_SRC), then serves, at each heap size given, one of
+three workloads a few times and prints pass/fail per run:
+
+* ``full`` — bench/bundle.py's (what board_heap.py's smallest heap uses):
+  100 requests, every other one a session read and write, ten WebSocket
+  echoes half-way;
+* ``sess`` — the same without the WebSocket;
+* ``ws`` — the same without sessions (the WebSocket half-way, GET / else).
+
+The smallest heap of a board is set by fragmentation more than by the bytes
+in use (a MemoryError names the block it could not find: ``-v`` prints the
+server's output of a failed run). The same firmware and workload fail or
+pass the same way run after run, but one heap size may fail where the next
+smaller one passes, which is why board_heap.py's binary search reads ±1 KB.
+
+Usage: python bench/board_probe.py [--work full|sess|ws] [--tries N] [--mpy] [-v] KB...
+(``--mpy``: the bundle's .mpy files on the plain 32-bit port instead of frozen)
+"""
+import os
+import sys
+import tempfile
+
+import httpx
+from websockets.sync.client import connect
+from bundle import FULL, BundleTarget, build_port, only_main, plugdot_bundle
+from mpy_server import stop
+
+
+def workload(url, n, sessions=True, websocket=True, verbose=False):
+    """bench/bundle.py's use_session_and_websocket, either half optional."""
+    try:
+        with httpx.Client(timeout=5) as c:
+            for i in range(n):
+                if websocket and i == n // 2:
+                    with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
+                        for k in range(10):
+                            ws.send('echo %d' % k)
+                            if ws.recv(timeout=5) != 'echo %d' % k:
+                                return False
+                if sessions and i % 2:
+                    r = c.get(url + '/count')
+                    if r.status_code != 200 or r.text != str(i // 2 + 1):
+                        return False
+                elif c.get(url + '/').status_code != 200:
+                    return False
+        return True
+    except Exception as exc:  # refused, reset, closed, timed out: the heap fails
+        if verbose:
+            print('  client: %r' % exc)
+        return False
+
+
+def main():
+    args = sys.argv[1:]
+    kind = args[args.index('--work') + 1] if '--work' in args else 'full'
+    tries = int(args[args.index('--tries') + 1]) if '--tries' in args else 2
+    verbose = '-v' in args
+    heaps = [int(a) for i, a in enumerate(args)
+             if a.isdigit() and (i == 0 or args[i - 1] not in ('--work', '--tries'))]
+    work = tempfile.mkdtemp(prefix='boardprobe-')
+    bundle_dir, size = plugdot_bundle(work, 'full', FULL, ['sessions', 'websocket'])
+    if '--mpy' in args:
+        target = BundleTarget('full', bundle_dir, exe=build_port(os.path.join(work, 'mp32')))
+    else:
+        firmware = build_port(os.path.join(work, 'fw-full'),
+                              os.path.join(bundle_dir, 'manifest.py'))
+        target = BundleTarget('full', only_main(work, 'frozen-full', bundle_dir), exe=firmware)
+    print('sessions + WebSocket bundle, %d bytes of .mpy; workload %s' % (size, kind))
+    for heap in heaps:
+        runs = []
+        for _ in range(tries):
+            url, proc = target.start('%dk' % heap)
+            ok = False
+            try:
+                ok = (url is not None and workload(url, 100, kind != 'ws', kind != 'sess', verbose)
+                      and proc.poll() is None)
+            finally:
+                stop(proc)
+                out = proc.stdout.read().decode(errors='replace')
+            runs.append('pass' if ok else 'FAIL')
+            if not ok and verbose:
+                print('\n'.join('  | ' + line for line in out.splitlines()
+                                if 'HTTP/1.1" 200' not in line)[-1500:])
+        print('%3d KB: %s' % (heap, ' '.join(runs)))
+
+
+if __name__ == '__main__':
+    main()
