@@ -72,6 +72,9 @@ def test_json_messages():
     with TestClient(make_app()).websocket_connect('/json') as ws:
         ws.send_json({'a': [1, 2]})
         assert ws.receive_json() == {'got': {'a': [1, 2]}}
+    with TestClient(make_app()).websocket_connect('/json') as ws:
+        ws.send_json({'caf\u00e9': 0.5})  # written as a JSON response is: compact, UTF-8
+        assert ws.receive() == '{"got":{"caf\u00e9":0.5}}'
 
 
 def test_close_codes_reach_the_client():

@@ -111,8 +111,10 @@ class WebSocket:
     async def send(self, data):
         """Send a text (str), binary (bytes) or JSON (dict/list) message."""
         if isinstance(data, (dict, list)):
-            import json  # with the first JSON message: loading the plugin does not load json
-            data = json.dumps(data)
+            # The core's JSON, as in a JSON response: compact, UTF-8 (loaded
+            # with the first JSON message on a board: loading the plugin does not)
+            from plugdot._compat import json_dumps
+            data = json_dumps(data)
         if isinstance(data, str):
             message = {'type': 'websocket.send', 'text': data}
         elif isinstance(data, (bytes, bytearray)):
