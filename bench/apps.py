@@ -8,7 +8,8 @@ framework's documentation shows. Each factory returns an ASGI callable:
   (the route-resolution scenarios request the last one);
 * with ``sessions=True``: the framework's cookie session middleware and
   ``GET /count``, which reads and writes a counter in the session
-  (``sessions='memory'``: plugdot's server-side memory store instead).
+  (``sessions='memory'``: plugdot's server-side memory store instead; the
+  Redis store with a ``redis-server`` the run starts on 127.0.0.1).
 
 The session middleware is only added for the session scenario, so that it
 does not slow the others down.
@@ -57,8 +58,8 @@ def plugdot(routes=0, sessions=False):
     config = {}
     if sessions:
         config = {'secret_key': SECRET}
-        if sessions == 'memory':
-            config['session_backend'] = 'memory'
+        if sessions is not True:  # 'memory' or a redis:// URL: a server-side store
+            config['session_backend'] = sessions
     app = App(config=config)
 
     @app.get('/')
@@ -95,6 +96,49 @@ def plugdot_memory(routes=0, sessions=False):
     if not sessions:
         raise NotImplementedError
     return plugdot(routes, 'memory')
+
+
+def plugdot_redis(routes=0, sessions=False):
+    """plugdot with the Redis store (the session scenario only), talking to a
+    ``redis-server`` started for the run on 127.0.0.1 (skipped without one).
+    Its wait for Redis is not CPU time of this process: run with ``--clock
+    wall`` to count it."""
+    if not sessions:
+        raise NotImplementedError
+    return plugdot(routes, _redis_url())
+
+
+_REDIS = []
+
+
+def _redis_url():
+    import atexit
+    import shutil
+    import socket
+    import subprocess
+    import time
+    if not _REDIS:
+        exe = shutil.which('redis-server')
+        if exe is None:
+            raise ImportError('no redis-server on PATH')
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([exe, '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                                 '--appendonly', 'no'], stdout=subprocess.DEVNULL)
+        atexit.register(proc.terminate)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    proc.terminate()
+                    raise ImportError('redis-server did not start')
+                time.sleep(0.05)
+        _REDIS.append('redis://127.0.0.1:%d/0' % port)
+    return _REDIS[0]
 
 
 def starlette(routes=0, sessions=False):
@@ -273,4 +317,4 @@ FRAMEWORKS = {
     'Starlette': starlette, 'MicroPie': micropie, 'Microdot': microdot,
 }
 #: Rows of the session scenario only.
-SESSION_ONLY = {'plugdot (memory store)': plugdot_memory}
+SESSION_ONLY = {'plugdot (memory store)': plugdot_memory, 'plugdot (redis store)': plugdot_redis}

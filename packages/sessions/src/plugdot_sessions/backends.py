@@ -19,6 +19,8 @@ except ImportError:  # a MicroPython build without collections
     OrderedDict = dict
 
 
+_timeout = getattr(asyncio, 'timeout', None)  # absent before 3.11 and on a board
+
 class SessionBackend:
     """Where server-side sessions live. Subclass it and implement the three
     coroutines; data is a JSON-compatible dict.
@@ -149,6 +151,9 @@ class StoreManager(SessionManager):
         try:
             if self.immediate:
                 return await operation
+            if _timeout is not None:  # Python 3.11+: a timer, no task as wait_for makes
+                async with _timeout(self.timeout):
+                    return await operation
             return await asyncio.wait_for(operation, self.timeout)
         except Exception as exc:
             log_exception('plugdot-sessions: the session store failed', exc)
