@@ -198,7 +198,8 @@ class Request:
                 raise AttributeError(
                     "'Request' object has no attribute %r, and no loaded plugin provides it "
                     "(request.session comes from plugdot-sessions: see `plugdot plugins`, "
-                    "App(plugins=...), `plugdot bundle --plugin`)" % name)
+                    "App(plugins=...), `plugdot bundle --plugin`; a bundle leaves out the "
+                    "attributes no code names: `plugdot bundle --keep NAME`)" % name)
         setattr(self, name, value)
         return value
 

@@ -592,6 +592,12 @@ class Connection(RequestParser):
             request = exchange = scope = response = None
             self.buffer = b''
             gc.collect()
+            if self.server.access_log:  # else a maker sees a client fail and no reason
+                try:
+                    print('%s - "-" - (out of memory: connection dropped)'
+                          % (self.peer[0] if self.peer else '-'))
+                except MemoryError:
+                    pass
         except asyncio.CancelledError:
             if not self.expired:
                 raise
