@@ -25,34 +25,9 @@ import os
 import sys
 import tempfile
 
-import httpx
-from websockets.sync.client import connect
-from bundle import FULL, BundleTarget, build_port, only_main, plugdot_bundle
+from bundle import (FULL, BundleTarget, build_port, only_main, plugdot_bundle,
+                    use_session_and_websocket)
 from mpy_server import stop
-
-
-def workload(url, n, sessions=True, websocket=True, verbose=False):
-    """bench/bundle.py's use_session_and_websocket, either half optional."""
-    try:
-        with httpx.Client(timeout=5) as c:
-            for i in range(n):
-                if websocket and i == n // 2:
-                    with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
-                        for k in range(10):
-                            ws.send('echo %d' % k)
-                            if ws.recv(timeout=5) != 'echo %d' % k:
-                                return False
-                if sessions and i % 2:
-                    r = c.get(url + '/count')
-                    if r.status_code != 200 or r.text != str(i // 2 + 1):
-                        return False
-                elif c.get(url + '/').status_code != 200:
-                    return False
-        return True
-    except Exception as exc:  # refused, reset, closed, timed out: the heap fails
-        if verbose:
-            print('  client: %r' % exc)
-        return False
 
 
 def main():
@@ -77,7 +52,7 @@ def main():
             url, proc = target.start('%dk' % heap)
             ok = False
             try:
-                ok = (url is not None and workload(url, 100, kind != 'ws', kind != 'sess', verbose)
+                ok = (url is not None and use_session_and_websocket(url, 100, kind != 'ws', kind != 'sess', verbose)
                       and proc.poll() is None)
             finally:
                 stop(proc)

@@ -106,26 +106,30 @@ app.run(host='127.0.0.1', port=%(port)d)
 '''
 
 
-def use_session_and_websocket(url, n):
+def use_session_and_websocket(url, n, sessions=True, websocket=True, verbose=False):
     """The full workload: *n* requests, every other one a session read and
-    write whose count must rise by one; ten WebSocket echoes half-way."""
+    write whose count must rise by one; ten WebSocket echoes half-way. Either
+    half can be left out (bench/board_probe.py); *verbose* prints why a run
+    failed."""
     try:
         with httpx.Client(timeout=5) as c:
             for i in range(n):
-                if i == n // 2:
+                if websocket and i == n // 2:
                     with connect(url.replace('http', 'ws') + '/ws', open_timeout=5) as ws:
                         for k in range(10):
                             ws.send('echo %d' % k)
                             if ws.recv(timeout=5) != 'echo %d' % k:
                                 return False
-                if i % 2:
+                if sessions and i % 2:
                     r = c.get(url + '/count')
                     if r.status_code != 200 or r.text != str(i // 2 + 1):
                         return False
                 elif c.get(url + '/').status_code != 200:
                     return False
         return True
-    except Exception:  # any failure to serve (refused, reset, closed, timed out) fails the heap
+    except Exception as exc:  # any failure to serve (refused, reset, closed, timed out) fails the heap
+        if verbose:
+            print('  client: %r' % exc)
         return False
 
 
