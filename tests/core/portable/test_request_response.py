@@ -362,6 +362,14 @@ def test_cookies_set_and_validated():
     assert c.get('/read').json() == {'a': '1', 'b': '2'}
     c.get('/del')
     assert c.get('/read').json() == {'b': '2'}
+    # every attribute, in its order; a value that is not a str is sent as its str
+    resp = Response('x')
+    resp.set_cookie('n', 5, path='', domain='example.com', expires='Thu, 01 Jan 1970 00:00:00 GMT',
+                    same_site=None, partitioned=True)
+    resp.set_cookie('t', 'v' * 300, max_age=0, same_site='none', secure=True)
+    assert resp.headers.getlist('Set-Cookie') == [
+        'n=5; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Partitioned',
+        't=' + 'v' * 300 + '; Path=/; Max-Age=0; Secure; SameSite=None']
     resp = Response('x')
     raises(ValueError, resp.set_cookie, 'a', 'x\r\nSet-Cookie: evil=1')
     raises(ValueError, resp.set_cookie, 'a', 'x;y')

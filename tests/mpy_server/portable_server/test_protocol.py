@@ -171,3 +171,26 @@ def test_serializer():
         pass
     else:
         raise AssertionError('CR/LF in a header must be refused')
+
+
+def test_serializer_into_a_buffer():
+    # The board's way: the head written into the server's one buffer, its
+    # length returned; the same bytes as the head returned; None (and no
+    # byte past the buffer) when it does not fit; the same checks.
+    headers = [(b'content-type', b'text/plain'), (b'set-cookie', b's=' + b'x' * 200),
+               (b'transfer-encoding', b'x')]
+    head = response_head(200, headers, False, False, True)
+    buf = bytearray(512)
+    n = response_head(200, headers, False, False, True, buf)
+    assert n == len(head) and bytes(buf[:n]) == head and len(buf) == 512
+    assert head.endswith(b'x' * 200 + b'\r\nconnection: close\r\n\r\n')
+    small = bytearray(len(head) - 1)
+    assert response_head(200, headers, False, False, True, small) is None
+    assert len(small) == len(head) - 1
+    assert response_head(200, headers, False, False, True, bytearray(len(head))) == len(head)
+    try:
+        response_head(200, [(b'x', b'a\nb')], True, False, False, buf)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError('CR/LF in a header must be refused')

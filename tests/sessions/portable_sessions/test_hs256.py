@@ -108,3 +108,24 @@ def test_payload_and_header_are_signed_byte_for_byte():
             continue
         raise AssertionError('accepted %r' % bad)
 
+
+
+def test_parts_found_without_splitting():
+    # decode finds the two dots itself: exactly three parts, the usual header
+    # compared in place, any other header parsed (and signed byte for byte)
+    token = _hs256.encode({'data': {'a': 1}, 'exp': int(time.time()) + 60}, KEY)
+    head, payload, sig = token.split('.')
+    for bad in (token + '.', '.' + token, token + '.x', head + '.' + payload + sig,
+                head + 'x.' + payload + '.' + sig, head[:-1] + '.' + payload + '.' + sig):
+        try:
+            _hs256.decode(bad, [KEY])
+        except _hs256.InvalidToken:
+            continue
+        raise AssertionError('accepted %r' % bad)
+    # another spelling of an HS256 header, signed: accepted (as PyJWT's own)
+    other = _hs256._b64encode(b'{"typ":"JWT","alg":"HS256"}')
+    signing_input = other + b'.' + payload.encode()
+    resigned = (signing_input + b'.' + _hs256._b64encode(
+        _hs256.hmac_sha256(KEY.encode(), signing_input))).decode()
+    assert _hs256.decode(resigned, [KEY])['data'] == {'a': 1}
+    assert _hs256.decode(resigned.encode(), [KEY])['data'] == {'a': 1}

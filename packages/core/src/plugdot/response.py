@@ -94,37 +94,41 @@ class Response:
         if not name:
             raise ValueError('cookie name must not be empty')
         _check_header_text('cookie name', name, '()<>@,;:\\"/[]?={} \t')
-        value = str(value)
+        if not isinstance(value, str):  # (MicroPython's str() copies even a str)
+            value = str(value)
         _check_header_text('cookie value', value, ';,\\"')
-        parts = ['%s=%s' % (name, value)]
+        # The header joined once, from small pieces: the (often long) value
+        # is copied once, into the header (a board's heap is fragmented).
+        parts = [name, '=', value]
         if path:
             _check_header_text('cookie path', path, ';')
-            parts.append('Path=' + path)
+            parts.append('; Path=' + path)
         if domain:
             _check_header_text('cookie domain', domain, ';')
-            parts.append('Domain=' + domain)
+            parts.append('; Domain=' + domain)
         if max_age is not None:
-            parts.append('Max-Age=%d' % int(max_age))
+            parts.append('; Max-Age=%d' % int(max_age))
         if expires is not None:
             if not isinstance(expires, str):
                 from .files import http_date
                 expires = http_date(expires)
             _check_header_text('cookie expires', expires, ';')
-            parts.append('Expires=' + expires)
+            parts.append('; Expires=' + expires)
         if secure:
-            parts.append('Secure')
+            parts.append('; Secure')
         if http_only:
-            parts.append('HttpOnly')
+            parts.append('; HttpOnly')
         if same_site is not None:
             same_site = same_site[:1].upper() + same_site[1:].lower()
             if same_site not in ('Strict', 'Lax', 'None'):
                 raise ValueError('same_site must be Strict, Lax or None')
             if same_site == 'None' and not secure:
                 raise ValueError('SameSite=None requires secure=True')
-            parts.append('SameSite=' + same_site)
+            parts.append('; SameSite=' + same_site)
         if partitioned:
-            parts.append('Partitioned')
-        self.headers.add('Set-Cookie', '; '.join(parts))
+            parts.append('; Partitioned')
+        # (not headers.add: on a board its str() would copy the header again)
+        self.headers._items.append(('Set-Cookie', ''.join(parts)))
 
     def delete_cookie(self, name, path='/', domain=None):
         """Tell the client to drop cookie *name*."""

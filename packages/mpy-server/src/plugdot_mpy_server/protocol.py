@@ -373,17 +373,22 @@ def is_upgrade(request):
 
 
 # -- responses -------------------------------------------------------------------
-def response_head(status, headers, keep_alive, chunked, http10=False):
+def response_head(status, headers, keep_alive, chunked, http10=False, into=None):
     """Serialize a response head. *headers* are ``(bytes, bytes)`` pairs from
     the app, which must not contain CR or LF (checked). An HTTP/1.0 client
-    (*http10*) kept alive is told so, or it would wait for the close."""
+    (*http10*) kept alive is told so, or it would wait for the close.
+
+    With *into* (a bytearray: on a board the server's one buffer), the head
+    is written there rather than returned, and its length is returned (None
+    when it does not fit): no block as long as the head, which a full,
+    fragmented heap may not have when the head's pieces would fit."""
     parts = [b'HTTP/1.1 %d %s\r\n' % (status, status_phrase(status).encode())]
     for name, value in headers:
         if b'\r' in name or b'\n' in name or b'\r' in value or b'\n' in value:
             raise ValueError('CR/LF in a response header')
         if name in (b'connection', b'transfer-encoding') and status != 101:
             continue  # the server decides framing and keep-alive
-        parts.append(name + b': ' + value + b'\r\n')
+        parts += (name, b': ', value, b'\r\n')  # not joined per line: no copy of each
     if chunked:
         parts.append(b'transfer-encoding: chunked\r\n')
     if not keep_alive and status != 101:
@@ -391,7 +396,15 @@ def response_head(status, headers, keep_alive, chunked, http10=False):
     elif http10:
         parts.append(b'connection: keep-alive\r\n')
     parts.append(b'\r\n')
-    return b''.join(parts)
+    if into is None:
+        return b''.join(parts)
+    n = 0
+    for part in parts:
+        if n + len(part) > len(into):
+            return None
+        into[n:n + len(part)] = part
+        n += len(part)
+    return n
 
 
 def error_response(status, reason=''):

@@ -863,6 +863,12 @@ class Exchange:
         # What goes out, as one bytes (not a list joined: an object less
         # while a response is written, the peak of a request's heap)
         out = b''
+        # On a board the head goes into the server's one buffer (_Stream.buf)
+        # and the body after it when it fits: a response then needs no block
+        # as long as its head, which a full, fragmented heap may not have.
+        # (No await between filling the buffer and the socket's write: a
+        # write copies what the socket does not take at once.)
+        at = 0  # bytes of the buffer filled
         if not self.head_sent:
             headers = self.headers
             for name, value in headers:
@@ -883,8 +889,12 @@ class Exchange:
                     self.keep_alive = False
             if self.error is not None:
                 self.keep_alive = False
-            out = response_head(self.status, headers, self.keep_alive, self.chunked,
-                                self.request.version == '1.0')
+            http10 = self.request.version == '1.0'
+            if MICROPYTHON:
+                at = response_head(self.status, headers, self.keep_alive, self.chunked, http10,
+                                   _Stream.buf) or 0
+            if not at:  # (it does not fit)
+                out = response_head(self.status, headers, self.keep_alive, self.chunked, http10)
             self.head_sent = True
         bodyless = self.request.method == 'HEAD' or self.status in (204, 304)
         count = 0  # body bytes counted once written: the log shows what went out
@@ -905,7 +915,15 @@ class Exchange:
                 self.keep_alive = False  # fewer bytes than declared: only a close tells the client
             self.complete = True
         try:
-            await self.conn._write(out)
+            if at:
+                buf = _Stream.buf
+                if at + len(out) <= len(buf):  # the body too: one write
+                    buf[at:at + len(out)] = out
+                    at += len(out)
+                    out = b''
+                await self.conn._write(memoryview(buf)[:at])
+            if out or not at:
+                await self.conn._write(out)
         except OSError:  # the client left (see Connection._io)
             self.disconnected = True
             self.complete = False  # not whole: logged cut short, the connection closes

@@ -83,9 +83,10 @@ if not MICROPYTHON:  # the same, in C
 
 def encode(claims, key):
     """Sign *claims* (a dict) with *key*; return the token as str."""
-    signing_input = _HEADER + b'.' + _b64encode(json_dumps(claims).encode())
-    return (signing_input + b'.' + _b64encode(hmac_sha256(
-        key.encode() if isinstance(key, str) else key, signing_input))).decode()
+    # Joined, not added up: a + b + c copies twice (heap on a board)
+    signing_input = b'.'.join((_HEADER, _b64encode(json_dumps(claims).encode())))
+    return b'.'.join((signing_input, _b64encode(hmac_sha256(
+        key.encode() if isinstance(key, str) else key, signing_input)))).decode()
 
 
 def decode(token, keys):
@@ -95,19 +96,22 @@ def decode(token, keys):
             token = token.encode()
         except UnicodeError:
             raise InvalidToken('token not ASCII')
-    parts = token.split(b'.')
-    if len(parts) != 3:
+    # Where its parts end, rather than split(): the signed part is hashed
+    # where it is (a memoryview), not copied (heap on a board).
+    dot = token.find(b'.')
+    end = token.find(b'.', dot + 1)
+    if dot < 0 or end < 0 or token.find(b'.', end + 1) >= 0:
         raise InvalidToken('not a compact JWT')
-    if parts[0] != _HEADER:  # the usual header needs no parsing
+    if dot != len(_HEADER) or not token.startswith(_HEADER):  # the usual header needs no parsing
         from plugdot.jsonlimit import loads  # only for such headers: PyJWT makes none
         try:  # parsed before the signature is checked: nesting bounded (a header is flat)
-            header = loads(_b64decode(parts[0]), 4)
+            header = loads(_b64decode(token[:dot]), 4)
         except (ValueError, UnicodeError):
             raise InvalidToken('bad JWT header')
         if not isinstance(header, dict) or header.get('alg') != 'HS256':
             raise InvalidToken('algorithm must be HS256')
-    signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
-    signature = parts[2]
+    signing_input = memoryview(token)[:end]
+    signature = token[end + 1:]
     for k in keys:
         if equal(_b64encode(hmac_sha256(k.encode() if isinstance(k, str) else k, signing_input)),
                  signature):
@@ -115,7 +119,7 @@ def decode(token, keys):
     else:
         raise InvalidToken('bad signature')
     try:
-        payload = json.loads(_b64decode(parts[1]).decode())
+        payload = json.loads(_b64decode(token[dot + 1:end]).decode())
     except (ValueError, UnicodeError):
         raise InvalidToken('bad payload')
     if not isinstance(payload, dict):
