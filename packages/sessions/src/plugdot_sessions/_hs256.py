@@ -55,10 +55,11 @@ def hmac_sha256(key, message):
         pad[i] ^= key[i]
     inner = hashlib.sha256(pad)
     inner.update(message)
+    inner = inner.digest()  # the inner hash's state goes before the outer one comes
     for i in range(64):
         pad[i] ^= 0x6a  # 0x36 ^ 0x5c
     outer = hashlib.sha256(pad)
-    outer.update(inner.digest())
+    outer.update(inner)
     return outer.digest()
 
 
