@@ -110,9 +110,9 @@ def test_payload_and_header_are_signed_byte_for_byte():
 
 
 
-def test_parts_found_without_splitting():
-    # decode finds the two dots itself: exactly three parts, the usual header
-    # compared in place, any other header parsed (and signed byte for byte)
+def test_three_parts_and_another_header_spelling():
+    # exactly three parts; the usual header compared as it is, any other
+    # parsed (and signed byte for byte)
     token = _hs256.encode({'data': {'a': 1}, 'exp': int(time.time()) + 60}, KEY)
     head, payload, sig = token.split('.')
     for bad in (token + '.', '.' + token, token + '.x', head + '.' + payload + sig,

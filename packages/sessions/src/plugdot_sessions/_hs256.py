@@ -97,22 +97,19 @@ def decode(token, keys):
             token = token.encode()
         except UnicodeError:
             raise InvalidToken('token not ASCII')
-    # Where its parts end, rather than split(): the signed part is hashed
-    # where it is (a memoryview), not copied (heap on a board).
-    dot = token.find(b'.')
-    end = token.find(b'.', dot + 1)
-    if dot < 0 or end < 0 or token.find(b'.', end + 1) >= 0:
+    parts = token.split(b'.')
+    if len(parts) != 3:
         raise InvalidToken('not a compact JWT')
-    if dot != len(_HEADER) or not token.startswith(_HEADER):  # the usual header needs no parsing
+    if parts[0] != _HEADER:  # the usual header needs no parsing
         from plugdot.jsonlimit import loads  # only for such headers: PyJWT makes none
         try:  # parsed before the signature is checked: nesting bounded (a header is flat)
-            header = loads(_b64decode(token[:dot]), 4)
+            header = loads(_b64decode(parts[0]), 4)
         except (ValueError, UnicodeError):
             raise InvalidToken('bad JWT header')
         if not isinstance(header, dict) or header.get('alg') != 'HS256':
             raise InvalidToken('algorithm must be HS256')
-    signing_input = memoryview(token)[:end]
-    signature = token[end + 1:]
+    signing_input = token[:len(parts[0]) + 1 + len(parts[1])]
+    signature = parts[2]
     for k in keys:
         if equal(_b64encode(hmac_sha256(k.encode() if isinstance(k, str) else k, signing_input)),
                  signature):
@@ -120,7 +117,7 @@ def decode(token, keys):
     else:
         raise InvalidToken('bad signature')
     try:
-        payload = json.loads(_b64decode(token[dot + 1:end]).decode())
+        payload = json.loads(_b64decode(parts[1]).decode())
     except (ValueError, UnicodeError):
         raise InvalidToken('bad payload')
     if not isinstance(payload, dict):
