@@ -129,3 +129,36 @@ def test_three_parts_and_another_header_spelling():
         _hs256.hmac_sha256(KEY.encode(), signing_input))).decode()
     assert _hs256.decode(resigned, [KEY])['data'] == {'a': 1}
     assert _hs256.decode(resigned.encode(), [KEY])['data'] == {'a': 1}
+
+
+def test_the_session_cookie_among_others_as_request_cookies_reads_it():
+    # The manager reads the raw Cookie header with the core's parser (not
+    # request.cookies): the same value, whatever else the header carries.
+    app = App(config={'secret_key': KEY}, plugins=['plugdot_sessions'])
+
+    @app.get('/count')
+    async def count(request):
+        request.session['n'] = request.session.get('n', 0) + 1
+        return str(request.session['n'])
+
+    @app.get('/both')
+    async def both(request):
+        return '%s %s' % (request.session.get('n'), request.cookies.get('b'))
+
+    @app.get('/clear')
+    async def clear(request):
+        request.session.clear()
+        return 'cleared'
+
+    client = TestClient(app)
+    assert client.get('/count').text == '1'
+    token = client.cookies.pop('session')
+    for header in ('a=1; session=%s; b=2' % token, 'session="%s"; b=2' % token,
+                   'b=2;session=%s' % token, 'session=%s; session=other; b=2' % token):
+        assert client.get('/both', headers={'Cookie': header}).text == '1 2', header
+    assert client.get('/both', headers={'Cookie': 'a=1; b=2'}).text == 'None 2'
+    assert client.get('/both', headers={'Cookie': 'session=other; session=%s; b=2' % token}
+                      ).text == 'None 2'  # the first one counts, as in request.cookies
+    r = client.get('/clear', headers={'Cookie': 'a=1; session=%s' % token})
+    assert r.headers.getlist('set-cookie')[0].startswith('session=; ')  # deleted
+    assert client.get('/clear', headers={'Cookie': 'a=1'}).headers.getlist('set-cookie') == []

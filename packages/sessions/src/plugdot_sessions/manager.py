@@ -8,6 +8,9 @@ import binascii
 import os
 import time
 
+from plugdot._compat import latin1
+from plugdot.datastructures import parse_cookies
+
 from ._hs256 import InvalidToken, decode, encode
 from .session import Session
 
@@ -17,6 +20,18 @@ MAX_COOKIE_BYTES = 4096
 
 class SessionTooLarge(Exception):
     """The session does not fit in a cookie."""
+
+
+def cookie_of(request, name):
+    """The value of cookie *name* that *request* sent, or None: what
+    ``request.cookies.get(name)`` answers (the first ``Cookie`` header, the
+    core's parser), read from the raw header. ``request.cookies`` decodes
+    every header and is kept with the request: heap held at the peak of a
+    session request on a board, which reads only this cookie."""
+    for key, value in request.scope['headers']:
+        if key == b'cookie':  # (ASGI header names are lowercase)
+            return parse_cookies(latin1(value)).get(name)
+    return None
 
 
 def new_sid():
@@ -53,7 +68,7 @@ class SessionManager:
         """The verified claims of the session cookie of *request* (they
         always have an ``exp``), or None when it is missing, tampered,
         expired or foreign."""
-        token = request.cookies.get(self.cookie_name)
+        token = cookie_of(request, self.cookie_name)
         if not token:
             return None
         try:
@@ -87,7 +102,7 @@ class SessionManager:
     def write(self, request, response, token):
         """Set the session cookie to *token*, or delete it (None)."""
         if token is None:  # an empty session: the cookie goes
-            if request.cookies.get(self.cookie_name) is not None:
+            if cookie_of(request, self.cookie_name) is not None:
                 response.delete_cookie(self.cookie_name, path=self.path, domain=self.domain)
             return
         secure = self.secure
