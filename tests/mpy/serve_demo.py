@@ -13,7 +13,7 @@ sys.path.insert(0, lib + '/packages/mpy-server/src')
 sys.path.insert(0, lib + '/packages/websocket/src')
 sys.path.insert(0, lib)
 
-from plugdot import App  # noqa: E402
+from plugdot import App, Response  # noqa: E402
 from plugdot_mpy_server import Limits, serve  # noqa: E402
 from plugdot_websocket import with_websocket  # noqa: E402
 
@@ -70,6 +70,13 @@ async def hog(request):
     await asyncio.sleep_ms(ms)
     hold = None
     return 'released'
+
+
+@app.get('/sized/<int:pad>/<int:body>')
+async def sized(request, pad, body):
+    # A head with a header of *pad* bytes and a body of *body*: around the
+    # server's buffer (read_size), where the head goes on a board.
+    return Response('b' * body, headers={'x-pad': 'p' * pad}, content_type='text/plain')
 
 
 @app.get('/mem')

@@ -63,6 +63,25 @@ def test_requests_keep_alive_and_chunked(mpy_server):
     assert out.count(b'200 OK') == 2 and out.endswith(b'{"id":2}')
 
 
+def test_response_heads_around_the_servers_buffer(mpy_server):
+    # On a board the head is written into the server's one buffer (read_size,
+    # 512 here) and the body after it when it fits; a head that does not fit
+    # goes as bytes. Every size around the edges arrives whole, in order.
+    url, port, proc = mpy_server
+    with httpx.Client(base_url=url, timeout=5) as c:
+        for pad, body in ((0, 0), (300, 100), (350, 150), (400, 200), (380, 3000),
+                          (600, 10), (2000, 0), (2000, 5000)):
+            r = c.get('/sized/%d/%d' % (pad, body))
+            assert r.status_code == 200 and r.headers['x-pad'] == 'p' * pad
+            assert r.text == 'b' * body and r.headers['content-length'] == str(body)
+        # the head and body that fill the buffer exactly, and one byte more
+        head = len(raw(port, b'GET /sized/100/0 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'))
+        for body in range(512 - head - 4, 512 - head + 3):  # (its Content-Length grows a digit)
+            out = raw(port, b'GET /sized/100/%d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+                      % body)
+            assert out.endswith(b'\r\n\r\n' + b'b' * body) and out.count(b'HTTP/1.1 200') == 1
+
+
 @pytest.mark.parametrize('data,status', [
     (b'BAD\r\n\r\n', 400),
     (b'GET / HTTP/1.1\r\n\r\n', 400),
