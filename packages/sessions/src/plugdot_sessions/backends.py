@@ -11,7 +11,7 @@ from plugdot import HTTPError, hookimpl
 from plugdot._compat import json_dumps, log_exception
 
 from ._hs256 import encode
-from .manager import Session, SessionManager, new_sid
+from .manager import Session, SessionManager, cookie_of, new_sid
 
 try:
     from collections import OrderedDict
@@ -103,7 +103,7 @@ class StoreLoader:
 
     @hookimpl(tryfirst=True)
     async def plugdot_before_request(self, request):
-        if self.cookie_name not in request.cookies:
+        if cookie_of(request, self.cookie_name) is None:  # (not request.cookies: see cookie_of)
             return None
         m = request.app._plugdot_sessions
         request.session = await m.from_store(request)
