@@ -372,6 +372,22 @@ def test_cookies_set_and_validated():
         't=' + 'v' * 300 + '; Path=/; Max-Age=0; Secure; SameSite=None']
     resp = Response('x')
     raises(ValueError, resp.set_cookie, 'a', 'x\r\nSet-Cookie: evil=1')
+    # the character named: a control one first, then the forbidden ones in their order
+    for value, bad in (('x;y,z', ';'), ('x,y;z', ';'), ('a"b', '"'), ('é;\x7f', '\x7f'),
+                       ('a\\b,', ','), ('x\ty;', '\t')):
+        try:
+            resp.set_cookie('a', value)
+        except ValueError as exc:
+            assert str(exc) == 'invalid character %r in cookie value' % bad, (value, str(exc))
+        else:
+            raise AssertionError('accepted %r' % value)
+    for name, bad in (('a b', ' '), ('a=b', '='), ('a(b)', '(')):
+        try:
+            resp.set_cookie(name, 'x')
+        except ValueError as exc:
+            assert str(exc) == 'invalid character %r in cookie name' % bad, (name, str(exc))
+        else:
+            raise AssertionError('accepted %r' % name)
     raises(ValueError, resp.set_cookie, 'a', 'x;y')
     raises(ValueError, resp.set_cookie, 'a b', 'x')
     raises(ValueError, resp.set_cookie, 'a', 'x', same_site='None')
