@@ -74,8 +74,9 @@ class Config(dict):
 
     def __init__(self, declared=(), given=None, getenv=None):
         # *declared*: (plugin name, its settings) pairs; *given*: the values
-        # of App(config=...); *getenv*: see environ(). The checks live here,
-        # in one function: on a board each function is heap.
+        # of App(config=...); *getenv*: see environ(). The checks of the
+        # declared ones live here, in one function: on a board each function
+        # is heap.
         super().__init__()
         self.help = {}
         self.listeners = []
@@ -90,55 +91,12 @@ class Config(dict):
                 owner[name] = plugin
                 default, text = setting_pair(plugin, name, settings)
                 self.declare(name, default, text)
-        for name in (given or {}):
-            value = given[name]
-            if name in self.help:
-                # *value* must have the type of the default (an int for an
-                # int, a list for a list...; any for None; for a string,
-                # anything but a number: plugins take objects or lists there)
-                default = self[name]
-                ok, kind = True, None
-                if default is None or value is None and isinstance(default, str):
-                    pass
-                elif isinstance(default, bool):
-                    ok, kind = isinstance(value, bool), 'a boolean'
-                elif isinstance(default, int):
-                    ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
-                elif isinstance(default, float):
-                    ok, kind = (isinstance(value, (int, float)) and not isinstance(value, bool),
-                                'a number')
-                elif isinstance(default, (list, tuple)):  # or its comma-separated text
-                    ok, kind = isinstance(value, (list, tuple, str)), 'a list'
-                elif isinstance(default, str):  # or what a plugin takes instead (a backend)
-                    ok, kind = not isinstance(value, (int, float)), 'a string'
-                if not ok:
-                    raise ValueError('App(config=...): setting %r expects %s (like its default '
-                                     '%r), got %r' % (name, kind, default, value))
-                if isinstance(value, str) and isinstance(default, (list, tuple)):
-                    # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
-                    value = parse_env_value(name, value, [])
-            else:  # an app's own key is fine; one a typo away from a setting is not
-                # the declared name within two edits of it, if any (edit distance, row by row)
-                match = None
-                for other in self.help:
-                    row = list(range(len(other) + 1))
-                    for i in range(1, len(name) + 1):
-                        prev, row[0] = row[0], i
-                        for j in range(1, len(other) + 1):
-                            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                                       prev + (name[i - 1] != other[j - 1]))
-                    if row[-1] <= 2 and (match is None or row[-1] < match[0]):
-                        match = (row[-1], other)
-                if match is not None:
-                    match = match[1]
-                    message = ('App(config=...): unknown setting %r (did you mean %r?)'
-                               % (name, match))
-                    try:  # warnings on CPython, printed where there is none
-                        import warnings
-                        warnings.warn(message, stacklevel=3)
-                    except ImportError:
-                        print('plugdot warning: ' + message)
-            super().__setitem__(name, value)
+        if given:
+            # App(config=...)'s values, checked against the declared settings
+            # (plugdot._given: on a board, code only an app that gives some loads)
+            from ._given import checked
+            for name in given:
+                super().__setitem__(name, checked(self, name, given[name]))
         for name in self.help:
             env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
