@@ -1,9 +1,33 @@
-"""The values given to ``App(config=...)``, checked against the declared
-settings when the app is built: a declared setting's value must have the
-type of its default; a name nobody declared but close to a declared one is
-warned about. (A module of its own: a board loads it only for an app that
-gives values.)"""
-from .config import parse_env_value
+"""The values given to ``App(config=...)`` and by ``PLUGDOT_*`` environment
+variables, checked against the declared settings when the app is built: a
+declared setting's value must have the type of its default; a name nobody
+declared but close to a declared one is warned about. (A module of its own:
+a board loads it only for an app that gives values.)"""
+
+
+def parse_env_value(name, text, default):
+    """Convert the environment text of setting *name* to the type of *default*."""
+    if isinstance(default, bool):
+        low = text.strip().lower()
+        if low in ('1', 'true', 'yes', 'on'):
+            return True
+        if low in ('0', 'false', 'no', 'off', ''):
+            return False
+        raise ValueError('PLUGDOT_%s: expected a boolean (1/0, true/false), got %r'
+                         % (name.upper(), text))
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError('PLUGDOT_%s: expected an integer, got %r' % (name.upper(), text))
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError('PLUGDOT_%s: expected a number, got %r' % (name.upper(), text))
+    if isinstance(default, (list, tuple)):
+        return [item.strip() for item in text.split(',') if item.strip()]
+    return text
 
 
 def checked(config, name, value):

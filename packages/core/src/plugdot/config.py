@@ -8,7 +8,9 @@ the same name is an error when the app is built. Values given to
 and a name nobody declared but close to a declared one is warned about.
 Values come from, in increasing precedence: the declared defaults, the ``config`` mapping given
 to ``App(...)``, and ``PLUGDOT_<NAME>`` environment variables (so that a
-deployment can override what the code says).
+deployment can override what the code says). What converts and checks given
+values and environment texts is :mod:`plugdot._given` (loaded when there
+are some: on a board, code is heap).
 """
 from ._compat import MICROPYTHON
 
@@ -28,31 +30,6 @@ def plugdot_settings():
                            'Deepest nesting of arrays and objects in a JSON body (400 past it).'),
         'secret_key': (None, 'Key that plugins (sessions) sign with; required by them.'),
     }
-
-
-def parse_env_value(name, text, default):
-    """Convert the environment text of setting *name* to the type of *default*."""
-    if isinstance(default, bool):
-        low = text.strip().lower()
-        if low in ('1', 'true', 'yes', 'on'):
-            return True
-        if low in ('0', 'false', 'no', 'off', ''):
-            return False
-        raise ValueError('PLUGDOT_%s: expected a boolean (1/0, true/false), got %r'
-                         % (name.upper(), text))
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError('PLUGDOT_%s: expected an integer, got %r' % (name.upper(), text))
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError('PLUGDOT_%s: expected a number, got %r' % (name.upper(), text))
-    if isinstance(default, (list, tuple)):
-        return [item.strip() for item in text.split(',') if item.strip()]
-    return text
 
 
 def setting_pair(plugin, name, settings):
@@ -100,6 +77,7 @@ class Config(dict):
         for name in self.help:
             env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
+                from ._given import parse_env_value
                 super().__setitem__(name, parse_env_value(name, env, self.get(name)))
 
     def declare(self, name, default, text):
