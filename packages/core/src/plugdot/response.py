@@ -9,6 +9,7 @@ HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
 JSON = 'application/json'
 BINARY = 'application/octet-stream'
+_tuples = None  # plugdot._tuples once a handler returns a tuple (a board loads it then)
 
 # Constants used once or twice are written where used (the statuses without a
 # body, (204, 304), the characters a cookie name must not hold): a module-level
@@ -310,8 +311,11 @@ def to_response(value):
         return response
     if value is None:
         return Response(b'', 204)
-    if isinstance(value, tuple):
-        return _tuple_to_response(value)
+    if isinstance(value, tuple):  # (body, status) & co.: plugdot._tuples, loaded on first use
+        global _tuples
+        if _tuples is None:
+            from . import _tuples
+        return _tuples.tuple_response(value)
     if isinstance(value, (bytes, bytearray)):
         return Response(bytes(value))
     if isinstance(value, int) and not isinstance(value, bool):  # Microdot: a bare status
@@ -334,53 +338,6 @@ def _empty(status):
     if not 100 <= status <= 599:
         raise TypeError('returned %d, which is not an HTTP status (100-599)' % status)
     return Response(b'', status, content_type=None if status in (204, 304) else TEXT)
-
-
-def _tuple_to_response(value):
-    # The one rule (docs/guide.md, "Return values"): a tuple that starts with
-    # an int is (status, body[, headers]) -- MicroPie's order -- except that
-    # (status, dict) is Microdot's (status, headers); any other tuple is
-    # (body, status[, headers]) or (body, headers), as in Microdot and Flask.
-    n = len(value)
-    if not 1 < n < 4:
-        raise TypeError('returned a tuple of %d items; return (body, status), (body, status, '
-                        'headers), (body, headers) or (status, body[, headers])' % n)
-    first, second = value[0], value[1]
-    headers = value[2] if n == 3 else None
-    if isinstance(first, int) and not isinstance(first, bool):
-        status = first
-        if n == 2 and isinstance(second, (dict, Headers)):
-            for name, item in (second.items() if isinstance(second, dict) else second):
-                # Microdot's (status, {headers}) or MicroPie's (status, {json}):
-                # a header has a str value and a dashed or standard one-word name.
-                if not (isinstance(item, str) and isinstance(name, str)
-                        and ('-' in name or name.lower() in (  # the one-word header names
-                            'location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
-                            'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade',
-                            'connection', 'authorization', 'cookie', 'host', 'origin', 'te',
-                            'trailer', 'dnt'))):
-                    raise TypeError('returned (%d, {%r: ...}): a dict after a status is headers '
-                                    '(as in Microdot), and this is not one; for a JSON body '
-                                    'return (body, %d)' % (status, name, status))
-            body, headers = b'', second
-        else:
-            body = second
-    elif isinstance(second, int) and not isinstance(second, bool):
-        body, status = first, second
-    elif n == 2 and isinstance(second, (dict, list, Headers)):
-        body, status, headers = first, 200, second
-    else:
-        raise TypeError('returned a tuple without an int status: (%s, %s)'
-                        % (type(first).__name__, type(second).__name__))
-    response = _empty(status) if isinstance(body, bytes) and not body else to_response(body)
-    if not 100 <= status <= 599:
-        raise TypeError('returned status %d, which is not an HTTP status (100-599)' % status)
-    response.status = status
-    if status in (204, 304):
-        response.content_type = None
-    if headers:
-        response.headers.update(headers)
-    return response
 
 
 def plugdot_make_response(request, value):
