@@ -1,8 +1,6 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
-import asyncio
-
-from ._compat import MICROPYTHON, json_dumps, stream_of
+from ._compat import MICROPYTHON, json_dumps
 from .datastructures import Headers
 
 HTML = 'text/html; charset=utf-8'
@@ -10,6 +8,7 @@ TEXT = 'text/plain; charset=utf-8'
 JSON = 'application/json'
 BINARY = 'application/octet-stream'
 _tuples = None  # plugdot._tuples once a handler returns a tuple (a board loads it then)
+_streams = None  # plugdot._streams once a response streams
 
 # Constants used once or twice are written where used (the statuses without a
 # body, (204, 304), the characters a cookie name must not hold): a module-level
@@ -167,122 +166,14 @@ class Response:
                 body = b''
             await send({'type': 'http.response.body', 'body': body})
             return
-        await send({'type': 'http.response.start', 'status': self.status,
-                    'headers': self._raw_headers(None)})
-        self.started = True
-        body = stream_of(body)
-        if request.method == 'HEAD':
-            await _close(body)
-        elif not await _send_stream(body, send, request):
-            return  # the client left: nobody to end the body for
-        await send({'type': 'http.response.body', 'body': b''})
+        # a stream: plugdot._streams, loaded by the first one (on a board, code is heap)
+        global _streams
+        if _streams is None:
+            from . import _streams
+        await _streams.send_streamed(self, body, send, request)
 
     def __repr__(self):
         return '<Response %d>' % self.status
-
-
-async def _send_stream(body, send, request):
-    """Send the chunks of *body*; return False if the client left first.
-
-    While it streams, a watcher task waits for ``http.disconnect`` and then
-    cancels the streaming task, so that an endless stream (a camera feed, a
-    live log) stops within moments of its visitor leaving, on any server;
-    the iterator is closed either way (its ``finally`` runs). The watcher is
-    only started once the request body has been read, since it consumes
-    ``receive()``.
-    """
-    gone = []
-    watcher = None
-    if request.body_consumed():
-        watcher = asyncio.create_task(
-            _watch_disconnect(request.receive, asyncio.current_task(), gone))
-    try:
-        try:
-            if hasattr(body, '__aiter__'):
-                iterator = body.__aiter__()
-                while True:
-                    try:
-                        chunk = await iterator.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    await _send_chunk(send, chunk)
-            elif MICROPYTHON:
-                for chunk in body:
-                    await _send_chunk(send, chunk)
-            else:
-                await _send_sync_stream(body, send)
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-            await _close(body)
-            if watcher is not None:
-                # Let the watcher take its cancellation now: a server may read
-                # the next request on this connection as soon as the response
-                # ends, and two reads waiting on one socket is an error.
-                await asyncio.sleep(0)
-    except asyncio.CancelledError:
-        if not gone:
-            raise
-        task = gone[0]
-        if hasattr(task, 'uncancel'):  # Python 3.11+: this cancellation is handled
-            task.uncancel()
-    return not gone
-
-
-async def _send_sync_stream(body, send):
-    # A plain generator may block between chunks (time.sleep, a sensor, a
-    # file): on CPython each chunk is produced in a worker thread, so the
-    # event loop keeps serving others while it waits.
-    import contextvars
-    loop = asyncio.get_running_loop()
-    iterator, end, context = iter(body), object(), contextvars.copy_context()
-    while True:
-        pending = loop.run_in_executor(None, context.run, next, iterator, end)
-        try:
-            chunk = await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            # Let the chunk being produced finish (bounded), so that the
-            # generator is not running when it is closed.
-            await asyncio.wait([pending], timeout=_SYNC_CLOSE_WAIT)
-            raise
-        if chunk is end:
-            return
-        await _send_chunk(send, chunk)
-
-
-#: Seconds a cancelled sync stream waits for its current chunk before it is closed.
-_SYNC_CLOSE_WAIT = 2
-
-
-async def _watch_disconnect(receive, streaming, gone):
-    try:
-        while (await receive())['type'] != 'http.disconnect':
-            pass  # body the handler did not read
-    except Exception:  # the server can no longer tell (a MemoryError on a board): stop as if gone
-        pass
-    gone.append(streaming)
-    streaming.cancel()
-
-
-async def _send_chunk(send, chunk):
-    if isinstance(chunk, str):
-        chunk = chunk.encode()
-    elif chunk is None:  # refused everywhere, so that a laptop shows what stalls a board
-        raise TypeError('a streamed response yielded None: yield str or bytes only (on '
-                        'MicroPython a None item stalls the response: its asyncio takes '
-                        'None for a suspension)')
-    if chunk:
-        await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
-
-
-async def _close(body):
-    close = getattr(body, 'aclose', None)
-    if close is not None:
-        await close()
-        return
-    close = getattr(body, 'close', None)
-    if close is not None:
-        close()
 
 
 def to_response(value):
