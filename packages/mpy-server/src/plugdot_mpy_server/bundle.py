@@ -25,7 +25,8 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 #: Core modules every bundle carries as files of their own, which the board
 #: loads on first use only (code most apps never run: no heap until then)
-ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams']
+ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams',
+             'plugdot._wrappers', 'plugdot._lifespan']
 #: The app's own hooks (@app.before_request & co.): bundled when an app uses
 #: them, or a source names them as an attribute (``app.before_request``)
 APP_HOOKS = 'plugdot._app_hooks'
