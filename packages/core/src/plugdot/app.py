@@ -375,12 +375,12 @@ class App:
         board: a plugdot App called directly"). A plain function, so that it
         adds no frame of its own."""
         plan = self._plan or self._compile()
-        if plan['request']:  # plugdot_request wrappers: plugdot._wrappers, loaded on first use
-            global _wrappers
-            if _wrappers is None:
-                from . import _wrappers
-            return _wrappers.wrapped(self, plan, request)
-        return self.dispatch(request)
+        if not plan['request']:
+            return self.dispatch(request)
+        global _wrappers  # plugdot_request wrappers: plugdot._wrappers, loaded on first use
+        if _wrappers is None:
+            from . import _wrappers
+        return _wrappers.wrapped(self, plan, request)
 
     def scope_takers(self):
         """The ``plugdot_asgi_scope`` implementations of this app, in order:
