@@ -19,7 +19,7 @@ from .routing import NEEDS, Router, plugdot_resolve
 # Request.scan_headers as a plain function: the app always makes a Request
 # itself, and a method read through Request's __getattr__ is slow.
 _scan_headers = Request.scan_headers
-_wrappers = None  # plugdot._wrappers once the plan has plugdot_request wrappers
+_wrapper_module = None  # plugdot._wrappers once the plan has wrappers (see response.py's)
 
 #: Hooks called on every request, compiled into the plan (App._compile).
 HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
@@ -377,10 +377,10 @@ class App:
         plan = self._plan or self._compile()
         if not plan['request']:
             return self.dispatch(request)
-        global _wrappers  # plugdot_request wrappers: plugdot._wrappers, loaded on first use
-        if _wrappers is None:
-            from . import _wrappers
-        return _wrappers.wrapped(self, plan, request)
+        global _wrapper_module  # plugdot_request wrappers: loaded on first use
+        if _wrapper_module is None:
+            from . import _wrappers as _wrapper_module
+        return _wrapper_module.wrapped(self, plan, request)
 
     def scope_takers(self):
         """The ``plugdot_asgi_scope`` implementations of this app, in order:

@@ -7,8 +7,11 @@ HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
 JSON = 'application/json'
 BINARY = 'application/octet-stream'
-_tuples = None  # plugdot._tuples once a handler returns a tuple (a board loads it then)
-_streams = None  # plugdot._streams once a response streams
+# plugdot._tuples once a handler returns a tuple, plugdot._streams once a
+# response streams (a board loads them then). Not named as the modules: a
+# bundle merges this module into the package (a global named as a module is
+# the package's attribute) and shortens its private names, not module names.
+_tuple_module = _stream_module = None
 
 # Constants used once or twice are written where used (the statuses without a
 # body, (204, 304), the characters a cookie name must not hold): a module-level
@@ -167,10 +170,10 @@ class Response:
             await send({'type': 'http.response.body', 'body': body})
             return
         # a stream: plugdot._streams, loaded by the first one (on a board, code is heap)
-        global _streams
-        if _streams is None:
-            from . import _streams
-        await _streams.send_streamed(self, body, send, request)
+        global _stream_module
+        if _stream_module is None:
+            from . import _streams as _stream_module
+        await _stream_module.send_streamed(self, body, send, request)
 
     def __repr__(self):
         return '<Response %d>' % self.status
@@ -203,10 +206,10 @@ def to_response(value):
     if value is None:
         return Response(b'', 204)
     if isinstance(value, tuple):  # (body, status) & co.: plugdot._tuples, loaded on first use
-        global _tuples
-        if _tuples is None:
-            from . import _tuples
-        return _tuples.tuple_response(value)
+        global _tuple_module
+        if _tuple_module is None:
+            from . import _tuples as _tuple_module
+        return _tuple_module.tuple_response(value)
     if isinstance(value, (bytes, bytearray)):
         return Response(bytes(value))
     if isinstance(value, int) and not isinstance(value, bool):  # Microdot: a bare status
