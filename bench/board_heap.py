@@ -29,6 +29,7 @@ import httpx
 from websockets.sync.client import connect
 from bundle import (FULL, HELLO, BundleTarget, build_port, microdot_lib, only_main,
                     plugdot_bundle, use_session_and_websocket)
+from plugdot_mpy_server.bundle import ON_DEMAND
 from mpy_server import MICRODOT_MAIN, Target, free_port, launch, min_heap, stop
 
 # bench/bundle.py's 32-bit run of 2026-11-30 (KB): Microdot 2.7.0
@@ -118,7 +119,8 @@ def bundle_modules(bundle_dir):
     by dependency, as the manifest lists them (not ``plugdot_messages``: the
     board loads it only while it raises one of its messages; not
     ``plugdot_main``: these steps start the server themselves, as main.py's
-    call to it would)."""
+    call to it would; not the core's modules loaded on first use,
+    ``ON_DEMAND``)."""
     with open(os.path.join(bundle_dir, 'manifest.py')) as f:
         manifest = f.read()
     names = []
@@ -128,7 +130,7 @@ def bundle_modules(bundle_dir):
             name = line.strip('\'"').rsplit('.', 1)[0].replace('/', '.')
             if name.endswith('.__init__'):
                 name = name[:-len('.__init__')]
-            if name not in ('plugdot_messages', 'plugdot_main'):
+            if name not in ('plugdot_messages', 'plugdot_main') and name not in ON_DEMAND:
                 names.append(name)
     return names
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from plugdot import App, send_file
-from plugdot.config import parse_env_value
+from plugdot._given import parse_env_value
 from plugdot.testing import TestClient
 
 

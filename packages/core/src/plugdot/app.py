@@ -9,7 +9,7 @@ stage nobody implements costs a tuple check.
 """
 import sys
 
-from ._compat import MICROPYTHON, isawaitable, log_exception, log_line, run_sync, settle
+from ._compat import MICROPYTHON, isawaitable, log_exception, run_sync, settle
 from .config import Config, environ, setting_pair
 from .errors import HTTPError, MissingKey, PluginError, plugdot_handle_error
 from .request import Request, plugdot_parse_body
@@ -19,6 +19,7 @@ from .routing import NEEDS, Router, plugdot_resolve
 # Request.scan_headers as a plain function: the app always makes a Request
 # itself, and a method read through Request's __getattr__ is slow.
 _scan_headers = Request.scan_headers
+_wrapper_module = None  # plugdot._wrappers once the plan has wrappers (see response.py's)
 
 #: Hooks called on every request, compiled into the plan (App._compile).
 HOT_HOOKS = ('plugdot_request', 'plugdot_resolve', 'plugdot_request_attribute',
@@ -351,24 +352,9 @@ class App:
                 await response.send(send, request)
             except Exception as exc:
                 await self.send_failed(request, response, send, exc)
-        elif kind == 'lifespan':
-            while True:
-                phase = (await receive())['type'].rpartition('.')[2]  # startup / shutdown
-                try:
-                    await (self.startup() if phase == 'startup' else self.shutdown())
-                except Exception as exc:
-                    # One line unless debug is on: a plugin refusing to start (no
-                    # database, a missing setting) says why; its traceback is noise.
-                    if self.config.get('debug'):
-                        log_exception('Lifespan %s failed' % phase, exc)
-                    else:
-                        log_line('Lifespan %s failed: %s: %s' % (phase, type(exc).__name__, exc))
-                    await send({'type': 'lifespan.%s.failed' % phase,
-                                'message': '%s: %s' % (type(exc).__name__, exc)})
-                    return
-                await send({'type': 'lifespan.%s.complete' % phase})
-                if phase == 'shutdown':
-                    return
+        elif kind == 'lifespan':  # plugdot._lifespan: a server that knows a plugdot App
+            from . import _lifespan  # (plugdot-mpy-server) calls startup() itself
+            await _lifespan.run(self, receive, send)
         else:  # inline, not a method: a WebSocket holds every frame below it while open
             plan = self._plan or self._compile()
             if await first_result(plan['asgi_scope'], self, scope, receive, send) is None \
@@ -389,7 +375,12 @@ class App:
         board: a plugdot App called directly"). A plain function, so that it
         adds no frame of its own."""
         plan = self._plan or self._compile()
-        return self._wrapped(plan, request) if plan['request'] else self.dispatch(request)
+        if not plan['request']:
+            return self.dispatch(request)
+        global _wrapper_module  # plugdot_request wrappers: loaded on first use
+        if _wrapper_module is None:
+            from . import _wrappers as _wrapper_module
+        return _wrapper_module.wrapped(self, plan, request)
 
     def scope_takers(self):
         """The ``plugdot_asgi_scope`` implementations of this app, in order:
@@ -544,36 +535,6 @@ class App:
             if request._after_this is None or mounted or after is request._after_this:
                 return response
             after = request._after_this
-
-    async def _wrapped(self, plan, request):
-        """dispatch() inside the ``plugdot_request`` wrappers, outermost first;
-        a wrapper that raises answers with the error response."""
-        started, response = [], None
-        for fn in plan['request']:
-            try:
-                gen = fn(request)
-                next(gen)
-                started.append(gen)
-            except StopIteration:
-                response = await self._error_response(plan, request, RuntimeError(
-                    'a plugdot_request wrapper returned without yielding'), False)
-                break
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, False)
-                break
-        if response is None:
-            response = await self.dispatch(request)
-        for gen in reversed(started):
-            try:
-                gen.send(response)
-                gen.close()
-                raise RuntimeError('a plugdot_request wrapper yielded twice')
-            except StopIteration as stop:
-                if stop.value is not None:
-                    response = await self.make_response(request, stop.value)
-            except Exception as exc:
-                response = await self._error_response(plan, request, exc, False)
-        return response
 
     async def make_response(self, request, value):
         """Convert a handler's return value through ``plugdot_make_response``."""

@@ -8,7 +8,9 @@ the same name is an error when the app is built. Values given to
 and a name nobody declared but close to a declared one is warned about.
 Values come from, in increasing precedence: the declared defaults, the ``config`` mapping given
 to ``App(...)``, and ``PLUGDOT_<NAME>`` environment variables (so that a
-deployment can override what the code says).
+deployment can override what the code says). What converts and checks given
+values and environment texts is :mod:`plugdot._given` (loaded when there
+are some: on a board, code is heap).
 """
 from ._compat import MICROPYTHON
 
@@ -30,31 +32,6 @@ def plugdot_settings():
     }
 
 
-def parse_env_value(name, text, default):
-    """Convert the environment text of setting *name* to the type of *default*."""
-    if isinstance(default, bool):
-        low = text.strip().lower()
-        if low in ('1', 'true', 'yes', 'on'):
-            return True
-        if low in ('0', 'false', 'no', 'off', ''):
-            return False
-        raise ValueError('PLUGDOT_%s: expected a boolean (1/0, true/false), got %r'
-                         % (name.upper(), text))
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError('PLUGDOT_%s: expected an integer, got %r' % (name.upper(), text))
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError('PLUGDOT_%s: expected a number, got %r' % (name.upper(), text))
-    if isinstance(default, (list, tuple)):
-        return [item.strip() for item in text.split(',') if item.strip()]
-    return text
-
-
 def setting_pair(plugin, name, settings):
     """``(default, help text)`` of setting *name* in *settings*, what
     *plugin*'s ``plugdot_settings`` returned; a PluginError naming both if
@@ -74,8 +51,9 @@ class Config(dict):
 
     def __init__(self, declared=(), given=None, getenv=None):
         # *declared*: (plugin name, its settings) pairs; *given*: the values
-        # of App(config=...); *getenv*: see environ(). The checks live here,
-        # in one function: on a board each function is heap.
+        # of App(config=...); *getenv*: see environ(). The checks of the
+        # declared ones live here, in one function: on a board each function
+        # is heap.
         super().__init__()
         self.help = {}
         self.listeners = []
@@ -90,58 +68,16 @@ class Config(dict):
                 owner[name] = plugin
                 default, text = setting_pair(plugin, name, settings)
                 self.declare(name, default, text)
-        for name in (given or {}):
-            value = given[name]
-            if name in self.help:
-                # *value* must have the type of the default (an int for an
-                # int, a list for a list...; any for None; for a string,
-                # anything but a number: plugins take objects or lists there)
-                default = self[name]
-                ok, kind = True, None
-                if default is None or value is None and isinstance(default, str):
-                    pass
-                elif isinstance(default, bool):
-                    ok, kind = isinstance(value, bool), 'a boolean'
-                elif isinstance(default, int):
-                    ok, kind = isinstance(value, int) and not isinstance(value, bool), 'an integer'
-                elif isinstance(default, float):
-                    ok, kind = (isinstance(value, (int, float)) and not isinstance(value, bool),
-                                'a number')
-                elif isinstance(default, (list, tuple)):  # or its comma-separated text
-                    ok, kind = isinstance(value, (list, tuple, str)), 'a list'
-                elif isinstance(default, str):  # or what a plugin takes instead (a backend)
-                    ok, kind = not isinstance(value, (int, float)), 'a string'
-                if not ok:
-                    raise ValueError('App(config=...): setting %r expects %s (like its default '
-                                     '%r), got %r' % (name, kind, default, value))
-                if isinstance(value, str) and isinstance(default, (list, tuple)):
-                    # 'a, b' for a list setting reads as in PLUGDOT_<NAME>
-                    value = parse_env_value(name, value, [])
-            else:  # an app's own key is fine; one a typo away from a setting is not
-                # the declared name within two edits of it, if any (edit distance, row by row)
-                match = None
-                for other in self.help:
-                    row = list(range(len(other) + 1))
-                    for i in range(1, len(name) + 1):
-                        prev, row[0] = row[0], i
-                        for j in range(1, len(other) + 1):
-                            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                                       prev + (name[i - 1] != other[j - 1]))
-                    if row[-1] <= 2 and (match is None or row[-1] < match[0]):
-                        match = (row[-1], other)
-                if match is not None:
-                    match = match[1]
-                    message = ('App(config=...): unknown setting %r (did you mean %r?)'
-                               % (name, match))
-                    try:  # warnings on CPython, printed where there is none
-                        import warnings
-                        warnings.warn(message, stacklevel=3)
-                    except ImportError:
-                        print('plugdot warning: ' + message)
-            super().__setitem__(name, value)
+        if given:
+            # App(config=...)'s values, checked against the declared settings
+            # (plugdot._given: on a board, code only an app that gives some loads)
+            from ._given import checked
+            for name in given:
+                super().__setitem__(name, checked(self, name, given[name]))
         for name in self.help:
             env = getenv('PLUGDOT_' + name.upper()) if getenv is not None else None
             if env is not None:
+                from ._given import parse_env_value
                 super().__setitem__(name, parse_env_value(name, env, self.get(name)))
 
     def declare(self, name, default, text):

@@ -1,14 +1,17 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
-import asyncio
-
-from ._compat import MICROPYTHON, json_dumps, stream_of
+from ._compat import MICROPYTHON, json_dumps
 from .datastructures import Headers
 
 HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
 JSON = 'application/json'
 BINARY = 'application/octet-stream'
+# plugdot._tuples once a handler returns a tuple, plugdot._streams once a
+# response streams (a board loads them then). Not named as the modules: a
+# bundle merges this module into the package (a global named as a module is
+# the package's attribute) and shortens its private names, not module names.
+_tuple_module = _stream_module = None
 
 # Constants used once or twice are written where used (the statuses without a
 # body, (204, 304), the characters a cookie name must not hold): a module-level
@@ -170,122 +173,14 @@ class Response:
                 body = b''
             await send({'type': 'http.response.body', 'body': body})
             return
-        await send({'type': 'http.response.start', 'status': self.status,
-                    'headers': self._raw_headers(None)})
-        self.started = True
-        body = stream_of(body)
-        if request.method == 'HEAD':
-            await _close(body)
-        elif not await _send_stream(body, send, request):
-            return  # the client left: nobody to end the body for
-        await send({'type': 'http.response.body', 'body': b''})
+        # a stream: plugdot._streams, loaded by the first one (on a board, code is heap)
+        global _stream_module
+        if _stream_module is None:
+            from . import _streams as _stream_module
+        await _stream_module.send_streamed(self, body, send, request)
 
     def __repr__(self):
         return '<Response %d>' % self.status
-
-
-async def _send_stream(body, send, request):
-    """Send the chunks of *body*; return False if the client left first.
-
-    While it streams, a watcher task waits for ``http.disconnect`` and then
-    cancels the streaming task, so that an endless stream (a camera feed, a
-    live log) stops within moments of its visitor leaving, on any server;
-    the iterator is closed either way (its ``finally`` runs). The watcher is
-    only started once the request body has been read, since it consumes
-    ``receive()``.
-    """
-    gone = []
-    watcher = None
-    if request.body_consumed():
-        watcher = asyncio.create_task(
-            _watch_disconnect(request.receive, asyncio.current_task(), gone))
-    try:
-        try:
-            if hasattr(body, '__aiter__'):
-                iterator = body.__aiter__()
-                while True:
-                    try:
-                        chunk = await iterator.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    await _send_chunk(send, chunk)
-            elif MICROPYTHON:
-                for chunk in body:
-                    await _send_chunk(send, chunk)
-            else:
-                await _send_sync_stream(body, send)
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-            await _close(body)
-            if watcher is not None:
-                # Let the watcher take its cancellation now: a server may read
-                # the next request on this connection as soon as the response
-                # ends, and two reads waiting on one socket is an error.
-                await asyncio.sleep(0)
-    except asyncio.CancelledError:
-        if not gone:
-            raise
-        task = gone[0]
-        if hasattr(task, 'uncancel'):  # Python 3.11+: this cancellation is handled
-            task.uncancel()
-    return not gone
-
-
-async def _send_sync_stream(body, send):
-    # A plain generator may block between chunks (time.sleep, a sensor, a
-    # file): on CPython each chunk is produced in a worker thread, so the
-    # event loop keeps serving others while it waits.
-    import contextvars
-    loop = asyncio.get_running_loop()
-    iterator, end, context = iter(body), object(), contextvars.copy_context()
-    while True:
-        pending = loop.run_in_executor(None, context.run, next, iterator, end)
-        try:
-            chunk = await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            # Let the chunk being produced finish (bounded), so that the
-            # generator is not running when it is closed.
-            await asyncio.wait([pending], timeout=_SYNC_CLOSE_WAIT)
-            raise
-        if chunk is end:
-            return
-        await _send_chunk(send, chunk)
-
-
-#: Seconds a cancelled sync stream waits for its current chunk before it is closed.
-_SYNC_CLOSE_WAIT = 2
-
-
-async def _watch_disconnect(receive, streaming, gone):
-    try:
-        while (await receive())['type'] != 'http.disconnect':
-            pass  # body the handler did not read
-    except Exception:  # the server can no longer tell (a MemoryError on a board): stop as if gone
-        pass
-    gone.append(streaming)
-    streaming.cancel()
-
-
-async def _send_chunk(send, chunk):
-    if isinstance(chunk, str):
-        chunk = chunk.encode()
-    elif chunk is None:  # refused everywhere, so that a laptop shows what stalls a board
-        raise TypeError('a streamed response yielded None: yield str or bytes only (on '
-                        'MicroPython a None item stalls the response: its asyncio takes '
-                        'None for a suspension)')
-    if chunk:
-        await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
-
-
-async def _close(body):
-    close = getattr(body, 'aclose', None)
-    if close is not None:
-        await close()
-        return
-    close = getattr(body, 'close', None)
-    if close is not None:
-        close()
 
 
 def to_response(value):
@@ -314,8 +209,11 @@ def to_response(value):
         return response
     if value is None:
         return Response(b'', 204)
-    if isinstance(value, tuple):
-        return _tuple_to_response(value)
+    if isinstance(value, tuple):  # (body, status) & co.: plugdot._tuples, loaded on first use
+        global _tuple_module
+        if _tuple_module is None:
+            from . import _tuples as _tuple_module
+        return _tuple_module.tuple_response(value)
     if isinstance(value, (bytes, bytearray)):
         return Response(bytes(value))
     if isinstance(value, int) and not isinstance(value, bool):  # Microdot: a bare status
@@ -338,53 +236,6 @@ def _empty(status):
     if not 100 <= status <= 599:
         raise TypeError('returned %d, which is not an HTTP status (100-599)' % status)
     return Response(b'', status, content_type=None if status in (204, 304) else TEXT)
-
-
-def _tuple_to_response(value):
-    # The one rule (docs/guide.md, "Return values"): a tuple that starts with
-    # an int is (status, body[, headers]) -- MicroPie's order -- except that
-    # (status, dict) is Microdot's (status, headers); any other tuple is
-    # (body, status[, headers]) or (body, headers), as in Microdot and Flask.
-    n = len(value)
-    if not 1 < n < 4:
-        raise TypeError('returned a tuple of %d items; return (body, status), (body, status, '
-                        'headers), (body, headers) or (status, body[, headers])' % n)
-    first, second = value[0], value[1]
-    headers = value[2] if n == 3 else None
-    if isinstance(first, int) and not isinstance(first, bool):
-        status = first
-        if n == 2 and isinstance(second, (dict, Headers)):
-            for name, item in (second.items() if isinstance(second, dict) else second):
-                # Microdot's (status, {headers}) or MicroPie's (status, {json}):
-                # a header has a str value and a dashed or standard one-word name.
-                if not (isinstance(item, str) and isinstance(name, str)
-                        and ('-' in name or name.lower() in (  # the one-word header names
-                            'location', 'allow', 'vary', 'expires', 'etag', 'link', 'refresh',
-                            'server', 'date', 'age', 'pragma', 'warning', 'via', 'upgrade',
-                            'connection', 'authorization', 'cookie', 'host', 'origin', 'te',
-                            'trailer', 'dnt'))):
-                    raise TypeError('returned (%d, {%r: ...}): a dict after a status is headers '
-                                    '(as in Microdot), and this is not one; for a JSON body '
-                                    'return (body, %d)' % (status, name, status))
-            body, headers = b'', second
-        else:
-            body = second
-    elif isinstance(second, int) and not isinstance(second, bool):
-        body, status = first, second
-    elif n == 2 and isinstance(second, (dict, list, Headers)):
-        body, status, headers = first, 200, second
-    else:
-        raise TypeError('returned a tuple without an int status: (%s, %s)'
-                        % (type(first).__name__, type(second).__name__))
-    response = _empty(status) if isinstance(body, bytes) and not body else to_response(body)
-    if not 100 <= status <= 599:
-        raise TypeError('returned status %d, which is not an HTTP status (100-599)' % status)
-    response.status = status
-    if status in (204, 304):
-        response.content_type = None
-    if headers:
-        response.headers.update(headers)
-    return response
 
 
 def plugdot_make_response(request, value):

@@ -158,16 +158,16 @@ class Router:
         route.methods = methods if upper == methods else upper  # a board keeps one tuple
         compiled = compile_pattern(pattern, self.converters)
         names = compiled[1] if compiled else ()
-        problem = call_problem(fn, names)
-        if problem is not None:
-            wanted = ', '.join(('request',) + names)
-            fix = 'write def %s(%s)' % (route.name, wanted)
-            for arg, plugin in (('ws', 'websocket'), ('sse', 'sse')):
-                if "'%s'" % arg in problem:  # the plugin's decorator went above the route's
-                    fix = 'move @with_%s below the route decorator, not above it' % plugin
-            raise TypeError('handler %s cannot take the arguments of route %r (%s): %s'
-                            % (route.name, pattern, problem, fix))
-        if not MICROPYTHON:
+        if not MICROPYTHON:  # (MicroPython keeps no signatures: there call_problem is None)
+            problem = call_problem(fn, names)
+            if problem is not None:
+                wanted = ', '.join(('request',) + names)
+                fix = 'write def %s(%s)' % (route.name, wanted)
+                for arg, plugin in (('ws', 'websocket'), ('sse', 'sse')):
+                    if "'%s'" % arg in problem:  # the plugin's decorator went above the route's
+                        fix = 'move @with_%s below the route decorator, not above it' % plugin
+                raise TypeError('handler %s cannot take the arguments of route %r (%s): %s'
+                                % (route.name, pattern, problem, fix))
             self._tree = None
         if compiled is None:
             table = self.static.setdefault(pattern, {})

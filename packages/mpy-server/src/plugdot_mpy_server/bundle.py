@@ -23,6 +23,10 @@ CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config'
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
+#: Core modules every bundle carries as files of their own, which the board
+#: loads on first use only (code most apps never run: no heap until then)
+ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams',
+             'plugdot._wrappers', 'plugdot._lifespan']
 #: The app's own hooks (@app.before_request & co.): bundled when an app uses
 #: them, or a source names them as an attribute (``app.before_request``)
 APP_HOOKS = 'plugdot._app_hooks'
@@ -282,7 +286,7 @@ def make_bundle(app_path, plugins, out, source=False, mpy_cross_args=(), port=80
     _refuse_imports_of_left_out(_read_text(app_source), loaded, plugins)
     sources = [_read_text(app_source)] + [_read_text(_module_file(m)) for m in modules
                                           if m not in CORE_MODULES]
-    for module in _optional_modules(app, sources) + list(extra_modules):
+    for module in _optional_modules(app, sources) + ON_DEMAND + list(extra_modules):
         if module not in modules:
             modules.append(module)
     bad = [m for m in modules if m.split('.')[0] in CPYTHON_ONLY or m in CPYTHON_ONLY]
