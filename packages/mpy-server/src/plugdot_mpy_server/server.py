@@ -231,8 +231,9 @@ class Server:
             except Exception as exc:
                 raise RuntimeError('lifespan startup failed: %s: %s' % (type(exc).__name__, exc))
             self._lifespan = True
-        else:  # any other ASGI app: the lifespan scope, run by a task (see _lifespan)
-            self._lifespan = _lifespan(app)
+        else:  # any other ASGI app: the lifespan scope, run by a task (lifespan.py)
+            from .lifespan import lifespan
+            self._lifespan = lifespan(app)
             await self._lifespan('startup')
         if ssl is not None:
             self.tls = ssl
@@ -322,7 +323,8 @@ class Server:
         lifespan = self._lifespan
         if stopping is None:  # any other ASGI app
             if lifespan is None:
-                lifespan = self._lifespan = _lifespan(self.app)
+                from .lifespan import lifespan
+                lifespan = self._lifespan = lifespan(self.app)
             await lifespan('shutdown')
         elif lifespan:  # a plugdot App after a startup that succeeded: once
             self._lifespan = False
@@ -347,52 +349,6 @@ class Server:
         # accept loop itself: the stale stack slots of its frame would keep
         # the last connection alive after it closed.)
         return Connection(self, reader, writer).run()
-
-
-def _lifespan(app):
-    """The server's side of the ASGI ``lifespan`` scope of any ASGI app: one
-    task runs the app's lifespan call for the server's whole life. Returns
-    ``event(phase)``, which sends ``lifespan.<phase>`` and waits for the
-    answer. One event serves both directions; whoever wakes checks its own
-    condition (a set event wakes every waiter, even if it is cleared again
-    before they run)."""
-    # for the app, for the server, the app returned (no lifespan, or over), its task
-    state = [None, None, False, None]
-    wake = asyncio.Event()
-
-    async def receive():
-        while state[0] is None:
-            wake.clear()
-            await wake.wait()
-        message, state[0] = state[0], None
-        return message
-
-    async def send(message):
-        state[1] = message
-        wake.set()
-
-    async def run():
-        try:
-            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
-        except Exception:
-            pass  # an app without lifespan support
-        state[2] = True
-        wake.set()
-
-    async def event(phase):
-        if state[2]:
-            return
-        state[0] = {'type': 'lifespan.' + phase}
-        wake.set()
-        while state[1] is None and not state[2]:
-            wake.clear()
-            await wake.wait()
-        reply, state[1] = state[1], None
-        if reply is not None and reply['type'].endswith('.failed'):
-            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
-
-    state[3] = asyncio.create_task(run())  # held, so that it is not garbage-collected
-    return event
 
 
 class Connection(RequestParser):
