@@ -116,7 +116,8 @@ print('COUNT %-34s classes %3d functions %4d names %4d' % ('total', classes, fun
 def bundle_modules(bundle_dir):
     """The bundle's library modules in the order its main.py would import them:
     by dependency, as the manifest lists them (not ``plugdot_messages``: the
-    board loads it only while it raises one of its messages; not
+    board loads it only while it raises one of its messages; nor the server's
+    ``lifespan``, which only an app that is not a plugdot App loads; not
     ``plugdot_main``: these steps start the server themselves, as main.py's
     call to it would)."""
     with open(os.path.join(bundle_dir, 'manifest.py')) as f:
@@ -128,7 +129,7 @@ def bundle_modules(bundle_dir):
             name = line.strip('\'"').rsplit('.', 1)[0].replace('/', '.')
             if name.endswith('.__init__'):
                 name = name[:-len('.__init__')]
-            if name not in ('plugdot_messages', 'plugdot_main'):
+            if name not in ('plugdot_messages', 'plugdot_main', 'plugdot_mpy_server.lifespan'):
                 names.append(name)
     return names
 
