@@ -232,8 +232,8 @@ class Server:
                 raise RuntimeError('lifespan startup failed: %s: %s' % (type(exc).__name__, exc))
             self._lifespan = True
         else:  # any other ASGI app: the lifespan scope, run by a task (lifespan.py)
-            from .lifespan import lifespan
-            self._lifespan = lifespan(app)
+            from .lifespan import start
+            self._lifespan = start(app)
             await self._lifespan('startup')
         if ssl is not None:
             self.tls = ssl
@@ -291,47 +291,10 @@ class Server:
         """Stop accepting, tell a plugdot app (``App.stopping()``: event
         streams end), let in-flight requests finish (up to
         ``limits.shutdown_timeout``), close idle connections, then run the
-        lifespan shutdown."""
-        self.closing = True
-        if self.listener is not None:
-            if MICROPYTHON:  # the accept loop first: it waits on the socket
-                self.accepting.cancel()
-            self.listener.close()
-        stopping = getattr(self.app, 'stopping', None)
-        if stopping is not None:  # a plugdot App: end event streams first
-            try:
-                await stopping()
-            except Exception:
-                pass
-        deadline = _deadline(self.limits.shutdown_timeout)
-        while True:
-            late = _due(deadline)
-            for conn in list(self.connections):
-                # Idle ones at once, the others at the deadline. (On a board
-                # they end at their own deadlines, as they did with asyncio's
-                # streams, whose close() does nothing there.)
-                if not MICROPYTHON and (conn.idle or late):
-                    try:
-                        conn.writer.close()
-                    except Exception:
-                        pass
-            if late or not self.connections:
-                break
-            await asyncio.sleep(0.02)
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        lifespan = self._lifespan
-        if stopping is None:  # any other ASGI app
-            if lifespan is None:
-                from .lifespan import lifespan
-                lifespan = self._lifespan = lifespan(self.app)
-            await lifespan('shutdown')
-        elif lifespan:  # a plugdot App after a startup that succeeded: once
-            self._lifespan = False
-            try:
-                await self.app.shutdown()
-            except Exception as exc:
-                raise RuntimeError('lifespan shutdown failed: %s: %s' % (type(exc).__name__, exc))
+        lifespan shutdown. (Its code is in lifespan.py, loaded when a server
+        stops: a board seldom does, and holds no heap for it meanwhile.)"""
+        from .lifespan import stop
+        await stop(self)
 
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
