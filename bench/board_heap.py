@@ -117,7 +117,8 @@ print('COUNT %-34s classes %3d functions %4d names %4d' % ('total', classes, fun
 def bundle_modules(bundle_dir):
     """The bundle's library modules in the order its main.py would import them:
     by dependency, as the manifest lists them (not ``plugdot_messages``: the
-    board loads it only while it raises one of its messages; not
+    board loads it only while it raises one of its messages; nor the server's
+    ``lifespan``, which only an app that is not a plugdot App loads; not
     ``plugdot_main``: these steps start the server themselves, as main.py's
     call to it would; not the core's modules loaded on first use,
     ``ON_DEMAND``)."""
@@ -130,7 +131,8 @@ def bundle_modules(bundle_dir):
             name = line.strip('\'"').rsplit('.', 1)[0].replace('/', '.')
             if name.endswith('.__init__'):
                 name = name[:-len('.__init__')]
-            if name not in ('plugdot_messages', 'plugdot_main') and name not in ON_DEMAND:
+            if (name not in ('plugdot_messages', 'plugdot_main', 'plugdot_mpy_server.lifespan')
+                    and name not in ON_DEMAND):
                 names.append(name)
     return names
 

@@ -24,7 +24,9 @@ LOADING = getattr(gc, 'threshold', lambda: None)()
 
 @app.get('/gc')
 async def gc_threshold(request):
-    return {'loading': LOADING, 'serving': gc.threshold()}
+    import sys  # the ASGI lifespan of other apps: never loaded for a plugdot App
+    return {'loading': LOADING, 'serving': gc.threshold(),
+            'lifespan': 'plugdot_mpy_server.lifespan' in sys.modules}
 
 
 @app.get('/')
@@ -110,8 +112,9 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     merged = (out / 'bundle.map').read_text()
     for module in ('plugdot/app.py', 'plugdot/request.py', 'plugdot_mpy_server/server.py'):
         assert module in merged and module[:-3] + '.mpy' not in files, module
-    assert 'plugdot_mpy_server/chunked.mpy' in files
-    assert not re.search(r'^\S+ \d+-\d+ \S*chunked', merged, re.M)  # not merged
+    for lazy in ('chunked', 'lifespan'):  # loaded on first use: files of their own
+        assert 'plugdot_mpy_server/%s.mpy' % lazy in files
+        assert not re.search(r'^\S+ \d+-\d+ \S*%s' % lazy, merged, re.M)  # not merged
     # on-demand parts of the core this decorator-style app does not use stay out
     for banned in CPYTHON_ONLY + ['plugdot_mpy_server/wsserver', 'plugdot_sessions',
                                   'plugdot/_class_routes', 'plugdot/_mount', 'plugdot/files',
@@ -132,7 +135,7 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
                 assert c.get('/users/%d' % i).json() == {'id': i}
             assert c.get('/').text == 'Hello, board!'
             # main.py collects often while the bundle loads, then restores the threshold
-            assert c.get('/gc').json() == {'loading': 2048, 'serving': -1}
+            assert c.get('/gc').json() == {'loading': 2048, 'serving': -1, 'lifespan': False}
     finally:
         proc.kill()
         proc.wait(5)

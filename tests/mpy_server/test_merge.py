@@ -151,3 +151,66 @@ def test_the_merged_package_runs_with_its_old_import_paths(tmp_path, micropython
     # what `plugdot bundle --check` shows of a board's traceback
     shown = explain(board, map_text(rows))
     assert re.search(r'pkg/__init__.py", line \d+ \[pkg/a.py, line 13\], in fail', shown), shown
+
+
+GETATTR_INIT = '''"""A package whose __getattr__ loads its modules on first use."""
+from .a import A
+
+
+def __getattr__(name):
+    if name == 'A':
+        from .a import A
+        return A
+    if name in ('B', 'b'):
+        from .b import B
+        return B
+    raise AttributeError(name)
+'''
+
+ONLY_BOUND_INIT = '''"""A package whose __getattr__ serves only names the merge binds."""
+from .a import A
+from .b import B
+
+
+def __getattr__(name):
+    if name == 'A':
+        from .a import A
+        return A
+    if name == 'B':
+        from .b import B
+        return B
+    raise AttributeError(name)
+'''
+
+
+def test_a_merged_getattr_loses_the_branches_of_names_the_merge_binds(tmp_path, micropython_exe):
+    # Python asks a module's __getattr__ only for a name its dictionary lacks:
+    # merged, A is in the package's dictionary, so its branch can never run
+    texts = {'pkg': GETATTR_INIT, 'pkg.a': A, 'pkg.b': B, 'app': 'import pkg\n'}
+    modules = ['pkg', 'pkg.a', 'pkg.b']
+    eager = eager_modules(texts, modules, {'pkg'}, ['app'])
+    groups, _, renamed = plan(texts, eager, {'pkg'}, modules)
+    assert groups == {'pkg': ['pkg.a']}  # pkg.b loads on first use: not merged
+    hosts, rows = merge(dict(texts, **renamed), groups, {'pkg'}, PATHS)
+    text = hosts['pkg']
+    assert "if name == 'A':" not in text and 'if False:' in text
+    assert "if name in ('B', 'b'):" in text and 'raise AttributeError(name)' in text
+    assert text.count('\n') == rows[-1][2]  # line for line: bundle.map's rows still hold
+    # every branch gone: the function too (a missing name is an AttributeError anyway)
+    texts['pkg'] = ONLY_BOUND_INIT
+    eager = eager_modules(texts, modules, {'pkg'}, ['app'])
+    groups, _, renamed = plan(texts, eager, {'pkg'}, modules)
+    assert groups == {'pkg': ['pkg.a', 'pkg.b']}
+    text = merge(dict(texts, **renamed), groups, {'pkg'}, PATHS)[0]['pkg']
+    assert 'def __getattr__' not in text and 'AttributeError' not in text
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / '__init__.py').write_text(text)
+    (tmp_path / 'main.py').write_text(
+        'import pkg\nfrom pkg import A, B\nprint(pkg.A is A, pkg.B is B, B().where())\n'
+        'try:\n    pkg.missing\nexcept AttributeError:\n    print("AttributeError")\n')
+    for exe in (micropython_exe, sys.executable):
+        done = subprocess.run([exe, 'main.py'], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=30)
+        assert done.stdout.split('\n')[:2] == [
+            'True True B, A in ' + ('micropython' if exe == micropython_exe else 'cpython'),
+            'AttributeError'], done.stdout + done.stderr

@@ -132,7 +132,8 @@ def shaken(keep=()):
 def test_unreachable_definitions_go_and_reachable_ones_stay():
     texts, removed = shaken(keep=('kept_by_option',))
     lib = texts['pkg.lib']
-    assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone',
+    # (MICROPYTHON too: once its tests are folded to constants nothing reads it)
+    assert sorted(removed) == ['pkg.lib.Empty', 'pkg.lib.Empty.gone', 'pkg.lib.MICROPYTHON',
                                'pkg.lib.Thing.mentioned_in_docstring',
                                'pkg.lib.Thing.named_in_prose', 'pkg.lib.Thing.walk',
                                'pkg.lib.UNREAD', 'pkg.lib.only_on_cpython',
@@ -152,6 +153,45 @@ def test_unreachable_definitions_go_and_reachable_ones_stay():
     assert 'helper' in texts['pkg'] and 'Empty' not in texts['pkg']
     without_option, _ = shaken()
     assert 'def kept_by_option' not in without_option['pkg.lib']
+
+
+FOLD = '''import sys
+
+MICROPYTHON = sys.implementation.name == 'micropython'
+
+
+def kind(value):
+    if isinstance(value, str):
+        if MICROPYTHON:
+            return 'board ' + value
+        value = fast_path(value)  # (CPython) what follows never runs on a board
+        return 'cpython ' + value
+    if not MICROPYTHON:
+        return 'cpython'
+    else:
+        return 'board'
+
+
+def fast_path(value):
+    return value.upper()
+'''
+
+
+def test_what_follows_a_board_branch_that_returns_goes(tmp_path):
+    texts, removed = specialize({'lib': FOLD, 'app': 'from lib import kind\n'
+                                 'print(kind("x"), kind(1))\n'}, ['lib'])
+    lib = texts['lib']
+    assert lib.count('\n') == FOLD.count('\n')  # line for line
+    assert '        if True:' in lib and "            return 'board ' + value" in lib
+    assert 'fast_path' not in lib and "'cpython " not in lib  # unreachable, then unnamed
+    assert '    if False:' in lib and "        return 'board'" in lib
+    assert 'lib.fast_path' in removed
+    (tmp_path / 'lib.py').write_text(lib)
+    (tmp_path / 'app.py').write_text(texts['app'] if 'app' in texts else 'from lib import kind\n'
+                                     'print(kind("x"), kind(1))\n')
+    done = subprocess.run([sys.executable, 'app.py'], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30)
+    assert done.stdout.strip() == 'board x board', done.stderr
 
 
 def test_line_numbers_do_not_move_and_the_result_runs(tmp_path):

@@ -36,5 +36,5 @@ def plugdot_add_commands(subparsers):
 def plugdot_bundle_modules():
     """The server's modules in a MicroPython bundle (its WebSocket modules
     come with the websocket plugin)."""
-    return ['plugdot_mpy_server.protocol',
-            'plugdot_mpy_server.chunked', 'plugdot_mpy_server.server', 'plugdot_mpy_server']
+    return ['plugdot_mpy_server.protocol', 'plugdot_mpy_server.chunked',
+            'plugdot_mpy_server.lifespan', 'plugdot_mpy_server.server', 'plugdot_mpy_server']

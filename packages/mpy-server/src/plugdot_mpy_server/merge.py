@@ -484,8 +484,67 @@ def merge(texts, groups, packages, paths):
             rows.append((paths[host], line, line + count - 1, paths[module], line - 1))
             chunks.append(text)
             line += count
-        merged[host] = ''.join(chunks)
+        merged[host] = _fold_bound_getattr(''.join(chunks))
     return merged, rows
+
+
+def _always_bound(body):
+    """The names the module-level statements *body* always bind (not those
+    bound under a condition, nor deleted again)."""
+    bound, deleted = set(), set()
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    bound.add(target.id)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split('.')[0] for a in stmt.names)
+        elif isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Constant) \
+                and stmt.test.value is True:  # what the shaker left of `if MICROPYTHON:`
+            inner, gone = _always_bound(stmt.body)
+            bound |= inner
+            deleted |= gone
+        elif isinstance(stmt, ast.Delete):
+            deleted.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return bound, deleted
+
+
+def _fold_bound_getattr(text):
+    """*text* (a merged module) without the branches of its module-level
+    ``__getattr__`` that return a name the merged module binds itself:
+    Python asks a module's ``__getattr__`` only for a name its dictionary
+    lacks, so such a branch (``if name == 'Server': from .server import
+    Server ...`` in the package's ``__init__``) can no longer run. A
+    ``__getattr__`` left with nothing but ``raise AttributeError(name)``
+    goes too: without it a missing name raises AttributeError just the same
+    (and ``from pkg import sub`` still imports a submodule). Line for line."""
+    from .shake import _dispatch, _first_line, _fold_if
+    tree = ast.parse(text)
+    bound, deleted = _always_bound(tree.body)
+    bound -= deleted
+    lines = text.split('\n')
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.name != '__getattr__':
+            continue
+        arg = node.args.args[0].arg if len(node.args.args) == 1 else None
+        branches = _dispatch(node, False)
+        folded = [branch for keys, branch in branches
+                  if all(k in bound for k in keys) and _fold_if(lines, branch)]
+        rest = [stmt for stmt in node.body
+                if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+        last = rest[-1] if rest else None
+        raises = (isinstance(last, ast.Raise) and isinstance(last.exc, ast.Call)
+                  and getattr(last.exc.func, 'id', None) == 'AttributeError'
+                  and len(last.exc.args) == 1 and getattr(last.exc.args[0], 'id', None) == arg)
+        if raises and len(folded) == len(rest) - 1 and all(
+                stmt in folded and not stmt.orelse for stmt in rest[:-1]):
+            # nothing left but the AttributeError Python raises without it
+            for i in range(_first_line(node) - 1, node.end_lineno):
+                lines[i] = ''
+            lines[_first_line(node) - 1] = 'pass'
+    return '\n'.join(lines)
 
 
 def def_rows(texts, rows, renames=None):

@@ -231,8 +231,9 @@ class Server:
             except Exception as exc:
                 raise RuntimeError('lifespan startup failed: %s: %s' % (type(exc).__name__, exc))
             self._lifespan = True
-        else:  # any other ASGI app: the lifespan scope, run by a task (see _lifespan)
-            self._lifespan = _lifespan(app)
+        else:  # any other ASGI app: the lifespan scope, run by a task (lifespan.py)
+            from .lifespan import start
+            self._lifespan = start(app)
             await self._lifespan('startup')
         if ssl is not None:
             self.tls = ssl
@@ -290,46 +291,10 @@ class Server:
         """Stop accepting, tell a plugdot app (``App.stopping()``: event
         streams end), let in-flight requests finish (up to
         ``limits.shutdown_timeout``), close idle connections, then run the
-        lifespan shutdown."""
-        self.closing = True
-        if self.listener is not None:
-            if MICROPYTHON:  # the accept loop first: it waits on the socket
-                self.accepting.cancel()
-            self.listener.close()
-        stopping = getattr(self.app, 'stopping', None)
-        if stopping is not None:  # a plugdot App: end event streams first
-            try:
-                await stopping()
-            except Exception:
-                pass
-        deadline = _deadline(self.limits.shutdown_timeout)
-        while True:
-            late = _due(deadline)
-            for conn in list(self.connections):
-                # Idle ones at once, the others at the deadline. (On a board
-                # they end at their own deadlines, as they did with asyncio's
-                # streams, whose close() does nothing there.)
-                if not MICROPYTHON and (conn.idle or late):
-                    try:
-                        conn.writer.close()
-                    except Exception:
-                        pass
-            if late or not self.connections:
-                break
-            await asyncio.sleep(0.02)
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        lifespan = self._lifespan
-        if stopping is None:  # any other ASGI app
-            if lifespan is None:
-                lifespan = self._lifespan = _lifespan(self.app)
-            await lifespan('shutdown')
-        elif lifespan:  # a plugdot App after a startup that succeeded: once
-            self._lifespan = False
-            try:
-                await self.app.shutdown()
-            except Exception as exc:
-                raise RuntimeError('lifespan shutdown failed: %s: %s' % (type(exc).__name__, exc))
+        lifespan shutdown. (Its code is in lifespan.py, loaded when a server
+        stops: a board seldom does, and holds no heap for it meanwhile.)"""
+        from .lifespan import stop
+        await stop(self)
 
     async def serve_forever(self):
         """Wait until :meth:`stop` is called."""
@@ -347,52 +312,6 @@ class Server:
         # accept loop itself: the stale stack slots of its frame would keep
         # the last connection alive after it closed.)
         return Connection(self, reader, writer).run()
-
-
-def _lifespan(app):
-    """The server's side of the ASGI ``lifespan`` scope of any ASGI app: one
-    task runs the app's lifespan call for the server's whole life. Returns
-    ``event(phase)``, which sends ``lifespan.<phase>`` and waits for the
-    answer. One event serves both directions; whoever wakes checks its own
-    condition (a set event wakes every waiter, even if it is cleared again
-    before they run)."""
-    # for the app, for the server, the app returned (no lifespan, or over), its task
-    state = [None, None, False, None]
-    wake = asyncio.Event()
-
-    async def receive():
-        while state[0] is None:
-            wake.clear()
-            await wake.wait()
-        message, state[0] = state[0], None
-        return message
-
-    async def send(message):
-        state[1] = message
-        wake.set()
-
-    async def run():
-        try:
-            await app({'type': 'lifespan', 'asgi': {'version': '3.0'}}, receive, send)
-        except Exception:
-            pass  # an app without lifespan support
-        state[2] = True
-        wake.set()
-
-    async def event(phase):
-        if state[2]:
-            return
-        state[0] = {'type': 'lifespan.' + phase}
-        wake.set()
-        while state[1] is None and not state[2]:
-            wake.clear()
-            await wake.wait()
-        reply, state[1] = state[1], None
-        if reply is not None and reply['type'].endswith('.failed'):
-            raise RuntimeError('lifespan %s failed: %s' % (phase, reply.get('message', '')))
-
-    state[3] = asyncio.create_task(run())  # held, so that it is not garbage-collected
-    return event
 
 
 class Connection(RequestParser):

@@ -5,8 +5,10 @@ ever called, so ``plugdot bundle`` leaves out of the library modules (the
 core's, the server's, the plugins') what the bundle as a whole cannot reach:
 
 * code for CPython only: the ``else`` of ``if MICROPYTHON:``, the body of
-  ``if not MICROPYTHON:``, and the CPython side of a one-line
-  ``a if MICROPYTHON else b``;
+  ``if not MICROPYTHON:`` (both tests become constants, which MicroPython's
+  compiler leaves out), what follows an ``if MICROPYTHON:`` block that ends
+  in ``return`` or ``raise`` in its block, and the CPython side of a
+  one-line ``a if MICROPYTHON else b``;
 * functions, methods, classes and module-level constants (an assignment of
   a value without effects) that the reachable code never names: not as a
   name, an attribute, a keyword argument, an imported name (an alias names
@@ -487,10 +489,23 @@ def _is_docstring(stmt):
 
 
 def _fold_micropython(text):
-    """``if MICROPYTHON: A else: B`` becomes ``if True: A``; the body of
-    ``if not MICROPYTHON: A`` becomes ``pass``."""
+    """``if MICROPYTHON: A else: B`` becomes ``if True: A``, and ``if not
+    MICROPYTHON: A`` ``if False: pass`` (its ``else`` kept: MicroPython's
+    compiler leaves out a block whose test is a constant, and the test too).
+    When A ends in ``return``, ``raise``, ``continue`` or ``break``, the
+    statements after ``if MICROPYTHON: A`` in its block (CPython's way of
+    doing the same) never run on a board: they go too."""
     tree = ast.parse(text)
     lines = text.split('\n')
+    blocks = [getattr(node, field) for node in ast.walk(tree)
+              for field in ('body', 'orelse', 'finalbody')
+              if isinstance(getattr(node, field, None), list)]
+    blocks += [handler.body for node in ast.walk(tree) if isinstance(node, ast.Try)
+               for handler in node.handlers]
+    after = {}  # id of an If -> the statements after it in its block
+    for block in blocks:
+        for i, stmt in enumerate(block):
+            after[id(stmt)] = block[i + 1:]
     for node in ast.walk(tree):
         if not isinstance(node, ast.If):
             continue
@@ -500,12 +515,26 @@ def _fold_micropython(text):
             test = test.operand
         if not (isinstance(test, ast.Name) and test.id == 'MICROPYTHON'):
             continue
+        if node.test.lineno != node.lineno or node.test.end_lineno != node.lineno:
+            continue
+        if not negated and node.orelse and \
+                lines[node.orelse[0].lineno - 1].lstrip().startswith('elif'):
+            continue  # an elif chain: left as it is
+        line = lines[node.lineno - 1].encode()  # ast offsets count UTF-8 bytes
+        lines[node.lineno - 1] = (line[:node.test.col_offset]
+                                  + (b'False' if negated else b'True')
+                                  + line[node.test.end_col_offset:]).decode()
         dead = node.body if negated else node.orelse
+        if not negated and not node.orelse and isinstance(
+                node.body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+            dead = after.get(id(node), [])
+            for stmt in dead:  # unreachable on a board
+                for i in range(_first_line(stmt) - 1, stmt.end_lineno):
+                    lines[i] = ''
+            continue
         if not dead:
             continue
-        if not negated and lines[node.orelse[0].lineno - 1].lstrip().startswith('elif'):
-            continue  # an elif chain: left as it is
-        first, last = dead[0].lineno, dead[-1].end_lineno
+        first, last = _first_line(dead[0]), dead[-1].end_lineno
         if not negated:
             first -= 1
             while not lines[first - 1].lstrip().startswith('else'):
@@ -514,8 +543,6 @@ def _fold_micropython(text):
             lines[i] = ''
         if negated:
             lines[first - 1] = ' ' * dead[0].col_offset + 'pass'
-        else:  # `if True:` costs nothing on the board and says what was decided
-            lines[node.lineno - 1] = lines[node.lineno - 1].replace('MICROPYTHON', 'True', 1)
     return '\n'.join(lines)
 
 
