@@ -24,6 +24,7 @@ best of the rounds per row and its ratio to the cookie store, then the
 min / median / max over the rounds of each round's ratio.
 
 Usage: python bench/redis_floor.py [--seconds 0.3] [--rounds 7]
+       (or hatch run bench:redis-floor)
 Needs redis-server on PATH (Debian: apt-get install redis-server)."""
 import argparse
 import asyncio

@@ -25,11 +25,11 @@ holds ``packages/*/src``, e.g. ``git archive main packages | tar -x -C
 DIR``) in this one's place on ``sys.path``, same entries in the same order:
 before/after comparisons in the same environment and the same hour.
 
-``--core-alone`` measures in an environment with plugdot's core and none of
-its plugins (the issue's "core alone" figure): a venv under
-``build/bench-core-alone/`` with the bench environment's dependencies (read
-from hatch.toml, so the peers and the number of installed distributions are
-the same) and ``packages/core`` installed in development mode, as the
+``--core-alone`` also measures each framework in an environment with
+plugdot's core and none of its plugins (the issue's "core alone" figure): a
+venv under ``build/bench-core-alone/`` with the bench environment's
+dependencies (read from hatch.toml: the same peers, about as many installed
+distributions to scan) and ``packages/core`` installed in development mode, as the
 workspace does. It is built with pip on first use (a minute or two) and
 rebuilt when that list changes. The probes in that venv take turns with
 those in this environment (every package installed), so both figures come
