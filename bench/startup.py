@@ -25,10 +25,21 @@ holds ``packages/*/src``, e.g. ``git archive main packages | tar -x -C
 DIR``) in this one's place on ``sys.path``, same entries in the same order:
 before/after comparisons in the same environment and the same hour.
 
+``--core-alone`` also measures each framework in an environment with
+plugdot's core and none of its plugins (the issue's "core alone" figure): a
+venv under ``build/bench-core-alone/`` with the bench environment's
+dependencies (read from hatch.toml: the same peers, about as many installed
+distributions to scan) and ``packages/core`` installed in development mode, as the
+workspace does. It is built with pip on first use (a minute or two) and
+rebuilt when that list changes. The probes in that venv take turns with
+those in this environment (every package installed), so both figures come
+from one run; each is plugdot's time over Microdot's in the same venv.
+
 Usage: python bench/startup.py [--runs 7] [--only NAME,NAME] [--stages] [--installed]
-                               [--sources DIR]"""
+                               [--sources DIR] [--core-alone]"""
 import argparse
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -110,6 +121,32 @@ def install_copy(root):
     return folder
 
 
+CORE_ALONE = os.path.join(ROOT, 'build', 'bench-core-alone')
+
+
+def core_alone_python():
+    """The Python of a venv holding the bench environment's dependencies and
+    plugdot's core alone, built (or rebuilt) if its stamp does not match."""
+    import tomllib  # Python 3.11+, as the bench environment
+    with open(os.path.join(ROOT, 'hatch.toml'), 'rb') as f:
+        bench = tomllib.load(f)['envs']['bench']
+    core = [m for m in bench['workspace']['members']
+            if isinstance(m, dict) and m['path'] == 'packages/core'][0]
+    wanted = bench['dependencies'] + ['-e', '%s[%s]' % (os.path.join(ROOT, 'packages', 'core'),
+                                                        ','.join(core.get('features', ())))]
+    stamp = hashlib.sha256(repr((sys.version, wanted)).encode()).hexdigest()
+    python = os.path.join(CORE_ALONE, 'bin', 'python')
+    stamp_file = os.path.join(CORE_ALONE, 'stamp')
+    if not (os.path.exists(stamp_file) and open(stamp_file).read() == stamp):
+        print('building %s (pip, once) ...' % CORE_ALONE, file=sys.stderr)
+        shutil.rmtree(CORE_ALONE, ignore_errors=True)
+        subprocess.run([sys.executable, '-m', 'venv', CORE_ALONE], check=True)
+        subprocess.run([python, '-m', 'pip', 'install', '-q'] + wanted, check=True)
+        with open(stamp_file, 'w') as f:
+            f.write(stamp)
+    return python
+
+
 def stages(runs):
     """Best CPU time (ms) of each start-up stage of plugdot over *runs* fresh
     interpreters."""
@@ -126,10 +163,11 @@ def stages(runs):
     print('  %-22s %6.2f' % ('sum of the first five', sum(best[:5])))
 
 
-def probe(framework):
-    """``(ms, KiB)``: import and app creation time, resident memory, once."""
+def probe(framework, python=sys.executable):
+    """``(ms, KiB)``: import and app creation time, resident memory, once,
+    under *python*."""
     code = PRELUDE + PROBE % {'here': HERE, 'factory': framework}
-    out = subprocess.run([sys.executable, '-X', 'frozen_modules=on', '-c', code],
+    out = subprocess.run([python, '-X', 'frozen_modules=on', '-c', code],
                          capture_output=True, text=True, check=True).stdout.split()
     return float(out[1]) * 1000, int(out[2])
 
@@ -162,6 +200,9 @@ def main():
                         help='plugdot laid out as a wheel installs it, not in development mode')
     parser.add_argument('--sources', metavar='DIR',
                         help="the plugdot packages of the checkout DIR instead of this one's")
+    parser.add_argument('--core-alone', action='store_true',
+                        help="also each framework in a venv with plugdot's core and none of its "
+                             "plugins, taking turns with this environment's")
     args = parser.parse_args()
     root = os.path.abspath(args.sources) if args.sources else ROOT
     # Installed peers come with bytecode compiled by pip; compile plugdot's
@@ -196,22 +237,38 @@ def measure(args, root):
     only = args.only.split(',') if args.only else None
     names = [''] + [name for name in apps.FRAMEWORKS
                     if name != 'raw ASGI' and (only is None or name in only)]
-    best = {}
+    pythons = {'': sys.executable}
+    if args.core_alone:
+        pythons[' (core alone)'] = core_alone_python()
+    best, runs = {}, []
     for _ in range(args.runs):  # take turns, so that the machine's moods hit all alike
+        this = {}
         for name in names:
-            ms, kib = probe(name)
-            old = best.get(name, (ms, kib))
-            best[name] = (min(ms, old[0]), min(kib, old[1]))
-    base_ms, base_kib = best.pop('')
-    print('baseline `import asyncio`: %.1f MiB resident' % (base_kib / 1024))
-    print('%-12s %12s %12s %12s' % ('framework', '+import ms', '× plugdot', '+RSS MiB'))
-    rows = [(name, ms - base_ms, (kib - base_kib) / 1024) for name, (ms, kib) in best.items()]
+            for env, python in pythons.items():
+                ms, kib = this[name + env] = probe(name, python)
+                old = best.get(name + env, (ms, kib))
+                best[name + env] = (min(ms, old[0]), min(kib, old[1]))
+        runs.append(this)
+    bases = {env: best.pop('' + env) for env in pythons}
+    for env in pythons:
+        print('baseline `import asyncio`%s: %.1f MiB resident' % (env, bases[env][1] / 1024))
+    print('%-26s %12s %12s %12s' % ('framework', '+import ms', '× plugdot', '+RSS MiB'))
+    rows = []
+    for label, (ms, kib) in best.items():
+        env = next(e for e in pythons if e and label.endswith(e)) if label not in names else ''
+        rows.append((label, ms - bases[env][0], (kib - bases[env][1]) / 1024))
     ours = dict((r[0], r[1]) for r in rows).get('plugdot')
     for name, ms, mib in sorted(rows, key=lambda r: r[1]):
-        print('%-12s %12.1f %12.2f %12.2f' % (name, ms, ms / ours if ours else 0, mib))
+        print('%-26s %12.1f %12.2f %12.2f' % (name, ms, ms / ours if ours else 0, mib))
     times = dict((r[0], r[1]) for r in rows)
-    if 'plugdot' in times and 'Microdot' in times:
-        print('\nplugdot / Microdot: %.2f' % (times['plugdot'] / times['Microdot']))
+    for env in pythons:
+        if 'plugdot' + env in times and 'Microdot' + env in times:
+            # each run's own ratio too: how far one run can be trusted
+            per_run = sorted((r['plugdot' + env][0] - r[env][0]) / (r['Microdot' + env][0] - r[env][0])
+                             for r in runs)
+            print('\nplugdot / Microdot%s: %.2f (best of each); per run min %.2f, median %.2f, '
+                  'max %.2f' % (env, times['plugdot' + env] / times['Microdot' + env],
+                                per_run[0], per_run[len(per_run) // 2], per_run[-1]))
     if only:
         return
     total, files = core_lines(root)
