@@ -524,7 +524,13 @@ class Connection(RequestParser):
             pass  # a broken connection must never take the server down
         finally:
             self.server.connections.discard(self)
-            await self._close(self.limits.body_timeout)
+            if MICROPYTHON:  # closed in place: making _close's coroutine can fail on a full heap
+                try:
+                    self.writer.sock.close()
+                except Exception:
+                    pass
+            else:
+                await self._close(self.limits.body_timeout)
 
     async def _close(self, timeout=1):
         try:
