@@ -115,12 +115,19 @@ if MICROPYTHON:
             raise exc
         gc.collect()
         io = asyncio.core._io_queue
-        entry = None
-        try:
-            entry = io.map.pop(id(sock), None)
-            io.poller.unregister(sock)
-        except Exception:
-            pass
+        entry = io.map.pop(id(sock), None)
+        # The poller's own half-made entry has no object behind it, and
+        # unregister() or modify() on it crashes MicroPython (modselect.c
+        # says so): register() again first, which completes it, then remove.
+        for _ in range(3):
+            try:
+                io.poller.register(sock, 1)  # select.POLLIN
+                io.poller.unregister(sock)
+                break
+            except MemoryError:
+                gc.collect()
+            except Exception:
+                break
         for task in entry[:2] if entry else ():  # the other side's waiter looks again
             if task is not None and task is not asyncio.current_task():
                 asyncio.core._task_queue.push(task)
@@ -429,7 +436,10 @@ class Connection(RequestParser):
                 await asyncio.wait_for(self.reader.read(self.limits.read_size), 0.5)
             except Exception:
                 pass
-            await self._close()
+            if MICROPYTHON:
+                self._shut()
+            else:
+                await self._close()
             return
         self.task = asyncio.current_task()
         self.server.connections.add(self)
@@ -524,13 +534,19 @@ class Connection(RequestParser):
             pass  # a broken connection must never take the server down
         finally:
             self.server.connections.discard(self)
-            if MICROPYTHON:  # closed in place: making _close's coroutine can fail on a full heap
-                try:
-                    self.writer.sock.close()
-                except Exception:
-                    pass
+            if MICROPYTHON:
+                self._shut()
             else:
                 await self._close(self.limits.body_timeout)
+
+    def _shut(self):
+        # On a board: the socket closed in place, as _close does there, but
+        # with no coroutine to make, which a full heap may refuse (a socket
+        # never closed leaves its client waiting).
+        try:
+            self.writer.sock.close()
+        except Exception:
+            pass
 
     async def _close(self, timeout=1):
         try:
