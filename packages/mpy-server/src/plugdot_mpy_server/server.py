@@ -72,8 +72,9 @@ if MICROPYTHON:
             while True:
                 try:
                     yield asyncio.core._io_queue.queue_read(self.sock)
-                except (MemoryError, OSError) as exc:
-                    yield from _unstick(self.sock, exc)
+                except MemoryError:  # nothing was queued (see _IOQueue): free, wait again
+                    gc.collect()
+                    yield from asyncio.sleep_ms(10)
                     continue
                 got = self.sock.readinto(self.buf, min(n, len(self.buf)))
                 if got is not None:
@@ -96,51 +97,184 @@ if MICROPYTHON:
             while done < len(out):
                 try:
                     yield asyncio.core._io_queue.queue_write(self.sock)
-                except (MemoryError, OSError) as exc:
-                    yield from _unstick(self.sock, exc)
+                except MemoryError:
+                    gc.collect()
+                    yield from asyncio.sleep_ms(10)
                     continue
                 n = self.sock.write(out[done:])
                 if n is not None:
                     done += n
             self.out = b''
 
-    def _unstick(sock, exc):
-        # asyncio's queue_read/queue_write failed for *sock*. Their
-        # bookkeeping is two steps (an entry in a map, then the poller); a
-        # MemoryError between them leaves an entry the poller does not know,
-        # and every later wait on the socket fails with ENOENT. Undo the
-        # half-made entry, free, and let the caller wait again. (Only on
-        # failure: the usual wait makes no generator.)
-        if not isinstance(exc, MemoryError) and exc.errno != 2:  # ENOENT
-            raise exc
+    # Heap kept free for _mend (bytes): what completing and removing a
+    # poller entry allocates, with room to spare. None while used up.
+    _RESERVE = 128
+    _reserve = None
+
+    class _IOQueue(asyncio.core.IOQueue):
+        """asyncio's I/O queue (its map of waiting tasks and its poller) made
+        safe on a full heap; Server.start puts it in asyncio's place, with
+        the same poller and map.
+
+        asyncio's own adds a waiting task to its map, then registers the
+        socket with the poller, and that register is itself two steps in
+        MicroPython (modselect.c's poll_set_add_obj: an entry in the
+        poller's map, then the object behind it). A MemoryError between
+        those two leaves an entry with no object behind it, and the next
+        poll, unregister or modify dereferences it: the process crashes (a
+        segmentation fault under a flood at a small heap, trial 14). Here
+        every failed register is mended before anything else runs (see
+        _mend), a wait is queued whole or not at all (the caller gets the
+        MemoryError with nothing changed), and a socket is removed from the
+        poller before the map, so that neither holds what the other does
+        not. The usual path allocates what asyncio's does, no more."""
+
+        def __init__(self, queue):  # takes over *queue*: its poller and waiting tasks
+            self.poller = queue.poller
+            self.map = queue.map
+
+        def _enqueue(self, s, idx):
+            global _reserve
+            core = asyncio.core
+            key = id(s)  # a heap int on a 32-bit unix port: a MemoryError here changes nothing
+            entry = self.map.get(key)
+            if entry is None:
+                if _reserve is None:  # no wait is queued without the heap _mend needs
+                    _reserve = bytearray(_RESERVE)
+                entry = [None, None, s]
+                entry[idx] = core.cur_task
+                self.map[key] = entry
+                try:
+                    self.poller.register(s, 4 if idx else 1)  # select.POLLOUT, POLLIN
+                except BaseException:
+                    del self.map[key]  # (the key exists: no allocation)
+                    _mend(self.poller, s)
+                    raise
+            else:  # the socket's other direction is waited on: both
+                entry[idx] = core.cur_task
+                try:
+                    self.poller.modify(s, 5 if entry[1 - idx] is not None else 4 if idx else 1)
+                except BaseException:
+                    entry[idx] = None
+                    raise
+            core.cur_task.data = self  # (for Task.cancel, as asyncio's)
+
+        def _dequeue(self, s):
+            key = id(s)
+            self.poller.unregister(s)  # first: a MemoryError in it leaves both as they were
+            del self.map[key]
+
+        def wait_io_event(self, dt):
+            # asyncio's, but a socket the poller reports and the map does not
+            # know (an entry _mend could not remove) is dropped, where
+            # asyncio's would raise KeyError out of the scheduler.
+            queue = asyncio.core._task_queue
+            for s, ev in self.poller.ipoll(dt):
+                sm = self.map.get(id(s))
+                if sm is None:
+                    self.poller.unregister(s)
+                    continue
+                if ev & ~4 and sm[0] is not None:  # POLLIN or an error
+                    queue.push(sm[0])
+                    sm[0] = None
+                if ev & ~1 and sm[1] is not None:  # POLLOUT or an error
+                    queue.push(sm[1])
+                    sm[1] = None
+                if sm[0] is None and sm[1] is None:
+                    self._dequeue(s)
+                else:
+                    self.poller.modify(s, 4 if sm[0] is None else 1)
+
+    def _mend(poller, s):
+        # poller.register(s) failed. If it failed between its two steps, the
+        # poller's map holds s with nothing behind it, and only register()
+        # completes that entry (unregister() on it crashes): do it with the
+        # reserve freed, then remove the entry. Plain function, no generator:
+        # nothing here allocates before the reserve is freed.
+        global _reserve
+        _reserve = None
         gc.collect()
-        io = asyncio.core._io_queue
-        entry = io.map.pop(id(sock), None)
-        # The poller's own half-made entry has no object behind it, and
-        # unregister() or modify() on it crashes MicroPython (modselect.c
-        # says so): register() again first, which completes it, then remove.
-        for _ in range(3):
+        try:
+            poller.register(s, 0)
+            poller.unregister(s)
+        except Exception:  # s is no stream (nothing to mend), or the heap is gone
+            pass
+
+    def _grow_poller(poller, count):
+        # Give the poller room for *count* sockets while the heap is fresh:
+        # its array of pollfds only grows (by 4 entries, reallocated), and a
+        # growth that fails under a flood is a half-made entry whose mending
+        # needs that same growth. Registered as fd numbers, then removed.
+        fd = 0
+        while fd < count:
             try:
-                io.poller.register(sock, 1)  # select.POLLIN
-                io.poller.unregister(sock)
-                break
+                poller.register(fd, 0)
+            except BaseException:
+                _mend(poller, fd)
+                raise
+            fd += 1
+        while fd:
+            fd -= 1
+            poller.unregister(fd)
+
+    def _refuse_busy(sock):
+        # A 503 in place past max_connections, then close (an awaitable: a
+        # generator). No wait in asyncio's poller and no task of
+        # asyncio.wait_for: a flood of refused clients then costs the heap
+        # of their sockets, no more. The few bytes usually go into the
+        # socket's empty send buffer at once (else, as during a TLS
+        # handshake, they are tried again). What the client sent is read
+        # (for up to 0.5 s, sleeping between tries, which allocates nothing)
+        # so that the close does not reset the connection before the client
+        # has read the 503.
+        try:
+            try:
+                out = error_response(503)
             except MemoryError:
                 gc.collect()
+                out = error_response(503)
+            seen = tries = quiet = 0
+            while tries < 25 and quiet < 2:
+                if out:
+                    n = sock.write(out)
+                    if n:
+                        out = out[n:]
+                got = sock.readinto(_Stream.buf)
+                if got == 0:  # the client closed its side
+                    break
+                if got:
+                    seen += got
+                    quiet = 0
+                    if seen < 65536:  # (bounded, as Connection._refuse)
+                        continue
+                    break
+                tries += 1  # nothing (more) yet
+                if seen and not out:
+                    quiet += 1
+                yield from asyncio.sleep_ms(20)
+        except Exception:
+            pass
+        finally:
+            try:
+                sock.close()
             except Exception:
-                break
-        for task in entry[:2] if entry else ():  # the other side's waiter looks again
-            if task is not None and task is not asyncio.current_task():
-                asyncio.core._task_queue.push(task)
-        yield from asyncio.sleep_ms(10)
+                pass
 
     def _serve(server, sock):
         # The accept loop (asyncio.stream's, with a _Stream per client): a
         # generator, run as a task.
+        limits = server.limits
         while True:
+            if len(server.connections) + server.refusing >= limits.max_connections + 4:
+                # Clients past the cap are refused a few at a time; the others
+                # wait in the listen backlog (heap for none of them meanwhile).
+                yield from asyncio.sleep_ms(10)
+                continue
             try:
                 yield asyncio.core._io_queue.queue_read(sock)
-            except (MemoryError, OSError) as exc:
-                yield from _unstick(sock, exc)
+            except MemoryError:  # nothing was queued (see _IOQueue): free, wait again
+                gc.collect()
+                yield from asyncio.sleep_ms(10)
                 continue
             try:
                 client, addr = sock.accept()
@@ -206,7 +340,9 @@ class Server:
     """
 
     # Class-level defaults: a running server stores only what it changed.
-    rejected = 0
+    rejected = 0  # connections refused past max_connections (a 503 each)
+    logged = 0  # how many of them the access log has counted
+    refusing = 0  # those being refused now (on a board)
     websockets = 0  # open WebSockets (counted against limits.max_websockets)
     closing = False
     listener = None
@@ -256,6 +392,12 @@ class Server:
             sock.listen(self.limits.backlog)
             if len(_Stream.buf) < self.limits.read_size:  # (see _Stream.buf)
                 _Stream.buf = bytearray(self.limits.read_size)
+            if not isinstance(asyncio.core._io_queue, _IOQueue):  # (see _IOQueue)
+                # (setattr with the name as a string: the bundler then keeps
+                # asyncio's name, as for every name a string of the bundle holds)
+                setattr(asyncio.core, '_io_queue', _IOQueue(asyncio.core._io_queue))
+                # room for the connections, the listener and a few sockets of the app's own
+                _grow_poller(asyncio.core._io_queue.poller, self.limits.max_connections + 8)
             self.listener = sock
             self.accepting = asyncio.create_task(_serve(self, sock))
             await asyncio.sleep(0)  # let it start
@@ -285,6 +427,14 @@ class Server:
                         conn.expired = True  # the I/O waited on timed out
                         conn.task.cancel()
                 conn = None  # not held once it is closed
+                if self.rejected != self.logged and self.access_log:
+                    # One line per tick for the connections refused since the
+                    # last, not one each: a flood would be a flood of lines
+                    # too (and printing is slow on a board's serial console).
+                    print('- - "-" 503 (%d connection%s past max_connections=%d refused)'
+                          % (self.rejected - self.logged, '' if self.rejected - self.logged == 1
+                             else 's', self.limits.max_connections))
+                    self.logged = self.rejected
                 if MICROPYTHON and self.accepting.done() and not self.closing:
                     # The accept loop died (a MemoryError in it is not
                     # caught there): serve the same socket again.
@@ -427,7 +577,16 @@ class Connection(RequestParser):
         statements overwrite those): a deeper slot would keep the last
         request's objects alive while the connection waits."""
         if self.server.closing or len(self.server.connections) >= self.limits.max_connections:
-            self.server.rejected += 1
+            self.server.rejected += 1  # (logged as a count: Server._watch)
+            if MICROPYTHON:  # in place (see _refuse_busy), counted for the accept loop
+                self.server.refusing += 1
+                try:
+                    await _refuse_busy(self.writer.sock)
+                except Exception:  # no heap for even that: closed at once
+                    self._shut()
+                finally:
+                    self.server.refusing -= 1
+                return
             try:  # past the cap: a quick 503, never a hung client
                 self.writer.write(error_response(503))
                 await asyncio.wait_for(self.writer.drain(), 1)
@@ -436,10 +595,7 @@ class Connection(RequestParser):
                 await asyncio.wait_for(self.reader.read(self.limits.read_size), 0.5)
             except Exception:
                 pass
-            if MICROPYTHON:
-                self._shut()
-            else:
-                await self._close()
+            await self._close()
             return
         self.task = asyncio.current_task()
         self.server.connections.add(self)
