@@ -59,6 +59,9 @@ class Limits:
     * ``keepalive_timeout`` — seconds an idle keep-alive connection is kept
     * ``max_connections`` — connections served at once; more get a quick 503
     * ``backlog`` — listen backlog for connections not yet accepted
+    * ``max_refusing`` — connections past ``max_connections`` being
+      answered their 503 at once, on a board (the rest wait in the backlog:
+      no heap for them meanwhile); not used on CPython
     * ``read_size`` — bytes asked of the socket per read
     * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
     * ``max_ws_message`` — bytes of one WebSocket message (close 1009)
@@ -114,7 +117,8 @@ class Limits:
 _LIMITS = ('max_request_line', 1024, 'max_header_line', 1024, 'max_headers', 32,
            'max_header_size', 4096, 'max_body_size', 16384, 'max_chunk_line', 64,
            'header_timeout', 10.0, 'body_timeout', 10.0, 'keepalive_timeout', 5.0,
-           'max_connections', 8, 'backlog', 16, 'read_size', 512, 'shutdown_timeout', 5.0,
+           'max_connections', 8, 'backlog', 16, 'max_refusing', 4, 'read_size', 512,
+           'shutdown_timeout', 5.0,
            'max_ws_message', 16384, 'ws_close_timeout', 2.0,
            'max_websockets', 4,  # max_connections // 2 unless given
            'ws_ping_interval', 20.0, 'ws_ping_timeout', 20.0, 'ws_idle_timeout', 300.0)

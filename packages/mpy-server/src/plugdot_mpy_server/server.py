@@ -265,7 +265,8 @@ if MICROPYTHON:
         # generator, run as a task.
         limits = server.limits
         while True:
-            if len(server.connections) + server.refusing >= limits.max_connections + 4:
+            if len(server.connections) + server.refusing >= (limits.max_connections
+                                                              + limits.max_refusing):
                 # Clients past the cap are refused a few at a time; the others
                 # wait in the listen backlog (heap for none of them meanwhile).
                 yield from asyncio.sleep_ms(10)
