@@ -578,9 +578,15 @@ class Connection(RequestParser):
         statements overwrite those): a deeper slot would keep the last
         request's objects alive while the connection waits."""
         if self.server.closing or len(self.server.connections) >= self.limits.max_connections:
-            self.server.rejected += 1  # (logged as a count: Server._watch)
             if MICROPYTHON:  # in place (see _refuse_busy), counted for the accept loop
-                self.server.refusing += 1
+                try:
+                    # (the first count of each is an attribute the server
+                    # stores: heap that a full one may not have)
+                    self.server.rejected += 1  # (logged as a count: Server._watch)
+                    self.server.refusing += 1
+                except MemoryError:
+                    self._shut()
+                    return
                 try:
                     await _refuse_busy(self.writer.sock)
                 except Exception:  # no heap for even that: closed at once
@@ -588,6 +594,7 @@ class Connection(RequestParser):
                 finally:
                     self.server.refusing -= 1
                 return
+            self.server.rejected += 1
             try:  # past the cap: a quick 503, never a hung client
                 self.writer.write(error_response(503))
                 await asyncio.wait_for(self.writer.drain(), 1)
@@ -598,9 +605,10 @@ class Connection(RequestParser):
                 pass
             await self._close()
             return
-        self.task = asyncio.current_task()
-        self.server.connections.add(self)
         try:
+            # (in the try: storing either may need heap a full one lacks)
+            self.task = asyncio.current_task()
+            self.server.connections.add(self)
             first = True
             while True:
                 deadline = None  # for the whole head, from its first byte
@@ -676,7 +684,8 @@ class Connection(RequestParser):
         except MemoryError:  # drop this connection (closed below), free, serve the next one
             self.server.connections.discard(self)  # its slot comes back at once
             request = exchange = scope = response = None
-            self.buffer = b''
+            if self.buffer:  # (then stored already: no heap needed to empty it)
+                self.buffer = b''
             gc.collect()
             if self.server.access_log:  # else a maker sees a client fail and no reason
                 try:
