@@ -8,6 +8,8 @@ import sys
 
 import httpx
 import pytest
+from board_support import (below_the_heap_it_needs, bundle, files_of, run_board,
+                           too_small_is_one_line)
 from support import ROOT, build_micropython, free_port, wait_for_port
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -77,29 +79,6 @@ CPYTHON_ONLY = ['pluggy', 'plugdot/cli', 'plugdot/serve', 'plugdot/testing', 'pl
                 'plugdot_mpy_server/bundle', 'plugdot_sessions/redis', 'jwt']
 
 
-def bundle(tmp_path, name, source, *args):
-    app_file = tmp_path / (name + '.py')
-    app_file.write_text(source)
-    out = tmp_path / ('board-' + name)
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o', str(out),
-                           *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out, done.stdout
-
-
-def files_of(out):
-    return sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
-
-
-def run_board(exe, out, heap):
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([exe, '-X', 'heapsize=%s' % heap, 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for_port(port, proc)
-    return proc, 'http://127.0.0.1:%d' % port
-
-
 def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython_exe):
     out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     files = files_of(out)
@@ -139,6 +118,26 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     finally:
         proc.kill()
         proc.wait(5)
+
+
+def test_a_heap_too_small_to_serve_is_one_line_at_every_size(tmp_path, micropython_exe):
+    """From .mpy files: below the heap the app serves in, whatever runs out
+    (importing, the server's set-up, the app's startup), one line and exit 1."""
+    out, _ = bundle(tmp_path, 'hello', HELLO + STARTUP, '--no-plugins')
+    runs = below_the_heap_it_needs(micropython_exe, out, low=24)
+    assert len(runs) > 3 and too_small_is_one_line(runs) == [], runs
+
+
+# A startup hook that allocates: a MemoryError in it reaches the server as
+# 'lifespan startup failed: MemoryError ...'
+STARTUP = """
+TABLE = []
+
+
+@app.on_startup
+async def warm_up():
+    TABLE.extend(bytearray(64) for _ in range(40))
+"""
 
 
 def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micropython_exe):
@@ -218,6 +217,10 @@ def test_frozen_firmware_boots_and_serves(tmp_path):
     finally:
         proc.kill()
         proc.wait(5)
+    # Every heap too small to serve: one line and exit status 1 (trial 14: at 1-3 KB below
+    # the heap that serves, a traceback from run(), from the app's startup, or exit 0 silently)
+    runs = below_the_heap_it_needs(firmware, board, step=2)
+    assert len(runs) > 3 and too_small_is_one_line(runs) == [], runs
     done = subprocess.run([build_micropython(), '-X', 'heapsize=64k', 'main.py'], cwd=out,
                           capture_output=True, text=True, timeout=30)
     assert 'MemoryError while loading the app' in done.stdout, done.stdout + done.stderr
