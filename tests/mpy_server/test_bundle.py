@@ -369,22 +369,43 @@ def test_an_app_that_ends_with_app_run_bundles_and_serves(tmp_path, micropython_
     # Microdot's apps end with a module-level `app.run(...)`: `plugdot bundle`
     # hung in it (hypercorn started while the app was imported), and on the
     # board it was an ImportError (plugdot.serve was not bundled).
+    # Its debug=True is Microdot's console diagnostics on a board (trial 14: every
+    # client of a 500 got the traceback); the debug setting itself is warned about.
     port = free_port()
     app_file = tmp_path / 'runs.py'
-    app_file.write_text(HELLO + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
+    app_file.write_text(HELLO + BOOM + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
     out = tmp_path / 'runs'
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
                            str(out), '--no-plugins', '--source'], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert 'debug' not in done.stdout  # run(debug=True) sends no traceback from a board
     proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=512k', 'main.py'], cwd=out,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
         assert httpx.get('http://127.0.0.1:%d/' % port, timeout=5).text == 'Hello, board!'
+        boom = httpx.get('http://127.0.0.1:%d/boom' % port, timeout=5)
+        assert boom.status_code == 500 and 'secret detail' not in boom.text
     finally:
         proc.kill()
         proc.wait(5)
+    assert 'RuntimeError: secret detail' in proc.stdout.read().decode()  # on the console
+    # the debug setting turned on in the app: one line naming the place and the fix
+    for turned_on in ("App(config={'debug': True})", "App()\napp.config['debug'] = True"):
+        _, shown = bundle(tmp_path, 'debugging', HELLO.replace('App()', turned_on),
+                          '--no-plugins', '--source')
+        assert re.search(r"warning: debugging.py line \d+: the debug setting is on: on the "
+                         r"board every client of a 500 gets its traceback; leave it off in the "
+                         r"app and turn it on where you develop \(PLUGDOT_DEBUG=1\)", shown), shown
+
+
+BOOM = """
+
+@app.get('/boom')
+async def boom(request):
+    raise RuntimeError('secret detail')
+"""
 
 
 WEBSOCKET = '''
@@ -449,3 +470,63 @@ def test_an_attribute_the_bundle_left_out_names_the_fix(tmp_path, micropython_ex
         else:
             assert r.status_code == 500
             assert "no attribute 'cookies'" in log and '`plugdot bundle --keep NAME`' in log, log
+
+
+SENDS_FILES = '''from plugdot import App, send_file
+
+app = App(plugins=[], config={'max_body_size': 1024 * 1024})
+COMPUTED = 'computed' + '.html'
+
+
+@app.get('/')
+async def index(request):
+    return send_file('page.html')
+
+
+@app.get('/computed')
+async def computed(request):
+    return send_file(COMPUTED)  # a name the bundler cannot read
+
+
+@app.get('/gone')
+async def gone(request):
+    return send_file('gone.html')
+
+
+@app.get('/boom')
+async def boom(request):
+    raise RuntimeError('secret detail')
+'''
+
+
+def test_check_runs_in_the_bundle_and_the_files_the_app_sends_are_shipped(tmp_path,
+                                                                         micropython_exe):
+    """Trial 14: --check ran the bundle in the caller's folder, so a route
+    that send_file()s a page beside the app passed there and answered 404
+    on the board, which has only the bundle."""
+    (tmp_path / 'page.html').write_text('<h1>the page</h1>')
+    (tmp_path / 'computed.html').write_text('found by a name made at run time')
+    out, shown = bundle(tmp_path, 'sends', SENDS_FILES, '--no-plugins', '--check', '--heap',
+                        '384k', '--micropython', micropython_exe, ok=False, cwd=tmp_path)
+    assert (out / 'page.html').read_text() == '<h1>the page</h1>'
+    assert 'app file copied: page.html (sends.py line 9: send_file(\'page.html\'))' in shown
+    assert ("warning: sends.py line 19: send_file('gone.html'): no such file beside sends.py "
+            "or in the current folder") in shown, shown
+    assert 'pass GET / -> 200' in shown
+    # in the bundle's folder, as on the board: the file is beside the app, not in the bundle
+    assert 'FAIL GET /computed -> 404' in shown and 'FAIL GET /gone -> 404' in shown
+    assert 'check: FAILED' in shown and not (out / 'computed.html').exists()
+    # the app's body limit above the board server's: said at bundle time, and by the 413
+    assert ("warning: sends.py line 3: max_body_size 1048576 is above the board server's body "
+            "limit (16384 bytes, Limits.max_body_size)") in shown
+    assert 'run(limits=Limits(max_body_size=1048576))' in shown
+    proc, url = run_board(micropython_exe, out, '192k')
+    try:
+        with httpx.Client(base_url=url, timeout=5) as c:
+            assert c.get('/').text == '<h1>the page</h1>'
+            big = c.post('/', content=b'x' * 20000)
+            assert big.status_code == 413
+            assert 'server limit Limits.max_body_size (16384 bytes)' in big.text, big.text
+    finally:
+        proc.kill()
+        proc.wait(5)

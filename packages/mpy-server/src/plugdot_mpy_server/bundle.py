@@ -40,7 +40,7 @@ CPYTHON_ONLY = ('pluggy', 'plugdot.cli', 'plugdot.serve', 'plugdot._pytest_plugi
                 'plugdot._discovery',
                 'plugdot_mpy_server.bundle', 'plugdot_mpy_server.shake',
                 'plugdot_mpy_server.merge', 'plugdot_mpy_server.messages',
-                'plugdot_mpy_server.names',
+                'plugdot_mpy_server.names', 'plugdot_mpy_server.advice',
                 'plugdot_sessions.redis',
                 'jwt', 'jinja2', 'multipart', 'hypercorn')
 
@@ -756,7 +756,8 @@ def missing_routes(lines):
 
 def check(out, app_path, heap, paths, exe=None):
     """Run the bundle under the local MicroPython unix port (*exe*, by
-    default the one on PATH) with *heap* and request *paths* (a list, or
+    default the one on PATH) in the bundle's folder *out* (the board's
+    current folder) with *heap* and request *paths* (a list, or
     ``{path: left-out plugin or None}`` from :func:`check_paths`); return
     (ok, lines). Every path is a route of the app on CPython: an answer of
     500 or more, none, or a 404 (the route is missing on the board) fails."""
@@ -768,12 +769,14 @@ def check(out, app_path, heap, paths, exe=None):
         port = s.getsockname()[1]
     module = os.path.splitext(os.path.basename(app_path.partition(':')[0]))[0]
     attr = app_path.partition(':')[2] or 'app'
-    script = os.path.join(out, '_check.py')
+    script = os.path.join(os.path.abspath(out), '_check.py')
     with open(script, 'w') as f:
         f.write(CHECK % {'out': os.path.abspath(out), 'module': module, 'attr': attr, 'port': port,
                         'load_start': LOAD_START, 'load_end': LOAD_END})
-    proc = subprocess.Popen([exe, '-X', 'heapsize=' + heap, script], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    # In the bundle's folder, as on the board: a file the app opens by a
+    # relative name is found only if the bundle carries it.
+    proc = subprocess.Popen([os.path.abspath(exe), '-X', 'heapsize=' + heap, script], cwd=out,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines, ok = [], True
     try:
         first = proc.stdout.readline().decode()
@@ -883,6 +886,18 @@ def _static(folders, out, source, mpy_cross_args):
     return rows + [('plugdot_static_manifest.py', size, None)]
 
 
+def _advise(app_path, out, static):
+    # What the app's source needs on the board besides its code (advice.py):
+    # the files it opens, copied; debug on and body limits, warned about.
+    from .advice import body_limit_warnings, debug_warnings, ship_files
+    from .protocol import Limits
+    source = os.path.abspath(app_path.partition(':')[0])
+    rows = ship_files(source, out, static, print)
+    for line in debug_warnings(source) + body_limit_warnings(source, Limits().max_body_size):
+        print(line)
+    return rows
+
+
 def _run(args):
     extra = list(args.mpy_cross_arg) + (['-march=' + args.march] if args.march else [])
     try:
@@ -898,6 +913,7 @@ def _run(args):
             # the assets stay files on the board; their manifest module freezes too
             _write(args.output, 'manifest.py', _manifest(
                 [r[0] for r in rows if r[0].endswith(('.py', '.mpy')) and r[0] != 'main.py']))
+        rows += _advise(args.app, args.output, args.static)
         print(report(rows))
         print('bundle written to %s (copy with: mpremote cp -r %s/* :)'
               % (args.output, args.output))
