@@ -121,7 +121,7 @@ def debug_warnings(app_source):
     for node in ast.walk(ast.parse(text)):
         line = None
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
+            for key, value in zip(node.keys, node.values, strict=True):
                 if key is not None and _text(key) == 'debug' and _true(value):
                     line = node.lineno
         elif isinstance(node, ast.Call) and _name(node.func) != 'run':
@@ -158,7 +158,7 @@ def body_limit_warnings(app_source, board_limit):
                 found.append((call.lineno, _number(keyword.value)))
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
+            for key, value in zip(node.keys, node.values, strict=True):
                 if key is not None and _text(key) == 'max_body_size':
                     found.append((node.lineno, _number(value)))
     fix = ("raise the server's in main.py: run(limits=Limits(max_body_size=%d)), Limits from "

@@ -356,8 +356,8 @@ class RequestParser:
             self.state = 'chunked'
         elif request.content_length:
             if request.content_length > limits.max_body_size:
-                raise ProtocolError(413, 'request body too large: server limit Limits.max_body_size '
-                                        '(%d bytes)' % limits.max_body_size)
+                raise ProtocolError(413, 'request body too large: server limit '
+                                    'Limits.max_body_size (%d bytes)' % limits.max_body_size)
             self.state = 'length'
             self.remaining = request.content_length
         else:
