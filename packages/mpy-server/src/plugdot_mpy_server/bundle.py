@@ -857,13 +857,15 @@ def add_command(subparsers):
                    help='copy the library modules whole (no board specialization)')
     p.add_argument('--port', type=int, default=80, help='port main.py listens on')
     p.add_argument('--check', action='store_true',
-                   help='run it under the local micropython and find the heap it needs')
+                   help='run it under the local micropython, in the bundle\'s folder as on the '
+                        'board, and find the heap it needs')
     p.add_argument('--heap', help='check with this heap size only (e.g. 96k) instead of '
                                   'searching for the smallest that serves')
     p.add_argument('--micropython', help='the unix port --check runs (default: micropython on '
                                          'PATH; e.g. a 32-bit build, the word size of most boards)')
     p.add_argument('--static', action='append', default=[], metavar='DIR',
-                   help='static assets to ship gzipped, with hashed names (plugdot-static; repeat)')
+                   help='static assets to ship gzipped, with hashed names; pages (.html) keep '
+                        'theirs (plugdot-static; repeat)')
     p.set_defaults(func=_run)
 
 
