@@ -36,6 +36,11 @@ async def log(request):
     return open('/etc/board.conf', 'rb').read() + open('../secret.txt').read()
 
 
+@app.get('/rooted')
+async def rooted(request):
+    return send_file('page.html', root='pages') if request else send_file('x', root=ROOT)
+
+
 @app.get('/missing')
 async def missing(request):
     return FileResponse('nowhere.bin', 1, 0, 'application/octet-stream')
@@ -49,6 +54,7 @@ def test_files_the_app_opens_are_copied_or_named_with_the_fix(tmp_path, monkeypa
     (project / 'static').mkdir()
     (project / 'www').mkdir()
     (project / 'pages' / 'index.html').write_text('<h1>hi</h1>')
+    (project / 'pages' / 'page.html').write_text('rooted')
     (project / 'data' / 'table.csv').write_text('a,b\n')
     (project / 'log.txt').write_text('old log')
     app = project / 'app.py'
@@ -61,7 +67,8 @@ def test_files_the_app_opens_are_copied_or_named_with_the_fix(tmp_path, monkeypa
     assert (out / 'pages' / 'index.html').read_text() == '<h1>hi</h1>'
     assert (out / 'data' / 'table.csv').read_text() == 'a,b\n'
     assert not (out / 'log.txt').exists()  # written by the app, not read: not shipped
-    assert sorted(r[0] for r in rows) == ['data/table.csv', 'pages/index.html']
+    assert (out / 'pages' / 'page.html').read_text() == 'rooted'
+    assert sorted(r[0] for r in rows) == ['data/table.csv', 'pages/index.html', 'pages/page.html']
     text = '\n'.join(lines)
     assert text.count('app file copied: pages/index.html') == 1  # once, however often named
     assert ("warning: app.py line 7: StaticFiles('www') serves a folder the bundle does not "
@@ -70,7 +77,8 @@ def test_files_the_app_opens_are_copied_or_named_with_the_fix(tmp_path, monkeypa
     assert ("warning: app.py line 30: open('/etc/board.conf'): a path outside the bundle is not "
             "copied") in text
     assert "open('../secret.txt'): a path outside the bundle" in text
-    assert ("warning: app.py line 35: FileResponse('nowhere.bin'): no such file beside app.py "
+    assert "send_file('x')" not in text  # its root is not a literal: not guessed
+    assert ("warning: app.py line 40: FileResponse('nowhere.bin'): no such file beside app.py "
             "or in the current folder") in text
     # --static given for another name than the board's static/ folder
     lines = []

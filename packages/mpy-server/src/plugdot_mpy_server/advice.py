@@ -86,6 +86,11 @@ def ship_files(app_source, out, static_folders, note):
             continue
         if path is None or name not in SENDS + ('open',) or (name == 'open' and not _reads(call)):
             continue
+        root = [k.value for k in call.keywords if k.arg == 'root']
+        if root:  # send_file(name, root='www'): www/name, if the root is a literal
+            if _text(root[0]) is None:
+                continue
+            path = _text(root[0]).rstrip('/') + '/' + path
         if path in done:
             continue
         done.add(path)
