@@ -8,7 +8,7 @@ APP = '''from plugdot import App, send_file
 from plugdot.files import FileResponse
 from plugdot_static import StaticFiles
 
-app = App()
+app = App(config={'static_folders': ['static', 'assets']})
 app.mount(StaticFiles('static'), '/static')
 app.mount(StaticFiles('www'), '/www')
 
@@ -74,6 +74,8 @@ def test_files_the_app_opens_are_copied_or_named_with_the_fix(tmp_path, monkeypa
     assert ("warning: app.py line 7: StaticFiles('www') serves a folder the bundle does not "
             "carry: add --static www") in text
     assert "StaticFiles('static')" not in text  # --static carries it
+    assert ("warning: app.py line 5: static_folders 'assets' serves a folder the bundle does not "
+            "carry: add --static assets") in text and "static_folders 'static'" not in text
     assert ("warning: app.py line 30: open('/etc/board.conf'): a path outside the bundle is not "
             "copied") in text
     assert "open('../secret.txt'): a path outside the bundle" in text

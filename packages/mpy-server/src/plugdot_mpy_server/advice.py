@@ -63,38 +63,26 @@ def ship_files(app_source, out, static_folders, note):
     at the same path relative to the bundle (the board's current folder) as
     to the app's folder (or, failing that, the current one, as CPython
     resolves them); *note* gets one line per file, and a warning naming the
-    fix for a file it cannot copy and for a ``StaticFiles`` folder no
-    ``--static`` (*static_folders*) carries. Returns size report rows."""
-    text = open(app_source, encoding='utf-8').read()
+    fix for a file it cannot copy and for a static folder (``StaticFiles``,
+    the ``static_folders`` setting) no ``--static`` (*static_folders*)
+    carries. Returns size report rows."""
+    tree = ast.parse(open(app_source, encoding='utf-8').read())
     shown = os.path.basename(app_source)
     bases = [os.path.dirname(os.path.abspath(app_source)), os.getcwd()]
     static = [os.path.abspath(f) for f in static_folders]
+    for where, folder in _static_folders(tree, shown):
+        if not any(os.path.abspath(os.path.join(b, folder)) in static for b in bases):
+            note('warning: %s serves a folder the bundle does not carry: add --static %s '
+                 '(gzipped, content-hashed names) or copy the folder to the board'
+                 % (where, folder))
+        elif os.path.normpath(folder) != 'static':
+            note("warning: %s: --static writes the assets to the bundle's static/ "
+                 "folder, which the board finds as StaticFiles('static')" % where)
     rows, done = [], set()
-    for call in _calls(ast.parse(text)):
-        name = _name(call.func)
-        path = _text(call.args[0]) if call.args else None
-        if name == 'StaticFiles':
-            for folder in [_text(a) for a in call.args if _text(a)]:
-                where = '%s line %d: StaticFiles(%r)' % (shown, call.lineno, folder)
-                if not any(os.path.abspath(os.path.join(b, folder)) in static for b in bases):
-                    note('warning: %s serves a folder the bundle does not carry: add --static %s '
-                         '(gzipped, content-hashed names) or copy the folder to the board'
-                         % (where, folder))
-                elif os.path.normpath(folder) != 'static':
-                    note("warning: %s: --static writes the assets to the bundle's static/ "
-                         "folder, which the board finds as StaticFiles('static')" % where)
-            continue
-        if path is None or name not in SENDS + ('open',) or (name == 'open' and not _reads(call)):
-            continue
-        root = [k.value for k in call.keywords if k.arg == 'root']
-        if root:  # send_file(name, root='www'): www/name, if the root is a literal
-            if _text(root[0]) is None:
-                continue
-            path = _text(root[0]).rstrip('/') + '/' + path
+    for what, path in _opened(tree, shown):
         if path in done:
             continue
         done.add(path)
-        what = '%s line %d: %s(%r)' % (shown, call.lineno, name, path)
         if os.path.isabs(path) or '..' in path.replace('\\', '/').split('/'):
             note('warning: %s: a path outside the bundle is not copied; put the file at that '
                  'path on the board, or beside main.py with a relative name' % what)
@@ -113,6 +101,37 @@ def ship_files(app_source, out, static_folders, note):
         rows.append((path.replace(os.sep, '/'), os.path.getsize(target), None))
         note('app file copied: %s (%s): copy it to the board with the rest' % (path, what))
     return rows
+
+
+def _static_folders(tree, shown):
+    # (where, folder) of StaticFiles('x') and of static_folders: 'x' / ['x', ...]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func) == 'StaticFiles':
+            for folder in [_text(a) for a in node.args if _text(a)]:
+                yield '%s line %d: StaticFiles(%r)' % (shown, node.lineno, folder), folder
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is None or _text(key) != 'static_folders':
+                    continue
+                items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+                for folder in [_text(v) for v in items if _text(v)]:
+                    yield ('%s line %d: static_folders %r' % (shown, node.lineno, folder),
+                           folder)
+
+
+def _opened(tree, shown):
+    # (where, path) of the literal file names the app sends or reads
+    for call in _calls(tree):
+        name = _name(call.func)
+        path = _text(call.args[0]) if call.args else None
+        if path is None or name not in SENDS + ('open',) or (name == 'open' and not _reads(call)):
+            continue
+        root = [k.value for k in call.keywords if k.arg == 'root']
+        if root:  # send_file(name, root='www'): www/name, if the root is a literal
+            if _text(root[0]) is None:
+                continue
+            path = _text(root[0]).rstrip('/') + '/' + path
+        yield '%s line %d: %s(%r)' % (shown, call.lineno, name, path), path
 
 
 def debug_warnings(app_source):
