@@ -53,8 +53,9 @@ MESSAGE = 4096  # the board's default max_ws_message
 
 @pytest.fixture(scope='module')
 def board(tmp_path_factory):
-    """The bundle, the 32-bit port, and a function that runs main.py (the
-    generated one, or *main*) in HEAP: its URL, and its output once stopped."""
+    """A function that runs the bundle with *main* as its main.py on the
+    32-bit port in HEAP (its URL, and its output once stopped), and the
+    generated main.py."""
     exe = build_micropython()  # skips when PLUGDOT_MICROPYTHON_SRC is not set
     tmp = tmp_path_factory.mktemp('wsboard')
     (tmp / 'app.py').write_text(APP)
@@ -65,9 +66,10 @@ def board(tmp_path_factory):
     assert done.returncode == 0, done.stdout + done.stderr
     procs = []
 
-    def run(main=None):
-        if main is not None:
-            (out / 'main.py').write_text(main)
+    generated = (out / 'main.py').read_text()
+
+    def run(main):
+        (out / 'main.py').write_text(main)
         port = free_port()
         log = open(tmp / ('log%d.txt' % port), 'w+')
         env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
@@ -82,7 +84,7 @@ def board(tmp_path_factory):
             log.seek(0)
             return alive, log.read()
         return 'ws://127.0.0.1:%d/ws' % port, output
-    yield run, (out / 'main.py').read_text()
+    yield run, generated
     for proc in procs:
         stop(proc)
 
@@ -90,8 +92,8 @@ def board(tmp_path_factory):
 def test_a_message_of_the_default_limit_is_echoed_and_one_byte_more_is_1009(board):
     from plugdot_mpy_server import Limits
     assert Limits().max_ws_message == MESSAGE  # the heap above is stated for it
-    run, _ = board
-    url, output = run()
+    run, main = board
+    url, output = run(main)
     text, binary = 'x' * MESSAGE, bytes(range(256)) * (MESSAGE // 256)
     with connect(url, open_timeout=5, max_size=None) as ws:
         for _ in range(3):  # an echo loop holds the last message while the next arrives
