@@ -128,13 +128,16 @@ def close_frame(code=1000, reason=''):
     return frame(8, code.to_bytes(2, 'big') + reason.encode()[:123])
 
 
-def _log(conn, request, status, text):
+def _log(conn, request, status, text, ended=None):
     # An access-log line for a WebSocket upgrade, in the format of the HTTP
     # ones (Exchange.end): `127.0.0.1 - "GET /ws HTTP/1.1" 101 open`, then
-    # `... 101 closed 1009 (message too big)`; or the status it was refused
-    # with. Made only then: nothing on the message path.
+    # `... 101 closed 1009 (message too big)` (*ended*: the code and why);
+    # or the status it was refused with. Made only then: nothing on the
+    # message path.
     if conn.server.access_log:
         try:
+            if ended is not None:
+                text = 'closed %d (%s)' % ended
             print('%s - "%s %s HTTP/%s" %d %s' % (
                 conn.peer[0] if conn.peer else '-', request.method, request_target(request)[0],
                 request.version, status, text))
@@ -564,7 +567,7 @@ async def upgrade(conn, request):
     finally:
         server.websockets -= 1
         if ws.accepted:
-            _log(conn, request, 101, 'closed %d (%s)' % (ws.ended or (1006, 'connection lost')))
+            _log(conn, request, 101, '', ws.ended or (1006, 'connection lost'))
         else:
             _log(conn, request, ws.refused or 500, '(not upgraded)')
         if MICROPYTHON:
