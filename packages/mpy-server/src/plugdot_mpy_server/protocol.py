@@ -62,7 +62,8 @@ class Limits:
     * ``read_size`` — bytes asked of the socket per read
     * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
     * ``max_ws_message`` — bytes of one WebSocket message (close 1009; on a
-      board each costs 2-3 times its size in heap: docs/websocket.md)
+      board each costs 2-3 times its size in heap, more when it is
+      fragmented: docs/websocket.md)
     * ``ws_close_timeout`` — seconds to wait for the client's close frame
     * ``max_websockets`` — WebSockets open at once, fewer than
       ``max_connections`` so that plain HTTP always has room (default: half
