@@ -4,12 +4,8 @@ checks, tuple return values, streamed bodies, ``plugdot_request``
 wrappers): files of their own in every bundle, which a board that runs
 them loads and serves with, from ``.mpy`` files under the real MicroPython
 unix port (both lanes)."""
-import os
-import subprocess
-import sys
-
 import httpx
-from support import ROOT, free_port, wait_for_port
+from board_support import bundle, run_board, stop
 
 APP = '''from plugdot import App
 
@@ -50,23 +46,14 @@ async def limit(request):
 
 
 def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe):
-    app = tmp_path / 'ondemand.py'
-    app.write_text(APP)
-    out = tmp_path / 'board'
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
-                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    out, _ = bundle(tmp_path, 'ondemand', APP, '--no-plugins')
     manifest = (out / 'manifest.py').read_text()
     for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name  # not merged: loaded on use
         assert "'plugdot/%s.mpy'" % name in manifest, name
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, url = run_board(micropython_exe, out, '256k')
     try:
-        wait_for_port(port, proc)
-        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+        with httpx.Client(base_url=url, timeout=5) as c:
             first = c.get('/')
             assert (first.text, first.headers['x-stamp']) == ('hello', 'seen')
             made = c.get('/made')
@@ -76,8 +63,6 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
             assert (streamed.status_code, streamed.text) == (200, 'abc')
             assert c.get('/limit').text == '2048'
     finally:
-        proc.kill()
-        proc.wait(5)
-    shown = proc.stdout.read().decode()
+        shown = stop(proc)
     # the near miss is still told on a board (printed: it has no warnings module)
     assert "unknown setting 'max_json_depht' (did you mean 'max_json_depth'?)" in shown, shown

@@ -21,9 +21,9 @@ import time
 
 import httpx
 import pytest
+from board_support import bundle
 from plugdot_mpy_server import Limits
 from support import ROOT, build_micropython, free_port, stop, wait_for_port
-from test_bundle import bundle
 
 APP = '''
 from plugdot import App
