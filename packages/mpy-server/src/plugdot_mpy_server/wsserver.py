@@ -34,8 +34,6 @@ from .protocol import NEED_DATA, ProtocolError, error_response, response_head
 from .server import ASGI, _deadline, _due, _left, request_target
 
 if MICROPYTHON:
-    from .server import _unstick
-
     def _readinto(stream, buf):
         # The server's _Stream.read(), into *buf* (a memoryview of a frame's
         # payload): the bytes go where they stay, with nothing allocated.
@@ -43,8 +41,9 @@ if MICROPYTHON:
         while True:
             try:
                 yield asyncio.core._io_queue.queue_read(stream.sock)
-            except (MemoryError, OSError) as exc:
-                yield from _unstick(stream.sock, exc)
+            except MemoryError:  # nothing was queued (server._IOQueue): free, wait again
+                gc.collect()
+                yield from asyncio.sleep_ms(10)
                 continue
             got = stream.sock.readinto(buf)
             if got is not None:
