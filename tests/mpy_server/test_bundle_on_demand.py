@@ -1,7 +1,7 @@
 """The core's code a board loads on first use (``ON_DEMAND`` in the
 bundler: plugin objects registered at run time, ``App(config=...)``'s
 checks, tuple return values, streamed bodies, ``plugdot_request``
-wrappers): files of their own in every bundle, which a board that runs
+wrappers, a request's computed attributes and body reading): files of their own in every bundle, which a board that runs
 them loads and serves with, from ``.mpy`` files under the real MicroPython
 unix port (both lanes)."""
 import os
@@ -43,6 +43,20 @@ async def stream(request):
     return parts()
 
 
+@app.post('/upload', stream=True)
+async def upload(request):  # the first to need plugdot._request_more: stream(), async for
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return str(size)
+
+
+@app.post('/echo')
+async def echo(request):  # load_body (dispatch), then computed attributes
+    return '%s %s %s %d' % (request.args['q'], request.headers['x-k'], request.json['n'],
+                            len(request.body))
+
+
 @app.get('/limit')
 async def limit(request):
     return str(request.app.config['max_body_size'])
@@ -57,7 +71,8 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
                            '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = (out / 'manifest.py').read_text()
-    for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan'):
+    for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan',
+                 '_request_more'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name  # not merged: loaded on use
         assert "'plugdot/%s.mpy'" % name in manifest, name
     port = free_port()
@@ -75,6 +90,10 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
             streamed = c.get('/stream')
             assert (streamed.status_code, streamed.text) == (200, 'abc')
             assert c.get('/limit').text == '2048'
+            assert c.post('/upload', content=b'x' * 1500).text == '1500'
+            echo = c.post('/echo?q=1', json={'n': 7}, headers={'X-K': 'v'})
+            assert (echo.status_code, echo.text) == (200, '1 v 7 7')
+            assert c.post('/upload', content=b'x' * 3000).status_code == 413
     finally:
         proc.kill()
         proc.wait(5)

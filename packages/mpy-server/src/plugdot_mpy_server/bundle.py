@@ -26,7 +26,7 @@ CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot
 #: Core modules every bundle carries as files of their own, which the board
 #: loads on first use only (code most apps never run: no heap until then)
 ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams',
-             'plugdot._wrappers', 'plugdot._lifespan']
+             'plugdot._wrappers', 'plugdot._lifespan', 'plugdot._request_more']
 #: The app's own hooks (@app.before_request & co.): bundled when an app uses
 #: them, or a source names them as an attribute (``app.before_request``)
 APP_HOOKS = 'plugdot._app_hooks'
