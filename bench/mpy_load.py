@@ -10,6 +10,8 @@ source ($PLUGDOT_MICROPYTHON_SRC, default ../shared/micropython), prints
   ones apart);
 * the heap after import, step by step (``gc.mem_alloc()`` after a collection
   once each module is imported from its file, in ``main.py``'s order);
+* the same once ``App.startup()`` ran (what the server runs before it
+  serves: the app's plan compiled, code only building needed forgotten);
 * the import peak (``micropython.mem_info()``'s ``peak``: the most bytes
   allocated at once while ``plugdot_main.load()`` ran, collections included);
 * the smallest heap to import: a 64-byte search for the smallest
@@ -20,6 +22,7 @@ Usage: python bench/mpy_load.py [--full] [--keep DIR] [--port EXE]
 (--keep: also write the bundle's board-edition sources, before compiling, to DIR)
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +53,9 @@ for _name in MODULES:
 from APP import app
 _step('the app (APP)')
 print('AFTER %d' % (_base - _start))
+asyncio.run(app.startup())  # what the server runs before it serves
+_step('App.startup()')
+print('STARTED %d' % (_base - _start))
 '''
 
 LOAD = r'''
@@ -141,10 +147,12 @@ def main():
     print('MPY loaded at start: %d B; on first use or never: %d B' % (start, demand))
     out = run(exe, folder, STEPS.replace('MODULES', repr(lib)).replace('APP', name), 512 * 1024)
     for line in out.splitlines():
-        if line.startswith(('STEP', 'AFTER')) or 'Error' in line:
+        if line.startswith(('STEP', 'AFTER', 'STARTED')) or 'Error' in line:
             print(line)
     print('PEAK (micropython.mem_info() after load(), the whole process): ' + peak[0])
     print('SMALLEST HEAP TO IMPORT (load()): %s B' % smallest_to_import(exe, folder))
+    if '--keep' not in sys.argv:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':

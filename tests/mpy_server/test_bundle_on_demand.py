@@ -1,9 +1,10 @@
 """The core's code a board loads on first use (``ON_DEMAND`` in the
 bundler: plugin objects registered at run time, ``App(config=...)``'s
 checks, tuple return values, streamed bodies, ``plugdot_request``
-wrappers, a request's computed attributes and body reading): files of their own in every bundle, which a board that runs
-them loads and serves with, from ``.mpy`` files under the real MicroPython
-unix port (both lanes)."""
+wrappers, a request's computed attributes and body reading, ``Headers``
+and ``MultiDict``): files of their own in every bundle, which a board that
+runs them loads and serves with, from ``.mpy`` files under the real
+MicroPython unix port (both lanes)."""
 import os
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = (out / 'manifest.py').read_text()
     for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan',
-                 '_request_more'):
+                 '_request_more', 'datastructures'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name  # not merged: loaded on use
         assert "'plugdot/%s.mpy'" % name in manifest, name
     port = free_port()

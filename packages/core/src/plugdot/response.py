@@ -1,7 +1,11 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
 from ._compat import MICROPYTHON, json_dumps
-from .datastructures import Headers
+
+if MICROPYTHON:
+    Headers = None  # plugdot.datastructures: a board loads it with the first headers set
+else:
+    from .datastructures import Headers
 
 HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
@@ -70,6 +74,9 @@ class Response:
         self.status = status
         self.body = body
         if headers:  # else the class's None: one attribute less per response
+            global Headers
+            if MICROPYTHON and Headers is None:
+                from .datastructures import Headers
             self._headers = Headers(headers)
         if content_type is None and status not in (204, 304):
             content_type = BINARY if isinstance(body, bytes) else HTML
@@ -81,6 +88,9 @@ class Response:
         Content-Length are added when the response is sent, unless they are
         set here (a ``Content-Type`` header replaces ``content_type``)."""
         if self._headers is None:
+            global Headers
+            if MICROPYTHON and Headers is None:
+                from .datastructures import Headers
             self._headers = Headers()
         return self._headers
 

@@ -18,15 +18,16 @@ import sys
 #: (The plugin manager, hook specs and pluggy stand-in stay behind: the board
 #: replays the hook table resolved here, with plugdot._table.)
 CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config',
-                'plugdot.errors', 'plugdot.datastructures', 'plugdot.request',
-                'plugdot.response', 'plugdot.routing', 'plugdot.app']
+                'plugdot.errors', 'plugdot.request', 'plugdot.response', 'plugdot.routing',
+                'plugdot.app']
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 #: Core modules every bundle carries as files of their own, which the board
 #: loads on first use only (code most apps never run: no heap until then)
 ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams',
-             'plugdot._wrappers', 'plugdot._lifespan', 'plugdot._request_more']
+             'plugdot._wrappers', 'plugdot._lifespan', 'plugdot._request_more',
+             'plugdot.datastructures']  # (Headers, MultiDict: merged when a plugin imports it)
 #: The app's own hooks (@app.before_request & co.): bundled when an app uses
 #: them, or a source names them as an attribute (``app.before_request``)
 APP_HOOKS = 'plugdot._app_hooks'

@@ -205,9 +205,10 @@ def _reachable_uses(trees, library, keep):
 def _dispatch(node, method):
     """The branches of a ``__getattr__`` (a method if *method*, else a
     module's; or a module's function ``*_getattr(obj, name)`` that a
-    ``__getattr__`` elsewhere calls: ``plugdot._request_more``) that test its name argument against constants: ``(keys, If
-    node)`` for each ``if``/``elif`` of its top-level chains of the form
-    ``name == 'key'`` or ``name in ('key', ...)``. Such a branch runs only
+    ``__getattr__`` elsewhere calls: ``plugdot._request_more``) that test
+    its name argument against constants: ``(keys, If node)`` for each
+    ``if``/``elif`` of its top-level chains of the form ``name == 'key'``
+    or ``name in ('key', ...)``. Such a branch runs only
     for an attribute some code names (``request.json``, ``getattr(request,
     'json')``): the shaker reaches it like a definition of that name."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
