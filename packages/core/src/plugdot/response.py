@@ -2,10 +2,13 @@
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
 from ._compat import MICROPYTHON, json_dumps
 
+# plugdot.datastructures.Headers: a board loads it with the first headers set.
+# (Private: a bundle that loads datastructures at start merges it with this
+# module, which must then bind no public name of its differently.)
 if MICROPYTHON:
-    Headers = None  # plugdot.datastructures: a board loads it with the first headers set
+    _Headers = None
 else:
-    from .datastructures import Headers
+    from .datastructures import Headers as _Headers
 
 HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
@@ -74,10 +77,10 @@ class Response:
         self.status = status
         self.body = body
         if headers:  # else the class's None: one attribute less per response
-            global Headers
-            if MICROPYTHON and Headers is None:
-                from .datastructures import Headers
-            self._headers = Headers(headers)
+            global _Headers
+            if MICROPYTHON and _Headers is None:
+                from .datastructures import Headers as _Headers
+            self._headers = _Headers(headers)
         if content_type is None and status not in (204, 304):
             content_type = BINARY if isinstance(body, bytes) else HTML
         self.content_type = content_type
@@ -88,10 +91,10 @@ class Response:
         Content-Length are added when the response is sent, unless they are
         set here (a ``Content-Type`` header replaces ``content_type``)."""
         if self._headers is None:
-            global Headers
-            if MICROPYTHON and Headers is None:
-                from .datastructures import Headers
-            self._headers = Headers()
+            global _Headers
+            if MICROPYTHON and _Headers is None:
+                from .datastructures import Headers as _Headers
+            self._headers = _Headers()
         return self._headers
 
     def set_cookie(self, name, value='', max_age=None, expires=None, path='/',
