@@ -438,6 +438,11 @@ else:
         """The result of awaiting *value*."""
         return await value
 
+    def stream_of(body):
+        """A response body safe to stream (any iterator is, on CPython; a
+        board's is in plugdot._streams, which alone uses it)."""
+        return body
+
     def handler_kind(fn):
         """How to call a handler: ``'async'`` (await it), ``'inline'`` (call
         it on the loop: it returns an iterator) or ``'thread'`` (run it off

@@ -34,9 +34,7 @@ if MICROPYTHON:
         return GeneratorStream(None, body) if type(body) is _GENERATOR else body
 
 else:
-    def stream_of(body):
-        """A response body safe to stream (any iterator is, on CPython)."""
-        return body
+    from ._compat import stream_of
 
 
 async def send_streamed(response, body, send, request):
