@@ -72,10 +72,11 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
                            '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = (out / 'manifest.py').read_text()
-    for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan',
-                 '_request_more', 'datastructures'):
+    for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name  # not merged: loaded on use
         assert "'plugdot/%s.mpy'" % name in manifest, name
+    for name in ('_request_more', 'datastructures'):  # the app reads request.args & co.:
+        assert not (out / 'plugdot' / (name + '.mpy')).exists(), name  # merged, loaded at start
     port = free_port()
     env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
     proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
@@ -101,3 +102,49 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
     shown = proc.stdout.read().decode()
     # the near miss is still told on a board (printed: it has no warnings module)
     assert "unknown setting 'max_json_depht' (did you mean 'max_json_depth'?)" in shown, shown
+
+
+HELLO_POST = '''from plugdot import App
+
+app = App()
+
+
+@app.get('/')
+async def index(request):
+    return 'hello'
+
+
+@app.post('/drop')
+async def drop(request):  # reads nothing of the request: the core reads its body
+    return 'dropped'
+'''
+
+
+def test_request_code_loads_on_first_use_when_the_app_reads_none(tmp_path, micropython_exe):
+    # An app that reads no request attribute gets plugdot._request_more (and
+    # datastructures) as files loaded on first use: here by the core itself,
+    # which reads a POST body before the handler (Request.__getattr__ loads
+    # the module and installs load_body on the class).
+    app = tmp_path / 'hellopost.py'
+    app.write_text(HELLO_POST)
+    out = tmp_path / 'board'
+    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
+                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ('_request_more', 'datastructures'):
+        assert (out / 'plugdot' / (name + '.mpy')).exists(), name
+    port = free_port()
+    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
+    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+            assert c.get('/').text == 'hello'
+            for size in (10, 1500):  # the first loads the module, the second finds the method
+                posted = c.post('/drop', content=b'x' * size)
+                assert (posted.status_code, posted.text) == (200, 'dropped')
+            assert c.get('/').text == 'hello'
+    finally:
+        proc.kill()
+        proc.wait(5)
