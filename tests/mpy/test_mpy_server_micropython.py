@@ -159,8 +159,8 @@ def test_websocket_under_micropython(mpy_server):
         assert ws.recv(timeout=5) == b'\x00\x01\x02'
         ws.send(['frag', 'mented'])
         assert ws.recv(timeout=5) == 'fragmented'
-        ws.send('k' * 8000)
-        assert ws.recv(timeout=5) == 'k' * 8000
+        ws.send('k' * 4096)  # the board's default max_ws_message
+        assert ws.recv(timeout=5) == 'k' * 4096
         pong = ws.ping(b'are you there')
         assert pong.wait(5)
         ws.send('close-please')
@@ -168,7 +168,7 @@ def test_websocket_under_micropython(mpy_server):
             ws.recv(timeout=5)
     assert info.value.rcvd.code == 4001
     with connect(ws_url, open_timeout=5, max_size=None) as ws:
-        ws.send('m' * 20000)  # over the board's 16 KiB message limit
+        ws.send('m' * 20000)  # over the board's 4 KiB message limit
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=5)
     assert info.value.rcvd.code == 1009

@@ -8,6 +8,8 @@ import sys
 
 import httpx
 import pytest
+from board_support import (below_the_heap_it_needs, bundle, files_of, run_board,
+                           too_small_is_one_line)
 from support import ROOT, build_micropython, free_port, wait_for_port
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -77,29 +79,6 @@ CPYTHON_ONLY = ['pluggy', 'plugdot/cli', 'plugdot/serve', 'plugdot/testing', 'pl
                 'plugdot_mpy_server/bundle', 'plugdot_sessions/redis', 'jwt']
 
 
-def bundle(tmp_path, name, source, *args):
-    app_file = tmp_path / (name + '.py')
-    app_file.write_text(source)
-    out = tmp_path / ('board-' + name)
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o', str(out),
-                           *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out, done.stdout
-
-
-def files_of(out):
-    return sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
-
-
-def run_board(exe, out, heap):
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([exe, '-X', 'heapsize=%s' % heap, 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for_port(port, proc)
-    return proc, 'http://127.0.0.1:%d' % port
-
-
 def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython_exe):
     out, report = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     files = files_of(out)
@@ -139,6 +118,26 @@ def test_hello_bundle_has_exactly_what_it_needs_and_serves(tmp_path, micropython
     finally:
         proc.kill()
         proc.wait(5)
+
+
+def test_a_heap_too_small_to_serve_is_one_line_at_every_size(tmp_path, micropython_exe):
+    """From .mpy files: below the heap the app serves in, whatever runs out
+    (importing, the server's set-up, the app's startup), one line and exit 1."""
+    out, _ = bundle(tmp_path, 'hello', HELLO + STARTUP, '--no-plugins')
+    runs = below_the_heap_it_needs(micropython_exe, out, low=24)
+    assert len(runs) > 3 and too_small_is_one_line(runs) == [], runs
+
+
+# A startup hook that allocates: a MemoryError in it reaches the server as
+# 'lifespan startup failed: MemoryError ...'
+STARTUP = """
+TABLE = []
+
+
+@app.on_startup
+async def warm_up():
+    TABLE.extend(bytearray(64) for _ in range(40))
+"""
 
 
 def test_bundle_with_sessions_websocket_and_a_third_party_plugin(tmp_path, micropython_exe):
@@ -218,6 +217,10 @@ def test_frozen_firmware_boots_and_serves(tmp_path):
     finally:
         proc.kill()
         proc.wait(5)
+    # Every heap too small to serve: one line and exit status 1 (trial 14: at 1-3 KB below
+    # the heap that serves, a traceback from run(), from the app's startup, or exit 0 silently)
+    runs = below_the_heap_it_needs(firmware, board, step=2)
+    assert len(runs) > 3 and too_small_is_one_line(runs) == [], runs
     done = subprocess.run([build_micropython(), '-X', 'heapsize=64k', 'main.py'], cwd=out,
                           capture_output=True, text=True, timeout=30)
     assert 'MemoryError while loading the app' in done.stdout, done.stdout + done.stderr
@@ -366,22 +369,43 @@ def test_an_app_that_ends_with_app_run_bundles_and_serves(tmp_path, micropython_
     # Microdot's apps end with a module-level `app.run(...)`: `plugdot bundle`
     # hung in it (hypercorn started while the app was imported), and on the
     # board it was an ImportError (plugdot.serve was not bundled).
+    # Its debug=True is Microdot's console diagnostics on a board (trial 14: every
+    # client of a 500 got the traceback); the debug setting itself is warned about.
     port = free_port()
     app_file = tmp_path / 'runs.py'
-    app_file.write_text(HELLO + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
+    app_file.write_text(HELLO + BOOM + '\napp.run(host="127.0.0.1", port=%d, debug=True)\n' % port)
     out = tmp_path / 'runs'
     done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app_file), '-o',
                            str(out), '--no-plugins', '--source'], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert 'debug' not in done.stdout  # run(debug=True) sends no traceback from a board
     proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=512k', 'main.py'], cwd=out,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
         assert httpx.get('http://127.0.0.1:%d/' % port, timeout=5).text == 'Hello, board!'
+        boom = httpx.get('http://127.0.0.1:%d/boom' % port, timeout=5)
+        assert boom.status_code == 500 and 'secret detail' not in boom.text
     finally:
         proc.kill()
         proc.wait(5)
+    assert 'RuntimeError: secret detail' in proc.stdout.read().decode()  # on the console
+    # the debug setting turned on in the app: one line naming the place and the fix
+    for turned_on in ("App(config={'debug': True})", "App()\napp.config['debug'] = True"):
+        _, shown = bundle(tmp_path, 'debugging', HELLO.replace('App()', turned_on),
+                          '--no-plugins', '--source')
+        assert re.search(r"warning: debugging.py line \d+: the debug setting is on: on the "
+                         r"board every client of a 500 gets its traceback; leave it off in the "
+                         r"app and turn it on where you develop \(PLUGDOT_DEBUG=1\)", shown), shown
+
+
+BOOM = """
+
+@app.get('/boom')
+async def boom(request):
+    raise RuntimeError('secret detail')
+"""
 
 
 WEBSOCKET = '''
@@ -446,3 +470,63 @@ def test_an_attribute_the_bundle_left_out_names_the_fix(tmp_path, micropython_ex
         else:
             assert r.status_code == 500
             assert "no attribute 'cookies'" in log and '`plugdot bundle --keep NAME`' in log, log
+
+
+SENDS_FILES = '''from plugdot import App, send_file
+
+app = App(plugins=[], config={'max_body_size': 1024 * 1024})
+COMPUTED = 'computed' + '.html'
+
+
+@app.get('/')
+async def index(request):
+    return send_file('page.html')
+
+
+@app.get('/computed')
+async def computed(request):
+    return send_file(COMPUTED)  # a name the bundler cannot read
+
+
+@app.get('/gone')
+async def gone(request):
+    return send_file('gone.html')
+
+
+@app.get('/boom')
+async def boom(request):
+    raise RuntimeError('secret detail')
+'''
+
+
+def test_check_runs_in_the_bundle_and_the_files_the_app_sends_are_shipped(tmp_path,
+                                                                         micropython_exe):
+    """Trial 14: --check ran the bundle in the caller's folder, so a route
+    that send_file()s a page beside the app passed there and answered 404
+    on the board, which has only the bundle."""
+    (tmp_path / 'page.html').write_text('<h1>the page</h1>')
+    (tmp_path / 'computed.html').write_text('found by a name made at run time')
+    out, shown = bundle(tmp_path, 'sends', SENDS_FILES, '--no-plugins', '--check', '--heap',
+                        '384k', '--micropython', micropython_exe, ok=False, cwd=tmp_path)
+    assert (out / 'page.html').read_text() == '<h1>the page</h1>'
+    assert 'app file copied: page.html (sends.py line 9: send_file(\'page.html\'))' in shown
+    assert ("warning: sends.py line 19: send_file('gone.html'): no such file beside sends.py "
+            "or in the current folder") in shown, shown
+    assert 'pass GET / -> 200' in shown
+    # in the bundle's folder, as on the board: the file is beside the app, not in the bundle
+    assert 'FAIL GET /computed -> 404' in shown and 'FAIL GET /gone -> 404' in shown
+    assert 'check: FAILED' in shown and not (out / 'computed.html').exists()
+    # the app's body limit above the board server's: said at bundle time, and by the 413
+    assert ("warning: sends.py line 3: max_body_size 1048576 is above the board server's body "
+            "limit (16384 bytes, Limits.max_body_size)") in shown
+    assert 'run(limits=Limits(max_body_size=1048576))' in shown
+    proc, url = run_board(micropython_exe, out, '192k')
+    try:
+        with httpx.Client(base_url=url, timeout=5) as c:
+            assert c.get('/').text == '<h1>the page</h1>'
+            big = c.post('/', content=b'x' * 20000)
+            assert big.status_code == 413
+            assert 'server limit Limits.max_body_size (16384 bytes)' in big.text, big.text
+    finally:
+        proc.kill()
+        proc.wait(5)

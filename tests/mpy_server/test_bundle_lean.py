@@ -1,12 +1,12 @@
 """`plugdot bundle`'s board edition made smaller for `.mpy` files: each
 option runs the bundle under the real MicroPython unix port (both lanes)."""
-import os
 import re
 import subprocess
 import sys
 
 import httpx
-from support import ROOT, free_port, wait_for_port
+from board_support import bundle, run_board, stop
+from support import ROOT
 
 BROKEN = '''from plugdot import App
 app = App()
@@ -24,14 +24,10 @@ async def bad(request):
 
 
 def check(tmp_path, exe, *args):
-    app = tmp_path / 'broken.py'
-    app.write_text(BROKEN)
-    out = tmp_path / 'board'
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
-                           '--no-plugins', '--check', '--heap', '512k', '--micropython', exe,
-                           *args], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 1 and 'FAIL GET /boom -> 500' in done.stdout, done.stdout
-    return out, done.stdout
+    out, shown = bundle(tmp_path, 'broken', BROKEN, '--no-plugins', '--check', '--heap', '512k',
+                        '--micropython', exe, *args, ok=False)
+    assert 'FAIL GET /boom -> 500' in shown and 'check: FAILED' in shown, shown
+    return out, shown
 
 
 def test_the_library_has_no_line_numbers_and_tracebacks_still_lead_to_it(tmp_path,
@@ -81,12 +77,7 @@ def test_main_py_is_the_makers_and_its_code_is_in_plugdot_main(tmp_path, micropy
     """main.py only calls plugdot_main.run() (compiled and frozen with the
     bundle); a maker's lines before it run first, and load()/run(app) let
     the app grow a route before it serves."""
-    app = tmp_path / 'hello.py'
-    app.write_text(HELLO)
-    out = tmp_path / 'board'
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
-                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    out, _ = bundle(tmp_path, 'hello', HELLO, '--no-plugins')
     main = (out / 'main.py').read_text()
     assert main.rstrip().endswith('from plugdot_main import run\n\nrun()') and len(main) < 400
     assert (out / 'plugdot_main.mpy').exists() and "'plugdot_main.mpy'" in (
@@ -102,19 +93,14 @@ def test_main_py_is_the_makers_and_its_code_is_in_plugdot_main(tmp_path, micropy
         'async def extra(request):\n'
         '    return "extra"\n'
         'run(app)\n')
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, url = run_board(micropython_exe, out, '256k')
     try:
-        wait_for_port(port, proc)
-        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+        with httpx.Client(base_url=url, timeout=5) as c:
             assert c.get('/').text == 'hello'
             assert c.get('/extra').text == 'extra'
     finally:
-        proc.kill()
-        proc.wait(5)
-    assert proc.stdout.read().decode().startswith('wifi: connected')
+        shown = stop(proc)
+    assert shown.startswith('wifi: connected')
 
 
 # Two library modules and an app: what renaming private names must keep working.

@@ -5,12 +5,8 @@ wrappers, a request's computed attributes and body reading, ``Headers``
 and ``MultiDict``): files of their own in every bundle, which a board that
 runs them loads and serves with, from ``.mpy`` files under the real
 MicroPython unix port (both lanes)."""
-import os
-import subprocess
-import sys
-
 import httpx
-from support import ROOT, free_port, wait_for_port
+from board_support import bundle, run_board, stop
 
 APP = '''from plugdot import App
 
@@ -45,7 +41,7 @@ async def stream(request):
 
 
 @app.post('/upload', stream=True)
-async def upload(request):  # the first to need plugdot._request_more: stream(), async for
+async def upload(request):  # stream(), async for
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -65,25 +61,16 @@ async def limit(request):
 
 
 def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe):
-    app = tmp_path / 'ondemand.py'
-    app.write_text(APP)
-    out = tmp_path / 'board'
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
-                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    out, _ = bundle(tmp_path, 'ondemand', APP, '--no-plugins')
     manifest = (out / 'manifest.py').read_text()
     for name in ('_table_edit', '_given', '_tuples', '_streams', '_wrappers', '_lifespan'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name  # not merged: loaded on use
         assert "'plugdot/%s.mpy'" % name in manifest, name
     for name in ('_request_more', 'datastructures'):  # the app reads request.args & co.:
         assert not (out / 'plugdot' / (name + '.mpy')).exists(), name  # merged, loaded at start
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, url = run_board(micropython_exe, out, '256k')
     try:
-        wait_for_port(port, proc)
-        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+        with httpx.Client(base_url=url, timeout=5) as c:
             first = c.get('/')
             assert (first.text, first.headers['x-stamp']) == ('hello', 'seen')
             made = c.get('/made')
@@ -97,9 +84,7 @@ def test_code_loaded_on_first_use_serves_from_a_bundle(tmp_path, micropython_exe
             assert (echo.status_code, echo.text) == (200, '1 v 7 7')
             assert c.post('/upload', content=b'x' * 3000).status_code == 413
     finally:
-        proc.kill()
-        proc.wait(5)
-    shown = proc.stdout.read().decode()
+        shown = stop(proc)
     # the near miss is still told on a board (printed: it has no warnings module)
     assert "unknown setting 'max_json_depht' (did you mean 'max_json_depth'?)" in shown, shown
 
@@ -125,26 +110,16 @@ def test_request_code_loads_on_first_use_when_the_app_reads_none(tmp_path, micro
     # datastructures) as files loaded on first use: here by the core itself,
     # which reads a POST body before the handler (Request.__getattr__ loads
     # the module and installs load_body on the class).
-    app = tmp_path / 'hellopost.py'
-    app.write_text(HELLO_POST)
-    out = tmp_path / 'board'
-    done = subprocess.run([sys.executable, '-m', 'plugdot.cli', 'bundle', str(app), '-o', str(out),
-                           '--no-plugins'], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    out, _ = bundle(tmp_path, 'hellopost', HELLO_POST, '--no-plugins')
     for name in ('_request_more', 'datastructures'):
         assert (out / 'plugdot' / (name + '.mpy')).exists(), name
-    port = free_port()
-    env = dict(os.environ, PLUGDOT_PORT=str(port), PLUGDOT_HOST='127.0.0.1')
-    proc = subprocess.Popen([micropython_exe, '-X', 'heapsize=256k', 'main.py'], cwd=out, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, url = run_board(micropython_exe, out, '256k')
     try:
-        wait_for_port(port, proc)
-        with httpx.Client(base_url='http://127.0.0.1:%d' % port, timeout=5) as c:
+        with httpx.Client(base_url=url, timeout=5) as c:
             assert c.get('/').text == 'hello'
             for size in (10, 1500):  # the first loads the module, the second finds the method
                 posted = c.post('/drop', content=b'x' * size)
                 assert (posted.status_code, posted.text) == (200, 'dropped')
             assert c.get('/').text == 'hello'
     finally:
-        proc.kill()
-        proc.wait(5)
+        stop(proc)

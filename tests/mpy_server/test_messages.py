@@ -8,7 +8,7 @@ import httpx
 
 
 from plugdot_mpy_server.messages import FETCH, lift, module_text
-from test_bundle import bundle, run_board
+from board_support import bundle, run_board
 
 LIB = '''"""A library module."""
 from .errors import PluginError, HTTPError

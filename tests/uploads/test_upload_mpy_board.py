@@ -152,3 +152,54 @@ def test_bundle_streams_one_megabyte_in_a_256k_heap(tmp_path):
         assert (save / 'fw.bin').read_bytes() == data
     finally:
         stop(proc)
+
+
+def _documented_board_route():
+    # The board example of docs/uploads.md ("On a board: writing to flash"), as written.
+    text = (ROOT / 'docs' / 'uploads.md').read_text()
+    start = text.index("```python\nfrom plugdot import App\nfrom plugdot_mpy_server import Limits")
+    return text[start + len('```python\n'):text.index('```', start + 10)]
+
+
+def _post(port, body, length=None, shut=False):
+    with socket.create_connection(('127.0.0.1', port), timeout=15) as s:
+        s.sendall(b'POST /log HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; '
+                  b'boundary=XX\r\nContent-Length: %d\r\n\r\n' % (length or len(body)) + body)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        answer = b''
+        while True:
+            got = s.recv(4096)
+            if not got:
+                return answer
+            answer += got
+
+
+def test_the_documented_board_route_answers_400_to_a_bad_end_of_body(tmp_path):
+    """Trial 14: the documented route returned from inside the parts loop,
+    so a body cut short after the file, or junk after the closing
+    delimiter, got 200 on a board (uploads.md promises 400)."""
+    code = _documented_board_route()
+    assert "serve(app, '0.0.0.0', 80," in code and "'/data/'" in code
+    port = free_port()
+    script = tmp_path / 'documented.py'
+    script.write_text(
+        'import sys\n'
+        + ''.join("sys.path.insert(0, %r)\n" % str(ROOT / 'packages' / p / 'src')
+                  for p in ('core', 'mpy-server', 'uploads'))
+        + code.replace("'/data/'", repr(str(tmp_path) + '/'))
+              .replace("serve(app, '0.0.0.0', 80,", "serve(app, '127.0.0.1', %d," % port))
+    proc = start_server([micropython(), '-X', 'heapsize=512k', str(script)], port, cwd=None)
+    try:
+        whole = (b'--XX\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\n'
+                 b'hello\r\n--XX--\r\n')
+        assert _post(port, whole).startswith(b'HTTP/1.1 200')
+        assert (tmp_path / 'a.txt').read_bytes() == b'hello'
+        cut_short = _post(port, whole, length=6000, shut=True)
+        assert cut_short.startswith(b'HTTP/1.1 400'), cut_short
+        junk = _post(port, whole + b'garbage')
+        assert junk.startswith(b'HTTP/1.1 400'), junk
+        none = _post(port, b'--XX\r\nContent-Disposition: form-data; name="t"\r\n\r\nv\r\n--XX--\r\n')
+        assert none.startswith(b'HTTP/1.1 400') and b'no file' in none
+    finally:
+        stop(proc)

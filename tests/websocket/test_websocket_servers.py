@@ -74,8 +74,11 @@ def test_echo_text_binary_large_and_fragmented(server):
         assert ws.recv(timeout=5) == 'hello'
         ws.send(b'\x00\xff' * 10)
         assert ws.recv(timeout=5) == b'\x00\xff' * 10
-        ws.send('y' * 150000)
-        assert ws.recv(timeout=5) == 'y' * 150000
+        for n in (4096, 16384, 16385, 150000):  # around the board's limit, and past it
+            ws.send('y' * n)
+            assert ws.recv(timeout=5) == 'y' * n
+            ws.send(b'\x01' * n)
+            assert ws.recv(timeout=5) == b'\x01' * n
         ws.send(['frag', 'mented', ' message'])  # continuation frames
         assert ws.recv(timeout=5) == 'fragmented message'
 

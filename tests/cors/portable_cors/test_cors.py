@@ -369,3 +369,28 @@ def test_without_cors_its_hooks_leave_the_plan_until_cors_is_asked_for():
     finally:
         plugdot_cors._OVERRIDES.clear()
         plugdot_cors._OVERRIDES.update(saved)
+
+
+def test_a_preflight_grants_the_configured_methods_and_the_route_answers_405():
+    # As Starlette's CORSMiddleware, Flask-CORS and Microdot's CORS (with its
+    # methods set): the preflight lists the policy's methods, not the route's
+    # (trial 14 asked); the real request then gets the route's 405, readable by
+    # the page since it carries the CORS headers.
+    client = TestClient(make_app())
+    r = preflight(client, '/boom', method='GET')
+    assert r.headers['access-control-allow-methods'] == 'GET, HEAD, POST, PUT, PATCH, DELETE'
+    assert preflight(client, '/boom', method='DELETE').status_code == 204
+    r = client.delete('/boom', headers={'Origin': SITE})
+    assert r.status_code == 405 and r.headers['allow'] == 'GET, HEAD, OPTIONS'
+    assert r.headers['access-control-allow-origin'] == SITE
+    # narrowed for one route with @cors(allowed_methods=...)
+    app = make_app()
+
+    @app.get('/only-get')
+    @cors(allowed_methods=['GET'])
+    async def only_get(request):
+        return 'x'
+    r = preflight(TestClient(app), '/only-get', method='GET')
+    assert r.headers['access-control-allow-methods'] == 'GET'
+    r = preflight(TestClient(app), '/only-get', method='DELETE')
+    assert r.status_code == 400 and 'method DELETE not allowed (allowed: GET)' in r.text

@@ -2,7 +2,7 @@
 Portable: runs under CPython and MicroPython."""
 from plugdot_mpy_server.protocol import ProtocolError, Request
 from plugdot_mpy_server.wsserver import (NEED_DATA, FrameParser, accept_key, close_frame, frame,
-                                         handshake_problem)
+                                         frame_head, handshake_problem, unmask)
 
 MASK = b'\x11\x22\x33\x44'
 
@@ -90,6 +90,53 @@ def test_close_without_code_and_server_frames():
     assert frame(2, b'z' * 200)[:4] == b'\x82\x7e\x00\xc8'
     assert frame(2, b'z' * 70000)[:2] == b'\x82\x7f'
     assert close_frame(1000, 'ok') == b'\x88\x04\x03\xe8ok'
+
+
+def test_unmask_in_place_every_length():
+    # On a board in 64-byte steps with a shorter last one: every remainder.
+    for n in list(range(0, 140)) + [16384, 16387]:
+        plain = bytes((i * 7 + 3) & 255 for i in range(n))
+        data = bytearray(b ^ MASK[i % 4] for i, b in enumerate(plain))
+        assert unmask(data, MASK) == plain, n  # (on a board: in place, data itself)
+
+
+def test_a_payload_fills_one_buffer_of_its_length():
+    """A frame's payload goes into one bytearray made when its head is in
+    (what came with the head first); the server may read into it itself."""
+    plain = bytes(i & 255 for i in range(5000))
+    data = client_frame(2, plain)
+    parser = FrameParser(10000)
+    parser.feed(data[:4 + 4 + 100])  # head, mask, 100 payload bytes
+    assert parser.next_event() is NEED_DATA and parser.need == 4900
+    payload = parser.payload
+    assert isinstance(payload, bytearray) and len(payload) == 5000 and parser.got == 100
+    view = memoryview(payload)  # as the server reads on a board: into the buffer
+    view[100:3000] = data[108:3008]
+    parser.got += 2900
+    assert parser.next_event() is NEED_DATA and parser.need == 2000
+    parser.feed(data[3008:] + client_frame(1, b'next'))  # the rest, and the next frame
+    assert parser.payload is payload
+    assert parser.next_event() == (2, plain)
+    assert parser.payload is None and parser.got == 0  # back to the class defaults
+    assert parser.next_event() == (1, 'next')
+    assert parser.next_event() is NEED_DATA and parser.need == 2
+
+
+def test_an_oversize_message_is_refused_before_its_buffer_is_made():
+    parser = FrameParser(1000)
+    parser.feed(client_frame(2, b'y' * 1001)[:8])  # only the head and the mask
+    try:
+        parser.next_event()
+    except ProtocolError as exc:
+        assert exc.args[0] == 1009
+    else:
+        raise AssertionError('no 1009')
+    assert parser.payload is None
+
+
+def test_frame_head_then_payload_is_the_frame():
+    for n in (0, 125, 126, 65535, 65536):
+        assert frame_head(2, n) + b'z' * n == frame(2, b'z' * n)
 
 
 def test_handshake_validation():

@@ -172,6 +172,7 @@ def test_limits_are_413():
         assert r.status_code == 413 and 'larger than 5' in r.text, r.text
         r = post(client, field('a', '1') + b'x' * 3000 + END)
         assert r.status_code == 413, r.text
+        assert 'uploads_max_body_size: 2000 bytes' in r.text, r.text  # which limit
 
 
 class Site(App):

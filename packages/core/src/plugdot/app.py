@@ -564,15 +564,19 @@ class App:
     # -- serving ----------------------------------------------------------
     def run(self, host=None, port=8000, server=None, debug=None):
         """Serve the app (hypercorn on CPython, on 127.0.0.1 by default; the
-        mpy-server on a board, on 0.0.0.0); ``debug=True`` sets the ``debug``
-        setting (Microdot's and Flask's ``app.run(debug=True)``). Ignored while ``plugdot run`` or
-        ``plugdot bundle`` loads the app (which then serve or bundle it), so
-        that an app ending with a module-level ``app.run()`` works with both."""
-        if debug is not None:
-            self.config['debug'] = bool(debug)
+        mpy-server on a board, on 0.0.0.0). On CPython ``debug=True`` sets the
+        ``debug`` setting (tracebacks in 500 responses, as Flask's and
+        Starlette's debug mode); on a board it is Microdot's meaning, the
+        console's diagnostics, which the board prints anyway: the tracebacks of
+        a board serving its network stay off its clients (docs/configuration.md).
+        Ignored while ``plugdot run`` or ``plugdot bundle`` loads the app (which
+        then serve or bundle it), so that an app ending with a module-level
+        ``app.run()`` works with both."""
         if MICROPYTHON:  # a board serves its network, with the only server it has
             from plugdot_mpy_server import serve
             return serve(self, host or '0.0.0.0', port)
+        if debug is not None:
+            self.config['debug'] = bool(debug)
         if environ()('PLUGDOT_LOADING_APP'):
             return
         from .serve import serve

@@ -228,12 +228,16 @@ def plugdot_before_request(request):
 
 
 def _preflight_route(request, method):
-    # The route the real request would reach (a preflight is an OPTIONS).
+    # The route the real request would reach (a preflight is an OPTIONS);
+    # for a method the path does not serve, its GET route, so that a
+    # route's @cors rules still decide (the real request gets the 405).
     from plugdot import HTTPError
-    try:
-        return request.app.router.resolve(method.strip().upper(), request.route_path)[0]
-    except (HTTPError, ValueError):
-        return None
+    for asked in (method.strip().upper(), 'GET'):
+        try:
+            return request.app.router.resolve(asked, request.route_path)[0]
+        except (HTTPError, ValueError):
+            pass
+    return None
 
 
 @hookimpl(trylast=True)

@@ -72,7 +72,8 @@ def read_chunked(parser):
                 continue
             parser.body_size += size
             if parser.body_size > limits.max_body_size:
-                raise ProtocolError(413, 'request body too large')
+                raise ProtocolError(413, 'request body too large: server limit '
+                                    'Limits.max_body_size (%d bytes)' % limits.max_body_size)
             parser.remaining = size
             parser.chunk_state = 'data'
             continue

@@ -61,7 +61,9 @@ class Limits:
     * ``backlog`` — listen backlog for connections not yet accepted
     * ``read_size`` — bytes asked of the socket per read
     * ``shutdown_timeout`` — seconds in-flight requests get on shutdown
-    * ``max_ws_message`` — bytes of one WebSocket message (close 1009)
+    * ``max_ws_message`` — bytes of one WebSocket message (close 1009; on a
+      board each costs 2-3 times its size in heap, more when it is
+      fragmented: docs/websocket.md)
     * ``ws_close_timeout`` — seconds to wait for the client's close frame
     * ``max_websockets`` — WebSockets open at once, fewer than
       ``max_connections`` so that plain HTTP always has room (default: half
@@ -115,7 +117,7 @@ _LIMITS = ('max_request_line', 1024, 'max_header_line', 1024, 'max_headers', 32,
            'max_header_size', 4096, 'max_body_size', 16384, 'max_chunk_line', 64,
            'header_timeout', 10.0, 'body_timeout', 10.0, 'keepalive_timeout', 5.0,
            'max_connections', 8, 'backlog', 16, 'read_size', 512, 'shutdown_timeout', 5.0,
-           'max_ws_message', 16384, 'ws_close_timeout', 2.0,
+           'max_ws_message', 4096, 'ws_close_timeout', 2.0,
            'max_websockets', 4,  # max_connections // 2 unless given
            'ws_ping_interval', 20.0, 'ws_ping_timeout', 20.0, 'ws_idle_timeout', 300.0)
 if not MICROPYTHON:  # CPython reads them as any class attribute: no call per read
@@ -356,7 +358,8 @@ class RequestParser:
             self.state = 'chunked'
         elif request.content_length:
             if request.content_length > limits.max_body_size:
-                raise ProtocolError(413, 'request body too large')
+                raise ProtocolError(413, 'request body too large: server limit '
+                                    'Limits.max_body_size (%d bytes)' % limits.max_body_size)
             self.state = 'length'
             self.remaining = request.content_length
         else:

@@ -903,12 +903,14 @@ def _run_through_a_full_heap(task):
     # MicroPython's scheduler itself may allocate while it polls (where
     # id() of a socket is no small int, as on a 32-bit unix port), and a
     # MemoryError there leaves its loop. Every task is still queued and poll
-    # reports the events again, so the scheduler is simply resumed.
+    # reports the events again, so the scheduler is simply resumed. (Unless
+    # it is *task* that failed, before serving: the caller says so.)
     while True:
         try:
             return asyncio.run_until_complete(task)
         except MemoryError:
-            pass
+            if task.done():
+                raise
 
 
 def _stop_on_signals(server):

@@ -70,14 +70,19 @@ def static_url(name, prefix='/static'):
     """The URL of asset *name* (``'app.css'``): its content-hashed name when
     ``plugdot bundle --static`` made a manifest (``/static/app.3f2a9c1b.css``),
     else ``prefix/name``."""
+    name = _assets().get(name.lstrip('/'), name)
+    return prefix.rstrip('/') + '/' + name.lstrip('/')
+
+
+def _assets():
+    # The bundle's {name: content-hashed name} (empty without a bundle), read once.
     if not _MANIFEST:
         try:
             from plugdot_static_manifest import ASSETS
         except ImportError:
             ASSETS = {}
         _MANIFEST.append(ASSETS)
-    name = _MANIFEST[0].get(name.lstrip('/'), name)
-    return prefix.rstrip('/') + '/' + name.lstrip('/')
+    return _MANIFEST[0]
 
 
 def plugdot_bundle_modules():

@@ -177,7 +177,7 @@ class StaticFiles:
         if request.method not in ('GET', 'HEAD'):
             raise HTTPError(405, headers=_ALLOW)
         parts = split_path(path, self.hidden)
-        found = self._find(parts)
+        found = self._find(parts) or self._bundled(parts)
         if found == 'dir':
             if not path.endswith('/'):  # relative, so no open redirect: 'docs' -> 'docs/'
                 target = (parts[-1] if parts else '.') + '/'
@@ -208,6 +208,19 @@ class StaticFiles:
                 if self._inside(real, full if st is not None else full + '.gz'):
                     return full, st, parts[-1] if parts else '', real
         return None
+
+    def _bundled(self, parts):
+        # `plugdot bundle --static` gave the asset a content-hashed name; its
+        # own name answers too (a page written by hand links it so), with the
+        # headers of that name: no-cache, since every version has it.
+        if not parts:
+            return None
+        from . import _assets
+        hashed = _assets().get('/'.join(parts))
+        found = self._find(hashed.split('/')) if hashed else None
+        if found is None or found == 'dir':
+            return None
+        return found[0], found[1], parts[-1], found[3]
 
     def _inside(self, real, full):
         # A symlink inside the root must not lead out of it. CPython:

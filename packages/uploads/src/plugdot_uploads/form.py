@@ -21,7 +21,8 @@ def check_declared_size(request, limits):
     """413 before reading anything when Content-Length is over the limit."""
     declared = request.content_length
     if declared is not None and declared > limits.max_body_size:
-        raise HTTPError(413, 'Request body too large (limit %d bytes)' % limits.max_body_size)
+        raise HTTPError(413, 'Request body too large (uploads_max_body_size: %d bytes)'
+                        % limits.max_body_size)
 
 
 def make_parser(boundary, limits):
