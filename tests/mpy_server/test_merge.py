@@ -214,3 +214,17 @@ def test_a_merged_getattr_loses_the_branches_of_names_the_merge_binds(tmp_path, 
         assert done.stdout.split('\n')[:2] == [
             'True True B, A in ' + ('micropython' if exe == micropython_exe else 'cpython'),
             'AttributeError'], done.stdout + done.stderr
+
+
+def test_a_renamed_global_is_renamed_where_an_import_binds_it():
+    # `global _mod; from . import m as _mod` binds the global: renamed with it
+    # (else the renamed reads see None while the import sets the old name, a
+    # name another merged module owns); a function's own import is a local.
+    from plugdot_mpy_server.merge import _rename_global
+    text = ('_mod = None\n\n\ndef load():\n    global _mod\n    if _mod is None:\n'
+            '        from . import jsonlimit as _mod\n    return _mod.loads\n\n\n'
+            'def local():\n    from . import jsonlimit as _mod\n    return _mod\n')
+    out = _rename_global(text, '_mod', '_mod_x')
+    assert '_mod_x = None' in out and out.count('global _mod_x') == 1
+    assert 'from . import jsonlimit as _mod_x\n    return _mod_x.loads' in out
+    assert 'def local():\n    from . import jsonlimit as _mod\n    return _mod\n' in out

@@ -4,12 +4,14 @@ The public names are re-exported here; ``plugdot.testing.TestClient`` is the
 in-process test client.
 """
 from .app import App
-from .datastructures import Headers, MultiDict
 from .errors import HTTPError, PluginError, abort
 from .request import Request
 from .response import Response, redirect, send_file
 from .routing import methods
-from ._compat import REQUIRED, monotonic, register_signature
+from ._compat import MICROPYTHON, REQUIRED, monotonic, register_signature
+
+if not MICROPYTHON:  # (a board loads them on first use, from __getattr__: code is heap)
+    from .datastructures import Headers, MultiDict
 
 __version__ = '0.1.0'
 
@@ -30,6 +32,9 @@ def __getattr__(name):
                 return hookimpl
         from .plugins import hookimpl
         return hookimpl
+    if name in ('Headers', 'MultiDict'):  # (a board) plugdot.datastructures on first use
+        from . import datastructures
+        return getattr(datastructures, name)
     if MICROPYTHON and name[:2] != '__':
         # MicroPython asks a module __getattr__ for `from plugdot import testing`.
         import sys

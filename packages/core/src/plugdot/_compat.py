@@ -120,7 +120,7 @@ if MICROPYTHON:
     def settle(gen, stream=None):
         """Run *gen* on the current task up to its first item. Its result if
         it returns first (a coroutine), else its items as an async iterator
-        (see :func:`stream_of`). With *stream* (that iterator) the next
+        (see ``plugdot._streams.stream_of``). With *stream* (that iterator) the next
         item, StopAsyncIteration at the end. A coroutine that returns a
         generator (``async def`` returning ``generate()``) is run on too:
         its items, or TypeError if it returns a value first (the handler
@@ -145,36 +145,16 @@ if MICROPYTHON:
                 continue
             thrown = None
             if item is not None:
-                return item if stream is not None else _GeneratorStream(item, gen)
+                if stream is not None:
+                    return item
+                # Its items: sent by plugdot._streams, which holds their iterator's
+                # code. (No `from ... import`: a local more would grow this
+                # generator, on the stack of every request, by a slot.)
+                return import_module('plugdot._streams').GeneratorStream(item, gen)
             try:
                 yield  # suspended (a sleep, I/O): so is this task
             except BaseException as exc:  # cancelled or timed out: tell *gen*
                 thrown = exc
-
-    class _GeneratorStream:
-        """The items of a generator handler (plain or with awaits inside) as
-        an async iterator; *first* is the item already taken, or None."""
-
-        def __init__(self, first, gen):
-            self.first = first
-            self.gen = gen
-
-        def __aiter__(self):
-            return self
-
-        async def __anext__(self):
-            item, self.first = self.first, None
-            if item is not None:
-                return item
-            return await settle(self.gen, self)
-
-        def close(self):
-            self.gen.close()
-
-    def stream_of(body):
-        """A response body safe to stream: a generator becomes an async
-        iterator (its None items are taken as suspensions: yield no None)."""
-        return _GeneratorStream(None, body) if type(body) is _GENERATOR else body
 
     def signature(fn):
         """The recorded parameters of *fn* (see register_signature), or None."""
@@ -459,7 +439,8 @@ else:
         return await value
 
     def stream_of(body):
-        """A response body safe to stream (any iterator is, on CPython)."""
+        """A response body safe to stream (any iterator is, on CPython; a
+        board's is in plugdot._streams, which alone uses it)."""
         return body
 
     def handler_kind(fn):
@@ -529,6 +510,29 @@ else:
     def context_slot(name):
         """A value local to the running task (a context variable)."""
         return contextvars.ContextVar(name, default=None)
+
+
+# -- shared by the core and the servers --------------------------------------
+
+def unquote(text, plus=False):
+    """Percent-decode *text* as UTF-8 (``+`` is a space when *plus*).
+
+    Raises ValueError on a malformed ``%`` escape or invalid UTF-8, so that
+    callers can answer 400 instead of guessing.
+    """
+    if plus:
+        text = text.replace('+', ' ')
+    if '%' not in text:
+        return text
+    parts = text.split('%')
+    out = bytearray(parts[0].encode())
+    for part in parts[1:]:
+        if len(part) < 2 or part[0] not in '0123456789abcdefABCDEF' \
+                or part[1] not in '0123456789abcdefABCDEF':
+            raise ValueError('malformed percent-escape in %r' % text[:64])
+        out.append(int(part[:2], 16))
+        out.extend(part[2:].encode())
+    return utf8(bytes(out))
 
 
 # -- shared by both plugin managers (plugins.py, _table.py) ---------------------

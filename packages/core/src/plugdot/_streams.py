@@ -3,7 +3,38 @@ generator): sent chunk by chunk, stopped when the client leaves. A module of
 its own, loaded by the first streamed response (on a board, code is heap)."""
 import asyncio
 
-from ._compat import MICROPYTHON, stream_of
+from ._compat import MICROPYTHON
+
+if MICROPYTHON:
+    from ._compat import _GENERATOR, settle
+
+    class GeneratorStream:
+        """The items of a generator handler (plain or with awaits inside) as
+        an async iterator; *first* is the item already taken, or None."""
+
+        def __init__(self, first, gen):
+            self.first = first
+            self.gen = gen
+
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            item, self.first = self.first, None
+            if item is not None:
+                return item
+            return await settle(self.gen, self)
+
+        def close(self):
+            self.gen.close()
+
+    def stream_of(body):
+        """A response body safe to stream: a generator becomes an async
+        iterator (its None items are taken as suspensions: yield no None)."""
+        return GeneratorStream(None, body) if type(body) is _GENERATOR else body
+
+else:
+    from ._compat import stream_of
 
 
 async def send_streamed(response, body, send, request):

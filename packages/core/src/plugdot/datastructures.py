@@ -1,6 +1,8 @@
 """Small data structures of HTTP: :class:`Headers`, :class:`MultiDict`, and
-the decoding of query strings, forms and cookie headers."""
-from ._compat import latin1, utf8
+the decoding of query strings, forms and cookie headers (percent-decoding,
+:func:`unquote`, is :mod:`plugdot._compat`'s, which a board loads at start:
+a board loads this module on first use, and a hello app never does)."""
+from ._compat import latin1, unquote  # noqa: F401  (public here too)
 from .errors import MissingKey
 
 
@@ -147,27 +149,6 @@ class Headers:
 
     def __repr__(self):
         return 'Headers(%r)' % (self._items,)
-
-
-def unquote(text, plus=False):
-    """Percent-decode *text* as UTF-8 (``+`` is a space when *plus*).
-
-    Raises ValueError on a malformed ``%`` escape or invalid UTF-8, so that
-    callers can answer 400 instead of guessing.
-    """
-    if plus:
-        text = text.replace('+', ' ')
-    if '%' not in text:
-        return text
-    parts = text.split('%')
-    out = bytearray(parts[0].encode())
-    for part in parts[1:]:
-        if len(part) < 2 or part[0] not in '0123456789abcdefABCDEF' \
-                or part[1] not in '0123456789abcdefABCDEF':
-            raise ValueError('malformed percent-escape in %r' % text[:64])
-        out.append(int(part[:2], 16))
-        out.extend(part[2:].encode())
-    return utf8(bytes(out))
 
 
 def parse_query(text, plus=True):

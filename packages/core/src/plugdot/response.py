@@ -1,7 +1,14 @@
 """The :class:`Response`, return-value conversion, cookies, redirects,
 streaming and :func:`send_file` (the built-in ``plugdot_make_response``)."""
 from ._compat import MICROPYTHON, json_dumps
-from .datastructures import Headers
+
+# plugdot.datastructures.Headers: a board loads it with the first headers set.
+# (Private: a bundle that loads datastructures at start merges it with this
+# module, which must then bind no public name of its differently.)
+if MICROPYTHON:
+    _Headers = None
+else:
+    from .datastructures import Headers as _Headers
 
 HTML = 'text/html; charset=utf-8'
 TEXT = 'text/plain; charset=utf-8'
@@ -70,7 +77,10 @@ class Response:
         self.status = status
         self.body = body
         if headers:  # else the class's None: one attribute less per response
-            self._headers = Headers(headers)
+            global _Headers
+            if MICROPYTHON and _Headers is None:
+                from .datastructures import Headers as _Headers
+            self._headers = _Headers(headers)
         if content_type is None and status not in (204, 304):
             content_type = BINARY if isinstance(body, bytes) else HTML
         self.content_type = content_type
@@ -81,7 +91,10 @@ class Response:
         Content-Length are added when the response is sent, unless they are
         set here (a ``Content-Type`` header replaces ``content_type``)."""
         if self._headers is None:
-            self._headers = Headers()
+            global _Headers
+            if MICROPYTHON and _Headers is None:
+                from .datastructures import Headers as _Headers
+            self._headers = _Headers()
         return self._headers
 
     def set_cookie(self, name, value='', max_age=None, expires=None, path='/',

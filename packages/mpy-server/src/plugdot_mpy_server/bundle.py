@@ -18,15 +18,29 @@ import sys
 #: (The plugin manager, hook specs and pluggy stand-in stay behind: the board
 #: replays the hook table resolved here, with plugdot._table.)
 CORE_MODULES = ['plugdot', 'plugdot._compat', 'plugdot._table', 'plugdot.config',
-                'plugdot.errors', 'plugdot.datastructures', 'plugdot.request',
-                'plugdot.response', 'plugdot.routing', 'plugdot.app']
+                'plugdot.errors', 'plugdot.request', 'plugdot.response', 'plugdot.routing',
+                'plugdot.app']
 #: Core modules the core loads on first use, bundled only when the app uses
 #: them (``--module`` adds any module by hand).
 CLASS_ROUTES, MOUNT, FILES = 'plugdot._class_routes', 'plugdot._mount', 'plugdot.files'
 #: Core modules every bundle carries as files of their own, which the board
 #: loads on first use only (code most apps never run: no heap until then)
 ON_DEMAND = ['plugdot._table_edit', 'plugdot._given', 'plugdot._tuples', 'plugdot._streams',
-             'plugdot._wrappers', 'plugdot._lifespan']
+             'plugdot._wrappers', 'plugdot._lifespan', 'plugdot._request_more',
+             'plugdot.datastructures']  # (merged when loaded at start: REQUEST_MORE)
+#: What a request computes on first access and its body reading
+#: (``plugdot._request_more``, with ``plugdot.datastructures``, which it
+#: imports): loaded at start and merged into the core when the app's own code
+#: reads any of it (its handlers would load it with their first request
+#: anyway, mid-request, where a module lands among the request's objects and
+#: brings its own dictionary and name table), on first use otherwise: a hello
+#: app, or one whose plugins alone read some (the sessions + WebSocket bench
+#: app, whose first session request loads it: merged at start, its names
+#: took the bundle past the name pool's 620-name step, +3.1 KB after import)
+REQUEST_MORE = 'plugdot._request_more'
+REQUEST_READS = re.compile(r'\.(headers|query|args|query_string|json|form|body|content_length|'
+                           r'content_type|cookies|files|client|scheme|host|url|g|load_body|'
+                           r'stream|body_consumed)\b')
 #: The app's own hooks (@app.before_request & co.): bundled when an app uses
 #: them, or a source names them as an attribute (``app.before_request``)
 APP_HOOKS = 'plugdot._app_hooks'
@@ -385,6 +399,8 @@ def _merge(texts, modules, packages, paths, app_module, plugin_rows, generated, 
     roots = (['plugdot_main', app_module, 'plugdot_bundled'] + sorted(generated)
              + [m for m in CORE_MODULES + [CLASS_ROUTES, MOUNT] if m in modules]
              + [module for _, module in plugin_rows])
+    if REQUEST_READS.search(texts[app_module]):
+        roots.append(REQUEST_MORE)
     # plugdot_main imports inside load() and run(), which run at start
     start = '\n'.join(ast.unparse(node) for node in ast.walk(ast.parse(texts['plugdot_main']))
                       if isinstance(node, (ast.Import, ast.ImportFrom)))

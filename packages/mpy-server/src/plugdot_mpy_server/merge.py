@@ -372,7 +372,8 @@ def _fresh(name, module, texts):
 
 def _rename_global(text, old, new):
     """*text* with its module-level name *old* renamed *new*: the
-    definition, ``global`` statements and every reference that is not to a
+    definition, ``global`` statements, imports that bind it (``from . import
+    x as old`` under ``global old``) and every reference that is not to a
     local of the same name. Line for line."""
     tree = ast.parse(text)
     lines = text.split('\n')
@@ -393,6 +394,23 @@ def _rename_global(text, old, new):
 
         def bind(self, name, what=('own',)):
             pass
+
+        def _imported(self, node):
+            # `import x as OLD` / `from . import x as OLD` binding the global
+            # (at module level, or in a function that declares it global)
+            if any(old in scope for scope in self.scopes):
+                return
+            for alias in node.names:
+                if (alias.asname or alias.name.split('.')[0]) != old:
+                    continue
+                line = lines[alias.lineno - 1].encode()
+                found = list(re.finditer(rb'\b%s\b' % re.escape(old.encode()),
+                                         line[alias.col_offset:alias.end_col_offset]))
+                if alias.lineno == alias.end_lineno and found:
+                    edits.append((alias.lineno - 1, alias.col_offset + found[-1].start(),
+                                  alias.col_offset + found[-1].end()))
+
+        visit_Import = visit_ImportFrom = _imported
 
         def visit_ClassDef(self, node):  # a class body's own names are not the global
             for d in node.decorator_list + node.bases:

@@ -15,8 +15,7 @@ import asyncio
 import gc
 import time
 
-from plugdot._compat import MICROPYTHON
-from plugdot.datastructures import unquote
+from plugdot._compat import MICROPYTHON, unquote
 from plugdot.request import Request as AppRequest
 
 from .protocol import (END, NEED_DATA, Limits, ProtocolError, RequestParser, error_response,

@@ -204,15 +204,21 @@ def _reachable_uses(trees, library, keep):
 # -- __getattr__ dispatch -------------------------------------------------------------
 def _dispatch(node, method):
     """The branches of a ``__getattr__`` (a method if *method*, else a
-    module's) that test its name argument against constants: ``(keys, If
-    node)`` for each ``if``/``elif`` of its top-level chains of the form
-    ``name == 'key'`` or ``name in ('key', ...)``. Such a branch runs only
+    module's; or a module's function ``*_getattr(obj, name)`` that a
+    ``__getattr__`` elsewhere calls: ``plugdot._request_more``) that test
+    its name argument against constants: ``(keys, If node)`` for each
+    ``if``/``elif`` of its top-level chains of the form ``name == 'key'``
+    or ``name in ('key', ...)``. Such a branch runs only
     for an attribute some code names (``request.json``, ``getattr(request,
     'json')``): the shaker reaches it like a definition of that name."""
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-            or node.name != '__getattr__' or len(node.args.args) != 1 + method:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return []
-    arg = node.args.args[method].arg
+    if node.name == '__getattr__' and len(node.args.args) == 1 + method:
+        arg = node.args.args[method].arg
+    elif node.name.endswith('_getattr') and not method and len(node.args.args) == 2:
+        arg = node.args.args[1].arg  # a class's __getattr__ kept in a module of its own
+    else:
+        return []
     found = []
     for stmt in node.body:
         while isinstance(stmt, ast.If):

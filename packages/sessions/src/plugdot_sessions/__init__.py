@@ -24,17 +24,14 @@ if MICROPYTHON:
 
 
 def __getattr__(name):
+    # (No globals(): a bundle merges a package's modules only where none names them.)
     if name in ('MemoryBackend', 'SessionBackend'):
-        from .backends import StoreLoader  # noqa: F401  (sets the package's attribute)
-        module = 'backends'
-    elif name in ('Session', 'SessionManager', 'SessionTooLarge', '_hs256'):
-        from .manager import SessionManager  # noqa: F401  (and loads _hs256)
-        if name == '_hs256':
-            return globals()[name]
-        module = 'manager'
-    else:
-        raise AttributeError(name)
-    return getattr(globals()[module], name)
+        from . import backends
+        return getattr(backends, name)
+    if name in ('Session', 'SessionManager', 'SessionTooLarge', '_hs256'):
+        from . import manager, _hs256  # (manager loads _hs256)
+        return _hs256 if name == '_hs256' else getattr(manager, name)
+    raise AttributeError(name)
 
 
 def plugdot_settings():
