@@ -34,7 +34,7 @@ MODULES = sys.argv[2:] or ['portable.test_routing', 'portable.test_class_routes'
                            'portable.test_peer_conventions', 'portable.test_url_for',
                            'portable.test_inert_hooks',
                            'portable_server.test_protocol', 'portable_server.test_wsproto',
-                           'portable_server.test_clock',
+                           'portable_server.test_clock', 'portable_server.test_stream',
                            'portable_sessions.test_hs256', 'portable_sessions.test_jwt_header_depth',
                            'portable_ws.test_websocket',
                            'portable_cors.test_cors', 'portable_static.test_static',

@@ -56,6 +56,7 @@ if MICROPYTHON:
         and ``drain`` are asyncio.stream's), and the client's address."""
 
         out = b''  # what the socket has not taken yet (drain() writes it)
+        draining = False  # a task's drain() is writing .out
         # One buffer for every read of every client (Server.start makes it
         # read_size long): a read copies out only the bytes that came. A
         # socket's own read(n) takes one block of n bytes first, which a
@@ -91,19 +92,41 @@ if MICROPYTHON:
         def drain(self):
             if not self.out:  # it always yields: a loop of write and drain cannot block the others
                 return (yield from asyncio.sleep_ms(0))
-            out = memoryview(self.out)
+            # One task at a time waits on the socket: asyncio's poller keeps
+            # one writer per socket, and a second would take the first's
+            # place (its drain never returning) while the first's end would
+            # drop what the second added. Another task's drain (a WebSocket
+            # reader's pong while the app sends) waits for the writer, whose
+            # loop sends what was added meanwhile too.
+            while self.draining:
+                yield from asyncio.sleep_ms(5)
+                if not self.out:
+                    return
+            self.draining = True
+            out = None
             done = 0
-            while done < len(out):
-                try:
-                    yield asyncio.core._io_queue.queue_write(self.sock)
-                except MemoryError:
-                    gc.collect()
-                    yield from asyncio.sleep_ms(10)
-                    continue
-                n = self.sock.write(out[done:])
-                if n is not None:
-                    done += n
-            self.out = b''
+            try:
+                while self.out:
+                    out = self.out
+                    view = memoryview(out)
+                    done = 0
+                    while done < len(out):
+                        try:
+                            yield asyncio.core._io_queue.queue_write(self.sock)
+                        except MemoryError:
+                            gc.collect()
+                            yield from asyncio.sleep_ms(10)
+                            continue
+                        n = self.sock.write(view[done:])
+                        if n is not None:
+                            done += n
+                    # (write() appended what came meanwhile: a new object)
+                    self.out = b'' if self.out is out else self.out[len(out):]
+                    out = None
+            finally:
+                self.draining = False
+                if out is not None and done:  # cut short (cancelled): keep only what is unsent
+                    self.out = self.out[done:]
 
     # Heap kept free for _mend (bytes): what completing and removing a
     # poller entry allocates, with room to spare. None while used up.
