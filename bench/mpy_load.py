@@ -29,7 +29,6 @@ import tempfile
 
 from board_heap import bundle_modules
 from bundle import FULL, HELLO, build_port, plugdot_bundle
-from plugdot_mpy_server.bundle import ON_DEMAND
 
 STEPS = r'''
 import gc, micropython, sys

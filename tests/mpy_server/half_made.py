@@ -14,7 +14,7 @@ import sys
 root = sys.argv[1]
 sys.path.insert(0, root + '/packages/mpy-server/src')
 sys.path.insert(0, root + '/packages/core/src')
-import plugdot_mpy_server.server  # noqa: E402
+import plugdot_mpy_server.server  # noqa: E402, F401 (sys.modules below)
 
 server = sys.modules['plugdot_mpy_server.server']
 

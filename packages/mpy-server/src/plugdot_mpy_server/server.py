@@ -418,7 +418,7 @@ class Server:
             if not isinstance(asyncio.core._io_queue, _IOQueue):  # (see _IOQueue)
                 # (setattr with the name as a string: the bundler then keeps
                 # asyncio's name, as for every name a string of the bundle holds)
-                setattr(asyncio.core, '_io_queue', _IOQueue(asyncio.core._io_queue))
+                setattr(asyncio.core, '_io_queue', _IOQueue(asyncio.core._io_queue))  # noqa: B010
                 # room for the connections, the listener and a few sockets of the app's own
                 _grow_poller(asyncio.core._io_queue.poller, self.limits.max_connections + 8)
             self.listener = sock
