@@ -8,6 +8,7 @@ What it reads are literals in the app's own module (``send_file('page.html')``,
 is not seen (docs/deploying.md, "Files the app opens").
 """
 import ast
+import gc
 import os
 import shutil
 
@@ -57,6 +58,21 @@ def _under(path, folders):
                for f in folders)
 
 
+def _parse(text):
+    """The syntax tree of the source *text*. The garbage collector is off
+    meanwhile: CPython up to 3.11.7 fails with "SystemError: AST constructor
+    recursion depth mismatch" when a finalizer runs while the tree's objects
+    are made (seen on 3.11.7 in the test suite, after a test leaving asyncio
+    tasks to collect)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def ship_files(app_source, out, static_folders, note):
     """Copy into the bundle *out* the files the app names as literals in
     ``send_file(...)``, ``FileResponse(...)`` and ``open(...)`` for reading,
@@ -66,7 +82,8 @@ def ship_files(app_source, out, static_folders, note):
     fix for a file it cannot copy and for a static folder (``StaticFiles``,
     the ``static_folders`` setting) no ``--static`` (*static_folders*)
     carries. Returns size report rows."""
-    tree = ast.parse(open(app_source, encoding='utf-8').read())
+    with open(app_source, encoding='utf-8') as f:
+        tree = _parse(f.read())
     shown = os.path.basename(app_source)
     bases = [os.path.dirname(os.path.abspath(app_source)), os.getcwd()]
     static = [os.path.abspath(f) for f in static_folders]
@@ -142,7 +159,7 @@ def debug_warnings(app_source):
     text = open(app_source, encoding='utf-8').read()
     shown = os.path.basename(app_source)
     lines = []
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(_parse(text)):
         line = None
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
@@ -176,11 +193,11 @@ def body_limit_warnings(app_source, board_limit):
     text = open(app_source, encoding='utf-8').read()
     shown = os.path.basename(app_source)
     found = []
-    for call in _calls(ast.parse(text)):
+    for call in _calls(_parse(text)):
         for keyword in call.keywords if _name(call.func) != 'Limits' else ():  # the server's own
             if keyword.arg == 'max_body_size':
                 found.append((call.lineno, _number(keyword.value)))
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(_parse(text)):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is not None and _text(key) == 'max_body_size':
